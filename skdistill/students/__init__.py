@@ -1,0 +1,1 @@
+"""Compact students that learn from the teachers' soft targets."""

@@ -1,0 +1,203 @@
+"""What every student shares: learning from hard labels or from soft targets.
+
+A student is a scikit-learn classifier whose ``fit`` also takes, as keyword-only
+arguments, a probability matrix from the teachers (``soft_targets``, columns aligned
+to ``np.unique(y)``), a ``temperature`` and an ``alpha``. Without ``soft_targets`` it
+is an ordinary classifier trained on ``y``.
+
+Students that cannot put the KD loss inside their training loop (trees, boosters,
+linear models) fit the *target distribution*
+
+    alpha * soften(p_teacher, T) + (1 - alpha) * onehot(y)
+
+and undo the softening at prediction time (``sharpen(q, T)``), so that a perfect
+fit of ``alpha=1`` targets returns the teacher's own probabilities.
+"""
+
+from numbers import Real
+
+import numpy as np
+from scipy.special import log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+_EPS = 1e-12
+
+
+def soften(proba, temperature):
+    """Soften a probability matrix with a temperature.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_classes)
+        Rows of probabilities.
+    temperature : float
+        ``T > 1`` flattens the distributions, ``T < 1`` sharpens them.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        ``softmax(log(proba) / T)`` row by row.
+    """
+    if temperature == 1.0:
+        return np.asarray(proba, dtype=np.float64)
+    logits = np.log(np.clip(proba, _EPS, 1.0))
+    return softmax(logits / temperature, axis=1)
+
+
+def sharpen(proba, temperature):
+    """Undo :func:`soften`: ``sharpen(soften(p, T), T) == p``."""
+    return soften(proba, 1.0 / temperature)
+
+
+def log_proba_to_proba(logits):
+    """Row-wise softmax of raw scores, numerically safe."""
+    return np.exp(log_softmax(logits, axis=1))
+
+
+def one_hot(y_encoded, n_classes):
+    """One-hot matrix of integer labels ``0 .. n_classes - 1``."""
+    out = np.zeros((len(y_encoded), n_classes))
+    out[np.arange(len(y_encoded)), y_encoded] = 1.0
+    return out
+
+
+def validate_fit_targets(y, soft_targets, temperature, alpha, n_samples):
+    """Check what a student is asked to learn and encode it.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Hard labels.
+    soft_targets : array-like of shape (n_samples, n_classes) or None
+        Teacher probabilities, columns aligned to ``np.unique(y)``.
+    temperature : float
+        Softening temperature, > 0.
+    alpha : float
+        Weight of the soft targets, in [0, 1].
+    n_samples : int
+        Rows of ``X``.
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+    y_encoded : ndarray of shape (n_samples,)
+    soft_targets : ndarray of shape (n_samples, n_classes) or None
+        Validated teacher probabilities (rows sum to one), not yet softened.
+    """
+    check_classification_targets(y)
+    classes, y_encoded = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            f"A classifier needs at least 2 classes in y; got 1 class: {classes[0]!r}."
+        )
+    if not isinstance(temperature, Real) or temperature <= 0:
+        raise ValueError(f"temperature must be a number > 0; got {temperature!r}.")
+    if not isinstance(alpha, Real) or not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be a number in [0, 1]; got {alpha!r}.")
+    if soft_targets is None:
+        return classes, y_encoded, None
+    soft_targets = np.asarray(soft_targets, dtype=np.float64)
+    expected = (n_samples, len(classes))
+    if soft_targets.shape != expected:
+        raise ValueError(
+            f"soft_targets must have shape {expected} (rows of X, classes in y); "
+            f"got {soft_targets.shape}."
+        )
+    if not np.all(np.isfinite(soft_targets)) or np.any(soft_targets < 0):
+        raise ValueError("soft_targets must be finite and non-negative.")
+    row_sums = soft_targets.sum(axis=1, keepdims=True)
+    if np.any(row_sums <= 0):
+        raise ValueError("every row of soft_targets must have a positive sum.")
+    return classes, y_encoded, soft_targets / row_sums
+
+
+class BaseStudent(ClassifierMixin, BaseEstimator):
+    """Base class of students that fit a target distribution (not a KD loss).
+
+    Subclasses implement ``_fit_distribution(X, targets, sample_weight)`` and
+    ``_predict_distribution(X)``; this class handles labels, soft targets,
+    temperature and alpha, and the final sharpening.
+    """
+
+    def fit(self, X, y, sample_weight=None, *, soft_targets=None, temperature=1.0,
+            alpha=1.0):
+        """Fit on hard labels, or on the teachers' soft targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Hard labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+        soft_targets : array-like of shape (n_samples, n_classes), default=None
+            Teacher probabilities, columns aligned to ``np.unique(y)``. ``None``
+            trains on ``y`` alone.
+        temperature : float, default=1.0
+            Softening temperature for the soft targets.
+        alpha : float, default=1.0
+            Weight of the soft targets against the one-hot labels.
+
+        Returns
+        -------
+        self : object
+            The fitted student.
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        classes, y_encoded, soft_targets = validate_fit_targets(
+            y, soft_targets, temperature, alpha, X.shape[0]
+        )
+        sample_weight = _check_sample_weight(sample_weight, X)
+        self.classes_ = classes
+        targets = one_hot(y_encoded, len(classes))
+        if soft_targets is not None:
+            targets = alpha * soften(soft_targets, temperature) + (1 - alpha) * targets
+            self.temperature_ = float(temperature)
+        else:
+            self.temperature_ = 1.0
+        self._fit_distribution(X, targets, sample_weight)
+        return self
+
+    def _validate_predict_X(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=np.float64)
+
+    def predict_proba(self, X):
+        """Class probabilities of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        X = self._validate_predict_X(X)
+        proba = np.clip(self._predict_distribution(X), 0.0, None)
+        proba = proba / np.maximum(proba.sum(axis=1, keepdims=True), _EPS)
+        return sharpen(proba, self.temperature_)
+
+    def predict(self, X):
+        """Most probable class of each row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
