@@ -1,0 +1,1 @@
+"""skdistill: knowledge distillation for tabular data."""

@@ -1,0 +1,83 @@
+"""The student's own preprocessing, fitted inside ``fit`` and carried in ``student_``.
+
+Teachers receive ``X`` exactly as the user gave it; the student gets numbers. Numeric
+columns are imputed (median, with missing-value indicators) and scaled; categorical
+columns (object, category, string or boolean dtype) are one-hot encoded for
+networks and linear models, ordinal encoded for trees and boosters.
+"""
+
+import numpy as np
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    OneHotEncoder,
+    OrdinalEncoder,
+    StandardScaler,
+)
+
+ONE_HOT_FAMILIES = ("mlp", "linear")
+_CATEGORICAL_DTYPES = ["object", "category", "string", "bool"]
+
+
+def default_preprocessor(family, X):
+    """Build the default preprocessing for a student family and an input ``X``.
+
+    Parameters
+    ----------
+    family : str
+        Student family (``"mlp"``, ``"tree"``, ``"lgbm"``, ``"xgb"``, ``"linear"``,
+        or ``"custom"``).
+    X : array-like or DataFrame
+        The training input, used only to see whether it has categorical columns.
+
+    Returns
+    -------
+    transformer : estimator
+        An unfitted transformer.
+    """
+    numeric = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True,
+                      keep_empty_features=True),
+        StandardScaler(),
+    )
+    if not hasattr(X, "columns"):
+        return numeric
+    if family in ONE_HOT_FAMILIES or family == "custom":
+        categorical = make_pipeline(
+            SimpleImputer(strategy="constant", fill_value="__missing__"),
+            OneHotEncoder(handle_unknown="infrequent_if_exist",
+                          max_categories=32, sparse_output=False),
+        )
+    else:
+        categorical = make_pipeline(
+            SimpleImputer(strategy="constant", fill_value="__missing__"),
+            OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+        )
+    return ColumnTransformer(
+        [
+            ("numeric", numeric,
+             make_column_selector(dtype_exclude=_CATEGORICAL_DTYPES)),
+            ("categorical", _as_object_then(categorical),
+             make_column_selector(dtype_include=_CATEGORICAL_DTYPES)),
+        ],
+        sparse_threshold=0.0,
+        verbose_feature_names_out=False,
+    )
+
+
+def _as_object_then(pipeline):
+    """Cast categorical columns to strings first, so mixed types encode cleanly."""
+    return make_pipeline(
+        FunctionTransformer(_categories_as_strings, feature_names_out="one-to-one"),
+        *[step for _, step in pipeline.steps],
+    )
+
+
+def _categories_as_strings(X):
+    """Categorical columns as an object array of str, missing values as NaN."""
+    missing = X.isna().to_numpy()
+    values = X.astype(str).to_numpy(dtype=object)
+    values[missing] = np.nan
+    return values

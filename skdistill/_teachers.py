@@ -1,0 +1,240 @@
+"""Teacher adapters: which teachers to use, fitting the unfitted, probabilities.
+
+Every teacher's output becomes a probability matrix whose columns follow the
+distiller's ``classes_``: ``predict_proba`` where it exists, else
+``decision_function`` through a sigmoid or softmax, else ``predict`` as one-hot
+(with a warning, since hard votes carry no dark knowledge).
+"""
+
+import sys
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.special import expit, softmax
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import check_is_fitted
+
+_PREDICT_METHODS = ("predict_proba", "decision_function", "predict")
+
+
+def default_teacher(random_state):
+    """The strong teacher fitted when the user gives none."""
+    return HistGradientBoostingClassifier(random_state=random_state)
+
+
+def as_teacher_list(teachers, random_state):
+    """Normalise the ``teachers`` parameter into a non-empty list of estimators."""
+    if teachers is None:
+        return [default_teacher(random_state)]
+    if isinstance(teachers, (list, tuple)):
+        if len(teachers) == 0:
+            raise ValueError("teachers must not be an empty list; use None for a "
+                             "default teacher.")
+        return [_wrap_torch(t) for t in teachers]
+    return [_wrap_torch(teachers)]
+
+
+def _is_torch_module(obj):
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def _wrap_torch(teacher):
+    if _is_torch_module(teacher):
+        return TorchModuleTeacher(teacher)
+    return teacher
+
+
+class TorchModuleTeacher:
+    """A trained ``torch.nn.Module`` used as a frozen teacher.
+
+    The module maps a float32 tensor of shape (n, n_features) to logits of shape
+    (n, n_classes), columns in the order of the distiller's ``classes_``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The trained network; used in eval mode, never trained.
+    batch_size : int, default=4096
+        Rows per forward pass.
+    """
+
+    def __init__(self, module, batch_size=4096):
+        self.module = module
+        self.batch_size = batch_size
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def decision_function(self, X):
+        """Logits of the module, computed in batches without gradients."""
+        import torch
+
+        X = np.asarray(X, dtype=np.float32)
+        device = next(self.module.parameters()).device
+        was_training = self.module.training
+        self.module.eval()
+        try:
+            with torch.inference_mode():
+                out = [
+                    self.module(torch.from_numpy(X[i:i + self.batch_size]).to(device))
+                    .cpu().numpy()
+                    for i in range(0, len(X), self.batch_size)
+                ]
+        finally:
+            self.module.train(was_training)
+        return np.concatenate(out).astype(np.float64)
+
+
+def is_fitted(estimator):
+    """Whether a teacher is already fitted (and so must be used frozen)."""
+    try:
+        check_is_fitted(estimator)
+    except (NotFittedError, TypeError):
+        return False
+    return True
+
+
+def check_teacher_methods(teachers):
+    """Raise a TypeError naming the first teacher with no way to predict."""
+    for index, teacher in enumerate(teachers):
+        if not any(hasattr(teacher, m) for m in _PREDICT_METHODS):
+            raise TypeError(
+                f"teacher {index} ({type(teacher).__name__}) has none of "
+                f"{', '.join(_PREDICT_METHODS)}; it cannot label rows."
+            )
+        if not is_fitted(teacher) and not hasattr(teacher, "fit"):
+            raise TypeError(
+                f"teacher {index} ({type(teacher).__name__}) is neither fitted nor "
+                "has a fit method."
+            )
+
+
+def check_teacher_classes(teachers, classes):
+    """Raise a ValueError when a fitted teacher's label set differs from the data's.
+
+    Teachers without ``classes_`` (a torch module) are checked later, on the
+    number of columns they output.
+    """
+    known = set(classes.tolist())
+    for index, teacher in enumerate(teachers):
+        teacher_classes = getattr(teacher, "classes_", None)
+        if teacher_classes is None or not is_fitted(teacher):
+            continue
+        theirs = set(np.asarray(teacher_classes).tolist())
+        if theirs - known:
+            raise ValueError(
+                f"teacher {index} ({type(teacher).__name__}) knows classes the "
+                f"training data lacks: {sorted(map(str, theirs - known))}. "
+                f"The data has {sorted(map(str, known))}."
+            )
+        if known - theirs:
+            raise ValueError(
+                f"teacher {index} ({type(teacher).__name__}) was fitted without "
+                f"classes {sorted(map(str, known - theirs))} present in the "
+                "training data, so it cannot give them probabilities."
+            )
+
+
+def fit_teachers(teachers, X, y, sample_weight, n_jobs):
+    """Clone and fit the unfitted teachers in parallel; keep fitted ones as they are.
+
+    Returns
+    -------
+    fitted : list of estimators
+        Same order as ``teachers``; prefit ones are the very same objects.
+    fitted_here : list of bool
+        Whether HPMDistiller fitted each teacher itself.
+    """
+    fitted_here = [not is_fitted(t) for t in teachers]
+    to_fit = [clone(t) for t, here in zip(teachers, fitted_here, strict=True) if here]
+    fitted_clones = iter(
+        Parallel(n_jobs=n_jobs)(
+            delayed(_fit_one)(t, X, y, sample_weight) for t in to_fit
+        )
+    )
+    fitted = [next(fitted_clones) if fit_it else t
+              for t, fit_it in zip(teachers, fitted_here, strict=True)]
+    return fitted, fitted_here
+
+
+def _fit_one(teacher, X, y, sample_weight):
+    if sample_weight is None:
+        return teacher.fit(X, y)
+    try:
+        return teacher.fit(X, y, sample_weight=sample_weight)
+    except TypeError as exc:
+        if "sample_weight" not in str(exc):
+            raise
+        warnings.warn(
+            f"{type(teacher).__name__}.fit does not accept sample_weight; the "
+            "teacher is fitted unweighted.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return teacher.fit(X, y)
+
+
+def teacher_proba(teacher, X, classes):
+    """Probabilities of one teacher on ``X``, columns aligned to ``classes``."""
+    if hasattr(teacher, "predict_proba"):
+        return _align(np.asarray(teacher.predict_proba(X), dtype=np.float64),
+                      teacher, classes)
+    if hasattr(teacher, "decision_function"):
+        scores = np.asarray(teacher.decision_function(X), dtype=np.float64)
+        if scores.ndim == 1 or scores.shape[1] == 1:
+            positive = expit(scores.reshape(-1))
+            proba = np.column_stack([1.0 - positive, positive])
+        else:
+            proba = softmax(scores, axis=1)
+        return _align(proba, teacher, classes)
+    warnings.warn(
+        f"{type(teacher).__name__} has neither predict_proba nor decision_function; "
+        "its hard predictions are used as one-hot targets, which carry no soft "
+        "information.",
+        UserWarning,
+        stacklevel=2,
+    )
+    predicted = np.asarray(teacher.predict(X))
+    column = {c: i for i, c in enumerate(classes.tolist())}
+    proba = np.zeros((len(predicted), len(classes)))
+    proba[np.arange(len(predicted)), [column[p] for p in predicted.tolist()]] = 1.0
+    return proba
+
+
+def _align(proba, teacher, classes):
+    teacher_classes = getattr(teacher, "classes_", None)
+    if teacher_classes is None:
+        if proba.shape[1] != len(classes):
+            raise ValueError(
+                f"{type(teacher).__name__} outputs {proba.shape[1]} columns but the "
+                f"data has {len(classes)} classes."
+            )
+        return proba
+    column = {c: i for i, c in enumerate(np.asarray(teacher_classes).tolist())}
+    order = [column[c] for c in classes.tolist()]
+    return proba[:, order]
+
+
+def teachers_proba(teachers, X, classes, n_jobs, chunk_size=50_000):
+    """Probabilities of every teacher on ``X``, chunked and in parallel.
+
+    Returns
+    -------
+    ndarray of shape (n_teachers, n_samples, n_classes)
+    """
+    n_samples = len(X) if hasattr(X, "__len__") else X.shape[0]
+    chunks = [np.arange(start, min(start + chunk_size, n_samples))
+              for start in range(0, n_samples, chunk_size)]
+    jobs = [(t, rows) for t in range(len(teachers)) for rows in chunks]
+    results = Parallel(n_jobs=n_jobs if len(jobs) > 1 else 1)(
+        delayed(teacher_proba)(teachers[t], _safe_indexing(X, rows), classes)
+        for t, rows in jobs
+    )
+    per_teacher = [np.concatenate(results[t * len(chunks):(t + 1) * len(chunks)])
+                   for t in range(len(teachers))]
+    return np.stack(per_teacher)

@@ -1,0 +1,150 @@
+"""Measures of a distillation: fidelity, retention, model size, latency.
+
+Sizes are measured the same way for teachers and students, so that "compression"
+means one thing everywhere: the learned parameters (weights of a network or linear
+model, nodes of a tree or tree ensemble) and the serialized (pickled) bytes.
+"""
+
+import pickle
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
+
+from ._teachers import TorchModuleTeacher
+
+
+def fidelity(student_predictions, teacher_predictions):
+    """Fraction of rows on which the student predicts the teacher's class.
+
+    Parameters
+    ----------
+    student_predictions, teacher_predictions : array-like of shape (n_samples,)
+        Predicted labels.
+
+    Returns
+    -------
+    float
+        Agreement in [0, 1].
+    """
+    return float(np.mean(np.asarray(student_predictions)
+                         == np.asarray(teacher_predictions)))
+
+
+def retention(student_accuracy, teacher_accuracy):
+    """Student accuracy as a fraction of the teacher's."""
+    return float(student_accuracy / teacher_accuracy) if teacher_accuracy else np.nan
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """Size of a model.
+
+    Attributes
+    ----------
+    n_parameters : int or None
+        Learned parameters: network or linear weights, tree nodes. ``None`` when
+        the model's kind is unknown.
+    n_bytes : int
+        Length of the pickled model.
+    """
+
+    n_parameters: int | None
+    n_bytes: int
+
+
+def model_size(model):
+    """Measure a fitted model, or a list of them (an ensemble), as :class:`ModelSize`.
+
+    Parameters
+    ----------
+    model : estimator or list of estimators
+        Fitted teachers or students; pipelines are measured with all their steps
+        in the bytes and their final step in the parameters.
+
+    Returns
+    -------
+    ModelSize
+    """
+    return ModelSize(count_parameters(model), len(pickle.dumps(model, protocol=5)))
+
+
+def count_parameters(model):
+    """Learned parameters of a fitted model (weights, or nodes for trees).
+
+    Returns ``None`` for a model whose kind is not known.
+    """
+    if isinstance(model, (list, tuple, np.ndarray)):
+        members = np.ravel(np.asarray(model, dtype=object))
+        counts = [count_parameters(m) for m in members]
+        return None if any(c is None for c in counts) else int(sum(counts))
+    for counter in _COUNTERS:
+        count = counter(model)
+        if count is not None:
+            return int(count)
+    return None
+
+
+def _count_wrapped(model):
+    if isinstance(model, Pipeline):
+        return count_parameters(model.steps[-1][1])
+    if isinstance(model, FrozenEstimator):
+        return count_parameters(model.estimator)
+    if isinstance(model, TorchModuleTeacher):
+        return count_parameters(model.module)
+    return None
+
+
+def _count_torch(model):
+    module = getattr(model, "module_", None)
+    if module is None and hasattr(model, "parameters") and hasattr(model, "forward"):
+        module = model
+    if module is None:
+        return None
+    return sum(p.numel() for p in module.parameters())
+
+
+def _count_sklearn_trees(model):
+    if hasattr(model, "tree_"):
+        return model.tree_.node_count
+    if hasattr(model, "tree_model_"):
+        return model.tree_model_.tree_.node_count
+    if hasattr(model, "_predictors"):
+        return sum(p.nodes.shape[0] for stage in model._predictors for p in stage)
+    if hasattr(model, "estimators_"):
+        return count_parameters(model.estimators_)
+    return None
+
+
+def _count_boosters(model):
+    booster = getattr(model, "booster_", model)
+    if hasattr(model, "get_booster"):
+        booster = model.get_booster()
+    kind = type(booster).__module__.split(".")[0]
+    if kind == "lightgbm" and hasattr(booster, "dump_model"):
+        return sum(2 * t["num_leaves"] - 1 for t in booster.dump_model()["tree_info"])
+    if kind == "xgboost" and hasattr(booster, "get_dump"):
+        return sum(tree.count("\n") for tree in booster.get_dump())
+    return None
+
+
+def _count_linear(model):
+    if not hasattr(model, "coef_"):
+        return None
+    return np.size(model.coef_) + np.size(getattr(model, "intercept_", 0))
+
+
+_COUNTERS = (_count_wrapped, _count_torch, _count_boosters, _count_sklearn_trees,
+             _count_linear)
+
+
+def predict_latency(predict, X, repeats=3):
+    """Best wall time, in seconds, of ``predict(X)`` over ``repeats`` runs."""
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        predict(X)
+        best = min(best, time.perf_counter() - start)
+    return float(best)
