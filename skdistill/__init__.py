@@ -1,1 +1,24 @@
-"""skdistill: knowledge distillation for tabular data."""
+"""skdistill: knowledge distillation for tabular data, scikit-learn compatible."""
+
+from ._distiller import HPMDistiller
+from .report import DistillationReport
+from .students import (
+    LGBMStudent,
+    LinearStudent,
+    MLPStudent,
+    TreeStudent,
+    XGBStudent,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DistillationReport",
+    "HPMDistiller",
+    "LGBMStudent",
+    "LinearStudent",
+    "MLPStudent",
+    "TreeStudent",
+    "XGBStudent",
+    "__version__",
+]

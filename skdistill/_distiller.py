@@ -1,0 +1,407 @@
+"""HPMDistiller: validation and orchestration of a distillation, little else."""
+
+import time
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from . import _teachers
+from ._preprocess import default_preprocessor
+from .metrics import fidelity, model_size, predict_latency, retention
+from .report import DistillationReport
+from ._configure import auto_mlp_student
+from .students import STUDENT_FAMILIES
+
+_SEED_SPACE = 2**31 - 1
+
+
+class HPMDistiller(ClassifierMixin, BaseEstimator):
+    """Distil one or several teachers into a compact student.
+
+    The teachers (fitted or not; scikit-learn, XGBoost, LightGBM, torch) label the
+    training rows with probabilities; a small student learns from those soft
+    targets and the true labels. At inference only the student runs.
+
+    Parameters
+    ----------
+    teachers : estimator, list of estimators or None, default=None
+        ``None`` fits a :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+        A fitted teacher is used as it is and never refitted; an unfitted one is
+        cloned and fitted on the training rows. Wrap prefit teachers in
+        :class:`~sklearn.frozen.FrozenEstimator` to keep them fitted through
+        :func:`~sklearn.base.clone` (as in ``GridSearchCV``). A trained
+        ``torch.nn.Module`` mapping float32 features to logits is accepted too.
+    student : {"auto", "mlp", "tree", "lgbm", "xgb", "linear"} or estimator, \
+            default="auto"
+        The student family, or a student instance (its parameters are reachable
+        as ``student__<name>``). ``"auto"`` is an MLP sized to be at least
+        ``min_compression`` times smaller than the teachers.
+    temperature : float, default=2.0
+        Softening temperature of the teachers' probabilities, > 0.
+    alpha : float, default=0.7
+        Weight of the soft-target loss against the hard-label loss, in [0, 1].
+    validation_fraction : float, default=0.2
+        Fraction of the training rows held out (stratified) to measure the
+        report; teachers fitted here and the student never train on them.
+    min_compression : float or None, default=10.0
+        For ``student="auto"``: the student's serialized size is at most the
+        teachers' divided by this. ``None`` keeps the default MLP size.
+    student_preprocessor : transformer, "passthrough" or None, default=None
+        Preprocessing fitted for the student and carried in ``student_``.
+        ``None`` imputes and scales numeric columns and encodes categorical ones
+        (one-hot for networks and linear models, ordinal for trees).
+    n_jobs : int or None, default=None
+        Parallel jobs for fitting and querying teachers (joblib semantics).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split, the teachers fitted here and the student.
+    verbose : int, default=0
+        ``1`` shows a progress bar over the student's epochs or rounds.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Device of torch students; ``"auto"`` uses CUDA when present.
+
+    Attributes
+    ----------
+    student_ : Pipeline
+        The student with its preprocessing: usable alone on raw rows.
+    teachers_ : list of estimators
+        The teachers used; prefit ones are the very objects given.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``, when ``X`` has column names.
+    report_ : DistillationReport
+        Accuracy, fidelity, retention, sizes, latencies and timings.
+
+    See Also
+    --------
+    skdistill.MLPStudent : The torch student with the KD loss in its training loop.
+
+    Notes
+    -----
+    Implements the method of "HPM-KD: Hierarchical Progressive Multi-Teacher
+    Framework for Knowledge Distillation and Efficient Model Compression"
+    (arXiv 2512.09886). The student minimises
+    ``alpha * T^2 * KL(p_T || q_T) + (1 - alpha) * CE(y, q)`` (torch students) or
+    fits the distribution ``alpha * p_T + (1 - alpha) * onehot(y)`` (trees,
+    boosters, linear models).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from skdistill import HPMDistiller
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> distiller = HPMDistiller(student="linear", random_state=0).fit(X, y)
+    >>> distiller.predict(X[:3])
+    array([0, 0, 0])
+    >>> distiller.report_.fidelity > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "teachers": "no_validation",
+        "student": [
+            StrOptions({"auto", *STUDENT_FAMILIES}),
+            HasMethods(["fit", "predict_proba"]),
+        ],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "validation_fraction": [Interval(Real, 0, 0.5, closed="right")],
+        "min_compression": [Interval(Real, 1, None, closed="left"), None],
+        "student_preprocessor": [
+            None, StrOptions({"passthrough"}), HasMethods(["fit", "transform"]),
+        ],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [StrOptions({"auto", "cpu", "cuda"})],
+    }
+
+    def __init__(
+        self,
+        teachers=None,
+        student="auto",
+        *,
+        temperature=2.0,
+        alpha=0.7,
+        validation_fraction=0.2,
+        min_compression=10.0,
+        student_preprocessor=None,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+        device="auto",
+    ):
+        self.teachers = teachers
+        self.student = student
+        self.temperature = temperature
+        self.alpha = alpha
+        self.validation_fraction = validation_fraction
+        self.min_compression = min_compression
+        self.student_preprocessor = student_preprocessor
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the teachers that need it, then distil them into the student.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training rows; given to the teachers exactly as they are.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, passed to the teachers fitted here and to the student.
+
+        Returns
+        -------
+        self : object
+            The fitted distiller.
+        """
+        try:
+            return self._fit(X, y, sample_weight)
+        except BaseException:
+            self._forget_fit()
+            raise
+
+    def _fit(self, X, y, sample_weight):
+        X, y = self._validate_input(X, y, reset=True)
+        classes = np.unique(y)
+        rng = check_random_state(self.random_state)
+        teachers = _teachers.as_teacher_list(self.teachers, _seed(rng))
+        _teachers.check_teacher_methods(teachers)
+        _teachers.check_teacher_classes(teachers, classes)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        train, valid = _stratified_split(y, self.validation_fraction, rng)
+        X_train, y_train = _safe_indexing(X, train), y[train]
+        w_train = None if sample_weight is None else sample_weight[train]
+        timings = {}
+        with _timed(timings, "teachers"):
+            teachers, _ = _teachers.fit_teachers(
+                teachers, X_train, y_train, w_train, self.n_jobs)
+        with _timed(timings, "soft_targets"):
+            proba = _teachers.teachers_proba(teachers, X, classes, self.n_jobs)
+            targets = proba.mean(axis=0)
+        with _timed(timings, "student"):
+            student = self._fit_student(X_train, y_train, w_train, targets[train],
+                                        teachers, _seed(rng))
+        self.classes_ = classes
+        self.teachers_ = teachers
+        self.student_ = student
+        self.report_ = self._measure(X, y, valid, proba[:, valid], timings)
+        return self
+
+    def _forget_fit(self):
+        for name in ("classes_", "teachers_", "student_", "report_",
+                     "n_features_in_", "feature_names_in_"):
+            self.__dict__.pop(name, None)
+
+    def _validate_input(self, X, y=None, reset=False):
+        """Check X (and y): DataFrames pass untouched to the teachers."""
+        if not reset:
+            check_is_fitted(self)
+        if hasattr(X, "columns"):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            _reject_infinities(X)
+        else:
+            X = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan",
+                              ensure_min_samples=1)
+            _reject_infinities(X)
+        if y is None:
+            return X
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        check_classification_targets(y)
+        if np.unique(y).shape[0] < 2:
+            raise ValueError(
+                "HPMDistiller needs at least 2 classes in y; got 1 class: "
+                f"{np.unique(y)[0]!r}."
+            )
+        return X, y
+
+    def _fit_student(self, X_train, y_train, w_train, targets, teachers, seed):
+        """Fit the student's preprocessing, then the student on the soft targets."""
+        family = "mlp" if self.student == "auto" else _family_of(self.student)
+        preprocessor = self._build_preprocessor(family, X_train)
+        Z_train = (X_train if preprocessor == "passthrough"
+                   else preprocessor.fit_transform(X_train))
+        student = self._student_template(teachers, Z_train.shape[1])
+        self._pass_down(student, seed)
+        student.fit(Z_train, y_train, sample_weight=w_train, soft_targets=targets,
+                    temperature=self.temperature, alpha=self.alpha)
+        return Pipeline([("preprocess", preprocessor), ("student", student)])
+
+    def _pass_down(self, student, seed):
+        """Give the student the distiller's seed, verbosity and device."""
+        params = {"verbose": self.verbose, "device": self.device}
+        if isinstance(self.student, str) or student.get_params().get(
+                "random_state", 0) is None:
+            params["random_state"] = seed
+        known = student.get_params(deep=False)
+        student.set_params(**{k: v for k, v in params.items() if k in known})
+
+    def _student_template(self, teachers, n_inputs):
+        if not isinstance(self.student, str):
+            return clone(self.student)
+        if self.student == "auto":
+            budget = None
+            if self.min_compression is not None:
+                budget = model_size(teachers).n_bytes / self.min_compression
+            return auto_mlp_student(n_inputs, budget)
+        return STUDENT_FAMILIES[self.student]()
+
+    def _build_preprocessor(self, family, X_train):
+        if self.student_preprocessor is None:
+            return default_preprocessor(family, X_train)
+        if isinstance(self.student_preprocessor, str):
+            return "passthrough"
+        return clone(self.student_preprocessor)
+
+    def _measure(self, X, y, valid, valid_proba, timings):
+        X_valid, y_valid = _safe_indexing(X, valid), y[valid]
+        teacher_pred = self.classes_[valid_proba.mean(axis=0).argmax(axis=1)]
+        student_pred = self.student_.predict(X_valid)
+        teacher_acc = float(np.mean(teacher_pred == y_valid))
+        student_acc = float(np.mean(student_pred == y_valid))
+        teacher_size, student_size = model_size(self.teachers_), model_size(
+            self.student_)
+        teacher_latency = predict_latency(
+            lambda rows: _teachers.teachers_proba(self.teachers_, rows,
+                                                  self.classes_, n_jobs=1),
+            X_valid)
+        student_latency = predict_latency(self.student_.predict_proba, X_valid)
+        return DistillationReport(
+            n_validation=len(valid),
+            teacher_accuracy=teacher_acc,
+            teacher_accuracies={
+                _teacher_name(i, t): float(np.mean(
+                    self.classes_[valid_proba[i].argmax(axis=1)] == y_valid))
+                for i, t in enumerate(self.teachers_)
+            },
+            student_accuracy=student_acc,
+            fidelity=fidelity(student_pred, teacher_pred),
+            retention=retention(student_acc, teacher_acc),
+            teacher_size=teacher_size,
+            student_size=student_size,
+            compression=teacher_size.n_bytes / student_size.n_bytes,
+            parameter_compression=_ratio(teacher_size.n_parameters,
+                                         student_size.n_parameters),
+            teacher_latency_s=teacher_latency,
+            student_latency_s=student_latency,
+            speedup=teacher_latency / max(student_latency, 1e-9),
+            timings_s=timings,
+        )
+
+    def predict_proba(self, X):
+        """Class probabilities from the student alone.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows to score, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        X = self._validate_input(X)
+        return self.student_.predict_proba(X)
+
+    def predict(self, X):
+        """Predicted class of each row, from the student alone.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+def _seed(rng):
+    return int(rng.randint(_SEED_SPACE))
+
+
+def _reject_infinities(X):
+    if hasattr(X, "select_dtypes"):
+        values = X.select_dtypes(include="number").to_numpy(dtype=np.float64,
+                                                             na_value=np.nan)
+    else:
+        values = X
+    if np.isinf(values).any():
+        raise ValueError("Input X contains infinity; replace it before fitting "
+                         "(missing values may be NaN where the teachers accept it).")
+
+
+def _stratified_split(y, fraction, rng):
+    """Split row indices per class; every class keeps at least one training row."""
+    train, valid = [], []
+    for label in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == label))
+        n_valid = min(int(round(fraction * len(rows))), len(rows) - 1)
+        valid.append(rows[:n_valid])
+        train.append(rows[n_valid:])
+    train, valid = np.sort(np.concatenate(train)), np.sort(np.concatenate(valid))
+    if len(valid) == 0:
+        raise ValueError(
+            f"validation_fraction={fraction} leaves no validation row among "
+            f"{len(y)} samples; give more samples or a larger fraction."
+        )
+    return train, valid
+
+
+def _family_of(student):
+    if isinstance(student, str):
+        return student
+    for family, cls in STUDENT_FAMILIES.items():
+        if type(student) is cls:
+            return family
+    return "custom"
+
+
+def _teacher_name(index, teacher):
+    inner = getattr(teacher, "estimator", teacher)
+    return f"{index}:{type(inner).__name__}"
+
+
+def _ratio(numerator, denominator):
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+@contextmanager
+def _timed(timings, phase):
+    start = time.perf_counter()
+    yield
+    timings[phase] = time.perf_counter() - start
