@@ -19,10 +19,10 @@ from sklearn.utils.validation import (
 )
 
 from . import _teachers
+from ._configure import auto_mlp_student
 from ._preprocess import default_preprocessor
 from .metrics import fidelity, model_size, predict_latency, retention
 from .report import DistillationReport
-from ._configure import auto_mlp_student
 from .students import STUDENT_FAMILIES
 
 _SEED_SPACE = 2**31 - 1
@@ -244,7 +244,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         preprocessor = self._build_preprocessor(family, X_train)
         Z_train = (X_train if preprocessor == "passthrough"
                    else preprocessor.fit_transform(X_train))
-        student = self._student_template(teachers, Z_train.shape[1])
+        student = self._student_template(teachers, Z_train.shape[1],
+                                         len(np.unique(y_train)), preprocessor)
         self._pass_down(student, seed)
         student.fit(Z_train, y_train, sample_weight=w_train, soft_targets=targets,
                     temperature=self.temperature, alpha=self.alpha)
@@ -259,14 +260,15 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         known = student.get_params(deep=False)
         student.set_params(**{k: v for k, v in params.items() if k in known})
 
-    def _student_template(self, teachers, n_inputs):
+    def _student_template(self, teachers, n_inputs, n_classes, preprocessor):
         if not isinstance(self.student, str):
             return clone(self.student)
         if self.student == "auto":
             budget = None
             if self.min_compression is not None:
-                budget = model_size(teachers).n_bytes / self.min_compression
-            return auto_mlp_student(n_inputs, budget)
+                budget = (model_size(teachers).n_bytes / self.min_compression
+                          - model_size(preprocessor).n_bytes)
+            return auto_mlp_student(n_inputs, budget, n_classes)
         return STUDENT_FAMILIES[self.student]()
 
     def _build_preprocessor(self, family, X_train):
