@@ -215,7 +215,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                      "n_features_in_", "feature_names_in_"):
             self.__dict__.pop(name, None)
 
-    def _validate_input(self, X, y=None, reset=False):
+    def _validate_input(self, X, y=None, *, reset=False):
         """Check X (and y): DataFrames pass untouched to the teachers."""
         if not reset:
             check_is_fitted(self)
@@ -226,8 +226,13 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             X = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan",
                               ensure_min_samples=1)
             _reject_infinities(X)
-        if y is None:
+        if not reset:
             return X
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
         check_classification_targets(y)
@@ -342,7 +347,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
