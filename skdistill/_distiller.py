@@ -57,7 +57,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         Fraction of the training rows held out (stratified) to measure the
         report; teachers fitted here and the student never train on them.
     min_compression : float or None, default=10.0
-        For ``student="auto"``: the student's serialized size is at most the
+        For ``student="auto"``: the student's serialized size and parameter
+        count (weights, or tree nodes for the teachers) are at most the
         teachers' divided by this. ``None`` keeps the default MLP size.
     student_preprocessor : transformer, "passthrough" or None, default=None
         Preprocessing fitted for the student and carried in ``student_``.
@@ -269,11 +270,16 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         if not isinstance(self.student, str):
             return clone(self.student)
         if self.student == "auto":
-            budget = None
-            if self.min_compression is not None:
-                budget = (model_size(teachers).n_bytes / self.min_compression
-                          - model_size(preprocessor).n_bytes)
-            return auto_mlp_student(n_inputs, budget, n_classes)
+            if self.min_compression is None:
+                return auto_mlp_student(n_inputs, n_classes)
+            teacher_size = model_size(teachers)
+            return auto_mlp_student(
+                n_inputs, n_classes,
+                max_bytes=(teacher_size.n_bytes / self.min_compression
+                           - model_size(preprocessor).n_bytes),
+                max_parameters=(None if teacher_size.n_parameters is None else
+                                teacher_size.n_parameters / self.min_compression),
+            )
         return STUDENT_FAMILIES[self.student]()
 
     def _build_preprocessor(self, family, X_train):

@@ -1,0 +1,49 @@
+"""Small fixed-seed datasets and fast settings shared by the tests."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from skdistill import MLPStudent
+
+
+@pytest.fixture
+def binary_data():
+    return make_classification(n_samples=300, n_features=6, n_informative=4,
+                               random_state=0)
+
+
+@pytest.fixture
+def multiclass_data():
+    return make_classification(n_samples=400, n_features=8, n_informative=5,
+                               n_classes=3, random_state=0)
+
+
+@pytest.fixture
+def fast_teacher():
+    return HistGradientBoostingClassifier(max_iter=20, random_state=0)
+
+
+@pytest.fixture
+def fast_student():
+    return MLPStudent(hidden_layer_sizes=(16,), learning_rate=1e-2, max_epochs=60,
+                      random_state=0)
+
+
+@pytest.fixture(scope="session")
+def noisy_problem():
+    """A problem where a small student on few rows clearly trails the teacher.
+
+    3 classes, 15 % flipped labels: the teacher, fitted on 4,000 rows, smooths the
+    noise; a student fitted on 600 rows of hard labels cannot.
+    """
+    X, y = make_classification(
+        n_samples=8000, n_features=20, n_informative=10, n_redundant=4,
+        n_classes=3, n_clusters_per_class=2, flip_y=0.15, random_state=0,
+    )
+    teacher_rows, student_rows, test_rows = (
+        np.arange(4000), np.arange(4000, 4600), np.arange(5000, 8000))
+    teacher = HistGradientBoostingClassifier(random_state=0).fit(
+        X[teacher_rows], y[teacher_rows])
+    return teacher, (X[student_rows], y[student_rows]), (X[test_rows], y[test_rows])
