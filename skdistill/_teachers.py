@@ -92,6 +92,8 @@ class TorchModuleTeacher:
 
 def is_fitted(estimator):
     """Whether a teacher is already fitted (and so must be used frozen)."""
+    if not hasattr(estimator, "fit"):
+        return bool(getattr(estimator, "__sklearn_is_fitted__", lambda: False)())
     try:
         check_is_fitted(estimator)
     except (NotFittedError, TypeError):
