@@ -1,0 +1,390 @@
+"""Small gradient-boosted students (LightGBM, XGBoost) on soft labels.
+
+Binary targets use the boosters' own cross-entropy objectives, which accept
+labels in [0, 1]. Multiclass targets use a softmax cross-entropy with soft
+labels as a custom objective: gradient ``p - q`` and hessian ``p (1 - p)`` per
+class. Both start from the log of the targets' weighted mean (an init score),
+so that a few small trees refine the prior rather than build it.
+"""
+
+from numbers import Integral, Real
+
+import lightgbm as lgb
+import numpy as np
+import xgboost as xgb
+from joblib import effective_n_jobs
+from scipy.special import expit, logit
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options
+from tqdm.auto import tqdm
+
+from ._base import BaseStudent, log_proba_to_proba
+
+_MIN_HESSIAN = 1e-6
+_PROBA_FLOOR = 1e-12
+
+
+def softmax_cross_entropy_grad_hess(raw, targets, weight):
+    """Gradient and diagonal hessian of the weighted soft softmax cross-entropy.
+
+    The loss is ``sum_i w_i * -sum_k q_ik log softmax(raw_i)_k``.
+
+    Parameters
+    ----------
+    raw : ndarray of shape (n_samples, n_classes)
+        Raw scores (margins).
+    targets : ndarray of shape (n_samples, n_classes)
+        Target distributions ``q``; rows sum to one.
+    weight : ndarray of shape (n_samples,)
+        Row weights.
+
+    Returns
+    -------
+    grad : ndarray of shape (n_samples, n_classes)
+        ``w * (p - q)``.
+    hess : ndarray of shape (n_samples, n_classes)
+        ``w * max(p (1 - p), 1e-6)``.
+    """
+    proba = log_proba_to_proba(raw)
+    grad = weight[:, None] * (proba - targets)
+    hess = weight[:, None] * np.maximum(proba * (1.0 - proba), _MIN_HESSIAN)
+    return grad, hess
+
+
+def prior_init_score(targets, sample_weight):
+    """Raw score of the targets' weighted mean: a logit, or log-probabilities.
+
+    Returns an array of shape (1,) for two classes, (n_classes,) otherwise.
+    """
+    if sample_weight.sum() <= 0:
+        sample_weight = np.ones_like(sample_weight)
+    prior = np.average(targets, axis=0, weights=sample_weight)
+    prior = np.clip(prior, _PROBA_FLOOR, 1.0 - _PROBA_FLOOR)
+    if targets.shape[1] == 2:
+        return np.array([logit(prior[1])])
+    return np.log(prior)
+
+
+def _init_rows(init_score, n_samples):
+    """The init score on every row: shape (n,) for binary, (n, n_classes) otherwise."""
+    rows = np.tile(init_score, (n_samples, 1))
+    return rows[:, 0] if rows.shape[1] == 1 else rows
+
+
+def _progress_bar(n_rounds, verbose):
+    return tqdm(total=n_rounds, desc="boosting", unit="round", disable=not verbose)
+
+
+class _BoosterStudent(BaseStudent):
+    """Shared fit/predict of the boosted students: init score, link, seed."""
+
+    def _fit_distribution(self, X, targets, sample_weight):
+        self._validate_params()
+        self.init_score_ = prior_init_score(targets, sample_weight)
+        init = _init_rows(self.init_score_, X.shape[0])
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        with _progress_bar(self.n_estimators, self.verbose) as bar:
+            self.booster_ = self._train(X, targets, sample_weight, init, int(seed), bar)
+
+    def _predict_distribution(self, X):
+        raw = self._raw_score(X).reshape(X.shape[0], -1) + self.init_score_
+        if raw.shape[1] == 1:
+            return np.column_stack([expit(-raw[:, 0]), expit(raw[:, 0])])
+        return log_proba_to_proba(raw)
+
+
+class LGBMStudent(_BoosterStudent):
+    """Small LightGBM booster trained on the target distribution.
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Number of boosting rounds.
+    num_leaves : int, default=15
+        Maximum number of leaves per tree.
+    max_depth : int, default=-1
+        Maximum depth of a tree; -1 for no limit.
+    learning_rate : float, default=0.1
+        Shrinkage of each tree.
+    min_child_samples : int, default=20
+        Minimum number of rows in a leaf.
+    subsample : float, default=1.0
+        Fraction of rows drawn (without replacement) for each round.
+    colsample_bytree : float, default=1.0
+        Fraction of features drawn for each tree.
+    reg_lambda : float, default=0.0
+        L2 penalty on leaf values.
+    n_jobs : int or None, default=1
+        Threads used by LightGBM; -1 for all cores.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the row and feature sampling.
+    verbose : int, default=0
+        0 is silent; 1 shows a progress bar over the boosting rounds.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, in the column order of ``predict_proba``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen during ``fit``, when ``X`` has string column names.
+    temperature_ : float
+        Temperature the targets were softened with; ``predict_proba`` sharpens
+        back by it.
+    booster_ : lightgbm.Booster
+        The fitted booster. Its raw scores exclude ``init_score_``.
+    init_score_ : ndarray of shape (1,) or (n_classes,)
+        Starting raw score: the logit of the positive class's weighted mean
+        target (binary), or the log of the weighted mean target (multiclass).
+    n_estimators_ : int
+        Boosting rounds actually run (LightGBM stops early when no leaf can be
+        split any more).
+
+    See Also
+    --------
+    XGBStudent : The same student on XGBoost.
+
+    Notes
+    -----
+    Binary targets use LightGBM's ``cross_entropy`` objective with the soft
+    probability of the positive class as label. Multiclass targets use
+    :func:`softmax_cross_entropy_grad_hess` as a custom objective, one tree per
+    class and round.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdistill.students._boosters import LGBMStudent
+    >>> X, y = load_iris(return_X_y=True)
+    >>> student = LGBMStudent(n_estimators=20, random_state=0).fit(X, y)
+    >>> student.predict_proba(X[:1]).argmax()
+    np.int64(0)
+    """
+
+    _parameter_constraints = {
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "num_leaves": [Interval(Integral, 2, 131072, closed="both")],
+        "max_depth": [
+            Options(Integral, {-1}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "min_child_samples": [Interval(Integral, 1, None, closed="left")],
+        "subsample": [Interval(Real, 0, 1, closed="right")],
+        "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
+        "reg_lambda": [Interval(Real, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, n_estimators=100, num_leaves=15, max_depth=-1, learning_rate=0.1,
+                 min_child_samples=20, subsample=1.0, colsample_bytree=1.0,
+                 reg_lambda=0.0, n_jobs=1, random_state=None, verbose=0):
+        self.n_estimators = n_estimators
+        self.num_leaves = num_leaves
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.min_child_samples = min_child_samples
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _params(self, seed):
+        return {
+            "num_leaves": self.num_leaves,
+            "max_depth": self.max_depth,
+            "learning_rate": self.learning_rate,
+            "min_data_in_leaf": self.min_child_samples,
+            "bagging_fraction": self.subsample,
+            "bagging_freq": int(self.subsample < 1.0),
+            "feature_fraction": self.colsample_bytree,
+            "lambda_l2": self.reg_lambda,
+            "num_threads": effective_n_jobs(self.n_jobs),
+            "seed": seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbosity": -1,
+        }
+
+    def _train(self, X, targets, sample_weight, init, seed, bar):
+        params = self._params(seed)
+        if targets.shape[1] == 2:
+            params["objective"] = "cross_entropy"
+            label, weight = targets[:, 1], sample_weight
+        else:
+            params["objective"] = _lgb_objective(targets, sample_weight)
+            params["num_class"] = targets.shape[1]
+            label, weight = targets.argmax(axis=1), None  # weights are in the objective
+        data = lgb.Dataset(X, label=label, weight=weight, init_score=init,
+                           params={"verbosity": -1, "feature_pre_filter": False})
+        booster = lgb.train(params, data, num_boost_round=self.n_estimators,
+                            callbacks=[lambda env: bar.update(1)])
+        self.n_estimators_ = booster.current_iteration()
+        return booster
+
+    def _raw_score(self, X):
+        return self.booster_.predict(X, raw_score=True)
+
+
+def _lgb_objective(targets, weight):
+    def objective(raw, dataset):
+        return softmax_cross_entropy_grad_hess(raw, targets, weight)
+
+    return objective
+
+
+class XGBStudent(_BoosterStudent):
+    """Small XGBoost booster trained on the target distribution.
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Number of boosting rounds.
+    max_depth : int, default=4
+        Maximum depth of a tree.
+    learning_rate : float, default=0.1
+        Shrinkage of each tree (XGBoost's ``eta``).
+    min_child_weight : float, default=1.0
+        Minimum sum of hessians in a leaf.
+    subsample : float, default=1.0
+        Fraction of rows drawn for each round.
+    colsample_bytree : float, default=1.0
+        Fraction of features drawn for each tree.
+    reg_lambda : float, default=1.0
+        L2 penalty on leaf values.
+    n_jobs : int or None, default=1
+        Threads used by XGBoost; -1 for all cores.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the row and feature sampling.
+    verbose : int, default=0
+        0 is silent; 1 shows a progress bar over the boosting rounds.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, in the column order of ``predict_proba``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen during ``fit``, when ``X`` has string column names.
+    temperature_ : float
+        Temperature the targets were softened with; ``predict_proba`` sharpens
+        back by it.
+    booster_ : xgboost.Booster
+        The fitted booster. Its margins exclude ``init_score_``.
+    init_score_ : ndarray of shape (1,) or (n_classes,)
+        Starting margin: the logit of the positive class's weighted mean target
+        (binary), or the log of the weighted mean target (multiclass).
+    n_estimators_ : int
+        Boosting rounds run.
+
+    See Also
+    --------
+    LGBMStudent : The same student on LightGBM.
+
+    Notes
+    -----
+    Binary targets use ``binary:logistic`` with the soft probability of the
+    positive class as label. Multiclass targets use
+    :func:`softmax_cross_entropy_grad_hess` as a custom objective (``obj=``),
+    one tree per class and round. The init score is passed as ``base_margin``
+    and added back at prediction, so ``base_score`` is neutral.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdistill.students._boosters import XGBStudent
+    >>> X, y = load_iris(return_X_y=True)
+    >>> student = XGBStudent(n_estimators=20, random_state=0).fit(X, y)
+    >>> student.predict_proba(X[:1]).argmax()
+    np.int64(0)
+    """
+
+    _parameter_constraints = {
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_depth": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "min_child_weight": [Interval(Real, 0, None, closed="left")],
+        "subsample": [Interval(Real, 0, 1, closed="right")],
+        "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
+        "reg_lambda": [Interval(Real, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, n_estimators=100, max_depth=4, learning_rate=0.1,
+                 min_child_weight=1.0, subsample=1.0, colsample_bytree=1.0,
+                 reg_lambda=1.0, n_jobs=1, random_state=None, verbose=0):
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.min_child_weight = min_child_weight
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _params(self, seed):
+        return {
+            "tree_method": "hist",
+            "max_depth": self.max_depth,
+            "eta": self.learning_rate,
+            "min_child_weight": self.min_child_weight,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "lambda": self.reg_lambda,
+            "nthread": effective_n_jobs(self.n_jobs),
+            "seed": seed,
+            "verbosity": 0,
+        }
+
+    def _train(self, X, targets, sample_weight, init, seed, bar):
+        params = self._params(seed)
+        if targets.shape[1] == 2:
+            params.update(objective="binary:logistic", base_score=0.5)
+            data = xgb.DMatrix(X, label=targets[:, 1], weight=sample_weight,
+                               base_margin=init, nthread=params["nthread"])
+            objective = None
+        else:
+            params.update(num_class=targets.shape[1], base_score=0.0,
+                          disable_default_eval_metric=1)
+            # with a custom objective XGBoost uses these weights for its quantile
+            # sketch only; the objective applies them to gradients and hessians
+            data = xgb.DMatrix(X, weight=sample_weight, base_margin=init,
+                               nthread=params["nthread"])
+            objective = _xgb_objective(targets, sample_weight)
+        booster = xgb.train(params, data, num_boost_round=self.n_estimators,
+                            obj=objective, callbacks=[_XGBProgress(bar)])
+        self.n_estimators_ = booster.num_boosted_rounds()
+        return booster
+
+    def _raw_score(self, X):
+        data = xgb.DMatrix(X, nthread=effective_n_jobs(self.n_jobs))
+        return self.booster_.predict(data, output_margin=True)
+
+
+def _xgb_objective(targets, weight):
+    def objective(raw, dmatrix):
+        return softmax_cross_entropy_grad_hess(raw, targets, weight)
+
+    return objective
+
+
+class _XGBProgress(xgb.callback.TrainingCallback):
+    """Advances a progress bar after each boosting round."""
+
+    def __init__(self, bar):
+        super().__init__()
+        self.bar = bar
+
+    def after_iteration(self, model, epoch, evals_log):
+        self.bar.update(1)
+        return False
