@@ -15,6 +15,7 @@ from scipy.special import expit, softmax
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
@@ -209,6 +210,11 @@ def teacher_proba(teacher, X, classes):
 
 
 def _align(proba, teacher, classes):
+    """Reorder columns to ``classes``; a class the teacher never saw gets 0.
+
+    Only cross-fitted copies can miss a class (a fold without it): prefit teachers
+    were checked by :func:`check_teacher_classes` before any work.
+    """
     teacher_classes = getattr(teacher, "classes_", None)
     if teacher_classes is None:
         if proba.shape[1] != len(classes):
@@ -218,8 +224,50 @@ def _align(proba, teacher, classes):
             )
         return proba
     column = {c: i for i, c in enumerate(np.asarray(teacher_classes).tolist())}
-    order = [column[c] for c in classes.tolist()]
-    return proba[:, order]
+    aligned = np.zeros((proba.shape[0], len(classes)))
+    for j, label in enumerate(classes.tolist()):
+        if label in column:
+            aligned[:, j] = proba[:, column[label]]
+    return aligned
+
+
+def out_of_fold_proba(teachers, fitted_here, X, y, sample_weight, classes, cv,
+                      random_state, n_jobs):
+    """Honest probabilities of the teachers on their own training rows.
+
+    A teacher that HPMDistiller fitted on ``X`` labels each row with a copy fitted
+    on the other folds (cross-fitting), so that its targets are not the memorised
+    hard labels. Prefit teachers cannot be cross-fitted: they label ``X`` as they
+    are.
+
+    Returns
+    -------
+    ndarray of shape (n_teachers, n_samples, n_classes)
+    """
+    n_splits = max(2, min(cv, np.bincount(np.unique(y, return_inverse=True)[1]).min()))
+    folds = list(StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+                 .split(np.zeros(len(y)), y))
+    jobs = [(t, fold) for t, here in enumerate(fitted_here) if here
+            for fold in folds]
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fold_proba)(teachers[t], X, y, sample_weight, fit_rows,
+                             predict_rows, classes)
+        for t, (fit_rows, predict_rows) in jobs
+    )
+    prefit = [t for t, here in enumerate(fitted_here) if not here]
+    proba = np.empty((len(teachers), len(y), len(classes)))
+    if prefit:
+        proba[prefit] = teachers_proba([teachers[t] for t in prefit], X, classes,
+                                       n_jobs)
+    for (t, (_, predict_rows)), fold_proba in zip(jobs, results, strict=True):
+        proba[t, predict_rows] = fold_proba
+    return proba
+
+
+def _fold_proba(teacher, X, y, sample_weight, fit_rows, predict_rows, classes):
+    weight = None if sample_weight is None else sample_weight[fit_rows]
+    copy = _fit_one(clone(teacher), _safe_indexing(X, fit_rows), y[fit_rows], weight)
+    return teacher_proba(copy, _safe_indexing(X, predict_rows), classes)
 
 
 def teachers_proba(teachers, X, classes, n_jobs, chunk_size=50_000):

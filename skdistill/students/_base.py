@@ -125,6 +125,9 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
     temperature and alpha, and the final sharpening.
     """
 
+    # Whether ``fit`` follows a temperature scheduler (epoch-trained students).
+    accepts_temperature_schedule = False
+
     def fit(self, X, y, sample_weight=None, *, soft_targets=None, temperature=1.0,
             alpha=1.0):
         """Fit on hard labels, or on the teachers' soft targets.
