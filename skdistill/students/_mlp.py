@@ -1,0 +1,637 @@
+"""A small torch MLP that learns from the teachers' soft targets.
+
+The KD loss is inside the training loop (unlike the other students, which fit a
+target distribution): ``alpha * T^2 * KL(soften(p, T) || softmax(z / T)) +
+(1 - alpha) * CE(y, softmax(z))``, with a temperature that may change from epoch to
+epoch (a scheduler driven by the measured student-teacher gap).
+"""
+
+import copy
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+from sklearn.base import _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, validate_data
+from torch import nn
+from tqdm.auto import tqdm
+
+from ._base import BaseStudent, log_proba_to_proba, validate_fit_targets
+
+_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
+_MIN_ROWS_FOR_VALIDATION = 20
+_PREDICT_BATCH = 8192
+_LOG_EPS = 1e-12
+
+
+class MLPStudent(BaseStudent):
+    """Multi-layer perceptron student trained with the knowledge-distillation loss.
+
+    A fully connected torch network (inputs standardized inside the model), trained
+    with Adam on minibatches against the teachers' soft targets and the hard labels,
+    with early stopping on a held-out part of the rows given to ``fit``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default=(64, 32)
+        Width of each hidden layer; ``()`` gives a softmax regression.
+    activation : {"relu", "tanh", "gelu"}, default="relu"
+        Non-linearity after every hidden layer.
+    learning_rate : float, default=1e-3
+        Adam's step size.
+    weight_decay : float, default=0.0
+        Adam's L2 penalty.
+    batch_size : int, default=256
+        Rows per minibatch (the last one of an epoch may be smaller).
+    max_epochs : int, default=200
+        Upper bound on the passes over the training rows.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows (stratified), stop when the
+        validation loss has not improved for ``n_iter_no_change`` epochs and keep
+        the best weights. Skipped when there are fewer than 20 rows or a class
+        would be missing from the training part.
+    validation_fraction : float, default=0.1
+        Share of the rows held out for early stopping, in (0, 1).
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    dropout : float, default=0.0
+        Dropout probability after every hidden layer, in [0, 1).
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train and predict; ``"auto"`` is CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the minibatches, dropout and the validation split.
+    verbose : int, default=0
+        ``1`` shows a progress bar over the epochs with the losses.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen in ``fit``.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``, when ``X`` had string column names.
+    module_ : torch.nn.Module
+        The fitted network, standardization included, in eval mode on ``device_``.
+    n_parameters_ : int
+        Number of trainable parameters of ``module_``.
+    device_ : str
+        The device ``module_`` lives on (``"cpu"`` or ``"cuda"``).
+    n_epochs_ : int
+        Epochs run.
+    best_epoch_ : int
+        Index (from 0) of the epoch whose weights were kept: the best validation
+        loss with early stopping, else the last epoch.
+    loss_curve_ : list of float
+        Mean training loss of each epoch, at that epoch's temperature.
+    validation_scores_ : list of float or None
+        Validation loss after each epoch (at ``T = 1``, comparable across epochs),
+        ``None`` when no rows were held out.
+    temperature_history_ : list of float
+        The temperature used in each epoch; all ``1.0`` when no soft targets are
+        used (none given, or ``alpha=0``).
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The same model without distillation.
+
+    Notes
+    -----
+    With teacher probabilities ``p``, logits ``z`` and temperature ``T``, each row
+    contributes, weighted by its ``sample_weight``::
+
+        alpha * T**2 * KL(soften(p, T) || softmax(z / T))
+            + (1 - alpha) * CE(y, softmax(z))
+
+    (Hinton et al., "Distilling the Knowledge in a Neural Network", 2015; the
+    ``T**2`` keeps the gradient scale independent of ``T``). Without soft targets
+    the loss is ``CE(y, softmax(z))``. The validation loss used for early stopping
+    is the same loss at ``T = 1`` without the ``T**2`` factor.
+
+    ``temperature`` may be a scheduler (see ``skdistill._temperature``), used as
+    given: ``initial() -> float`` is called once, at the start of ``fit``, and
+    should reset any state; ``step(epoch, gap) -> float`` is called after every
+    epoch (``epoch`` counted from 0) and returns the temperature of the next one.
+    ``gap`` is the weighted mean ``KL(p || q)`` at ``T = 1`` on the validation
+    rows, or on the training rows when none are held out.
+
+    The inputs are standardized with the mean and standard deviation of the
+    training rows; that step is the first layer of ``module_`` (buffers, not
+    parameters), so ``module_`` alone maps raw rows to logits.
+
+    On CUDA the training rows are copied to the GPU once and the minibatches are
+    sliced there (tabular sets are small next to GPU memory); prediction sends the
+    rows in batches. Pickling moves the network to the CPU, so that a model trained
+    on a GPU loads anywhere; it goes back to the GPU on loading when one is present.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skdistill import MLPStudent
+    >>> X, y = make_classification(n_samples=200, random_state=0)
+    >>> teacher_proba = LogisticRegression().fit(X, y).predict_proba(X)
+    >>> student = MLPStudent(hidden_layer_sizes=(16,), max_epochs=20, random_state=0)
+    >>> student.fit(X, y, soft_targets=teacher_proba, temperature=2.0, alpha=0.7)
+    MLPStudent(hidden_layer_sizes=(16,), max_epochs=20, random_state=0)
+    >>> student.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    accepts_temperature_schedule = True
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(64, 32),
+        activation="relu",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        batch_size=256,
+        max_epochs=200,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        dropout=0.0,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.dropout = dropout
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, soft_targets=None, temperature=1.0,
+            alpha=1.0):
+        """Train on hard labels, or on the teachers' soft targets with the KD loss.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Hard labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, in the training loss and in the validation loss.
+        soft_targets : array-like of shape (n_samples, n_classes), default=None
+            Teacher probabilities, columns aligned to ``np.unique(y)``. ``None``
+            trains on ``y`` alone.
+        temperature : float or scheduler, default=1.0
+            Softening temperature, or an object with ``initial()`` and
+            ``step(epoch, gap)`` (see Notes of the class).
+        alpha : float, default=1.0
+            Weight of the soft-target term, in [0, 1]; ``0`` ignores the soft
+            targets.
+
+        Returns
+        -------
+        self : object
+            The fitted student.
+        """
+        device = _resolve_device(self.device)
+        hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        schedule = _as_schedule(temperature)
+        initial = schedule.initial()
+        classes, y_encoded, soft = validate_fit_targets(
+            y, soft_targets, initial, alpha, X.shape[0]
+        )
+        sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        _check_weighted_classes(classes, y_encoded, sample_weight)
+        if soft is None or alpha == 0:
+            soft, schedule, initial = None, _ConstantTemperature(1.0), 1.0
+
+        rng = check_random_state(self.random_state)
+        split_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
+        train_idx, val_idx = self._split(y_encoded, sample_weight, split_seed)
+        mean, scale = _standardization(X[train_idx])
+        data = _TensorData.build((X - mean) / scale, y_encoded, sample_weight, soft)
+        train = data.subset(train_idx, device)
+        val = None if val_idx is None else data.subset(val_idx, device)
+
+        self.classes_ = classes
+        self.device_ = device.type
+        with _forked_torch_rng(device, int(torch_seed)):
+            net = self._build_network(X.shape[1], len(classes), hidden).to(device)
+            generator = torch.Generator().manual_seed(int(torch_seed))
+            self._train(net, train, val, (schedule, initial), alpha, generator)
+        self.module_ = nn.Sequential(_Standardize(mean, scale), *net).to(device).eval()
+        self.n_parameters_ = sum(p.numel() for p in self.module_.parameters())
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities (float64), columns in the order of ``classes_``.
+        """
+        X = self._validate_predict_X(X)
+        device = next(self.module_.buffers()).device
+        logits = _predict_logits(self.module_, X, device)
+        return log_proba_to_proba(logits.astype(np.float64))
+
+    def __getstate__(self):
+        """Pickle with the network on the CPU, so that it loads without a GPU."""
+        state = super().__getstate__()
+        if "module_" in state and self.device_ != "cpu":
+            state["module_"] = copy.deepcopy(self.module_).to("cpu")
+        return state
+
+    def __setstate__(self, state):
+        """Restore, moving the network back to its GPU when one is present."""
+        super().__setstate__(state)
+        if getattr(self, "device_", "cpu") == "cpu" or not hasattr(self, "module_"):
+            return
+        if torch.cuda.is_available():
+            self.module_.to(self.device_)
+        else:
+            warnings.warn(
+                f"MLPStudent was fitted on {self.device_!r}, which is not available "
+                "here; it runs on the CPU.",
+                UserWarning,
+                stacklevel=2,
+            )
+            self.device_ = "cpu"
+
+    def _split(self, y_encoded, sample_weight, seed):
+        """Indices of the training rows and of the validation rows (or None)."""
+        all_rows = np.arange(len(y_encoded))
+        if not self.early_stopping:
+            return all_rows, None
+        return _validation_split(
+            y_encoded, sample_weight, self.validation_fraction, seed
+        )
+
+    def _build_network(self, n_features, n_classes, hidden):
+        layers, width = [], n_features
+        for size in hidden:
+            layers += [nn.Linear(width, size), _ACTIVATIONS[self.activation]()]
+            if self.dropout > 0:
+                layers.append(nn.Dropout(self.dropout))
+            width = size
+        layers.append(nn.Linear(width, n_classes))
+        return nn.Sequential(*layers)
+
+    def _train(self, net, train, val, schedule, alpha, generator):
+        """The epoch loop: train, evaluate, early-stop, consult the schedule.
+
+        ``schedule`` is ``(scheduler, temperature of the first epoch)``.
+        """
+        schedule, temperature = schedule
+        optimizer = _adam(net, self.learning_rate, self.weight_decay)
+        track_gap = not isinstance(schedule, _ConstantTemperature)
+        monitor = val if val is not None else train
+        temperature = _check_temperature(temperature)
+        self.loss_curve_, self.temperature_history_ = [], []
+        self.validation_scores_ = None if val is None else []
+        best = _Best()
+        epochs = tqdm(range(self.max_epochs), disable=not self.verbose, unit="epoch")
+        for epoch in epochs:
+            targets = train.softened(temperature)
+            loss = _run_epoch(
+                net, optimizer, train, targets, temperature, alpha,
+                self.batch_size, generator,
+            )
+            _check_finite_loss(loss, epoch)
+            self.loss_curve_.append(loss)
+            self.temperature_history_.append(temperature)
+            postfix = {"loss": f"{loss:.4f}", "T": f"{temperature:.3g}"}
+            if val is not None or track_gap:
+                val_loss, gap = _evaluate(net, monitor, alpha)
+            if track_gap:
+                temperature = _check_temperature(schedule.step(epoch, gap))
+            if val is not None:
+                self.validation_scores_.append(val_loss)
+                postfix["val_loss"] = f"{val_loss:.4f}"
+                best.update(epoch, val_loss, net)
+            epochs.set_postfix(postfix)
+            if val is not None and epoch - best.epoch >= self.n_iter_no_change:
+                break
+        epochs.close()
+        self.n_epochs_ = epoch + 1
+        self.best_epoch_ = epoch if val is None else best.restore(net)
+        net.eval()
+
+
+class _ConstantTemperature:
+    """A fixed temperature with the scheduler interface."""
+
+    def __init__(self, temperature):
+        self.temperature = temperature
+
+    def initial(self):
+        return self.temperature
+
+    def step(self, epoch, gap):
+        return self.temperature
+
+
+class _Standardize(nn.Module):
+    """``(x - mean) / scale`` with the training statistics as buffers."""
+
+    def __init__(self, mean, scale):
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+
+    def forward(self, x):
+        return (x - self.mean) / self.scale
+
+
+@dataclass
+class _TensorData:
+    """Rows as tensors: standardized features, labels, weights, soft targets.
+
+    ``weight`` is ``None`` when all weights are equal; ``log_soft`` holds
+    ``log(p)`` of the teacher probabilities, or is ``None`` without them.
+    """
+
+    X: torch.Tensor
+    y: torch.Tensor
+    weight: torch.Tensor | None
+    log_soft: torch.Tensor | None
+
+    @classmethod
+    def build(cls, X, y_encoded, sample_weight, soft):
+        log_soft = None
+        if soft is not None:
+            log_soft = torch.from_numpy(np.log(np.clip(soft, _LOG_EPS, 1.0))).float()
+        return cls(
+            torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)),
+            torch.from_numpy(y_encoded.astype(np.int64)),
+            torch.from_numpy(sample_weight.astype(np.float32)),
+            log_soft,
+        )
+
+    def subset(self, rows, device):
+        """The given rows on ``device``; weights normalized to mean one."""
+        rows = torch.from_numpy(rows)
+        weight = self.weight[rows]
+        weight = None if torch.all(weight == weight[0]) else weight / weight.mean()
+        log_soft = None if self.log_soft is None else self.log_soft[rows].to(device)
+        return _TensorData(
+            self.X[rows].to(device),
+            self.y[rows].to(device),
+            None if weight is None else weight.to(device),
+            log_soft,
+        )
+
+    def softened(self, temperature):
+        """``(p_T, sum p_T log p_T)`` per row with ``p_T = soften(p, T)``, or None."""
+        if self.log_soft is None:
+            return None
+        log_p = torch.log_softmax(self.log_soft / temperature, dim=1)
+        p = log_p.exp()
+        return p, (p * log_p).sum(dim=1)
+
+
+class _Best:
+    """The best validation loss seen, its epoch and a copy of its weights."""
+
+    def __init__(self):
+        self.loss, self.epoch, self.state = np.inf, -1, None
+
+    def update(self, epoch, loss, net):
+        if loss < self.loss:
+            self.loss, self.epoch = loss, epoch
+            self.state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+    def restore(self, net):
+        net.load_state_dict(self.state)
+        return self.epoch
+
+
+def _adam(net, learning_rate, weight_decay):
+    """Adam, fused into one kernel per step where torch supports it (CPU: >= 2.4)."""
+    params = dict(lr=learning_rate, weight_decay=weight_decay)
+    try:
+        return torch.optim.Adam(net.parameters(), fused=True, **params)
+    except (RuntimeError, ValueError):
+        return torch.optim.Adam(net.parameters(), **params)
+
+
+def _run_epoch(net, optimizer, data, targets, temperature, alpha, batch_size,
+               generator):
+    """One pass over ``data`` in random minibatches; the mean training loss."""
+    net.train()
+    n_rows = data.X.shape[0]
+    order = torch.randperm(n_rows, generator=generator).to(data.X.device)
+    losses = []
+    for start in range(0, n_rows, batch_size):
+        rows = order[start:start + batch_size]
+        loss = _kd_loss(net(data.X[rows]), data, rows, targets, temperature, alpha)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.detach())
+    sizes = torch.full((len(losses),), float(batch_size), device=data.X.device)
+    sizes[-1] = n_rows - batch_size * (len(losses) - 1)
+    total = (torch.stack(losses) * sizes).sum().item()
+    if targets is not None:  # the entropy of the targets: constant, left out above
+        neg_entropy = _weighted_mean(targets[1], data.weight)
+        total += alpha * temperature**2 * neg_entropy * n_rows
+    return total / n_rows
+
+
+def _kd_loss(logits, data, rows, targets, temperature, alpha):
+    """Weighted mean over ``rows`` of the KD loss, up to the targets' entropy.
+
+    ``KL(p || q) = sum p log p - sum p log q``: the first term does not depend on
+    the network, so the gradient needs only the cross-entropy with soft labels.
+    """
+    weight = None if data.weight is None else data.weight[rows]
+    reduction = "mean" if weight is None else "none"
+    loss = 0.0
+    if targets is None or alpha < 1:
+        loss = F.cross_entropy(logits, data.y[rows], reduction=reduction)
+        loss = loss if targets is None else (1 - alpha) * loss
+    if targets is not None:
+        soft_ce = F.cross_entropy(
+            logits / temperature, targets[0][rows], reduction=reduction
+        )
+        loss = loss + alpha * temperature**2 * soft_ce
+    return loss if weight is None else (weight * loss).mean()
+
+
+@torch.inference_mode()
+def _evaluate(net, data, alpha):
+    """Validation loss and gap ``KL(p || q)`` at ``T = 1``, weighted means."""
+    net.eval()
+    logits = torch.cat([net(data.X[s:s + _PREDICT_BATCH])
+                        for s in range(0, data.X.shape[0], _PREDICT_BATCH)])
+    log_q = torch.log_softmax(logits, dim=1)
+    ce = F.nll_loss(log_q, data.y, reduction="none")
+    if data.log_soft is None:
+        return _weighted_mean(ce, data.weight), float("nan")
+    soft, neg_entropy = data.softened(1.0)
+    kl = neg_entropy - (soft * log_q).sum(dim=1)
+    loss = alpha * kl + (1 - alpha) * ce
+    return _weighted_mean(loss, data.weight), _weighted_mean(kl, data.weight)
+
+
+def _weighted_mean(values, weight):
+    """Mean of ``values`` weighted by ``weight`` (``None``: all equal), a float."""
+    if weight is None:
+        return float(values.mean())
+    return float((values * weight).sum() / weight.sum())
+
+
+@torch.inference_mode()
+def _predict_logits(module, X, device):
+    """Logits of the rows of ``X`` (numpy), computed in batches on ``device``."""
+    module.eval()
+    out = [
+        module(torch.tensor(X[s:s + _PREDICT_BATCH], dtype=torch.float32,
+                            device=device)).cpu()
+        for s in range(0, X.shape[0], _PREDICT_BATCH)
+    ]
+    return torch.cat(out).numpy()
+
+
+def _resolve_device(device):
+    """``torch.device`` for the ``device`` parameter; CUDA must be present."""
+    cuda = torch.cuda.is_available()
+    if device == "auto":
+        return torch.device("cuda" if cuda else "cpu")
+    if device == "cuda" and not cuda:
+        raise ValueError(
+            "device='cuda' was requested but torch finds no CUDA device; use "
+            "device='cpu' or device='auto'."
+        )
+    return torch.device(device)
+
+
+def _check_hidden_layer_sizes(hidden_layer_sizes):
+    """Tuple of positive ints, or a ValueError naming the parameter."""
+    sizes = hidden_layer_sizes
+    if isinstance(sizes, Integral):
+        sizes = (sizes,)
+    sizes = tuple(sizes)
+    if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
+        raise ValueError(
+            "hidden_layer_sizes must be a sequence of positive integers; got "
+            f"{hidden_layer_sizes!r}."
+        )
+    return tuple(int(s) for s in sizes)
+
+
+def _as_schedule(temperature):
+    """A scheduler object: ``temperature`` itself or a constant wrapper."""
+    if callable(getattr(temperature, "initial", None)) and callable(
+        getattr(temperature, "step", None)
+    ):
+        return temperature
+    return _ConstantTemperature(temperature)
+
+
+def _check_temperature(value):
+    if not isinstance(value, Real) or not np.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"temperature must be a finite number > 0 (a scheduler must return one); "
+            f"got {value!r}."
+        )
+    return float(value)
+
+
+def _check_finite_loss(loss, epoch):
+    if not np.isfinite(loss):
+        raise ValueError(
+            f"training diverged: the loss of epoch {epoch} is not finite ({loss}); "
+            "lower learning_rate."
+        )
+
+
+def _check_weighted_classes(classes, y_encoded, sample_weight):
+    """At least two classes must keep a positive total weight."""
+    weight_per_class = np.bincount(y_encoded, weights=sample_weight,
+                                   minlength=len(classes))
+    if np.count_nonzero(weight_per_class > 0) < 2:
+        raise ValueError(
+            "sample_weight leaves fewer than 2 classes with a positive weight; a "
+            "classifier needs at least 2 classes."
+        )
+
+
+def _validation_split(y_encoded, sample_weight, fraction, seed):
+    """Stratified train/validation indices; no validation rows when impossible."""
+    rows = np.arange(len(y_encoded))
+    if len(rows) < _MIN_ROWS_FOR_VALIDATION:
+        return rows, None
+    try:
+        train, val = train_test_split(
+            rows, test_size=fraction, stratify=y_encoded, random_state=seed
+        )
+    except ValueError:  # a class too small to stratify
+        train, val = train_test_split(rows, test_size=fraction, random_state=seed)
+    n_classes = y_encoded.max() + 1
+    if (
+        len(np.unique(y_encoded[train])) < n_classes
+        or sample_weight[train].sum() <= 0
+        or sample_weight[val].sum() <= 0
+    ):
+        return rows, None
+    return np.sort(train), np.sort(val)
+
+
+def _standardization(X):
+    """Column means and standard deviations (zero deviations become one)."""
+    mean = X.mean(axis=0, dtype=np.float64)
+    scale = X.std(axis=0, dtype=np.float64)
+    scale[scale == 0] = 1.0
+    return mean.astype(np.float32), scale.astype(np.float32)
+
+
+@contextmanager
+def _forked_torch_rng(device, seed):
+    """Seed torch's global generators (dropout, initial weights) inside a fork
+    that restores their previous state on exit."""
+    devices = []
+    if device.type == "cuda":
+        index = device.index
+        devices = [torch.cuda.current_device() if index is None else index]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
