@@ -198,7 +198,7 @@ class MLPStudent(BaseStudent):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, soft_targets=None, temperature=1.0,
-            alpha=1.0):
+            alpha=1.0, synthetic_rows=None):
         """Train on hard labels, or on the teachers' soft targets with the KD loss.
 
         Parameters
@@ -218,6 +218,9 @@ class MLPStudent(BaseStudent):
         alpha : float, default=1.0
             Weight of the soft-target term, in [0, 1]; ``0`` ignores the soft
             targets.
+        synthetic_rows : array-like of bool of shape (n_samples,), default=None
+            Rows made up by augmentation: trained on, never held out for early
+            stopping, which watches real rows only.
 
         Returns
         -------
@@ -239,7 +242,8 @@ class MLPStudent(BaseStudent):
 
         rng = check_random_state(self.random_state)
         split_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        train_idx, val_idx = self._split(y_encoded, sample_weight, split_seed)
+        train_idx, val_idx = self._split(y_encoded, sample_weight, split_seed,
+                                         synthetic_rows)
         mean, scale = _standardization(X[train_idx])
         data = _TensorData.build((X - mean) / scale, y_encoded, sample_weight, soft)
         train = data.subset(train_idx, device)
@@ -296,14 +300,20 @@ class MLPStudent(BaseStudent):
             )
             self.device_ = "cpu"
 
-    def _split(self, y_encoded, sample_weight, seed):
+    def _split(self, y_encoded, sample_weight, seed, synthetic_rows):
         """Indices of the training rows and of the validation rows (or None)."""
         all_rows = np.arange(len(y_encoded))
         if not self.early_stopping:
             return all_rows, None
-        return _validation_split(
-            y_encoded, sample_weight, self.validation_fraction, seed
+        real = all_rows
+        if synthetic_rows is not None:
+            real = np.flatnonzero(~np.asarray(synthetic_rows, dtype=bool))
+        train, val = _validation_split(
+            y_encoded[real], sample_weight[real], self.validation_fraction, seed
         )
+        if val is None:
+            return all_rows, None
+        return np.setdiff1d(all_rows, real[val]), real[val]
 
     def _build_network(self, n_features, n_classes, hidden):
         layers, width = [], n_features

@@ -362,3 +362,12 @@ def test_cuda_training_matches_cpu_and_pickles_to_cpu(three_classes, monkeypatch
     assert on_cpu.device_ == "cpu"
     assert not next(on_cpu.module_.parameters()).is_cuda
     assert_allclose(on_cpu.predict_proba(X), gpu.predict_proba(X), atol=1e-5)
+
+
+def test_synthetic_rows_are_never_held_out_for_early_stopping():
+    y = np.arange(200) % 2
+    synthetic = np.arange(200) >= 50
+    train, val = MLPStudent(random_state=0)._split(y, np.ones(200), 0, synthetic)
+    assert len(val) > 0 and not synthetic[val].any()
+    assert set(np.flatnonzero(synthetic)) <= set(train)
+    assert len(train) + len(val) == 200
