@@ -1,17 +1,21 @@
 """HPMDistiller: validation and orchestration of a distillation, little else."""
 
+import inspect
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _num_samples,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -19,13 +23,18 @@ from sklearn.utils.validation import (
 )
 
 from . import _teachers
+from ._augment import iter_munge
 from ._configure import auto_mlp_student
+from ._fusion import make_fusion
 from ._preprocess import default_preprocessor
+from ._temperature import SCHEDULES, as_scheduler
 from .metrics import fidelity, model_size, predict_latency, retention
 from .report import DistillationReport
 from .students import STUDENT_FAMILIES
 
 _SEED_SPACE = 2**31 - 1
+# MUNGE's neighbour search is quadratic in its source rows: sample this many.
+_MUNGE_MAX_SOURCE_ROWS = 20_000
 
 
 class HPMDistiller(ClassifierMixin, BaseEstimator):
@@ -49,10 +58,35 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         The student family, or a student instance (its parameters are reachable
         as ``student__<name>``). ``"auto"`` is an MLP sized to be at least
         ``min_compression`` times smaller than the teachers.
-    temperature : float, default=2.0
-        Softening temperature of the teachers' probabilities, > 0.
+    temperature : float, {"anneal", "adaptive"} or scheduler, default=2.0
+        Softening temperature of the teachers' probabilities: a constant > 0, or
+        a schedule over the epochs of an MLP student: ``"anneal"`` (from 4 down
+        towards 1, geometrically) or ``"adaptive"`` (driven by the measured
+        student-teacher gap), or an object with ``initial()`` and
+        ``step(epoch, gap)`` such as :class:`AdaptiveTemperature`.
     alpha : float, default=0.7
         Weight of the soft-target loss against the hard-label loss, in [0, 1].
+    fusion : {"attention", "mean", "accuracy"}, default="attention"
+        How several teachers' probabilities become one target: a gate giving
+        per-sample weights (trained against the true labels on teacher outputs
+        the teachers were not fitted on), the plain mean, or global weights from
+        each teacher's accuracy. With one teacher every fusion is the identity.
+    soft_targets : {"oof", "in_sample"}, default="oof"
+        Where the targets on the training rows come from for teachers that
+        HPMDistiller fits itself: copies cross-fitted on ``cv`` folds (a teacher
+        predicting on its own training rows mostly repeats the hard labels), or
+        the teacher fitted on all rows. Prefit teachers always label the rows as
+        they are: give them rows they were not fitted on, or use augmentation.
+    cv : int, default=5
+        Folds for ``soft_targets="oof"``.
+    augment : None, "munge" or float, default=None
+        Synthetic transfer rows: ``"munge"`` makes ``augment_ratio`` times the
+        training rows with MUNGE (Bucila et al., 2006), labelled by the fused
+        teachers; a float is ``"munge"`` with that ratio. They are made and
+        labelled in chunks; an MLP student trains on them but stops early on
+        real rows only.
+    augment_ratio : float, default=4.0
+        Synthetic rows per training row for ``augment="munge"``.
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified) to measure the
         report; teachers fitted here and the student never train on them.
@@ -85,8 +119,11 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen in ``fit``, when ``X`` has column names.
+    fusion_ : object
+        The fitted fusion of the teachers (see ``teacher_weights``).
     report_ : DistillationReport
-        Accuracy, fidelity, retention, sizes, latencies and timings.
+        Accuracy, fidelity, retention, sizes, latencies and timings; its
+        ``details`` hold the mean teacher weights and the temperature schedule.
 
     See Also
     --------
@@ -119,8 +156,18 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             StrOptions({"auto", *STUDENT_FAMILIES}),
             HasMethods(["fit", "predict_proba"]),
         ],
-        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "temperature": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions(set(SCHEDULES)),
+            HasMethods(["initial", "step"]),
+        ],
         "alpha": [Interval(Real, 0, 1, closed="both")],
+        "fusion": [StrOptions({"attention", "mean", "accuracy"})],
+        "soft_targets": [StrOptions({"oof", "in_sample"})],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "augment": [None, StrOptions({"munge"}), Interval(Real, 0, None,
+                                                          closed="neither")],
+        "augment_ratio": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 0.5, closed="right")],
         "min_compression": [Interval(Real, 1, None, closed="left"), None],
         "student_preprocessor": [
@@ -139,6 +186,11 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         *,
         temperature=2.0,
         alpha=0.7,
+        fusion="attention",
+        soft_targets="oof",
+        cv=5,
+        augment=None,
+        augment_ratio=4.0,
         validation_fraction=0.2,
         min_compression=10.0,
         student_preprocessor=None,
@@ -151,6 +203,11 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         self.student = student
         self.temperature = temperature
         self.alpha = alpha
+        self.fusion = fusion
+        self.soft_targets = soft_targets
+        self.cv = cv
+        self.augment = augment
+        self.augment_ratio = augment_ratio
         self.validation_fraction = validation_fraction
         self.min_compression = min_compression
         self.student_preprocessor = student_preprocessor
@@ -190,6 +247,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         teachers = _teachers.as_teacher_list(self.teachers, _seed(rng))
         _teachers.check_teacher_methods(teachers)
         _teachers.check_teacher_classes(teachers, classes)
+        self._check_temperature_fits_student()
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         train, valid = _stratified_split(y, self.validation_fraction, rng)
@@ -197,22 +255,90 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         w_train = None if sample_weight is None else sample_weight[train]
         timings = {}
         with _timed(timings, "teachers"):
-            teachers, _ = _teachers.fit_teachers(
+            teachers, fitted_here = _teachers.fit_teachers(
                 teachers, X_train, y_train, w_train, self.n_jobs)
         with _timed(timings, "soft_targets"):
-            proba = _teachers.teachers_proba(teachers, X, classes, self.n_jobs)
-            targets = proba.mean(axis=0)
+            train_proba = self._training_proba(teachers, fitted_here, X_train,
+                                               y_train, w_train, classes, _seed(rng))
+        with _timed(timings, "fusion"):
+            preprocessor = self._fit_preprocessor(X_train)
+            Z_train = preprocessor.transform(X_train)
+            fusion = make_fusion(self.fusion, _seed(rng)).fit(
+                Z_train, train_proba, np.searchsorted(classes, y_train), w_train)
+            targets = fusion.fuse(Z_train, train_proba)
+        transfer = _TransferSet(Z_train, y_train, targets, w_train)
+        if self.augment is not None:
+            with _timed(timings, "augment"):
+                transfer = transfer.extended(*self._synthetic_rows(
+                    X_train, preprocessor, fusion, teachers, classes, rng))
         with _timed(timings, "student"):
-            student = self._fit_student(X_train, y_train, w_train, targets[train],
-                                        teachers, _seed(rng))
+            student = self._fit_student(transfer, teachers, preprocessor,
+                                        _seed(rng))
         self.classes_ = classes
         self.teachers_ = teachers
-        self.student_ = student
-        self.report_ = self._measure(X, y, valid, proba[:, valid], timings)
+        self.fusion_ = fusion
+        self.student_ = Pipeline([("preprocess", preprocessor), ("student", student)])
+        self.report_ = self._measure(_safe_indexing(X, valid), y[valid], timings)
         return self
 
+    def _check_temperature_fits_student(self):
+        if isinstance(self.temperature, Real) or self.student == "auto":
+            return
+        family = STUDENT_FAMILIES.get(self.student, type(self.student))
+        if not getattr(family, "accepts_temperature_schedule", False):
+            raise ValueError(
+                f"temperature={self.temperature!r} is a schedule over epochs, which "
+                f"only epoch-trained students follow (MLPStudent); the student "
+                f"{self.student!r} takes a number."
+            )
+
+    def _training_proba(self, teachers, fitted_here, X_train, y_train, w_train,
+                        classes, seed):
+        """Teacher probabilities on the training rows: out-of-fold where possible."""
+        if self.soft_targets == "in_sample" or not any(fitted_here):
+            return _teachers.teachers_proba(teachers, X_train, classes, self.n_jobs)
+        return _teachers.out_of_fold_proba(teachers, fitted_here, X_train, y_train,
+                                           w_train, classes, self.cv, seed,
+                                           self.n_jobs)
+
+    def teacher_proba(self, X):
+        """The fused teachers' probabilities, the targets the student learns from.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows to label.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        X = self._validate_input(X)
+        Z, proba = self._teacher_inputs(X)
+        return self.fusion_.fuse(Z, proba)
+
+    def teacher_weights(self, X):
+        """Per-sample weight of each teacher in the fused targets.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows to weigh the teachers on.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_teachers)
+            Rows sum to one; columns follow ``teachers_``.
+        """
+        X = self._validate_input(X)
+        return self.fusion_.weights(*self._teacher_inputs(X))
+
+    def _teacher_inputs(self, X):
+        proba = _teachers.teachers_proba(self.teachers_, X, self.classes_, self.n_jobs)
+        return self.student_[0].transform(X), proba
+
     def _forget_fit(self):
-        for name in ("classes_", "teachers_", "student_", "report_",
+        for name in ("classes_", "teachers_", "fusion_", "student_", "report_",
                      "n_features_in_", "feature_names_in_"):
             self.__dict__.pop(name, None)
 
@@ -244,18 +370,47 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             )
         return X, y
 
-    def _fit_student(self, X_train, y_train, w_train, targets, teachers, seed):
-        """Fit the student's preprocessing, then the student on the soft targets."""
+    def _fit_preprocessor(self, X_train):
         family = "mlp" if self.student == "auto" else _family_of(self.student)
-        preprocessor = self._build_preprocessor(family, X_train)
-        Z_train = (X_train if preprocessor == "passthrough"
-                   else preprocessor.fit_transform(X_train))
-        student = self._student_template(teachers, Z_train.shape[1],
-                                         len(np.unique(y_train)), preprocessor)
+        if self.student_preprocessor is None:
+            preprocessor = default_preprocessor(family, X_train)
+        elif isinstance(self.student_preprocessor, str):
+            preprocessor = FunctionTransformer()
+        else:
+            preprocessor = clone(self.student_preprocessor)
+        return preprocessor.fit(X_train)
+
+    def _synthetic_rows(self, X_train, preprocessor, fusion, teachers, classes,
+                        rng):
+        """MUNGE rows labelled by the fused teachers, made and labelled in chunks."""
+        ratio = self.augment_ratio if self.augment == "munge" else self.augment
+        n_rows = _num_samples(X_train)
+        source = X_train
+        if n_rows > _MUNGE_MAX_SOURCE_ROWS:  # the neighbour search is quadratic
+            keep = np.sort(rng.choice(n_rows, _MUNGE_MAX_SOURCE_ROWS, replace=False))
+            source = _safe_indexing(X_train, keep)
+        Z_parts, target_parts = [], []
+        for chunk in iter_munge(source, max(1, int(round(ratio * n_rows))),
+                                random_state=_seed(rng)):
+            Z = preprocessor.transform(chunk)
+            proba = _teachers.teachers_proba(teachers, chunk, classes, self.n_jobs)
+            Z_parts.append(Z)
+            target_parts.append(fusion.fuse(Z, proba))
+        targets = np.vstack(target_parts)
+        return np.vstack(Z_parts), classes[targets.argmax(axis=1)], targets
+
+    def _fit_student(self, transfer, teachers, preprocessor, seed):
+        """Fit the student on the preprocessed transfer set and its soft targets."""
+        student = self._student_template(teachers, transfer.Z.shape[1],
+                                         transfer.targets.shape[1], preprocessor)
         self._pass_down(student, seed)
-        student.fit(Z_train, y_train, sample_weight=w_train, soft_targets=targets,
-                    temperature=self.temperature, alpha=self.alpha)
-        return Pipeline([("preprocess", preprocessor), ("student", student)])
+        extra = {}
+        if "synthetic_rows" in inspect.signature(student.fit).parameters:
+            extra["synthetic_rows"] = transfer.synthetic
+        return student.fit(transfer.Z, transfer.y, sample_weight=transfer.weight,
+                           soft_targets=transfer.targets,
+                           temperature=as_scheduler(self.temperature),
+                           alpha=self.alpha, **extra)
 
     def _pass_down(self, student, seed):
         """Give the student the distiller's seed, verbosity and device."""
@@ -282,33 +437,26 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             )
         return STUDENT_FAMILIES[self.student]()
 
-    def _build_preprocessor(self, family, X_train):
-        if self.student_preprocessor is None:
-            return default_preprocessor(family, X_train)
-        if isinstance(self.student_preprocessor, str):
-            return "passthrough"
-        return clone(self.student_preprocessor)
-
-    def _measure(self, X, y, valid, valid_proba, timings):
-        X_valid, y_valid = _safe_indexing(X, valid), y[valid]
-        teacher_pred = self.classes_[valid_proba.mean(axis=0).argmax(axis=1)]
+    def _measure(self, X_valid, y_valid, timings):
+        Z_valid, valid_proba = self._teacher_inputs(X_valid)
+        weights = self.fusion_.weights(Z_valid, valid_proba)
+        teacher_pred = self.classes_[
+            self.fusion_.fuse(Z_valid, valid_proba).argmax(axis=1)]
         student_pred = self.student_.predict(X_valid)
         teacher_acc = float(np.mean(teacher_pred == y_valid))
         student_acc = float(np.mean(student_pred == y_valid))
-        teacher_size, student_size = model_size(self.teachers_), model_size(
-            self.student_)
+        teacher_size = model_size(self.teachers_)
+        student_size = model_size(self.student_)
         teacher_latency = predict_latency(
-            lambda rows: _teachers.teachers_proba(self.teachers_, rows,
-                                                  self.classes_, n_jobs=1),
-            X_valid)
+            lambda rows: self.fusion_.fuse(*self._teacher_inputs(rows)), X_valid)
         student_latency = predict_latency(self.student_.predict_proba, X_valid)
+        names = [_teacher_name(i, t) for i, t in enumerate(self.teachers_)]
         return DistillationReport(
-            n_validation=len(valid),
+            n_validation=len(y_valid),
             teacher_accuracy=teacher_acc,
             teacher_accuracies={
-                _teacher_name(i, t): float(np.mean(
-                    self.classes_[valid_proba[i].argmax(axis=1)] == y_valid))
-                for i, t in enumerate(self.teachers_)
+                name: float(np.mean(self.classes_[proba.argmax(axis=1)] == y_valid))
+                for name, proba in zip(names, valid_proba, strict=True)
             },
             student_accuracy=student_acc,
             fidelity=fidelity(student_pred, teacher_pred),
@@ -322,7 +470,20 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             student_latency_s=student_latency,
             speedup=teacher_latency / max(student_latency, 1e-9),
             timings_s=timings,
+            details={
+                "fusion": self.fusion,
+                "teacher_weights": dict(zip(names, weights.mean(axis=0).tolist(),
+                                            strict=True)),
+                "soft_targets": self.soft_targets,
+                "temperature_schedule": self._temperature_schedule(),
+            },
         )
+
+    def _temperature_schedule(self):
+        history = getattr(self.student_[-1], "temperature_history_", None)
+        if history is not None:
+            return [float(t) for t in history]
+        return [float(as_scheduler(self.temperature))]
 
     def predict_proba(self, X):
         """Class probabilities from the student alone.
@@ -412,6 +573,28 @@ def _ratio(numerator, denominator):
     if numerator is None or not denominator:
         return None
     return numerator / denominator
+
+
+@dataclass(frozen=True)
+class _TransferSet:
+    """The rows the student learns from: preprocessed inputs and their targets."""
+
+    Z: np.ndarray
+    y: np.ndarray
+    targets: np.ndarray
+    weight: np.ndarray | None
+    synthetic: np.ndarray | None = None
+
+    def extended(self, Z, y, targets):
+        """Append synthetic rows (weighted like an average real row)."""
+        n_real, n_new = len(self.y), len(y)
+        weight = None
+        if self.weight is not None:
+            weight = np.concatenate([self.weight,
+                                     np.full(n_new, self.weight.mean())])
+        synthetic = np.concatenate([np.zeros(n_real, bool), np.ones(n_new, bool)])
+        return _TransferSet(np.vstack([self.Z, Z]), np.concatenate([self.y, y]),
+                            np.vstack([self.targets, targets]), weight, synthetic)
 
 
 @contextmanager

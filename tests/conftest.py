@@ -2,10 +2,22 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from skdistill import MLPStudent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    # The test nets are tiny: a second intra-op thread buys nothing, and on a
+    # shared 2-core machine OpenMP threads waiting for each other made single fits
+    # up to 100x slower. The library leaves torch's thread count alone.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 @pytest.fixture

@@ -17,17 +17,6 @@ from skdistill.students._mlp import MLPStudent
 FAST = dict(hidden_layer_sizes=(16,), learning_rate=1e-2, max_epochs=30, random_state=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # These nets are tiny: a second intra-op thread buys nothing, and on a shared
-    # 2-core machine (tests of other modules running beside these) OpenMP threads
-    # waiting for each other made single fits up to 100x slower. Restored after.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _expected_failed_checks(estimator):
     return {
         # Minibatch training: repeating a row changes the number of rows, hence the
