@@ -1,6 +1,7 @@
 """skdistill: knowledge distillation for tabular data, scikit-learn compatible."""
 
 from ._distiller import HPMDistiller
+from ._temperature import AdaptiveTemperature, AnnealingTemperature
 from .report import DistillationReport
 from .students import (
     LGBMStudent,
@@ -13,6 +14,8 @@ from .students import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdaptiveTemperature",
+    "AnnealingTemperature",
     "DistillationReport",
     "HPMDistiller",
     "LGBMStudent",

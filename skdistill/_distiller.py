@@ -61,16 +61,20 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
     temperature : float, {"anneal", "adaptive"} or scheduler, default=2.0
         Softening temperature of the teachers' probabilities: a constant > 0, or
         a schedule over the epochs of an MLP student: ``"anneal"`` (from 4 down
-        towards 1, geometrically) or ``"adaptive"`` (driven by the measured
-        student-teacher gap), or an object with ``initial()`` and
+        towards 1, geometrically) or ``"adaptive"`` (from 2, sharpening towards
+        1 after each epoch in which the measured student-teacher gap stops
+        shrinking), or an object with ``initial()`` and
         ``step(epoch, gap)`` such as :class:`AdaptiveTemperature`.
     alpha : float, default=0.7
         Weight of the soft-target loss against the hard-label loss, in [0, 1].
     fusion : {"attention", "mean", "accuracy"}, default="attention"
         How several teachers' probabilities become one target: a gate giving
-        per-sample weights (trained against the true labels on teacher outputs
-        the teachers were not fitted on), the plain mean, or global weights from
-        each teacher's accuracy. With one teacher every fusion is the identity.
+        per-sample weights, the plain mean, or global weights from each
+        teacher's accuracy. The gate and the accuracies are learned against the
+        true labels on out-of-fold outputs of the teachers fitted here; prefit
+        teachers are scored on the rows given to ``fit`` as they are, so give
+        them rows they were not fitted on. With one teacher every fusion is the
+        identity.
     soft_targets : {"oof", "in_sample"}, default="oof"
         Where the targets on the training rows come from for teachers that
         HPMDistiller fits itself: copies cross-fitted on ``cv`` folds (a teacher
@@ -78,7 +82,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         the teacher fitted on all rows. Prefit teachers always label the rows as
         they are: give them rows they were not fitted on, or use augmentation.
     cv : int, default=5
-        Folds for ``soft_targets="oof"``.
+        Folds of the out-of-fold outputs of the teachers fitted here (the soft
+        targets with ``soft_targets="oof"``, and what the gate learns on).
     augment : None, "munge" or float, default=None
         Synthetic transfer rows: ``"munge"`` makes ``augment_ratio`` times the
         training rows with MUNGE (Bucila et al., 2006), labelled by the fused
@@ -258,13 +263,13 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             teachers, fitted_here = _teachers.fit_teachers(
                 teachers, X_train, y_train, w_train, self.n_jobs)
         with _timed(timings, "soft_targets"):
-            train_proba = self._training_proba(teachers, fitted_here, X_train,
-                                               y_train, w_train, classes, _seed(rng))
+            train_proba, gate_proba = self._training_proba(
+                teachers, fitted_here, X_train, y_train, w_train, classes, _seed(rng))
         with _timed(timings, "fusion"):
             preprocessor = self._fit_preprocessor(X_train)
             Z_train = preprocessor.transform(X_train)
             fusion = make_fusion(self.fusion, _seed(rng)).fit(
-                Z_train, train_proba, np.searchsorted(classes, y_train), w_train)
+                Z_train, gate_proba, np.searchsorted(classes, y_train), w_train)
             targets = fusion.fuse(Z_train, train_proba)
         transfer = _TransferSet(Z_train, y_train, targets, w_train)
         if self.augment is not None:
@@ -278,7 +283,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         self.teachers_ = teachers
         self.fusion_ = fusion
         self.student_ = Pipeline([("preprocess", preprocessor), ("student", student)])
-        self.report_ = self._measure(_safe_indexing(X, valid), y[valid], timings)
+        self.report_ = self._measure(_safe_indexing(X, valid), y[valid], timings,
+                                     transfer.n_synthetic)
         return self
 
     def _check_temperature_fits_student(self):
@@ -294,12 +300,24 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
 
     def _training_proba(self, teachers, fitted_here, X_train, y_train, w_train,
                         classes, seed):
-        """Teacher probabilities on the training rows: out-of-fold where possible."""
-        if self.soft_targets == "in_sample" or not any(fitted_here):
-            return _teachers.teachers_proba(teachers, X_train, classes, self.n_jobs)
-        return _teachers.out_of_fold_proba(teachers, fitted_here, X_train, y_train,
-                                           w_train, classes, self.cv, seed,
-                                           self.n_jobs)
+        """Teacher probabilities on the training rows, for the targets and the gate.
+
+        Teachers fitted here label their own training rows out-of-fold. The gate
+        (or the accuracy weights) learns on those out-of-fold outputs even when
+        the student's targets are ``soft_targets="in_sample"``: a teacher scored
+        on rows it was fitted on looks better than it is.
+        """
+        gate_learns = len(teachers) > 1 and self.fusion != "mean"
+        in_sample_targets = self.soft_targets == "in_sample" or not any(fitted_here)
+        oof = None
+        if any(fitted_here) and (gate_learns or not in_sample_targets):
+            oof = _teachers.out_of_fold_proba(teachers, fitted_here, X_train, y_train,
+                                              w_train, classes, self.cv, seed,
+                                              self.n_jobs)
+        if not in_sample_targets:
+            return oof, oof
+        in_sample = _teachers.teachers_proba(teachers, X_train, classes, self.n_jobs)
+        return in_sample, in_sample if oof is None else oof
 
     def teacher_proba(self, X):
         """The fused teachers' probabilities, the targets the student learns from.
@@ -437,7 +455,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             )
         return STUDENT_FAMILIES[self.student]()
 
-    def _measure(self, X_valid, y_valid, timings):
+    def _measure(self, X_valid, y_valid, timings, n_synthetic):
         Z_valid, valid_proba = self._teacher_inputs(X_valid)
         weights = self.fusion_.weights(Z_valid, valid_proba)
         teacher_pred = self.classes_[
@@ -475,6 +493,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                 "teacher_weights": dict(zip(names, weights.mean(axis=0).tolist(),
                                             strict=True)),
                 "soft_targets": self.soft_targets,
+                "n_synthetic_rows": n_synthetic,
                 "temperature_schedule": self._temperature_schedule(),
             },
         )
@@ -584,6 +603,11 @@ class _TransferSet:
     targets: np.ndarray
     weight: np.ndarray | None
     synthetic: np.ndarray | None = None
+
+    @property
+    def n_synthetic(self):
+        """Number of synthetic rows in the set."""
+        return 0 if self.synthetic is None else int(self.synthetic.sum())
 
     def extended(self, Z, y, targets):
         """Append synthetic rows (weighted like an average real row)."""

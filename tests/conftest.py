@@ -5,6 +5,7 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
 
 from skdistill import MLPStudent
 
@@ -59,3 +60,32 @@ def noisy_problem():
     teacher = HistGradientBoostingClassifier(random_state=0).fit(
         X[teacher_rows], y[teacher_rows])
     return teacher, (X[student_rows], y[student_rows]), (X[test_rows], y[test_rows])
+
+
+def _region_label(X):
+    """Two unrelated rules: x1 * x2 > 0 where x0 < 0, sin(2 x3) + x4 > 0 elsewhere."""
+    left = X[:, 1] * X[:, 2] > 0
+    right = np.sin(2 * X[:, 3]) + X[:, 4] > 0
+    return np.where(X[:, 0] < 0, left, right).astype(np.intp)
+
+
+@pytest.fixture(scope="session")
+def two_region_problem():
+    """Two teachers, each an expert on one half of the feature space.
+
+    Teacher A is fitted on the rows of ``X[:3000]`` with x0 < 0 only, teacher B on
+    those with x0 >= 0: each is near perfect on its half and near chance on the
+    other. Rows from 3000 on were seen by neither.
+    """
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(6000, 5))
+    y = _region_label(X)
+    left = X[:3000, 0] < 0
+    # One OpenMP thread: on a busy machine spinning threads cost a minute.
+    with threadpool_limits(limits=1):
+        teachers = [
+            HistGradientBoostingClassifier(max_iter=50, random_state=0).fit(
+                X[:3000][part], y[:3000][part])
+            for part in (left, ~left)
+        ]
+    return teachers, X, y

@@ -3,10 +3,8 @@
 import numpy as np
 import pytest
 from scipy.special import expit, softmax
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
-from threadpoolctl import threadpool_limits
 
 from skdistill._fusion import (
     AccuracyFusion,
@@ -18,37 +16,15 @@ from skdistill._fusion import (
 )
 
 
-def _region_label(X):
-    """Two unrelated rules: x1 * x2 > 0 where x0 < 0, sin(2 x3) + x4 > 0 elsewhere."""
-    left = X[:, 1] * X[:, 2] > 0
-    right = np.sin(2 * X[:, 3]) + X[:, 4] > 0
-    return np.where(X[:, 0] < 0, left, right).astype(np.intp)
-
-
 @pytest.fixture(scope="module")
-def two_experts():
-    """Teacher A fitted on x0 < 0 only, teacher B on x0 >= 0 only.
-
-    Each is near perfect on its half and near chance on the other. The gate is
-    fitted on 1,500 fresh rows and judged on 1,500 others.
-    """
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(6000, 5))
-    y = _region_label(X)
-    X_fit, y_fit = X[:3000], y[:3000]
-    left = X_fit[:, 0] < 0
+def two_experts(two_region_problem):
+    """Gate inputs on 1,500 fresh rows, and 1,500 others to judge it on."""
+    teachers, X, y = two_region_problem
 
     def rows(part):
         return X[part], np.stack([t.predict_proba(X[part]) for t in teachers]), y[part]
 
-    # One OpenMP thread: on a busy machine spinning threads cost a minute.
-    with threadpool_limits(limits=1):
-        teachers = [
-            HistGradientBoostingClassifier(max_iter=50, random_state=0).fit(
-                X_fit[part], y_fit[part])
-            for part in (left, ~left)
-        ]
-        return rows(slice(3000, 4500)), rows(slice(4500, 6000))
+    return rows(slice(3000, 4500)), rows(slice(4500, 6000))
 
 
 def _similar_teachers(n_samples, seed):

@@ -17,24 +17,27 @@ def _run(schedule, gaps):
     return np.array(temperatures)
 
 
-def test_adaptive_follows_the_gap_and_constant_does_not():
-    closing = _run(AdaptiveTemperature(start=4.0, rate=0.5), [1.0, 0.5, 0.2, 0.1])
-    stuck = _run(AdaptiveTemperature(start=4.0, rate=0.5), [1.0, 1.0, 1.0, 1.0])
-    assert np.all(np.diff(closing) <= 0) and closing[-1] < 2.0
-    np.testing.assert_allclose(stuck, 4.0)
-    assert not np.allclose(closing, as_scheduler(4.0))
+def test_adaptive_holds_while_the_gap_closes_and_sharpens_when_it_stalls():
+    closing = _run(AdaptiveTemperature(start=3.0, decay=0.5), [1.0, 0.5, 0.2, 0.1])
+    stalling = _run(AdaptiveTemperature(start=3.0, decay=0.5), [1.0, 0.5, 0.5, 0.6])
+    np.testing.assert_allclose(closing, 3.0)
+    np.testing.assert_allclose(stalling, [3.0, 3.0, 3.0, 2.0, 1.5])
+    assert not np.allclose(stalling, as_scheduler(3.0))
 
 
-def test_adaptive_rises_again_when_the_student_drifts_away():
-    temperatures = _run(AdaptiveTemperature(start=4.0, rate=1.0), [1.0, 0.25, 0.75])
-    np.testing.assert_allclose(temperatures, [4.0, 4.0, 1.75, 3.25])
+def test_adaptive_progress_is_relative_to_the_best_gap():
+    # 0.995 is within tol=1 % of the best gap 1.0: no progress, sharpen.
+    temperatures = _run(AdaptiveTemperature(start=2.0, decay=0.5, tol=0.01),
+                        [1.0, 0.995, 0.5])
+    np.testing.assert_allclose(temperatures, [2.0, 2.0, 1.5, 1.5])
 
 
 def test_adaptive_restarts_on_each_fit():
     schedule = AdaptiveTemperature()
-    first = _run(schedule, [1.0, 0.1])
-    second = _run(schedule, [1.0, 0.1])
+    first = _run(schedule, [1.0, 1.0, 0.1])
+    second = _run(schedule, [1.0, 1.0, 0.1])
     np.testing.assert_allclose(first, second)
+    assert first[-1] < first[0]
 
 
 def test_anneal_decays_towards_one_whatever_the_gap():
@@ -43,7 +46,8 @@ def test_anneal_decays_towards_one_whatever_the_gap():
 
 
 @pytest.mark.parametrize("schedule", [AnnealingTemperature(start=0.5),
-                                      AdaptiveTemperature(rate=0.0)])
+                                      AdaptiveTemperature(decay=1.0),
+                                      AdaptiveTemperature(tol=-0.1)])
 def test_bad_schedule_settings_are_rejected(schedule):
     with pytest.raises(ValueError):
         schedule.initial()
