@@ -55,6 +55,50 @@ def sharpen(proba, temperature):
     return soften(proba, 1.0 / temperature)
 
 
+def is_temperature_schedule(temperature):
+    """Whether ``temperature`` is a scheduler (``initial()``, ``step(epoch, gap)``)."""
+    return callable(getattr(temperature, "initial", None)) and callable(
+        getattr(temperature, "step", None)
+    )
+
+
+def check_temperature(value):
+    """``value`` as a float, or a ValueError unless it is a finite number > 0."""
+    if not isinstance(value, Real) or not np.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"temperature must be a finite number > 0 (a scheduler must return one); "
+            f"got {value!r}."
+        )
+    return float(value)
+
+
+def distillation_gap(teacher_proba, student_log_proba, sample_weight=None):
+    """The measured student-teacher gap that drives a temperature scheduler.
+
+    The weighted mean over rows of ``KL(p || q)`` at ``T = 1``: the quantity
+    ``MLPStudent`` hands to ``step(epoch, gap)``.
+
+    Parameters
+    ----------
+    teacher_proba : ndarray of shape (n_samples, n_classes)
+        Teacher probabilities ``p`` (not softened).
+    student_log_proba : ndarray of shape (n_samples, n_classes)
+        Log of the student's predicted probabilities ``q``.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Row weights; ``None`` (or weights summing to zero) weighs rows equally.
+
+    Returns
+    -------
+    float
+        ``sum_i w_i sum_k p_ik (log p_ik - log q_ik) / sum_i w_i``.
+    """
+    log_p = np.log(np.clip(teacher_proba, _EPS, 1.0))
+    kl = np.sum(teacher_proba * (log_p - student_log_proba), axis=1)
+    if sample_weight is None or np.sum(sample_weight) <= 0:
+        return float(np.mean(kl))
+    return float(np.average(kl, weights=sample_weight))
+
+
 def log_proba_to_proba(logits):
     """Row-wise softmax of raw scores, numerically safe."""
     return np.exp(log_softmax(logits, axis=1))
@@ -122,10 +166,13 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
 
     Subclasses implement ``_fit_distribution(X, targets, sample_weight)`` and
     ``_predict_distribution(X)``; this class handles labels, soft targets,
-    temperature and alpha, and the final sharpening.
+    temperature and alpha, and the final sharpening. A subclass that sets
+    ``accepts_temperature_schedule`` also implements ``_fit_scheduled(X, soft,
+    hard, alpha, schedule, initial, sample_weight)``, which builds its targets
+    from ``soft`` at the scheduler's temperatures and sets ``temperature_``.
     """
 
-    # Whether ``fit`` follows a temperature scheduler (epoch-trained students).
+    # Whether ``fit`` follows a temperature scheduler (see ``_fit_scheduled``).
     accepts_temperature_schedule = False
 
     def fit(self, X, y, sample_weight=None, *, soft_targets=None, temperature=1.0,
@@ -143,8 +190,10 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
         soft_targets : array-like of shape (n_samples, n_classes), default=None
             Teacher probabilities, columns aligned to ``np.unique(y)``. ``None``
             trains on ``y`` alone.
-        temperature : float, default=1.0
-            Softening temperature for the soft targets.
+        temperature : float or scheduler, default=1.0
+            Softening temperature for the soft targets; a scheduler (an object
+            with ``initial()`` and ``step(epoch, gap)``) only for students whose
+            ``accepts_temperature_schedule`` is true.
         alpha : float, default=1.0
             Weight of the soft targets against the one-hot labels.
 
@@ -154,17 +203,24 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
             The fitted student.
         """
         X, y = validate_data(self, X, y, dtype=np.float64)
+        schedule = None
+        if self.accepts_temperature_schedule and is_temperature_schedule(temperature):
+            schedule, temperature = temperature, temperature.initial()
         classes, y_encoded, soft_targets = validate_fit_targets(
             y, soft_targets, temperature, alpha, X.shape[0]
         )
         sample_weight = _check_sample_weight(sample_weight, X)
         self.classes_ = classes
         targets = one_hot(y_encoded, len(classes))
-        if soft_targets is not None:
+        if soft_targets is None or (schedule is not None and alpha == 0):
+            self.temperature_ = 1.0
+        elif schedule is not None:
+            self._fit_scheduled(X, soft_targets, targets, alpha, schedule,
+                                check_temperature(temperature), sample_weight)
+            return self
+        else:
             targets = alpha * soften(soft_targets, temperature) + (1 - alpha) * targets
             self.temperature_ = float(temperature)
-        else:
-            self.temperature_ = 1.0
         self._fit_distribution(X, targets, sample_weight)
         return self
 

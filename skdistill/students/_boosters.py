@@ -5,6 +5,10 @@ labels in [0, 1]. Multiclass targets use a softmax cross-entropy with soft
 labels as a custom objective: gradient ``p - q`` and hessian ``p (1 - p)`` per
 class. Both start from the log of the targets' weighted mean (an init score),
 so that a few small trees refine the prior rather than build it.
+
+With a temperature scheduler the targets change from round to round, so binary
+targets use a custom soft binary cross-entropy too, and the custom objective
+steps the scheduler with the gap measured on the current raw scores.
 """
 
 from numbers import Integral, Real
@@ -13,12 +17,18 @@ import lightgbm as lgb
 import numpy as np
 import xgboost as xgb
 from joblib import effective_n_jobs
-from scipy.special import expit, logit
+from scipy.special import expit, log_softmax, logit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options
 from tqdm.auto import tqdm
 
-from ._base import BaseStudent, log_proba_to_proba
+from ._base import (
+    BaseStudent,
+    check_temperature,
+    distillation_gap,
+    log_proba_to_proba,
+    soften,
+)
 
 _MIN_HESSIAN = 1e-6
 _PROBA_FLOOR = 1e-12
@@ -51,6 +61,86 @@ def softmax_cross_entropy_grad_hess(raw, targets, weight):
     return grad, hess
 
 
+def binary_cross_entropy_grad_hess(raw, targets, weight):
+    """Gradient and hessian of the weighted soft binary cross-entropy.
+
+    The loss is ``sum_i w_i * -(q_i log p_i + (1 - q_i) log(1 - p_i))`` with
+    ``p = expit(raw)``.
+
+    Parameters
+    ----------
+    raw : ndarray of shape (n_samples,)
+        Raw scores (logits of the positive class).
+    targets : ndarray of shape (n_samples,)
+        Target probabilities ``q`` of the positive class, in [0, 1].
+    weight : ndarray of shape (n_samples,)
+        Row weights.
+
+    Returns
+    -------
+    grad : ndarray of shape (n_samples,)
+        ``w * (p - q)``.
+    hess : ndarray of shape (n_samples,)
+        ``w * max(p (1 - p), 1e-6)``.
+    """
+    proba = expit(raw)
+    grad = weight * (proba - targets)
+    hess = weight * np.maximum(proba * (1.0 - proba), _MIN_HESSIAN)
+    return grad, hess
+
+
+def _soft_cross_entropy(raw, targets, weight):
+    """Binary or softmax soft cross-entropy, by the number of target columns."""
+    if targets.shape[1] == 2:
+        return binary_cross_entropy_grad_hess(raw, targets[:, 1], weight)
+    return softmax_cross_entropy_grad_hess(raw, targets, weight)
+
+
+def _raw_to_log_proba(raw):
+    """Log-probabilities of raw scores of shape (n,) (binary) or (n, n_classes)."""
+    raw = raw.reshape(raw.shape[0], -1)
+    if raw.shape[1] == 1:
+        raw = np.column_stack([np.zeros(raw.shape[0]), raw[:, 0]])
+    return log_softmax(raw, axis=1)
+
+
+class _ScheduledObjective:
+    """Soft cross-entropy whose targets follow a temperature scheduler.
+
+    The booster calls it once per round with the raw scores of the training
+    rows. From the second call on, those scores are the student after the
+    previous round: their gap to the teacher (:func:`distillation_gap`, with the
+    scores sharpened back by the temperature they were fitted at, as
+    ``predict_proba`` would) goes to ``step``, whose answer softens this round's
+    targets. ``history`` holds the temperature of every call.
+    """
+
+    def __init__(self, soft, hard, alpha, weight, schedule, initial):
+        self.soft, self.hard, self.alpha, self.weight = soft, hard, alpha, weight
+        self.schedule, self.initial, self.history = schedule, initial, []
+
+    def targets(self, temperature):
+        soft = soften(self.soft, temperature)
+        return self.alpha * soft + (1 - self.alpha) * self.hard
+
+    def step(self, raw):
+        """Consult the scheduler with the gap of the scores after the last round."""
+        log_q = _raw_to_log_proba(self.history[-1] * np.asarray(raw, dtype=np.float64))
+        gap = distillation_gap(self.soft, log_q, self.weight)
+        return check_temperature(self.schedule.step(len(self.history) - 1, gap))
+
+    def __call__(self, raw, data):
+        self.history.append(self.step(raw) if self.history else self.initial)
+        return _soft_cross_entropy(raw, self.targets(self.history[-1]), self.weight)
+
+
+def _constant_objective(targets, weight):
+    def objective(raw, data):
+        return _soft_cross_entropy(raw, targets, weight)
+
+    return objective
+
+
 def prior_init_score(targets, sample_weight):
     """Raw score of the targets' weighted mean: a logit, or log-probabilities.
 
@@ -78,16 +168,32 @@ def _progress_bar(n_rounds, verbose):
 class _BoosterStudent(BaseStudent):
     """Shared fit/predict of the boosted students: init score, link, seed."""
 
-    def _fit_distribution(self, X, targets, sample_weight):
+    accepts_temperature_schedule = True
+
+    def _fit_distribution(self, X, targets, sample_weight, objective=None):
         self._validate_params()
         self.init_score_ = prior_init_score(targets, sample_weight)
         init = _init_rows(self.init_score_, X.shape[0])
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with _progress_bar(self.n_estimators, self.verbose) as bar:
-            self.booster_ = self._train(X, targets, sample_weight, init, int(seed), bar)
+            self.booster_ = self._train(X, targets, sample_weight, init, int(seed), bar,
+                                        objective)
+        self.temperature_history_ = [self.temperature_] * self.n_estimators_
+
+    def _fit_scheduled(self, X, soft, hard, alpha, schedule, initial, sample_weight):
+        objective = _ScheduledObjective(soft, hard, alpha, sample_weight, schedule,
+                                        initial)
+        self.temperature_ = initial
+        self._fit_distribution(X, objective.targets(initial), sample_weight, objective)
+        objective.step(self._raw(X))  # the gap after the last round, as MLPStudent
+        self.temperature_history_ = objective.history[:self.n_estimators_]
+        self.temperature_ = self.temperature_history_[-1]
+
+    def _raw(self, X):
+        return self._raw_score(X).reshape(X.shape[0], -1) + self.init_score_
 
     def _predict_distribution(self, X):
-        raw = self._raw_score(X).reshape(X.shape[0], -1) + self.init_score_
+        raw = self._raw(X)
         if raw.shape[1] == 1:
             return np.column_stack([expit(-raw[:, 0]), expit(raw[:, 0])])
         return log_proba_to_proba(raw)
@@ -130,8 +236,10 @@ class LGBMStudent(_BoosterStudent):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Feature names seen during ``fit``, when ``X`` has string column names.
     temperature_ : float
-        Temperature the targets were softened with; ``predict_proba`` sharpens
-        back by it.
+        Temperature the targets were softened with (with a scheduler: that of
+        the last round); ``predict_proba`` sharpens back by it.
+    temperature_history_ : list of float
+        The temperature of each boosting round, ``n_estimators_`` values.
     booster_ : lightgbm.Booster
         The fitted booster. Its raw scores exclude ``init_score_``.
     init_score_ : ndarray of shape (1,) or (n_classes,)
@@ -151,6 +259,27 @@ class LGBMStudent(_BoosterStudent):
     probability of the positive class as label. Multiclass targets use
     :func:`softmax_cross_entropy_grad_hess` as a custom objective, one tree per
     class and round.
+
+    ``temperature`` may be a scheduler (see ``skdistill._temperature``):
+    ``initial()`` is called once, ``step(round, gap)`` after every round, and
+    its answer softens the targets of the next round. The objective is then a
+    custom one for two classes too (:func:`binary_cross_entropy_grad_hess`);
+    with a constant scheduler it fits what the float fits. ``gap`` is
+    :func:`~skdistill.students._base.distillation_gap` on the training rows of
+    the probabilities ``predict_proba`` would give at that point: the scores
+    sharpened back by the temperature of the round.
+
+    Prediction sharpens back by the last round's temperature: the last trees
+    chased the targets of that temperature, and the last gap the scheduler saw
+    is that of ``predict_proba`` on the training rows. Earlier rounds chased
+    targets of other temperatures, and shrinkage lets the scores catch up
+    with a new temperature only over several rounds; a schedule that ends
+    settled (as annealing does) leaves little of that lag. The lag matters
+    most with ``alpha=1``, where the targets' log-odds scale as ``1 / T``: there
+    a drop of ``T`` in the last rounds leaves the scores too flat. (Fitting on
+    logits at ``T = 1`` instead, each round's step scaled by its ``T``, would
+    remove that lag at ``alpha=1`` but multiplies the hard-label share of the
+    targets by ``T`` in logit space, which costs more at ``alpha < 1``.)
 
     Examples
     --------
@@ -211,14 +340,17 @@ class LGBMStudent(_BoosterStudent):
             "verbosity": -1,
         }
 
-    def _train(self, X, targets, sample_weight, init, seed, bar):
+    def _train(self, X, targets, sample_weight, init, seed, bar, objective=None):
         params = self._params(seed)
-        if targets.shape[1] == 2:
+        if targets.shape[1] == 2 and objective is None:
             params["objective"] = "cross_entropy"
             label, weight = targets[:, 1], sample_weight
         else:
-            params["objective"] = _lgb_objective(targets, sample_weight)
-            params["num_class"] = targets.shape[1]
+            objective = objective or _constant_objective(targets, sample_weight)
+            # a closure: lgb.train deep-copies its params, and with them objects
+            params["objective"] = lambda raw, data: objective(raw, data)
+            if targets.shape[1] > 2:
+                params["num_class"] = targets.shape[1]
             label, weight = targets.argmax(axis=1), None  # weights are in the objective
         data = lgb.Dataset(X, label=label, weight=weight, init_score=init,
                            params={"verbosity": -1, "feature_pre_filter": False})
@@ -229,13 +361,6 @@ class LGBMStudent(_BoosterStudent):
 
     def _raw_score(self, X):
         return self.booster_.predict(X, raw_score=True)
-
-
-def _lgb_objective(targets, weight):
-    def objective(raw, dataset):
-        return softmax_cross_entropy_grad_hess(raw, targets, weight)
-
-    return objective
 
 
 class XGBStudent(_BoosterStudent):
@@ -273,8 +398,10 @@ class XGBStudent(_BoosterStudent):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Feature names seen during ``fit``, when ``X`` has string column names.
     temperature_ : float
-        Temperature the targets were softened with; ``predict_proba`` sharpens
-        back by it.
+        Temperature the targets were softened with (with a scheduler: that of
+        the last round); ``predict_proba`` sharpens back by it.
+    temperature_history_ : list of float
+        The temperature of each boosting round, ``n_estimators_`` values.
     booster_ : xgboost.Booster
         The fitted booster. Its margins exclude ``init_score_``.
     init_score_ : ndarray of shape (1,) or (n_classes,)
@@ -294,6 +421,27 @@ class XGBStudent(_BoosterStudent):
     :func:`softmax_cross_entropy_grad_hess` as a custom objective (``obj=``),
     one tree per class and round. The init score is passed as ``base_margin``
     and added back at prediction, so ``base_score`` is neutral.
+
+    ``temperature`` may be a scheduler (see ``skdistill._temperature``):
+    ``initial()`` is called once, ``step(round, gap)`` after every round, and
+    its answer softens the targets of the next round. The objective is then a
+    custom one for two classes too (:func:`binary_cross_entropy_grad_hess`);
+    with a constant scheduler it fits what the float fits. ``gap`` is
+    :func:`~skdistill.students._base.distillation_gap` on the training rows of
+    the probabilities ``predict_proba`` would give at that point: the scores
+    sharpened back by the temperature of the round.
+
+    Prediction sharpens back by the last round's temperature: the last trees
+    chased the targets of that temperature, and the last gap the scheduler saw
+    is that of ``predict_proba`` on the training rows. Earlier rounds chased
+    targets of other temperatures, and shrinkage lets the scores catch up
+    with a new temperature only over several rounds; a schedule that ends
+    settled (as annealing does) leaves little of that lag. The lag matters
+    most with ``alpha=1``, where the targets' log-odds scale as ``1 / T``: there
+    a drop of ``T`` in the last rounds leaves the scores too flat. (Fitting on
+    logits at ``T = 1`` instead, each round's step scaled by its ``T``, would
+    remove that lag at ``alpha=1`` but multiplies the hard-label share of the
+    targets by ``T`` in logit space, which costs more at ``alpha < 1``.)
 
     Examples
     --------
@@ -346,21 +494,21 @@ class XGBStudent(_BoosterStudent):
             "verbosity": 0,
         }
 
-    def _train(self, X, targets, sample_weight, init, seed, bar):
+    def _train(self, X, targets, sample_weight, init, seed, bar, objective=None):
         params = self._params(seed)
-        if targets.shape[1] == 2:
+        if targets.shape[1] == 2 and objective is None:
             params.update(objective="binary:logistic", base_score=0.5)
             data = xgb.DMatrix(X, label=targets[:, 1], weight=sample_weight,
                                base_margin=init, nthread=params["nthread"])
-            objective = None
         else:
-            params.update(num_class=targets.shape[1], base_score=0.0,
-                          disable_default_eval_metric=1)
+            params.update(base_score=0.0, disable_default_eval_metric=1)
+            if targets.shape[1] > 2:
+                params["num_class"] = targets.shape[1]
             # with a custom objective XGBoost uses these weights for its quantile
             # sketch only; the objective applies them to gradients and hessians
             data = xgb.DMatrix(X, weight=sample_weight, base_margin=init,
                                nthread=params["nthread"])
-            objective = _xgb_objective(targets, sample_weight)
+            objective = objective or _constant_objective(targets, sample_weight)
         booster = xgb.train(params, data, num_boost_round=self.n_estimators,
                             obj=objective, callbacks=[_XGBProgress(bar)])
         self.n_estimators_ = booster.num_boosted_rounds()
@@ -369,13 +517,6 @@ class XGBStudent(_BoosterStudent):
     def _raw_score(self, X):
         data = xgb.DMatrix(X, nthread=effective_n_jobs(self.n_jobs))
         return self.booster_.predict(data, output_margin=True)
-
-
-def _xgb_objective(targets, weight):
-    def objective(raw, dmatrix):
-        return softmax_cross_entropy_grad_hess(raw, targets, weight)
-
-    return objective
 
 
 class _XGBProgress(xgb.callback.TrainingCallback):

@@ -2,12 +2,15 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 import xgboost as xgb
-from scipy.special import log_softmax
+from scipy.special import expit, log_softmax
 from sklearn.datasets import make_classification
 
+from skdistill._temperature import AdaptiveTemperature, AnnealingTemperature
+from skdistill.students._base import distillation_gap
 from skdistill.students._boosters import (
     LGBMStudent,
     XGBStudent,
+    binary_cross_entropy_grad_hess,
     softmax_cross_entropy_grad_hess,
 )
 
@@ -102,3 +105,135 @@ def test_verbose_one_shows_a_progress_bar_over_rounds(booster, capfd):
     X, y, soft = _soft_problem(3, n_samples=60)
     booster(n_estimators=5, verbose=1).fit(X, y, soft_targets=soft)
     assert "5/5" in capfd.readouterr().err
+
+
+def test_binary_objective_is_the_derivative_of_soft_cross_entropy():
+    rng = np.random.RandomState(0)
+    raw = rng.normal(scale=2.0, size=8)
+    targets = rng.uniform(size=8)
+    weight = rng.uniform(0.5, 2.0, size=8)
+
+    def loss(scores):
+        p = expit(scores)
+        return -np.sum(weight * (targets * np.log(p) + (1 - targets) * np.log(1 - p)))
+
+    grad, hess = binary_cross_entropy_grad_hess(raw, targets, weight)
+    step = 1e-6
+    for i in range(len(raw)):
+        shift = np.zeros_like(raw)
+        shift[i] = step
+        numeric = (loss(raw + shift) - loss(raw - shift)) / (2 * step)
+        assert grad[i] == pytest.approx(numeric, abs=1e-7)
+        grad_up = binary_cross_entropy_grad_hess(raw + shift, targets, weight)[0]
+        grad_down = binary_cross_entropy_grad_hess(raw - shift, targets, weight)[0]
+        assert hess[i] == pytest.approx((grad_up[i] - grad_down[i]) / (2 * step),
+                                        rel=1e-5)
+
+
+class _Recording:
+    """Wraps a scheduler (or a constant) and records every ``step`` call."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def initial(self):
+        self.calls = []
+        return self.inner if np.isscalar(self.inner) else self.inner.initial()
+
+    def step(self, epoch, gap):
+        new = self.inner if np.isscalar(self.inner) else self.inner.step(epoch, gap)
+        self.calls.append((epoch, gap, new))
+        return new
+
+
+SAMPLED = {"n_estimators": 12, "subsample": 0.8, "random_state": 0}
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_constant_schedule_matches_the_float_temperature(booster, n_classes):
+    # the scheduled path (custom objectives, binary included) fits what the
+    # float path (the boosters' own binary objectives) fits
+    X, y, soft = _soft_problem(n_classes)
+    weight = np.random.RandomState(1).uniform(0.2, 2.0, size=len(y))
+    fit = dict(sample_weight=weight, soft_targets=soft, alpha=0.7)
+    fixed = booster(**SAMPLED).fit(X, y, temperature=2.5, **fit)
+    schedule = _Recording(2.5)
+    scheduled = booster(**SAMPLED).fit(X, y, temperature=schedule, **fit)
+    np.testing.assert_allclose(scheduled.predict_proba(X), fixed.predict_proba(X),
+                               atol=1e-6)
+    assert fixed.temperature_history_ == scheduled.temperature_history_ == [2.5] * 12
+    assert [epoch for epoch, _, _ in schedule.calls] == list(range(12))
+
+
+class _GapDriven:
+    """``T = 1 + 10 * gap``: a temperature that moves with every change of the gap."""
+
+    def initial(self):
+        return 4.0
+
+    def step(self, epoch, gap):
+        return 1.0 + 10.0 * gap
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_schedule_is_stepped_each_round_with_the_gap(booster, n_classes):
+    X, y, soft = _soft_problem(n_classes)
+    weight = np.random.RandomState(1).uniform(0.2, 2.0, size=len(y))
+    schedule = _Recording(_GapDriven())
+    student = booster(**SAMPLED).fit(X, y, sample_weight=weight, soft_targets=soft,
+                                     temperature=schedule)
+    epochs, gaps, answers = map(list, zip(*schedule.calls, strict=True))
+    assert epochs == list(range(12))
+    assert student.temperature_history_ == [4.0] + answers[:-1]
+    assert np.ptp(student.temperature_history_) > 0.5
+    assert student.temperature_ == student.temperature_history_[-1]
+    # the gap after the last round is that of predict_proba on the training
+    # rows: prediction sharpens back by the last round's temperature
+    log_q = np.log(student.predict_proba(X))
+    assert gaps[-1] == pytest.approx(distillation_gap(soft, log_q, weight), rel=1e-6)
+
+
+@pytest.mark.parametrize("booster, stumps", [(LGBMStudent, {"num_leaves": 2}),
+                                             (XGBStudent, {"max_depth": 1})])
+def test_adaptive_schedule_sharpens_once_the_gap_stalls(booster, stumps):
+    # stumps soon stop closing the gap on three classes
+    X, y, soft = _soft_problem(3)
+    student = booster(n_estimators=25, learning_rate=1.0, random_state=0, **stumps)
+    student.fit(X, y, soft_targets=soft, temperature=AdaptiveTemperature(start=4.0))
+    history = student.temperature_history_
+    assert len(history) == student.n_estimators_ == 25
+    assert history[0] == 4.0 and history[-1] < 2.0
+    assert np.all(np.diff(history) <= 0)
+
+
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_annealing_schedule_decays_per_round(booster):
+    X, y, soft = _soft_problem(3)
+    student = booster(n_estimators=6, random_state=0).fit(
+        X, y, soft_targets=soft, temperature=AnnealingTemperature(5.0, decay=0.5)
+    )
+    np.testing.assert_allclose(student.temperature_history_,
+                               1.0 + 4.0 * 0.5 ** np.arange(6))
+
+
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_schedule_without_soft_targets_keeps_temperature_one(booster):
+    X, y, soft = _soft_problem(2)
+    hard = booster(**SAMPLED).fit(X, y)
+    ignored = booster(**SAMPLED).fit(X, y, soft_targets=soft, alpha=0.0,
+                                     temperature=AdaptiveTemperature())
+    np.testing.assert_array_equal(ignored.predict_proba(X), hard.predict_proba(X))
+    assert ignored.temperature_history_ == [1.0] * 12
+
+
+def test_bad_scheduler_output_is_rejected():
+    X, y, soft = _soft_problem(2)
+
+    class Broken(AdaptiveTemperature):
+        def step(self, epoch, gap):
+            return float("nan")
+
+    with pytest.raises(ValueError, match="temperature must be a finite number"):
+        LGBMStudent(n_estimators=3).fit(X, y, soft_targets=soft, temperature=Broken())
