@@ -60,7 +60,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         ``min_compression`` times smaller than the teachers.
     temperature : float, {"anneal", "adaptive"} or scheduler, default=2.0
         Softening temperature of the teachers' probabilities: a constant > 0, or
-        a schedule over the epochs of an MLP student: ``"anneal"`` (from 4 down
+        a schedule over the epochs of an MLP student or the rounds of a booster
+        student: ``"anneal"`` (from 4 down
         towards 1, geometrically) or ``"adaptive"`` (from 2, sharpening towards
         1 after each epoch in which the measured student-teacher gap stops
         shrinking), or an object with ``initial()`` and
@@ -293,9 +294,9 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         family = STUDENT_FAMILIES.get(self.student, type(self.student))
         if not getattr(family, "accepts_temperature_schedule", False):
             raise ValueError(
-                f"temperature={self.temperature!r} is a schedule over epochs, which "
-                f"only epoch-trained students follow (MLPStudent); the student "
-                f"{self.student!r} takes a number."
+                f"temperature={self.temperature!r} is a schedule over epochs or "
+                f"boosting rounds, which only MLPStudent, LGBMStudent and "
+                f"XGBStudent follow; the student {self.student!r} takes a number."
             )
 
     def _training_proba(self, teachers, fitted_here, X_train, y_train, w_train,

@@ -12,7 +12,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 
-from skdistill import HPMDistiller, MLPStudent
+from skdistill import HPMDistiller, LGBMStudent, MLPStudent, XGBStudent
 from skdistill._teachers import out_of_fold_proba, teachers_proba
 
 SMALL_MLP = dict(hidden_layer_sizes=(16,), learning_rate=1e-2, max_epochs=60)
@@ -100,6 +100,18 @@ def test_adaptive_schedule_reaches_the_constant_fidelity_and_moves(digits_starve
         assert adaptive >= constant + 0.02, (seed, constant, adaptive)
         assert set(constant_schedule) == {2.0}
         assert len(schedule) > 10 and schedule[0] == 2.0 and schedule[-1] < 1.5
+
+
+@pytest.mark.parametrize("student", [LGBMStudent(n_estimators=15, num_leaves=4),
+                                     XGBStudent(n_estimators=15, max_depth=2)],
+                         ids=["lgbm", "xgb"])
+def test_booster_students_follow_a_schedule_round_by_round(binary_data, fast_teacher,
+                                                            student):
+    X, y = binary_data
+    distiller = HPMDistiller(fast_teacher, student=student, temperature="anneal",
+                             random_state=0).fit(X, y)
+    schedule = distiller.report_.details["temperature_schedule"]
+    np.testing.assert_allclose(schedule, 1 + 3 * 0.9 ** np.arange(15))
 
 
 def test_a_schedule_is_refused_by_students_that_take_a_number(binary_data):
