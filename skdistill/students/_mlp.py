@@ -23,7 +23,13 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._base import BaseStudent, log_proba_to_proba, validate_fit_targets
+from ._base import (
+    BaseStudent,
+    check_temperature,
+    is_temperature_schedule,
+    log_proba_to_proba,
+    validate_fit_targets,
+)
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 _MIN_ROWS_FOR_VALIDATION = 20
@@ -334,7 +340,7 @@ class MLPStudent(BaseStudent):
         optimizer = _adam(net, self.learning_rate, self.weight_decay)
         track_gap = not isinstance(schedule, _ConstantTemperature)
         monitor = val if val is not None else train
-        temperature = _check_temperature(temperature)
+        temperature = check_temperature(temperature)
         self.loss_curve_, self.temperature_history_ = [], []
         self.validation_scores_ = None if val is None else []
         best = _Best()
@@ -352,7 +358,7 @@ class MLPStudent(BaseStudent):
             if val is not None or track_gap:
                 val_loss, gap = _evaluate(net, monitor, alpha)
             if track_gap:
-                temperature = _check_temperature(schedule.step(epoch, gap))
+                temperature = check_temperature(schedule.step(epoch, gap))
             if val is not None:
                 self.validation_scores_.append(val_loss)
                 postfix["val_loss"] = f"{val_loss:.4f}"
@@ -570,20 +576,9 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
 
 def _as_schedule(temperature):
     """A scheduler object: ``temperature`` itself or a constant wrapper."""
-    if callable(getattr(temperature, "initial", None)) and callable(
-        getattr(temperature, "step", None)
-    ):
+    if is_temperature_schedule(temperature):
         return temperature
     return _ConstantTemperature(temperature)
-
-
-def _check_temperature(value):
-    if not isinstance(value, Real) or not np.isfinite(value) or value <= 0:
-        raise ValueError(
-            f"temperature must be a finite number > 0 (a scheduler must return one); "
-            f"got {value!r}."
-        )
-    return float(value)
 
 
 def _check_finite_loss(loss, epoch):
