@@ -422,26 +422,9 @@ class XGBStudent(_BoosterStudent):
     one tree per class and round. The init score is passed as ``base_margin``
     and added back at prediction, so ``base_score`` is neutral.
 
-    ``temperature`` may be a scheduler (see ``skdistill._temperature``):
-    ``initial()`` is called once, ``step(round, gap)`` after every round, and
-    its answer softens the targets of the next round. The objective is then a
-    custom one for two classes too (:func:`binary_cross_entropy_grad_hess`);
-    with a constant scheduler it fits what the float fits. ``gap`` is
-    :func:`~skdistill.students._base.distillation_gap` on the training rows of
-    the probabilities ``predict_proba`` would give at that point: the scores
-    sharpened back by the temperature of the round.
-
-    Prediction sharpens back by the last round's temperature: the last trees
-    chased the targets of that temperature, and the last gap the scheduler saw
-    is that of ``predict_proba`` on the training rows. Earlier rounds chased
-    targets of other temperatures, and shrinkage lets the scores catch up
-    with a new temperature only over several rounds; a schedule that ends
-    settled (as annealing does) leaves little of that lag. The lag matters
-    most with ``alpha=1``, where the targets' log-odds scale as ``1 / T``: there
-    a drop of ``T`` in the last rounds leaves the scores too flat. (Fitting on
-    logits at ``T = 1`` instead, each round's step scaled by its ``T``, would
-    remove that lag at ``alpha=1`` but multiplies the hard-label share of the
-    targets by ``T`` in logit space, which costs more at ``alpha < 1``.)
+    ``temperature`` may be a scheduler, stepped after every round and undone at
+    prediction by the last round's temperature, exactly as in
+    :class:`LGBMStudent` (see its Notes).
 
     Examples
     --------
