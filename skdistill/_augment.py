@@ -6,10 +6,10 @@ stay on the data's manifold instead of filling the whole attribute space.
 """
 
 import functools
+import sys
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
@@ -100,7 +100,9 @@ def munge(X, n_samples, *, p=0.5, s=1.0, random_state=None, chunk_size=10_000):
     """
     chunks = list(iter_munge(X, n_samples, p=p, s=s, random_state=random_state,
                              chunk_size=chunk_size))
-    if isinstance(X, pd.DataFrame):
+    if _is_frame(X):
+        import pandas as pd
+
         return pd.concat(chunks).set_axis(pd.RangeIndex(n_samples))
     return np.concatenate(chunks)
 
@@ -179,7 +181,7 @@ class _Table:
     """
 
     def __init__(self, X):
-        self.frame = X if isinstance(X, pd.DataFrame) else None
+        self.frame = X if _is_frame(X) else None
         self.array = None if self.frame is not None else _as_array(X)
         dtypes = (list(self.frame.dtypes) if self.frame is not None
                   else [self.array.dtype] * self.array.shape[1])
@@ -206,6 +208,8 @@ class _Table:
         if self.frame is None:
             return [np.unique(self.array[:, j], return_inverse=True)[1]
                     for j in self.other_columns]
+        import pandas as pd
+
         return [pd.factorize(self.frame.iloc[:, j], use_na_sentinel=False)[0]
                 for j in self.other_columns]
 
@@ -216,6 +220,8 @@ class _Table:
             out[:, self.numeric_columns] = _cast(numeric, self.array.dtype)
             out[:, self.other_columns] = self.array[rows, self.other_columns]
             return out
+        import pandas as pd
+
         index = pd.RangeIndex(start, start + len(rows))
         columns = {}
         for i, j in enumerate(self.numeric_columns):
@@ -240,10 +246,19 @@ def _as_array(X):
     return array
 
 
+def _is_frame(X):
+    """Whether ``X`` is a DataFrame; pandas is not imported unless it already is."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(X, pandas.DataFrame)
+
+
 def _is_numeric(dtype):
     """Whether a column is noised (numbers) rather than swapped (everything else)."""
-    return (pd.api.types.is_numeric_dtype(dtype)
-            and not pd.api.types.is_bool_dtype(dtype))
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "iuf"
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    return is_numeric_dtype(dtype) and not is_bool_dtype(dtype)
 
 
 def _cast(values, dtype):
@@ -252,12 +267,19 @@ def _cast(values, dtype):
     Extension integer dtypes (``Int64``, ...) stay float here, missing values NaN,
     for ``astype`` to convert.
     """
-    if not pd.api.types.is_integer_dtype(dtype):
+    if isinstance(dtype, np.dtype):
+        if dtype.kind not in "iu":
+            return values
+        return _round_into(values, np.iinfo(dtype)).astype(dtype)
+    from pandas.api.types import is_integer_dtype
+
+    if not is_integer_dtype(dtype):
         return values
-    extension = isinstance(dtype, pd.api.extensions.ExtensionDtype)
-    limits = np.iinfo(dtype.numpy_dtype if extension else dtype)
-    values = np.clip(np.rint(values), limits.min, limits.max)
-    return values if extension else values.astype(dtype)
+    return _round_into(values, np.iinfo(dtype.numpy_dtype))
+
+
+def _round_into(values, limits):
+    return np.clip(np.rint(values), limits.min, limits.max)
 
 
 def _neighbour_space(table):
