@@ -27,12 +27,16 @@ from ._augment import iter_munge
 from ._configure import auto_mlp_student
 from ._fusion import make_fusion
 from ._preprocess import default_preprocessor
-from ._temperature import SCHEDULES, as_scheduler
+from ._temperature import SCHEDULES, AdaptiveTemperature, as_scheduler
 from .metrics import fidelity, model_size, predict_latency, retention
 from .report import DistillationReport
 from .students import STUDENT_FAMILIES
 
 _SEED_SPACE = 2**31 - 1
+# temperature="auto" for students that take a number: the middle of the 1-4 range
+# of Hinton et al. (2015); students that follow a schedule get AdaptiveTemperature,
+# which starts here.
+_CONSTANT_TEMPERATURE = 2.0
 # MUNGE's neighbour search is quadratic in its source rows: sample this many.
 _MUNGE_MAX_SOURCE_ROWS = 20_000
 
@@ -58,14 +62,16 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         The student family, or a student instance (its parameters are reachable
         as ``student__<name>``). ``"auto"`` is an MLP sized to be at least
         ``min_compression`` times smaller than the teachers.
-    temperature : float, {"anneal", "adaptive"} or scheduler, default=2.0
+    temperature : float, {"auto", "anneal", "adaptive"} or scheduler, \
+            default="auto"
         Softening temperature of the teachers' probabilities: a constant > 0, or
         a schedule over the epochs of an MLP student or the rounds of a booster
-        student: ``"anneal"`` (from 4 down
-        towards 1, geometrically) or ``"adaptive"`` (from 2, sharpening towards
-        1 after each epoch in which the measured student-teacher gap stops
-        shrinking), or an object with ``initial()`` and
-        ``step(epoch, gap)`` such as :class:`AdaptiveTemperature`.
+        student: ``"anneal"`` (from 4 down towards 1, geometrically) or
+        ``"adaptive"`` (from 2, sharpening towards 1 after each epoch in which
+        the measured student-teacher gap stops shrinking), or an object with
+        ``initial()`` and ``step(epoch, gap)`` such as
+        :class:`AdaptiveTemperature`. ``"auto"`` is ``"adaptive"`` for students
+        that follow a schedule and 2.0 for the others (trees, linear models).
     alpha : float, default=0.7
         Weight of the soft-target loss against the hard-label loss, in [0, 1].
     fusion : {"attention", "mean", "accuracy"}, default="attention"
@@ -164,7 +170,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         ],
         "temperature": [
             Interval(Real, 0, None, closed="neither"),
-            StrOptions(set(SCHEDULES)),
+            StrOptions({"auto", *SCHEDULES}),
             HasMethods(["initial", "step"]),
         ],
         "alpha": [Interval(Real, 0, 1, closed="both")],
@@ -190,7 +196,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         teachers=None,
         student="auto",
         *,
-        temperature=2.0,
+        temperature="auto",
         alpha=0.7,
         fusion="attention",
         soft_targets="oof",
@@ -289,15 +295,28 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         return self
 
     def _check_temperature_fits_student(self):
-        if isinstance(self.temperature, Real) or self.student == "auto":
+        if isinstance(self.temperature, Real) or self.temperature == "auto":
             return
-        family = STUDENT_FAMILIES.get(self.student, type(self.student))
-        if not getattr(family, "accepts_temperature_schedule", False):
+        if not self._student_follows_schedules():
             raise ValueError(
                 f"temperature={self.temperature!r} is a schedule over epochs or "
                 f"boosting rounds, which only MLPStudent, LGBMStudent and "
                 f"XGBStudent follow; the student {self.student!r} takes a number."
             )
+
+    def _student_follows_schedules(self):
+        if self.student == "auto":
+            return True  # an MLPStudent
+        family = STUDENT_FAMILIES.get(self.student, type(self.student))
+        return getattr(family, "accepts_temperature_schedule", False)
+
+    def _student_temperature(self):
+        """The temperature (a number or a fresh scheduler) given to the student."""
+        if self.temperature != "auto":
+            return as_scheduler(self.temperature)
+        if self._student_follows_schedules():
+            return AdaptiveTemperature()
+        return _CONSTANT_TEMPERATURE
 
     def _training_proba(self, teachers, fitted_here, X_train, y_train, w_train,
                         classes, seed):
@@ -428,7 +447,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             extra["synthetic_rows"] = transfer.synthetic
         return student.fit(transfer.Z, transfer.y, sample_weight=transfer.weight,
                            soft_targets=transfer.targets,
-                           temperature=as_scheduler(self.temperature),
+                           temperature=self._student_temperature(),
                            alpha=self.alpha, **extra)
 
     def _pass_down(self, student, seed):
@@ -503,7 +522,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         history = getattr(self.student_[-1], "temperature_history_", None)
         if history is not None:
             return [float(t) for t in history]
-        return [float(as_scheduler(self.temperature))]
+        temperature = self._student_temperature()
+        return [float(temperature)] if isinstance(temperature, Real) else []
 
     def predict_proba(self, X):
         """Class probabilities from the student alone.

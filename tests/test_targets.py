@@ -16,6 +16,9 @@ from skdistill import HPMDistiller, LGBMStudent, MLPStudent, XGBStudent
 from skdistill._teachers import out_of_fold_proba, teachers_proba
 
 SMALL_MLP = dict(hidden_layer_sizes=(16,), learning_rate=1e-2, max_epochs=60)
+# Wide enough to learn the two regions' rules (a 16-unit MLP cannot, whatever its
+# targets say).
+WIDE_MLP = dict(hidden_layer_sizes=(64, 64), learning_rate=1e-2)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +27,7 @@ def gated_distillers(two_region_problem):
     teachers, X, y = two_region_problem
     frozen = [FrozenEstimator(teacher) for teacher in teachers]
     return {
-        fusion: HPMDistiller(frozen, student=MLPStudent(**SMALL_MLP), fusion=fusion,
+        fusion: HPMDistiller(frozen, student=MLPStudent(**WIDE_MLP), fusion=fusion,
                              random_state=0).fit(X[3000:4500], y[3000:4500])
         for fusion in ("attention", "mean")
     }, (X[4500:], y[4500:])
@@ -47,11 +50,12 @@ def test_gated_targets_and_their_student_beat_the_mean(gated_distillers):
         fused = distiller.teacher_proba(X_test)
         return np.mean(distiller.classes_[fused.argmax(axis=1)] == y_test)
 
-    # measured: fused targets 0.985 vs 0.780; their students 0.762 vs 0.737
+    # measured: fused targets 0.985 vs 0.780; their students (seeds 0 and 1)
+    # 0.916/0.929 vs 0.847/0.843
     assert target_accuracy(distillers["attention"]) > target_accuracy(
         distillers["mean"]) + 0.15
     assert distillers["attention"].score(X_test, y_test) > distillers["mean"].score(
-        X_test, y_test) + 0.01
+        X_test, y_test) + 0.04
     mean_weights = distillers["attention"].report_.details["teacher_weights"]
     assert sum(mean_weights.values()) == pytest.approx(1.0)
 
@@ -191,3 +195,18 @@ def test_augment_as_a_number_is_the_ratio(binary_data, fast_teacher):
     distiller = HPMDistiller(fast_teacher, student=MLPStudent(**SMALL_MLP), augment=0.5,
                              random_state=0).fit(X, y)
     assert distiller.report_.details["n_synthetic_rows"] == 120
+
+
+def test_auto_temperature_is_adaptive_for_students_that_follow_a_schedule(
+        binary_data, fast_teacher):
+    X, y = binary_data
+
+    def schedule(student, temperature):
+        distiller = HPMDistiller(fast_teacher, student=student,
+                                 temperature=temperature, random_state=0).fit(X, y)
+        return distiller.report_.details["temperature_schedule"]
+
+    auto = schedule(MLPStudent(**SMALL_MLP), "auto")
+    assert auto == schedule(MLPStudent(**SMALL_MLP), "adaptive")
+    assert auto[0] == 2.0 and len(auto) > 1
+    assert schedule("tree", "auto") == [2.0]
