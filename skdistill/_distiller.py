@@ -88,6 +88,9 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         predicting on its own training rows mostly repeats the hard labels), or
         the teacher fitted on all rows. Prefit teachers always label the rows as
         they are: give them rows they were not fitted on, or use augmentation.
+        With several teachers and a learned ``fusion``, the copies are
+        cross-fitted either way, for the gate: ``"in_sample"`` then saves no
+        time.
     cv : int, default=5
         Folds of the out-of-fold outputs of the teachers fitted here (the soft
         targets with ``soft_targets="oof"``, and what the gate learns on).

@@ -12,11 +12,12 @@ import warnings
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.special import expit, softmax
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 _PREDICT_METHODS = ("predict_proba", "decision_function", "predict")
@@ -154,7 +155,9 @@ def fit_teachers(teachers, X, y, sample_weight, n_jobs):
         Whether HPMDistiller fitted each teacher itself.
     """
     fitted_here = [not is_fitted(t) for t in teachers]
-    to_fit = [clone(t) for t, here in zip(teachers, fitted_here, strict=True) if here]
+    classes = np.unique(y)
+    to_fit = [_encoded_if_needed(clone(t), classes)
+              for t, here in zip(teachers, fitted_here, strict=True) if here]
     fitted_clones = iter(
         Parallel(n_jobs=n_jobs)(
             delayed(_fit_one)(t, X, y, sample_weight) for t in to_fit
@@ -163,6 +166,65 @@ def fit_teachers(teachers, X, y, sample_weight, n_jobs):
     fitted = [next(fitted_clones) if fit_it else t
               for t, fit_it in zip(teachers, fitted_here, strict=True)]
     return fitted, fitted_here
+
+
+def _encoded_if_needed(teacher, classes):
+    """Wrap ``teacher`` to learn labels 0..k-1 unless they already are."""
+    if np.array_equal(classes, np.arange(len(classes))):
+        return teacher
+    return EncodedLabelsClassifier(teacher, classes)
+
+
+class EncodedLabelsClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier fitted on labels coded ``0 .. k-1``, answering in the originals.
+
+    Some libraries (XGBoost) accept only such labels. HPMDistiller fits the
+    teachers it fits itself through this adapter whenever the labels are
+    anything else (strings, ``{1, 2}``), so that any classifier works with any
+    labels.
+
+    Parameters
+    ----------
+    estimator : classifier
+        The unfitted classifier to fit on the codes.
+    classes : ndarray of shape (n_classes,)
+        The sorted original labels; code ``i`` stands for ``classes[i]``.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted clone of ``estimator``.
+    classes_ : ndarray
+        The original labels the fitted classifier knows, in its column order.
+    """
+
+    def __init__(self, estimator, classes):
+        self.estimator = estimator
+        self.classes = classes
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit a clone of ``estimator`` on the codes of ``y``."""
+        classes = np.asarray(self.classes)
+        codes = np.searchsorted(classes, y)
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        self.estimator_ = clone(self.estimator).fit(X, codes, **kwargs)
+        self.classes_ = classes[np.asarray(self.estimator_.classes_, dtype=int)]
+        return self
+
+    @available_if(lambda self: hasattr(self.estimator, "predict_proba"))
+    def predict_proba(self, X):
+        """The fitted classifier's probabilities, columns following ``classes_``."""
+        return self.estimator_.predict_proba(X)
+
+    @available_if(lambda self: hasattr(self.estimator, "decision_function"))
+    def decision_function(self, X):
+        """The fitted classifier's scores, columns following ``classes_``."""
+        return self.estimator_.decision_function(X)
+
+    def predict(self, X):
+        """Predicted original labels."""
+        return np.asarray(self.classes)[np.asarray(self.estimator_.predict(X),
+                                                   dtype=int)]
 
 
 def _fit_one(teacher, X, y, sample_weight):

@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
-from ._teachers import TorchModuleTeacher
+from ._teachers import EncodedLabelsClassifier, TorchModuleTeacher
 
 
 def fidelity(student_predictions, teacher_predictions):
@@ -94,6 +94,8 @@ def _count_wrapped(model):
         return count_parameters(model.estimator)
     if isinstance(model, TorchModuleTeacher):
         return count_parameters(model.module)
+    if isinstance(model, EncodedLabelsClassifier):
+        return count_parameters(model.estimator_)
     return None
 
 

@@ -6,6 +6,7 @@ import torch
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
+from xgboost import XGBClassifier
 
 from skdistill import HPMDistiller
 from skdistill._teachers import teacher_proba, teachers_proba
@@ -85,3 +86,21 @@ def test_chunked_inference_equals_one_pass(multiclass_data):
     chunked = teachers_proba(teachers, X, np.arange(3), n_jobs=2, chunk_size=37)
     np.testing.assert_allclose(chunked, whole)
     assert whole.shape == (2, len(X), 3)
+
+
+@pytest.mark.parametrize("labels", [np.array(["no", "yes", "maybe"]),
+                                    np.array([1, 2, 5])], ids=["strings", "gaps"])
+def test_unfitted_xgboost_teacher_learns_any_labels(multiclass_data, labels):
+    # XGBoost itself accepts only labels 0..k-1.
+    X, y = multiclass_data
+    y = labels[y]
+    teacher = XGBClassifier(n_estimators=10, max_depth=2)
+    distiller = HPMDistiller([teacher, LogisticRegression()], student="linear",
+                             random_state=0).fit(X, y)
+    fitted = distiller.teachers_[0]
+    np.testing.assert_array_equal(fitted.classes_, np.sort(labels))
+    assert set(fitted.predict(X)) <= set(labels)
+    proba = distiller.teacher_proba(X)
+    assert np.mean(distiller.classes_[proba.argmax(axis=1)] == y) > 0.8
+    assert distiller.report_.teacher_size.n_parameters is not None
+    assert "0:XGBClassifier" in distiller.report_.details["teacher_weights"]
