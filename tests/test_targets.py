@@ -100,7 +100,8 @@ def test_adaptive_schedule_reaches_the_constant_fidelity_and_moves(digits_starve
     for seed in (0, 1):
         constant, constant_schedule = _digits_fidelity(digits_starved, 2.0, seed)
         adaptive, schedule = _digits_fidelity(digits_starved, "adaptive", seed)
-        # measured (seeds 0-3): constant 0.693 on average, adaptive 0.748
+        # measured, seeds 0-3: constant 0.737/0.692/0.705/0.671, adaptive
+        # 0.785/0.755/0.757/0.690 (T = 1: 0.750 on average)
         assert adaptive >= constant + 0.02, (seed, constant, adaptive)
         assert set(constant_schedule) == {2.0}
         assert len(schedule) > 10 and schedule[0] == 2.0 and schedule[-1] < 1.5
