@@ -127,7 +127,10 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
     student_ : Pipeline
         The student with its preprocessing: usable alone on raw rows.
     teachers_ : list of estimators
-        The teachers used; prefit ones are the very objects given.
+        The teachers used; prefit ones are the very objects given. Teachers
+        fitted here on labels other than ``0 .. k-1`` are wrapped in an
+        adapter (its ``estimator_`` is the fitted teacher) that fits them on
+        the codes, since some libraries (XGBoost) take no other labels.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
