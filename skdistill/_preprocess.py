@@ -78,6 +78,7 @@ def _as_object_then(pipeline):
 def _categories_as_strings(X):
     """Categorical columns as an object array of str, missing values as NaN."""
     missing = X.isna().to_numpy()
-    values = X.astype(str).to_numpy(dtype=object)
+    # A copy: pandas' copy-on-write may hand out a read-only view.
+    values = X.astype(str).to_numpy(dtype=object, copy=True)
     values[missing] = np.nan
     return values

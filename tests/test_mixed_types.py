@@ -75,3 +75,17 @@ def test_student_handles_unseen_categories_and_missing_values(mixed_frame):
     new_rows["region"] = pd.Categorical(["mars", None, "north", "east", "west"])
     new_rows.loc[new_rows.index[0], "age"] = np.nan
     assert distiller.student_.predict_proba(new_rows).shape == (5, 2)
+
+
+@pytest.mark.parametrize("student", ["mlp", "tree"])
+def test_complete_categorical_columns_with_augmentation(mixed_frame, student):
+    # One categorical column with no missing value: pandas (copy-on-write) hands
+    # out a read-only view of its values.
+    frame, y = mixed_frame
+    frame = frame[["amount", "age", "plan"]]
+    teacher = lightgbm.LGBMClassifier(n_estimators=30, num_leaves=7, verbose=-1)
+    distiller = HPMDistiller(teacher, student, augment="munge", augment_ratio=1.0,
+                             random_state=0).fit(frame, y)
+    assert distiller.report_.details["n_synthetic_rows"] == 480
+    teacher_labels = distiller.teachers_[0].predict(frame)
+    assert _agreement(distiller.predict(frame), teacher_labels) > 0.7

@@ -212,7 +212,7 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
         sample_weight = _check_sample_weight(sample_weight, X)
         self.classes_ = classes
         targets = one_hot(y_encoded, len(classes))
-        if soft_targets is None or (schedule is not None and alpha == 0):
+        if soft_targets is None or alpha == 0:
             self.temperature_ = 1.0
         elif schedule is not None:
             self._fit_scheduled(X, soft_targets, targets, alpha, schedule,

@@ -150,7 +150,8 @@ def test_temperature_is_undone_at_prediction(student):
 def test_alpha_zero_ignores_soft_targets(student):
     X, y, proba = _teacher_problem(3)
     hard = clone(student).fit(X, y)
-    mixed = clone(student).fit(X, y, soft_targets=proba[::-1], alpha=0.0)
+    mixed = clone(student).fit(X, y, soft_targets=proba[::-1], temperature=3.0,
+                               alpha=0.0)
     np.testing.assert_allclose(mixed.predict_proba(X), hard.predict_proba(X))
 
 
