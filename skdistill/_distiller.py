@@ -272,12 +272,14 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         X_train, y_train = _safe_indexing(X, train), y[train]
         w_train = None if sample_weight is None else sample_weight[train]
         timings = {}
+        templates = teachers
         with _timed(timings, "teachers"):
             teachers, fitted_here = _teachers.fit_teachers(
-                teachers, X_train, y_train, w_train, self.n_jobs)
+                templates, X_train, y_train, w_train, self.n_jobs)
         with _timed(timings, "soft_targets"):
             train_proba, gate_proba = self._training_proba(
-                teachers, fitted_here, X_train, y_train, w_train, classes, _seed(rng))
+                templates, teachers, fitted_here, X_train, y_train, w_train,
+                classes, _seed(rng))
         with _timed(timings, "fusion"):
             preprocessor = self._fit_preprocessor(X_train)
             Z_train = preprocessor.transform(X_train)
@@ -324,8 +326,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             return AdaptiveTemperature()
         return _CONSTANT_TEMPERATURE
 
-    def _training_proba(self, teachers, fitted_here, X_train, y_train, w_train,
-                        classes, seed):
+    def _training_proba(self, templates, teachers, fitted_here, X_train, y_train,
+                        w_train, classes, seed):
         """Teacher probabilities on the training rows, for the targets and the gate.
 
         Teachers fitted here label their own training rows out-of-fold. The gate
@@ -337,9 +339,11 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         in_sample_targets = self.soft_targets == "in_sample" or not any(fitted_here)
         oof = None
         if any(fitted_here) and (gate_learns or not in_sample_targets):
-            oof = _teachers.out_of_fold_proba(teachers, fitted_here, X_train, y_train,
-                                              w_train, classes, self.cv, seed,
-                                              self.n_jobs)
+            # Copies are cloned from the unfitted templates: some estimators
+            # (XGBoost) keep what they learned of the labels in their parameters.
+            oof = _teachers.out_of_fold_proba(templates, fitted_here, X_train,
+                                              y_train, w_train, classes, self.cv,
+                                              seed, self.n_jobs)
         if not in_sample_targets:
             return oof, oof
         in_sample = _teachers.teachers_proba(teachers, X_train, classes, self.n_jobs)

@@ -155,8 +155,7 @@ def fit_teachers(teachers, X, y, sample_weight, n_jobs):
         Whether HPMDistiller fitted each teacher itself.
     """
     fitted_here = [not is_fitted(t) for t in teachers]
-    classes = np.unique(y)
-    to_fit = [_encoded_if_needed(clone(t), classes)
+    to_fit = [_encoded_if_needed(clone(t), y)
               for t, here in zip(teachers, fitted_here, strict=True) if here]
     fitted_clones = iter(
         Parallel(n_jobs=n_jobs)(
@@ -168,11 +167,13 @@ def fit_teachers(teachers, X, y, sample_weight, n_jobs):
     return fitted, fitted_here
 
 
-def _encoded_if_needed(teacher, classes):
-    """Wrap ``teacher`` to learn labels 0..k-1 unless they already are."""
-    if np.array_equal(classes, np.arange(len(classes))):
+def _encoded_if_needed(teacher, y):
+    """Wrap ``teacher`` to learn labels coded 0..k-1 unless ``y`` already is."""
+    labels = np.unique(y)
+    if (isinstance(teacher, EncodedLabelsClassifier)
+            or np.array_equal(labels, np.arange(len(labels)))):
         return teacher
-    return EncodedLabelsClassifier(teacher, classes)
+    return EncodedLabelsClassifier(teacher)
 
 
 class EncodedLabelsClassifier(ClassifierMixin, BaseEstimator):
@@ -180,35 +181,33 @@ class EncodedLabelsClassifier(ClassifierMixin, BaseEstimator):
 
     Some libraries (XGBoost) accept only such labels. HPMDistiller fits the
     teachers it fits itself through this adapter whenever the labels are
-    anything else (strings, ``{1, 2}``), so that any classifier works with any
-    labels.
+    anything else (strings, ``{1, 2}``, or a cross-fitting fold that lacks a
+    class), so that any classifier works with any labels.
 
     Parameters
     ----------
     estimator : classifier
         The unfitted classifier to fit on the codes.
-    classes : ndarray of shape (n_classes,)
-        The sorted original labels; code ``i`` stands for ``classes[i]``.
 
     Attributes
     ----------
     estimator_ : classifier
         The fitted clone of ``estimator``.
+    labels_ : ndarray
+        The sorted labels seen in ``fit``; code ``i`` stands for ``labels_[i]``.
     classes_ : ndarray
-        The original labels the fitted classifier knows, in its column order.
+        The labels the fitted classifier knows, in its column order.
     """
 
-    def __init__(self, estimator, classes):
+    def __init__(self, estimator):
         self.estimator = estimator
-        self.classes = classes
 
     def fit(self, X, y, sample_weight=None):
         """Fit a clone of ``estimator`` on the codes of ``y``."""
-        classes = np.asarray(self.classes)
-        codes = np.searchsorted(classes, y)
+        self.labels_, codes = np.unique(y, return_inverse=True)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         self.estimator_ = clone(self.estimator).fit(X, codes, **kwargs)
-        self.classes_ = classes[np.asarray(self.estimator_.classes_, dtype=int)]
+        self.classes_ = self._decode(self.estimator_.classes_)
         return self
 
     @available_if(lambda self: hasattr(self.estimator, "predict_proba"))
@@ -222,9 +221,11 @@ class EncodedLabelsClassifier(ClassifierMixin, BaseEstimator):
         return self.estimator_.decision_function(X)
 
     def predict(self, X):
-        """Predicted original labels."""
-        return np.asarray(self.classes)[np.asarray(self.estimator_.predict(X),
-                                                   dtype=int)]
+        """Predicted labels, in the original labels."""
+        return self._decode(self.estimator_.predict(X))
+
+    def _decode(self, codes):
+        return self.labels_[np.asarray(codes, dtype=int)]
 
 
 def _fit_one(teacher, X, y, sample_weight):
@@ -328,7 +329,8 @@ def out_of_fold_proba(teachers, fitted_here, X, y, sample_weight, classes, cv,
 
 def _fold_proba(teacher, X, y, sample_weight, fit_rows, predict_rows, classes):
     weight = None if sample_weight is None else sample_weight[fit_rows]
-    copy = _fit_one(clone(teacher), _safe_indexing(X, fit_rows), y[fit_rows], weight)
+    copy = _encoded_if_needed(clone(teacher), y[fit_rows])
+    copy = _fit_one(copy, _safe_indexing(X, fit_rows), y[fit_rows], weight)
     return teacher_proba(copy, _safe_indexing(X, predict_rows), classes)
 
 
