@@ -112,7 +112,9 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
     student_preprocessor : transformer, "passthrough" or None, default=None
         Preprocessing fitted for the student and carried in ``student_``.
         ``None`` imputes and scales numeric columns and encodes categorical ones
-        (one-hot for networks and linear models, ordinal for trees).
+        (one-hot for networks and linear models, ordinal for trees). A
+        transformer given here must output a dense numeric array (the gate of
+        ``fusion="attention"`` reads it too); ``"passthrough"`` needs numeric X.
     n_jobs : int or None, default=None
         Parallel jobs for fitting and querying teachers (joblib semantics).
     random_state : int, RandomState instance or None, default=None
