@@ -55,6 +55,16 @@ def sharpen(proba, temperature):
     return soften(proba, 1.0 / temperature)
 
 
+def mixed_targets(soft_targets, hard_targets, temperature, alpha):
+    """The distribution a distribution student fits.
+
+    ``alpha * soften(soft_targets, T) + (1 - alpha) * hard_targets``, with
+    ``hard_targets`` the one-hot labels.
+    """
+    return (alpha * soften(soft_targets, temperature)
+            + (1 - alpha) * hard_targets)
+
+
 def is_temperature_schedule(temperature):
     """Whether ``temperature`` is a scheduler (``initial()``, ``step(epoch, gap)``)."""
     return callable(getattr(temperature, "initial", None)) and callable(
@@ -219,7 +229,7 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
                                 check_temperature(temperature), sample_weight)
             return self
         else:
-            targets = alpha * soften(soft_targets, temperature) + (1 - alpha) * targets
+            targets = mixed_targets(soft_targets, targets, temperature, alpha)
             self.temperature_ = float(temperature)
         self._fit_distribution(X, targets, sample_weight)
         return self

@@ -27,7 +27,7 @@ from ._base import (
     check_temperature,
     distillation_gap,
     log_proba_to_proba,
-    soften,
+    mixed_targets,
 )
 
 _MIN_HESSIAN = 1e-6
@@ -120,8 +120,7 @@ class _ScheduledObjective:
         self.schedule, self.initial, self.history = schedule, initial, []
 
     def targets(self, temperature):
-        soft = soften(self.soft, temperature)
-        return self.alpha * soft + (1 - self.alpha) * self.hard
+        return mixed_targets(self.soft, self.hard, temperature, self.alpha)
 
     def step(self, raw):
         """Consult the scheduler with the gap of the scores after the last round."""
@@ -193,10 +192,7 @@ class _BoosterStudent(BaseStudent):
         return self._raw_score(X).reshape(X.shape[0], -1) + self.init_score_
 
     def _predict_distribution(self, X):
-        raw = self._raw(X)
-        if raw.shape[1] == 1:
-            return np.column_stack([expit(-raw[:, 0]), expit(raw[:, 0])])
-        return log_proba_to_proba(raw)
+        return np.exp(_raw_to_log_proba(self._raw(X)))
 
 
 class LGBMStudent(_BoosterStudent):
