@@ -25,7 +25,7 @@ from sklearn.utils.validation import (
 from . import _teachers
 from ._augment import iter_munge
 from ._configure import auto_mlp_student
-from ._fusion import make_fusion
+from ._fusion import fuse, make_fusion
 from ._preprocess import default_preprocessor
 from ._temperature import SCHEDULES, AdaptiveTemperature, as_scheduler
 from .metrics import fidelity, model_size, predict_latency, retention
@@ -490,8 +490,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
     def _measure(self, X_valid, y_valid, timings, n_synthetic):
         Z_valid, valid_proba = self._teacher_inputs(X_valid)
         weights = self.fusion_.weights(Z_valid, valid_proba)
-        teacher_pred = self.classes_[
-            self.fusion_.fuse(Z_valid, valid_proba).argmax(axis=1)]
+        teacher_pred = self.classes_[fuse(weights, valid_proba).argmax(axis=1)]
         student_pred = self.student_.predict(X_valid)
         teacher_acc = float(np.mean(teacher_pred == y_valid))
         student_acc = float(np.mean(student_pred == y_valid))

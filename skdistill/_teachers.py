@@ -155,8 +155,7 @@ def fit_teachers(teachers, X, y, sample_weight, n_jobs):
         Whether HPMDistiller fitted each teacher itself.
     """
     fitted_here = [not is_fitted(t) for t in teachers]
-    to_fit = [_encoded_if_needed(clone(t), y)
-              for t, here in zip(teachers, fitted_here, strict=True) if here]
+    to_fit = [clone(t) for t, here in zip(teachers, fitted_here, strict=True) if here]
     fitted_clones = iter(
         Parallel(n_jobs=n_jobs)(
             delayed(_fit_one)(t, X, y, sample_weight) for t in to_fit
@@ -229,6 +228,8 @@ class EncodedLabelsClassifier(ClassifierMixin, BaseEstimator):
 
 
 def _fit_one(teacher, X, y, sample_weight):
+    """Fit an unfitted teacher, its labels coded where needed, weighted if it can."""
+    teacher = _encoded_if_needed(teacher, y)
     if sample_weight is None:
         return teacher.fit(X, y)
     try:
@@ -236,9 +237,10 @@ def _fit_one(teacher, X, y, sample_weight):
     except TypeError as exc:
         if "sample_weight" not in str(exc):
             raise
+        name = type(getattr(teacher, "estimator", teacher)).__name__
         warnings.warn(
-            f"{type(teacher).__name__}.fit does not accept sample_weight; the "
-            "teacher is fitted unweighted.",
+            f"{name}.fit does not accept sample_weight; the teacher is fitted "
+            "unweighted.",
             UserWarning,
             stacklevel=3,
         )
@@ -329,8 +331,7 @@ def out_of_fold_proba(teachers, fitted_here, X, y, sample_weight, classes, cv,
 
 def _fold_proba(teacher, X, y, sample_weight, fit_rows, predict_rows, classes):
     weight = None if sample_weight is None else sample_weight[fit_rows]
-    copy = _encoded_if_needed(clone(teacher), y[fit_rows])
-    copy = _fit_one(copy, _safe_indexing(X, fit_rows), y[fit_rows], weight)
+    copy = _fit_one(clone(teacher), _safe_indexing(X, fit_rows), y[fit_rows], weight)
     return teacher_proba(copy, _safe_indexing(X, predict_rows), classes)
 
 
