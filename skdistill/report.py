@@ -1,6 +1,9 @@
 """The report of a distillation: what the student kept, what it costs."""
 
+import html
+import math
 from dataclasses import asdict, dataclass, field
+from numbers import Integral, Real
 
 from .metrics import ModelSize
 
@@ -64,7 +67,8 @@ class DistillationReport:
         """The report as plain Python types (nested dicts), for JSON or pandas."""
         return asdict(self)
 
-    def __repr__(self):
+    def _headline_rows(self):
+        """(name, formatted value) pairs of the headline numbers and timings."""
         rows = [
             ("validation rows", f"{self.n_validation}"),
             ("teacher accuracy", f"{self.teacher_accuracy:.4f}"),
@@ -81,9 +85,213 @@ class DistillationReport:
         ]
         rows += [(f"time: {phase}", f"{seconds:.2f} s")
                  for phase, seconds in self.timings_s.items()]
+        return rows
+
+    def __repr__(self):
+        rows = self._headline_rows()
         width = max(len(name) for name, _ in rows)
         lines = [f"  {name:<{width}}  {value}" for name, value in rows]
         return "DistillationReport(\n" + "\n".join(lines) + "\n)"
+
+    def _repr_html_(self):
+        """The report as an HTML table, for Jupyter.
+
+        Returns
+        -------
+        str
+            A ``<table>`` with the headline numbers, each teacher's accuracy,
+            the timings and a summary of ``details``; every value is escaped.
+        """
+        sections = [
+            ("Headline", self._headline_rows()),
+            ("Teachers", [(f"accuracy: {name}", f"{accuracy:.4f}")
+                          for name, accuracy in self.teacher_accuracies.items()]),
+            ("Details", [(str(key), _summarise(value))
+                         for key, value in self.details.items()]),
+        ]
+        lines = ['<table class="skdistill-report">',
+                 "<caption>DistillationReport</caption>"]
+        for title, rows in sections:
+            if not rows:
+                continue
+            lines.append(f'<tr><th colspan="2" style="text-align:left">'
+                         f"{html.escape(title)}</th></tr>")
+            lines += [f'<tr><td style="text-align:left">{html.escape(name)}</td>'
+                      f'<td style="text-align:right">{html.escape(value)}</td></tr>'
+                      for name, value in rows]
+        lines.append("</table>")
+        return "\n".join(lines)
+
+    def plot(self, ax=None, *, n_cols=2):
+        """Draw the report on one matplotlib figure, one panel per part.
+
+        Needs matplotlib (``pip install "skdistill[plot]"``), imported here and
+        nowhere else in the package.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+            ``None`` draws on a new figure. An Axes made as a subplot (by
+            ``plt.subplots`` or ``fig.add_subplot``) has its area divided
+            among the panels; the Axes itself is removed from its figure.
+        n_cols : int, default=2
+            Panels per row, at most.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on. Its ``axes`` are the panels, in this order,
+            each titled: "Accuracy and fidelity" (the fused teachers, each
+            teacher when there are several, the student, and the student's
+            agreement with the teachers); "Teacher / student ratios"
+            (compression in bytes and in parameters, and predict speed-up, on a
+            log scale); and, when ``details`` holds them, "Mean teacher weights"
+            (``details["teacher_weights"]``, drawn for two teachers or more),
+            "Temperature schedule" (``details["temperature_schedule"]``, drawn
+            when the temperature changed at least once, i.e. two values or
+            more) and "Distillation chain" (``details["chain"]``, a list of
+            dicts with ``"capacity"``, ``"fidelity"``, ``"accuracy"`` and
+            ``"time_s"``: each step's fidelity and accuracy against its
+            capacity, on a log scale; drawn when two steps or more have a
+            known capacity).
+
+        Raises
+        ------
+        ImportError
+            When matplotlib is not installed.
+
+        See Also
+        --------
+        sklearn.metrics.RocCurveDisplay.plot : The same ``ax=None`` convention.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from skdistill import HPMDistiller
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> teacher = make_pipeline(StandardScaler(), LogisticRegression())
+        >>> distiller = HPMDistiller(teacher, student="linear", random_state=0)
+        >>> fig = distiller.fit(X, y).report_.plot()
+        >>> [panel.get_title() for panel in fig.axes]
+        ['Accuracy and fidelity', 'Teacher / student ratios']
+        """
+        plt = _import_pyplot()
+        panels = [_plot_accuracy, _plot_ratios]
+        if len(self.details.get("teacher_weights") or {}) > 1:
+            panels.append(_plot_teacher_weights)
+        if len(self.details.get("temperature_schedule") or []) > 1:
+            panels.append(_plot_temperature)
+        if len(_sized_chain_steps(self.details)) > 1:
+            panels.append(_plot_chain)
+        n_cols = max(1, min(int(n_cols), len(panels)))
+        n_rows = math.ceil(len(panels) / n_cols)
+        if ax is None:
+            figure = plt.figure(figsize=(6.4 * n_cols, 3.4 * n_rows),
+                                layout="constrained")
+            grid = figure.add_gridspec(n_rows, n_cols)
+        else:
+            spec = ax.get_subplotspec()
+            if spec is None:
+                raise ValueError("ax must be a subplot (made by plt.subplots or "
+                                 "fig.add_subplot), whose area can be divided.")
+            figure = ax.figure
+            grid = spec.subgridspec(n_rows, n_cols)
+            ax.remove()
+        for i, draw in enumerate(panels):
+            draw(self, figure.add_subplot(grid[i // n_cols, i % n_cols]))
+        return figure
+
+
+def _import_pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(
+            "DistillationReport.plot needs matplotlib, an optional dependency: "
+            'pip install "skdistill[plot]"'
+        ) from error
+    return plt
+
+
+def _plot_accuracy(report, ax):
+    bars = [("teachers (fused)", report.teacher_accuracy)]
+    if len(report.teacher_accuracies) > 1:
+        bars += [(f"teacher {name}", accuracy)
+                 for name, accuracy in report.teacher_accuracies.items()]
+    bars += [("student", report.student_accuracy),
+             ("fidelity (agreement)", report.fidelity)]
+    colors = (["tab:gray"] * (len(bars) - 2)) + ["tab:blue", "tab:orange"]
+    names, values = zip(*bars, strict=True)
+    drawn = ax.barh(names, values, color=colors)
+    ax.bar_label(drawn, fmt="%.3f", padding=2)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.15)
+    ax.set_xlabel(f"on {report.n_validation} validation rows")
+    ax.set_title("Accuracy and fidelity")
+
+
+def _plot_ratios(report, ax):
+    bars = [("compression (bytes)", report.compression)]
+    if report.parameter_compression is not None:
+        bars.append(("compression (parameters)", report.parameter_compression))
+    bars.append(("predict speed-up", report.speedup))
+    names, values = zip(*bars, strict=True)
+    drawn = ax.barh(names, values, color="tab:green")
+    ax.bar_label(drawn, labels=[f"{value:.1f}x" for value in values], padding=2)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    low, high = min(min(values), 1.0), max(max(values), 1.0)
+    ax.set_xlim(low / 2, high * 4)
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel("teacher / student (log scale)")
+    ax.set_title("Teacher / student ratios")
+
+
+def _plot_teacher_weights(report, ax):
+    names, weights = zip(*report.details["teacher_weights"].items(), strict=True)
+    drawn = ax.barh(names, weights, color="tab:purple")
+    ax.bar_label(drawn, fmt="%.3f", padding=2)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.15)
+    ax.set_xlabel("mean weight (validation rows)")
+    ax.set_title("Mean teacher weights")
+
+
+def _plot_temperature(report, ax):
+    schedule = report.details["temperature_schedule"]
+    ax.plot(range(1, len(schedule) + 1), schedule, marker=".", color="tab:red")
+    ax.set_xlabel("epoch, round or chain step")
+    ax.set_ylim(0, max(schedule) * 1.15)
+    ax.set_ylabel("temperature")
+    ax.set_title("Temperature schedule")
+
+
+def _sized_chain_steps(details):
+    """The chain's steps whose capacity is known (a positive number)."""
+    return [step for step in details.get("chain") or []
+            if isinstance(step.get("capacity"), Real) and step["capacity"] > 0]
+
+
+def _plot_chain(report, ax):
+    steps = _sized_chain_steps(report.details)
+    capacity = [step["capacity"] for step in steps]
+    for key, color in (("fidelity", "tab:orange"), ("accuracy", "tab:blue")):
+        ax.plot(capacity, [step[key] for step in steps], marker="o",
+                color=color, label=key)
+    for number, step in enumerate(steps, start=1):
+        ax.annotate(f"{step.get('role', number)}: {step['time_s']:.1f} s",
+                    (step["capacity"], step["fidelity"]),
+                    textcoords="offset points", xytext=(4, 4), fontsize="small")
+    ax.set_xscale("log")
+    ax.margins(x=0.15, y=0.15)
+    ax.set_xlabel("capacity (log scale); labels: fit time")
+    ax.legend(loc="lower right")
+    ax.set_title("Distillation chain")
 
 
 def _format_size(size):
@@ -93,3 +301,21 @@ def _format_size(size):
 
 def _format_ratio(ratio):
     return "n/a" if ratio is None else f"{ratio:.1f}x"
+
+
+def _summarise(value, max_items=6):
+    """A short text for one entry of ``details``."""
+    if isinstance(value, Real) and not isinstance(value, Integral):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_summarise(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        if not value:
+            return "none"
+        if all(isinstance(item, dict) for item in value):
+            return f"{len(value)} steps, the last: {_summarise(value[-1])}"
+        if len(value) > max_items:
+            return (f"{len(value)} values: {_summarise(value[0])} ... "
+                    f"{_summarise(value[-1])}")
+        return ", ".join(_summarise(item) for item in value)
+    return str(value)
