@@ -1,12 +1,11 @@
 """HPMDistiller: validation and orchestration of a distillation, little else."""
 
-import inspect
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -24,6 +23,15 @@ from sklearn.utils.validation import (
 
 from . import _teachers
 from ._augment import iter_munge
+from ._chain import (
+    TransferSet,
+    assistant_capacities,
+    choose_assistants,
+    fit_branches,
+    fit_chain,
+    max_auto_assistants,
+    student_capacity,
+)
 from ._configure import auto_mlp_student
 from ._fusion import fuse, make_fusion
 from ._preprocess import default_preprocessor
@@ -37,6 +45,10 @@ _SEED_SPACE = 2**31 - 1
 # of Hinton et al. (2015); students that follow a schedule get AdaptiveTemperature,
 # which starts here.
 _CONSTANT_TEMPERATURE = 2.0
+# chain="auto" holds out this fraction of the real transfer rows to compare chains,
+# and does not search below _MIN_ROWS_CHAIN_SEARCH real rows.
+_CHAIN_SELECTION_FRACTION = 0.2
+_MIN_ROWS_CHAIN_SEARCH = 100
 # MUNGE's neighbour search is quadratic in its source rows: sample this many.
 _MUNGE_MAX_SOURCE_ROWS = 20_000
 
@@ -94,6 +106,19 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
     cv : int, default=5
         Folds of the out-of-fold outputs of the teachers fitted here (the soft
         targets with ``soft_targets="oof"``, and what the gate learns on).
+    chain : "auto", bool or int, default="auto"
+        Assistants between the teachers and the student (progressive
+        distillation, see Notes): an int fixes how many, ``False`` (or 0) trains
+        the student alone, ``"auto"`` (or ``True``) holds out a fifth of the
+        real training rows and adds assistants one at a time while each raises
+        the student's fidelity to the teachers there by at least
+        ``chain_min_improvement``, then refits the chosen chain on all rows.
+        ``"auto"`` only tries chains whose neighbouring models are at least 4
+        times apart in capacity (at most 3 assistants), so it trains the
+        student alone when it is less than 16 times smaller than the teachers.
+    chain_min_improvement : float, default=0.005
+        Gain in selection fidelity that earns ``chain="auto"`` one more
+        assistant.
     augment : None, "munge" or float, default=None
         Synthetic transfer rows: ``"munge"`` makes ``augment_ratio`` times the
         training rows with MUNGE (Bucila et al., 2006), labelled by the fused
@@ -153,7 +178,15 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
     -----
     Implements the method of "HPM-KD: Hierarchical Progressive Multi-Teacher
     Framework for Knowledge Distillation and Efficient Model Compression"
-    (arXiv 2512.09886). The student minimises
+    (arXiv 2512.09886).
+
+    The chain: with ``m`` assistants (copies of the student at other sizes) and
+    ``K = m + 1`` steps, step ``k`` has capacity ``C_teacher ** (1 - k / K) *
+    C_student ** (k / K)`` (weights of a network, nodes of trees, counted as in
+    ``report_``). The first assistant learns from the fused teachers' targets
+    ``p``; each later step from ``0.5 * q_previous + 0.5 * p``.
+
+    The student minimises
     ``alpha * T^2 * KL(p_T || q_T) + (1 - alpha) * CE(y, q)`` (torch students) or
     fits the distribution ``alpha * p_T + (1 - alpha) * onehot(y)`` (trees,
     boosters, linear models).
@@ -185,6 +218,9 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         "fusion": [StrOptions({"attention", "mean", "accuracy"})],
         "soft_targets": [StrOptions({"oof", "in_sample"})],
         "cv": [Interval(Integral, 2, None, closed="left")],
+        "chain": [StrOptions({"auto"}), "boolean",
+                  Interval(Integral, 0, None, closed="left")],
+        "chain_min_improvement": [Interval(Real, 0, 1, closed="both")],
         "augment": [None, StrOptions({"munge"}), Interval(Real, 0, None,
                                                           closed="neither")],
         "augment_ratio": [Interval(Real, 0, None, closed="neither")],
@@ -209,6 +245,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         fusion="attention",
         soft_targets="oof",
         cv=5,
+        chain="auto",
+        chain_min_improvement=0.005,
         augment=None,
         augment_ratio=4.0,
         validation_fraction=0.2,
@@ -226,6 +264,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         self.fusion = fusion
         self.soft_targets = soft_targets
         self.cv = cv
+        self.chain = chain
+        self.chain_min_improvement = chain_min_improvement
         self.augment = augment
         self.augment_ratio = augment_ratio
         self.validation_fraction = validation_fraction
@@ -288,20 +328,21 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             fusion = make_fusion(self.fusion, _seed(rng)).fit(
                 Z_train, gate_proba, np.searchsorted(classes, y_train), w_train)
             targets = fusion.fuse(Z_train, train_proba)
-        transfer = _TransferSet(Z_train, y_train, targets, w_train)
+        transfer = TransferSet(Z_train, y_train, targets, w_train)
         if self.augment is not None:
             with _timed(timings, "augment"):
                 transfer = transfer.extended(*self._synthetic_rows(
                     X_train, preprocessor, fusion, teachers, classes, rng))
         with _timed(timings, "student"):
-            student = self._fit_student(transfer, teachers, preprocessor,
-                                        _seed(rng))
+            chain, chain_search = self._fit_student(transfer, teachers,
+                                                    preprocessor, _seed(rng))
         self.classes_ = classes
         self.teachers_ = teachers
         self.fusion_ = fusion
-        self.student_ = Pipeline([("preprocess", preprocessor), ("student", student)])
+        self.student_ = Pipeline([("preprocess", preprocessor),
+                                  ("student", chain[-1].model)])
         self.report_ = self._measure(_safe_indexing(X, valid), y[valid], timings,
-                                     transfer.n_synthetic)
+                                     transfer.n_synthetic, chain, chain_search)
         return self
 
     def _check_temperature_fits_student(self):
@@ -450,17 +491,80 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         return np.vstack(Z_parts), classes[targets.argmax(axis=1)], targets
 
     def _fit_student(self, transfer, teachers, preprocessor, seed):
-        """Fit the student on the preprocessed transfer set and its soft targets."""
-        student = self._student_template(teachers, transfer.Z.shape[1],
-                                         transfer.targets.shape[1], preprocessor)
+        """Fit the chain ending in the student on the transfer set.
+
+        Returns
+        -------
+        steps : list of ChainStep
+            The assistants, then the student.
+        search : dict of int to float
+            With ``chain="auto"``: selection fidelity per number of assistants.
+        """
+        n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
+        student = self._student_template(teachers, n_inputs, n_classes, preprocessor)
         self._pass_down(student, seed)
-        extra = {}
-        if "synthetic_rows" in inspect.signature(student.fit).parameters:
-            extra["synthetic_rows"] = transfer.synthetic
-        return student.fit(transfer.Z, transfer.y, sample_weight=transfer.weight,
-                           soft_targets=transfer.targets,
-                           temperature=self._student_temperature(),
-                           alpha=self.alpha, **extra)
+        teacher_capacity = _capacity(model_size(teachers))
+        own_capacity = student_capacity(student, n_inputs, n_classes)
+        search = {}
+        if self.chain is False:
+            n_assistants = 0
+        elif self.chain is True or self.chain == "auto":
+            n_assistants, search = self._search_assistants(
+                student, teacher_capacity, own_capacity, transfer, seed)
+        else:
+            n_assistants = self._check_chain_capacities(teacher_capacity,
+                                                         own_capacity)
+        capacities = (assistant_capacities(teacher_capacity, own_capacity,
+                                           n_assistants) if n_assistants else [])
+        steps = fit_chain(student, capacities, transfer, self._student_temperature(),
+                          self.alpha, n_inputs, n_classes)
+        return steps, search
+
+    def _check_chain_capacities(self, teacher_capacity, own_capacity):
+        if self.chain and own_capacity is None:
+            raise ValueError(
+                f"chain={self.chain} needs a student whose size can be scaled (an "
+                f"MLP, a tree with max_depth or max_leaf_nodes, a booster); "
+                f"{self.student!r} has a single size."
+            )
+        return self.chain
+
+    def _search_assistants(self, student, teacher_capacity, own_capacity, transfer,
+                           seed):
+        """The number of assistants chosen on a selection split of the real rows.
+
+        Branches with 0, 1, 2... assistants train on the rest of the transfer set
+        (several at a time with ``n_jobs``); an assistant is kept while it raises
+        the student's fidelity to the fused teachers on the selection rows by at
+        least ``chain_min_improvement``.
+        """
+        max_assistants = max_auto_assistants(teacher_capacity, own_capacity)
+        real = np.arange(len(transfer.y))
+        if transfer.synthetic is not None:
+            real = np.flatnonzero(~transfer.synthetic)
+        if max_assistants == 0 or len(real) < _MIN_ROWS_CHAIN_SEARCH:
+            return 0, {}
+        _, select = _stratified_split(transfer.y[real], _CHAIN_SELECTION_FRACTION,
+                                      check_random_state(seed))
+        select = real[select]
+        training = transfer.subset(np.setdiff1d(np.arange(len(transfer.y)), select))
+        teacher_pred = transfer.targets[select].argmax(axis=1)
+        n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
+        batch = max(1, effective_n_jobs(self.n_jobs))
+        scores, next_count = {}, 0
+        while next_count is not None:
+            counts = list(range(next_count,
+                                min(max_assistants, next_count + batch - 1) + 1))
+            chains = fit_branches(student, teacher_capacity, counts, training,
+                                  self._student_temperature(), self.alpha,
+                                  n_inputs, n_classes, self.n_jobs)
+            for count, chain in zip(counts, chains, strict=True):
+                student_pred = chain[-1].model.predict_proba(
+                    transfer.Z[select]).argmax(axis=1)
+                scores[count] = fidelity(student_pred, teacher_pred)
+            chosen, next_count = choose_assistants(scores, max_assistants,
+                                                   self.chain_min_improvement)
+        return chosen, scores
 
     def _pass_down(self, student, seed):
         """Give the student the distiller's seed, verbosity and device."""
@@ -487,7 +591,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             )
         return STUDENT_FAMILIES[self.student]()
 
-    def _measure(self, X_valid, y_valid, timings, n_synthetic):
+    def _measure(self, X_valid, y_valid, timings, n_synthetic, chain, chain_search):
         Z_valid, valid_proba = self._teacher_inputs(X_valid)
         weights = self.fusion_.weights(Z_valid, valid_proba)
         teacher_pred = self.classes_[fuse(weights, valid_proba).argmax(axis=1)]
@@ -526,6 +630,9 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                 "soft_targets": self.soft_targets,
                 "n_synthetic_rows": n_synthetic,
                 "temperature_schedule": self._temperature_schedule(),
+                "chain": _chain_report(chain, Z_valid, y_valid, teacher_pred,
+                                       self.classes_),
+                "chain_search": chain_search,
             },
         )
 
@@ -620,37 +727,32 @@ def _teacher_name(index, teacher):
     return f"{index}:{type(inner).__name__}"
 
 
+def _capacity(size):
+    """A model's capacity as the report counts it: parameters, else bytes / 4."""
+    if size.n_parameters is not None:
+        return float(size.n_parameters)
+    return size.n_bytes / 4.0
+
+
+def _chain_report(chain, Z_valid, y_valid, teacher_pred, classes):
+    """Each step of the chain measured on the validation rows."""
+    rows = []
+    for index, step in enumerate(chain):
+        predicted = classes[step.model.predict_proba(Z_valid).argmax(axis=1)]
+        rows.append({
+            "role": "student" if index == len(chain) - 1 else "assistant",
+            "capacity": step.capacity,
+            "accuracy": float(np.mean(predicted == y_valid)),
+            "fidelity": fidelity(predicted, teacher_pred),
+            "time_s": step.seconds,
+        })
+    return rows
+
+
 def _ratio(numerator, denominator):
     if numerator is None or not denominator:
         return None
     return numerator / denominator
-
-
-@dataclass(frozen=True)
-class _TransferSet:
-    """The rows the student learns from: preprocessed inputs and their targets."""
-
-    Z: np.ndarray
-    y: np.ndarray
-    targets: np.ndarray
-    weight: np.ndarray | None
-    synthetic: np.ndarray | None = None
-
-    @property
-    def n_synthetic(self):
-        """Number of synthetic rows in the set."""
-        return 0 if self.synthetic is None else int(self.synthetic.sum())
-
-    def extended(self, Z, y, targets):
-        """Append synthetic rows (weighted like an average real row)."""
-        n_real, n_new = len(self.y), len(y)
-        weight = None
-        if self.weight is not None:
-            weight = np.concatenate([self.weight,
-                                     np.full(n_new, self.weight.mean())])
-        synthetic = np.concatenate([np.zeros(n_real, bool), np.ones(n_new, bool)])
-        return _TransferSet(np.vstack([self.Z, Z]), np.concatenate([self.y, y]),
-                            np.vstack([self.targets, targets]), weight, synthetic)
 
 
 @contextmanager

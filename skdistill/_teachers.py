@@ -10,7 +10,6 @@ import sys
 import warnings
 
 import numpy as np
-from joblib import Parallel, delayed
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -19,6 +18,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
+
+from ._parallel import capped_estimator_threads, estimated_cost, run_jobs
 
 _PREDICT_METHODS = ("predict_proba", "decision_function", "predict")
 
@@ -156,11 +157,10 @@ def fit_teachers(teachers, X, y, sample_weight, n_jobs):
     """
     fitted_here = [not is_fitted(t) for t in teachers]
     to_fit = [clone(t) for t, here in zip(teachers, fitted_here, strict=True) if here]
-    fitted_clones = iter(
-        Parallel(n_jobs=n_jobs)(
-            delayed(_fit_one)(t, X, y, sample_weight) for t in to_fit
-        )
-    )
+    n_rows, n_features = _shape(X)
+    fitted_clones = iter(run_jobs(
+        _fit_one, [(t, X, y, sample_weight) for t in to_fit],
+        [estimated_cost(t, n_rows, n_features) for t in to_fit], n_jobs))
     fitted = [next(fitted_clones) if fit_it else t
               for t, fit_it in zip(teachers, fitted_here, strict=True)]
     return fitted, fitted_here
@@ -228,8 +228,18 @@ class EncodedLabelsClassifier(ClassifierMixin, BaseEstimator):
 
 
 def _fit_one(teacher, X, y, sample_weight):
-    """Fit an unfitted teacher, its labels coded where needed, weighted if it can."""
-    teacher = _encoded_if_needed(teacher, y)
+    """Fit an unfitted teacher, its labels coded where needed, weighted if it can.
+
+    Its own thread count is capped to the running job's share of the cores.
+    """
+    with capped_estimator_threads(teacher) as original_threads:
+        fitted = _fit_weighted(_encoded_if_needed(teacher, y), X, y, sample_weight)
+    if original_threads and fitted is not teacher:  # the adapter fitted a clone
+        fitted.estimator_.set_params(**original_threads)
+    return fitted
+
+
+def _fit_weighted(teacher, X, y, sample_weight):
     if sample_weight is None:
         return teacher.fit(X, y)
     try:
@@ -314,11 +324,14 @@ def out_of_fold_proba(teachers, fitted_here, X, y, sample_weight, classes, cv,
                  .split(np.zeros(len(y)), y))
     jobs = [(t, fold) for t, here in enumerate(fitted_here) if here
             for fold in folds]
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_fold_proba)(teachers[t], X, y, sample_weight, fit_rows,
-                             predict_rows, classes)
-        for t, (fit_rows, predict_rows) in jobs
-    )
+    n_features = _shape(X)[1]
+    results = run_jobs(
+        _fold_proba,
+        [(teachers[t], X, y, sample_weight, fit_rows, predict_rows, classes)
+         for t, (fit_rows, predict_rows) in jobs],
+        [estimated_cost(teachers[t], len(fit_rows), n_features)
+         for t, (fit_rows, _) in jobs],
+        n_jobs)
     prefit = [t for t, here in enumerate(fitted_here) if not here]
     proba = np.empty((len(teachers), len(y), len(classes)))
     if prefit:
@@ -342,14 +355,20 @@ def teachers_proba(teachers, X, classes, n_jobs, chunk_size=50_000):
     -------
     ndarray of shape (n_teachers, n_samples, n_classes)
     """
-    n_samples = len(X) if hasattr(X, "__len__") else X.shape[0]
+    n_samples, n_features = _shape(X)
     chunks = [np.arange(start, min(start + chunk_size, n_samples))
               for start in range(0, n_samples, chunk_size)]
     jobs = [(t, rows) for t in range(len(teachers)) for rows in chunks]
-    results = Parallel(n_jobs=n_jobs if len(jobs) > 1 else 1)(
-        delayed(teacher_proba)(teachers[t], _safe_indexing(X, rows), classes)
-        for t, rows in jobs
-    )
+    results = run_jobs(
+        teacher_proba,
+        [(teachers[t], _safe_indexing(X, rows), classes) for t, rows in jobs],
+        [estimated_cost(teachers[t], len(rows), n_features) for t, rows in jobs],
+        n_jobs)
     per_teacher = [np.concatenate(results[t * len(chunks):(t + 1) * len(chunks)])
                    for t in range(len(teachers))]
     return np.stack(per_teacher)
+
+
+def _shape(X):
+    """Rows and columns of an array or DataFrame."""
+    return X.shape[0], (X.shape[1] if len(X.shape) > 1 else 1)

@@ -1,0 +1,158 @@
+"""Load-balanced parallel dispatch (HPM-KD component v).
+
+Every parallel step of a fit (fitting teachers, cross-fitting them, querying them in
+chunks, training chain branches) goes through :func:`run_jobs`:
+
+* jobs are dispatched longest-expected-first (LPT: Graham, 1969), so that the
+  slowest job does not start last and keep one worker busy alone at the end;
+* inside each worker, BLAS, OpenMP and torch thread pools are capped so that
+  ``workers * threads <= cores``, and estimators that carry their own thread
+  count (``n_jobs``, ``nthread``, ``num_threads``) are capped the same way while
+  they run: without it, two workers each running a booster on every core fight
+  over the cores and a fit with ``n_jobs=2`` can be many times slower than
+  ``n_jobs=1``;
+* it is plain joblib, so any backend works: processes (the default), threads, or
+  a Dask cluster through ``joblib.parallel_config(backend="dask")``.
+"""
+
+import sys
+import threading
+from contextlib import contextmanager
+
+from joblib import Parallel, cpu_count, delayed, effective_n_jobs
+from threadpoolctl import threadpool_limits
+
+# Estimator parameters that set a library's own thread count.
+_THREAD_PARAMS = ("n_jobs", "nthread", "num_threads", "thread_count")
+# The cap of the job running in this thread, for estimators fitted inside it.
+_job_state = threading.local()
+
+
+def lpt_order(costs):
+    """Job indices, longest expected first (ties keep their order).
+
+    Parameters
+    ----------
+    costs : sequence of float
+        Expected cost of each job.
+
+    Returns
+    -------
+    list of int
+    """
+    return sorted(range(len(costs)), key=lambda i: -costs[i])
+
+
+def estimated_cost(estimator, n_rows, n_features):
+    """Expected cost of fitting ``estimator``: rows * features * iterations.
+
+    Iterations are the estimator's rounds, trees or epochs where it names them
+    (``n_estimators``, ``max_iter``, ``max_epochs``), else 1.
+    """
+    params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") \
+        else {}
+    iterations = next((params[name] for name in ("n_estimators", "max_iter",
+                                                 "max_epochs")
+                       if isinstance(params.get(name), int)), 1)
+    return float(n_rows) * max(n_features, 1) * max(iterations, 1)
+
+
+def run_jobs(function, jobs, costs, n_jobs):
+    """Run ``function(*job)`` for every job, longest first, capped threads.
+
+    Parameters
+    ----------
+    function : callable
+        Called once per job with the job's arguments.
+    jobs : list of tuple
+        Arguments of each call.
+    costs : sequence of float
+        Expected cost of each job (see :func:`estimated_cost`).
+    n_jobs : int or None
+        Workers, joblib semantics; under a ``parallel_config`` backend (threads,
+        Dask) that backend runs them.
+
+    Returns
+    -------
+    list
+        Results in the order of ``jobs``.
+    """
+    if not jobs:
+        return []
+    n_workers = min(effective_n_jobs(n_jobs), len(jobs))
+    if n_workers == 1:  # in this thread, with the cores it already has
+        return [function(*job) for job in jobs]
+    threads = threads_per_worker(n_workers)
+    order = lpt_order(costs)
+    results = Parallel(n_jobs=n_workers)(
+        delayed(_run_capped)(function, jobs[i], threads) for i in order
+    )
+    ordered = [None] * len(jobs)
+    for index, result in zip(order, results, strict=True):
+        ordered[index] = result
+    return ordered
+
+
+def threads_per_worker(n_workers):
+    """Threads each of ``n_workers`` workers may use so that none waits for a core."""
+    return max(1, cpu_count() // max(1, n_workers))
+
+
+def _run_capped(function, args, threads):
+    # A Dask worker may sit on a machine with fewer cores than the client's.
+    threads = max(1, min(threads, cpu_count()))
+    with worker_thread_limits(threads):
+        return function(*args)
+
+
+@contextmanager
+def worker_thread_limits(threads):
+    """Cap BLAS, OpenMP and torch thread pools to ``threads`` inside the block."""
+    torch = sys.modules.get("torch")  # only a worker that uses torch pays for it
+    previous_torch = torch.get_num_threads() if torch is not None else None
+    previous_cap = getattr(_job_state, "threads", None)
+    _job_state.threads = threads
+    try:
+        with threadpool_limits(limits=threads):
+            if torch is not None:
+                torch.set_num_threads(threads)
+            yield threads
+    finally:
+        _job_state.threads = previous_cap
+        if torch is not None:
+            torch.set_num_threads(previous_torch)
+
+
+def job_thread_cap():
+    """Threads the job running in this thread may use (all cores outside a job)."""
+    return getattr(_job_state, "threads", None) or cpu_count()
+
+
+@contextmanager
+def capped_estimator_threads(estimator, threads=None):
+    """Lower an estimator's own thread parameters to ``threads`` while it runs.
+
+    ``threads=None`` takes the cap of the running job (:func:`job_thread_cap`).
+    Negative values ("all cores") and values above ``threads`` are capped; the
+    original values are put back afterwards, so the caller sees the parameters it
+    set. Yields those original values (for clones made inside the block).
+    ``None`` and ``0`` are left alone: they mean one thread in scikit-learn
+    and the OpenMP default in LightGBM and XGBoost, which
+    :func:`worker_thread_limits` already caps.
+    """
+    if not hasattr(estimator, "get_params"):
+        yield {}
+        return
+    threads = job_thread_cap() if threads is None else threads
+    params = estimator.get_params(deep=False)
+    original = {name: params[name] for name in _THREAD_PARAMS if name in params}
+    capped = {name: threads for name, value in original.items()
+              if isinstance(value, int) and (value < 0 or value > threads)}
+    changed = {name: original[name] for name in capped}
+    if capped:
+        estimator.set_params(**capped)
+    try:
+        yield changed
+    finally:
+        if capped:
+            estimator.set_params(**changed)

@@ -1,0 +1,174 @@
+"""The parallel pipeline: LPT dispatch, capped threads, same results on any backend."""
+
+import numpy as np
+import pytest
+from joblib import cpu_count, parallel_config
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+
+from skdistill import HPMDistiller, MLPStudent
+from skdistill import _parallel
+from skdistill._parallel import (
+    capped_estimator_threads,
+    estimated_cost,
+    lpt_order,
+    run_jobs,
+    worker_thread_limits,
+)
+
+
+def test_lpt_order_puts_the_longest_jobs_first_and_keeps_ties_in_order():
+    assert lpt_order([3.0, 10.0, 1.0, 10.0, 5.0]) == [1, 3, 4, 0, 2]
+
+
+def test_run_jobs_dispatches_longest_first_and_returns_results_in_job_order(
+        monkeypatch):
+    dispatched = []
+
+    class RecordingParallel:
+        def __init__(self, n_jobs):
+            self.n_jobs = n_jobs
+
+        def __call__(self, calls):
+            results = []
+            for function, args, kwargs in calls:
+                dispatched.append(args[1][0])
+                results.append(function(*args, **kwargs))
+            return results
+
+    monkeypatch.setattr(_parallel, "Parallel", RecordingParallel)
+    jobs = [("a",), ("b",), ("c",), ("d",)]
+    results = run_jobs(str.upper, jobs, costs=[1.0, 7.0, 3.0, 9.0], n_jobs=2)
+    assert dispatched == ["d", "b", "c", "a"]
+    assert results == ["A", "B", "C", "D"]
+
+
+def test_estimated_cost_grows_with_rows_features_and_rounds():
+    small = estimated_cost(HistGradientBoostingClassifier(max_iter=10), 100, 5)
+    assert estimated_cost(HistGradientBoostingClassifier(max_iter=20), 100, 5) == \
+        2 * small
+    assert estimated_cost(HistGradientBoostingClassifier(max_iter=10), 300, 5) == \
+        3 * small
+    assert estimated_cost(MLPStudent(max_epochs=50), 100, 5) == 100 * 5 * 50
+
+
+def _thread_report(_):
+    import torch
+    from threadpoolctl import threadpool_info
+
+    return ([pool["num_threads"] for pool in threadpool_info()],
+            torch.get_num_threads())
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_workers_together_use_no_more_threads_than_cores(backend):
+    n_workers = 2
+    with parallel_config(backend=backend):
+        reports = run_jobs(_thread_report, [(i,) for i in range(4)],
+                           [1.0] * 4, n_jobs=n_workers)
+    allowed = max(1, cpu_count() // n_workers)
+    for pools, torch_threads in reports:
+        assert pools, "threadpoolctl saw no BLAS/OpenMP pool in the worker"
+        assert max(pools) <= allowed
+        assert torch_threads <= allowed
+
+
+def test_thread_limits_are_put_back_after_the_job():
+    import torch
+
+    before = torch.get_num_threads()
+    with worker_thread_limits(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+class _ThreadRecordingClassifier(ClassifierMixin, BaseEstimator):
+    """Remembers the n_jobs it was fitted with."""
+
+    def __init__(self, n_jobs=-1):
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y):
+        self.n_jobs_at_fit_ = self.n_jobs
+        self.model_ = LogisticRegression().fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+def test_an_estimators_own_thread_count_is_capped_while_it_fits_and_restored():
+    X, y = make_classification(100, 4, random_state=0)
+    teacher = _ThreadRecordingClassifier(n_jobs=-1)
+    with capped_estimator_threads(teacher, 1) as original:
+        teacher.fit(X, y)
+    assert teacher.n_jobs_at_fit_ == 1
+    assert teacher.n_jobs == -1 and original == {"n_jobs": -1}
+
+
+def test_teachers_fitted_in_two_workers_each_get_their_share_of_the_cores():
+    X, y = make_classification(200, 5, random_state=0)
+    distiller = HPMDistiller(
+        teachers=[_ThreadRecordingClassifier(n_jobs=-1),
+                  _ThreadRecordingClassifier(n_jobs=8)],
+        student="linear", chain=False, n_jobs=2, random_state=0).fit(X, y)
+    share = max(1, cpu_count() // 2)
+    assert [t.n_jobs_at_fit_ for t in distiller.teachers_] == [share, share]
+    assert [t.n_jobs for t in distiller.teachers_] == [-1, 8]
+
+
+def _two_teacher_distiller(n_jobs):
+    return HPMDistiller(
+        teachers=[HistGradientBoostingClassifier(max_iter=30, random_state=0),
+                  RandomForestClassifier(n_estimators=30, random_state=0)],
+        student=MLPStudent(hidden_layer_sizes=(8,), max_epochs=15),
+        chain=1, n_jobs=n_jobs, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def three_class_problem():
+    return make_classification(600, 8, n_informative=5, n_classes=3, random_state=3)
+
+
+@pytest.fixture(scope="module")
+def serial_predictions(three_class_problem):
+    X, y = three_class_problem
+    return _two_teacher_distiller(1).fit(X, y).predict_proba(X)
+
+
+def test_two_processes_give_the_same_student_as_one(three_class_problem,
+                                                    serial_predictions):
+    X, y = three_class_problem
+    parallel = _two_teacher_distiller(2).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(parallel, serial_predictions)
+
+
+def test_the_threading_backend_gives_the_same_student_as_one_process(
+        three_class_problem, serial_predictions):
+    X, y = three_class_problem
+    with parallel_config(backend="threading"):
+        threaded = _two_teacher_distiller(2).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(threaded, serial_predictions)
+
+
+def test_a_dask_cluster_gives_the_same_student_as_one_process(three_class_problem,
+                                                              serial_predictions):
+    distributed = pytest.importorskip("distributed")
+    X, y = three_class_problem
+    with (distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                   processes=True, host="127.0.0.1",
+                                   dashboard_address=None) as cluster,
+          distributed.Client(cluster) as client,
+          parallel_config(backend="dask", n_jobs=-1)):
+        with distributed.get_task_stream(client) as tasks:
+            distiller = _two_teacher_distiller(None).fit(X, y)
+        thread_reports = run_jobs(_thread_report, [(0,), (1,)], [1.0, 1.0], None)
+    workers_used = {task["worker"] for task in tasks.data}
+    assert len(workers_used) == 2
+    np.testing.assert_array_equal(distiller.predict_proba(X), serial_predictions)
+    allowed = max(1, cpu_count() // 2)
+    for pools, torch_threads in thread_reports:
+        assert max(pools) <= allowed and torch_threads <= allowed
