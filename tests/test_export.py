@@ -1,0 +1,217 @@
+"""skdistill.export.to_onnx: the exported graph computes what predict_proba does."""
+
+import sys
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import make_classification
+from sklearn.decomposition import PCA
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.impute import SimpleImputer
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+
+from skdistill import (
+    HPMDistiller,
+    LGBMStudent,
+    LinearStudent,
+    MLPStudent,
+    TreeStudent,
+    XGBStudent,
+)
+from skdistill.export import to_onnx
+from skdistill.students._base import BaseStudent
+
+onnx = pytest.importorskip("onnx", reason='needs pip install "skdistill[onnx]"')
+ort = pytest.importorskip("onnxruntime",
+                          reason='needs pip install "skdistill[onnx]"')
+
+N_TRAIN, N_TEST = 600, 1000
+
+# Small students: each fits in well under a second on 600 rows.
+FAMILIES = {
+    "mlp": lambda: MLPStudent(hidden_layer_sizes=(16, 8), max_epochs=5),
+    "tree": lambda: TreeStudent(max_depth=5),
+    "lgbm": lambda: LGBMStudent(n_estimators=20),
+    "xgb": lambda: XGBStudent(n_estimators=20),
+    "linear": lambda: LinearStudent(),
+}
+
+
+def _problem(n_classes, labels=None):
+    """Fixed-seed rows with 5 % missing values, a prefit teacher, train/test split."""
+    X, y = make_classification(n_samples=N_TRAIN + N_TEST, n_features=6,
+                               n_informative=4, n_classes=n_classes, random_state=0)
+    X[np.random.RandomState(0).rand(*X.shape) < 0.05] = np.nan
+    if labels is not None:
+        y = np.asarray(labels)[y]
+    teacher = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    teacher.fit(X[:N_TRAIN], y[:N_TRAIN])
+    return teacher, X[:N_TRAIN], y[:N_TRAIN], X[N_TRAIN:]
+
+
+@pytest.fixture(scope="module")
+def multiclass():
+    return _problem(3)
+
+
+@pytest.fixture(scope="module")
+def binary():
+    return _problem(2, labels=["no", "yes"])
+
+
+def _distil(problem, student, **params):
+    teacher, X, y, _ = problem
+    return HPMDistiller(teacher, student=student, random_state=0, **params).fit(X, y)
+
+
+def _run(model, X):
+    session = ort.InferenceSession(model.SerializeToString())
+    return session.run(None, {"X": np.asarray(X, dtype=np.float64)})[0]
+
+
+@pytest.mark.parametrize("problem", ["multiclass", "binary"])
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_onnx_probabilities_match_predict_proba(family, problem, request):
+    problem = request.getfixturevalue(problem)
+    distiller = _distil(problem, FAMILIES[family]())
+    X_test = problem[3]
+    model = to_onnx(distiller, X_test[:20])
+    assert_allclose(_run(model, X_test), distiller.predict_proba(X_test),
+                    rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("family", ["tree", "lgbm", "xgb"])
+def test_missing_values_reaching_the_trees_go_where_the_library_sends_them(
+        family, monkeypatch):
+    # Behind the default preprocessing no NaN reaches a student; alone it may.
+    X, y = make_classification(n_samples=800, n_features=6, random_state=0)
+    student = FAMILIES[family]().fit(X[:400], y[:400])
+    X_missing = X[400:].copy()
+    X_missing[np.random.RandomState(1).rand(*X_missing.shape) < 0.3] = np.nan
+    model = to_onnx(student, X[:5])
+    # students refuse NaN at the door; the trees underneath have their own rule
+    monkeypatch.setattr(student, "_validate_predict_X", lambda rows: rows)
+    assert_allclose(_run(model, X_missing), student.predict_proba(X_missing),
+                    rtol=0, atol=1e-4)
+
+
+def test_array_sample_for_a_model_fitted_on_a_dataframe(multiclass):
+    pd = pytest.importorskip("pandas")
+    _, X, y, X_test = multiclass
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    teacher = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    distiller = HPMDistiller(teacher.fit(frame, y), student="linear",
+                             random_state=0).fit(frame, y)
+    model = to_onnx(distiller, X_test[:5])
+    expected = distiller.predict_proba(pd.DataFrame(X_test, columns=frame.columns))
+    assert_allclose(_run(model, X_test), expected, rtol=0, atol=1e-4)
+
+
+def test_sharpened_students_are_exported_with_their_temperature(multiclass):
+    # temperature 3: BaseStudent.predict_proba undoes the softening by T = 3
+    distiller = _distil(multiclass, "tree", temperature=3.0)
+    X_test = multiclass[3]
+    assert distiller.student_[-1].temperature_ == 3.0
+    assert_allclose(_run(to_onnx(distiller, X_test[:5]), X_test),
+                    distiller.predict_proba(X_test), rtol=0, atol=1e-10)
+
+
+def test_model_declares_classes_and_columns_in_its_metadata(binary):
+    pd = pytest.importorskip("pandas")
+    teacher, X, y, X_test = binary
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    distiller = HPMDistiller(teacher.fit(frame, y), student="linear",
+                             random_state=0).fit(frame, y)
+    model = to_onnx(distiller, frame)
+    metadata = {prop.key: prop.value for prop in model.metadata_props}
+    assert metadata["classes"] == '["no", "yes"]'
+    assert metadata["input_columns"] == '["x0", "x1", "x2", "x3", "x4", "x5"]'
+
+
+def test_dataframe_sample_in_another_column_order_keeps_the_fit_order(multiclass):
+    pd = pytest.importorskip("pandas")
+    _, X, y, X_test = multiclass
+    names = [f"x{i}" for i in range(X.shape[1])]
+    frame = pd.DataFrame(X, columns=names)
+    teacher = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    distiller = HPMDistiller(teacher.fit(frame, y), student="tree",
+                             random_state=0).fit(frame, y)
+    model = to_onnx(distiller, frame[names[::-1]].head())
+    expected = distiller.predict_proba(pd.DataFrame(X_test, columns=names))
+    assert_allclose(_run(model, X_test), expected, rtol=0, atol=1e-4)
+
+
+def test_pipeline_and_bare_student_export_the_same_probabilities(multiclass):
+    distiller = _distil(multiclass, "xgb")
+    X_test = multiclass[3]
+    from_pipeline = _run(to_onnx(distiller.student_, X_test[:5]), X_test)
+    Z_test = distiller.student_[0].transform(X_test)
+    from_student = _run(to_onnx(distiller.student_[-1], Z_test[:5]), Z_test)
+    assert_allclose(from_pipeline, from_student, rtol=0, atol=1e-12)
+
+
+def test_other_preprocessing_goes_through_skl2onnx(multiclass):
+    pytest.importorskip("skl2onnx")
+    preprocessor = make_pipeline(SimpleImputer(), PCA(n_components=4, random_state=0))
+    distiller = _distil(multiclass, "lgbm", student_preprocessor=preprocessor)
+    X_test = multiclass[3]
+    assert_allclose(_run(to_onnx(distiller, X_test[:5]), X_test),
+                    distiller.predict_proba(X_test), rtol=0, atol=1e-4)
+
+
+def test_path_writes_the_returned_model(multiclass, tmp_path):
+    distiller = _distil(multiclass, "linear")
+    path = tmp_path / "student.onnx"
+    model = to_onnx(distiller, multiclass[3][:5], path=path)
+    assert onnx.load(path).SerializeToString() == model.SerializeToString()
+
+
+class NeighboursStudent(BaseStudent):
+    """A student family that to_onnx does not know."""
+
+    def _fit_distribution(self, X, targets, sample_weight):
+        self.model_ = KNeighborsRegressor(n_neighbors=5).fit(X, targets)
+
+    def _predict_distribution(self, X):
+        return self.model_.predict(X)
+
+
+class DeeperTree(TreeStudent):
+    """A subclass may predict differently: it is not exported as its parent."""
+
+
+@pytest.mark.parametrize("student", [NeighboursStudent(), DeeperTree()])
+def test_unsupported_family_raises_naming_it(multiclass, student):
+    distiller = _distil(multiclass, student)
+    with pytest.raises(NotImplementedError, match=type(student).__name__):
+        to_onnx(distiller, multiclass[3][:5])
+
+
+def test_mixed_type_dataframe_raises_naming_the_categorical_column(multiclass):
+    pd = pytest.importorskip("pandas")
+    _, X, y, _ = multiclass
+    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"])
+    frame["colour"] = pd.Categorical(np.where(X[:, 3] > 0, "red", "blue"))
+    teacher = HistGradientBoostingClassifier(max_iter=10, random_state=0)
+    distiller = HPMDistiller(teacher.fit(frame, y), student="tree",
+                             random_state=0).fit(frame, y)
+    with pytest.raises(NotImplementedError, match="mixed-type.*colour"):
+        to_onnx(distiller, frame)
+
+
+def test_unfitted_model_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        to_onnx(HPMDistiller(), np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("module", ["onnx", "skl2onnx"])
+def test_missing_dependency_names_the_extra(multiclass, monkeypatch, module):
+    distiller = _distil(
+        multiclass, "linear",
+        student_preprocessor=make_pipeline(SimpleImputer(), PCA(n_components=3)))
+    monkeypatch.setitem(sys.modules, module, None)  # import raises ImportError
+    with pytest.raises(ImportError, match=r'pip install "skdistill\[onnx\]"'):
+        to_onnx(distiller, multiclass[3][:5])
