@@ -7,6 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import _safe_indexing, check_random_state
@@ -308,6 +309,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         _teachers.check_teacher_methods(teachers)
         _teachers.check_teacher_classes(teachers, classes)
         self._check_temperature_fits_student()
+        self._check_chain_fits_student()
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         train, valid = _stratified_split(y, self.validation_fraction, rng)
@@ -512,22 +514,27 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             n_assistants, search = self._search_assistants(
                 student, teacher_capacity, own_capacity, transfer, seed)
         else:
-            n_assistants = self._check_chain_capacities(teacher_capacity,
-                                                         own_capacity)
+            n_assistants = int(self.chain)
         capacities = (assistant_capacities(teacher_capacity, own_capacity,
                                            n_assistants) if n_assistants else [])
         steps = fit_chain(student, capacities, transfer, self._student_temperature(),
                           self.alpha, n_inputs, n_classes)
         return steps, search
 
-    def _check_chain_capacities(self, teacher_capacity, own_capacity):
-        if self.chain and own_capacity is None:
+    def _check_chain_fits_student(self):
+        if isinstance(self.chain, str) or isinstance(self.chain, bool) or \
+                self.chain == 0:
+            return
+        if self.student == "auto":
+            return  # an MLPStudent
+        template = (STUDENT_FAMILIES[self.student]() if isinstance(self.student, str)
+                    else self.student)
+        if student_capacity(template, n_inputs=1, n_classes=2) is None:
             raise ValueError(
                 f"chain={self.chain} needs a student whose size can be scaled (an "
-                f"MLP, a tree with max_depth or max_leaf_nodes, a booster); "
-                f"{self.student!r} has a single size."
+                f"MLPStudent, a TreeStudent with max_depth or max_leaf_nodes, an "
+                f"LGBMStudent or XGBStudent); {self.student!r} has a single size."
             )
-        return self.chain
 
     def _search_assistants(self, student, teacher_capacity, own_capacity, transfer,
                            seed):
@@ -723,8 +730,10 @@ def _family_of(student):
 
 
 def _teacher_name(index, teacher):
-    inner = getattr(teacher, "estimator", teacher)
-    return f"{index}:{type(inner).__name__}"
+    """``"index:ClassName"``, naming what adapters and frozen wrappers hold."""
+    while isinstance(teacher, (_teachers.EncodedLabelsClassifier, FrozenEstimator)):
+        teacher = teacher.estimator
+    return f"{index}:{type(teacher).__name__}"
 
 
 def _capacity(size):

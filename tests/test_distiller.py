@@ -204,3 +204,17 @@ def test_a_student_instance_keeps_its_own_parameters(binary_data, fast_teacher):
     student = distiller.fit(X, y).student_[-1]
     assert isinstance(student, TreeStudent)
     assert student.tree_model_.get_depth() <= 3
+
+
+def test_the_report_names_teachers_by_their_own_class_not_their_parameters():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(200, 5, random_state=0)
+    labels = np.array(["no", "yes"])[y]  # the unfitted forest gets a label adapter
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, labels)
+    distiller = HPMDistiller(
+        [RandomForestClassifier(n_estimators=5, random_state=0),
+         FrozenEstimator(forest)],
+        student="linear", chain=False, random_state=0).fit(X, labels)
+    assert list(distiller.report_.teacher_accuracies) == [
+        "0:RandomForestClassifier", "1:RandomForestClassifier"]
