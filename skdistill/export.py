@@ -96,6 +96,8 @@ def to_onnx(distiller_or_student, X_sample, path=None):
     NotImplementedError
         For a student family or a preprocessing step that cannot be exported,
         and for DataFrames with non-numeric (categorical) columns.
+    ValueError
+        When ``X_sample`` does not have the columns the model was fitted on.
 
     See Also
     --------
@@ -103,13 +105,22 @@ def to_onnx(distiller_or_student, X_sample, path=None):
 
     Notes
     -----
-    Feed the graph float64 rows: the preprocessing and the trees' thresholds are
-    float64 as in scikit-learn, LightGBM and XGBoost, which round to float32
-    exactly where the libraries do (before a scikit-learn or XGBoost tree, before
-    the torch network). The probabilities then agree with ``predict_proba`` to
-    about 1e-12 for trees, boosters and linear students, and to float32 precision
-    (about 1e-7) for MLPs. Categorical columns would need string inputs and their
-    encoders in the graph; they are not supported yet.
+    Feed the graph float64 rows. It computes in float64 and rounds to float32
+    exactly where the libraries do: before a scikit-learn or XGBoost tree, and
+    before the torch network. Its probabilities agree with ``predict_proba`` to
+    about 1e-15 for tree, LightGBM and linear students (onnxruntime's graph
+    optimizations may move the last digits, up to about 1e-9), and to float32
+    precision (about 1e-7) for XGBoost, which sums its trees in float32, and for
+    MLPs.
+
+    The MLP goes through ``torch.onnx.export(..., dynamo=False)``: the
+    TorchScript exporter, at opset 20, the highest it knows (the dynamo exporter,
+    the default since torch 2.9, needs ``onnxscript``). The trees use
+    ``ai.onnx.ml.TreeEnsemble`` (opset 5, float64 thresholds and leaves), which
+    onnxruntime runs from version 1.21 on.
+
+    Categorical columns would need string inputs and their encoders in the graph;
+    they are not supported yet.
 
     Examples
     --------
