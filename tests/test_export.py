@@ -67,6 +67,17 @@ def _distil(problem, student, **params):
     return HPMDistiller(teacher, student=student, random_state=0, **params).fit(X, y)
 
 
+def _distil_frame(problem, student):
+    """A distiller fitted on the problem's rows as a DataFrame, with its columns."""
+    pd = pytest.importorskip("pandas")
+    _, X, y, _ = problem
+    names = [f"x{i}" for i in range(X.shape[1])]
+    frame = pd.DataFrame(X, columns=names)
+    teacher = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    distiller = HPMDistiller(teacher.fit(frame, y), student=student, random_state=0)
+    return distiller.fit(frame, y), names
+
+
 def _run(model, X):
     session = ort.InferenceSession(model.SerializeToString())
     return session.run(None, {"X": np.asarray(X, dtype=np.float64)})[0]
@@ -100,13 +111,10 @@ def test_missing_values_reaching_the_trees_go_where_the_library_sends_them(
 
 def test_array_sample_for_a_model_fitted_on_a_dataframe(multiclass):
     pd = pytest.importorskip("pandas")
-    _, X, y, X_test = multiclass
-    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    teacher = HistGradientBoostingClassifier(max_iter=20, random_state=0)
-    distiller = HPMDistiller(teacher.fit(frame, y), student="linear",
-                             random_state=0).fit(frame, y)
+    distiller, names = _distil_frame(multiclass, "linear")
+    X_test = multiclass[3]
     model = to_onnx(distiller, X_test[:5])
-    expected = distiller.predict_proba(pd.DataFrame(X_test, columns=frame.columns))
+    expected = distiller.predict_proba(pd.DataFrame(X_test, columns=names))
     assert_allclose(_run(model, X_test), expected, rtol=0, atol=1e-4)
 
 
@@ -120,12 +128,9 @@ def test_sharpened_students_are_exported_with_their_temperature(multiclass):
 
 
 def test_model_declares_classes_and_columns_in_its_metadata(binary):
+    distiller, names = _distil_frame(binary, "linear")
     pd = pytest.importorskip("pandas")
-    teacher, X, y, X_test = binary
-    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    distiller = HPMDistiller(teacher.fit(frame, y), student="linear",
-                             random_state=0).fit(frame, y)
-    model = to_onnx(distiller, frame)
+    model = to_onnx(distiller, pd.DataFrame(binary[3][:5], columns=names))
     metadata = {prop.key: prop.value for prop in model.metadata_props}
     assert metadata["classes"] == '["no", "yes"]'
     assert metadata["input_columns"] == '["x0", "x1", "x2", "x3", "x4", "x5"]'
@@ -133,15 +138,12 @@ def test_model_declares_classes_and_columns_in_its_metadata(binary):
 
 def test_dataframe_sample_in_another_column_order_keeps_the_fit_order(multiclass):
     pd = pytest.importorskip("pandas")
-    _, X, y, X_test = multiclass
-    names = [f"x{i}" for i in range(X.shape[1])]
-    frame = pd.DataFrame(X, columns=names)
-    teacher = HistGradientBoostingClassifier(max_iter=20, random_state=0)
-    distiller = HPMDistiller(teacher.fit(frame, y), student="tree",
-                             random_state=0).fit(frame, y)
-    model = to_onnx(distiller, frame[names[::-1]].head())
-    expected = distiller.predict_proba(pd.DataFrame(X_test, columns=names))
-    assert_allclose(_run(model, X_test), expected, rtol=0, atol=1e-4)
+    distiller, names = _distil_frame(multiclass, "tree")
+    X_test = multiclass[3]
+    frame_test = pd.DataFrame(X_test, columns=names)
+    model = to_onnx(distiller, frame_test[names[::-1]].head())
+    assert_allclose(_run(model, X_test), distiller.predict_proba(frame_test),
+                    rtol=0, atol=1e-4)
 
 
 def test_pipeline_and_bare_student_export_the_same_probabilities(multiclass):
