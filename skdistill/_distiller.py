@@ -522,8 +522,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         return steps, search
 
     def _check_chain_fits_student(self):
-        if isinstance(self.chain, str) or isinstance(self.chain, bool) or \
-                self.chain == 0:
+        if isinstance(self.chain, (str, bool)) or self.chain == 0:
             return
         if self.student == "auto":
             return  # an MLPStudent

@@ -84,9 +84,13 @@ def run_jobs(function, jobs, costs, n_jobs):
         return [function(*job) for job in jobs]
     threads = threads_per_worker(n_workers)
     order = lpt_order(costs)
-    results = Parallel(n_jobs=n_workers)(
-        delayed(_run_capped)(function, jobs[i], threads) for i in order
-    )
+    # The same caps around the whole call: BLAS and torch pools are per process,
+    # and under the threading backend a job that ends must not lift them for the
+    # jobs still running.
+    with worker_thread_limits(threads):
+        results = Parallel(n_jobs=n_workers)(
+            delayed(_run_capped)(function, jobs[i], threads) for i in order
+        )
     ordered = [None] * len(jobs)
     for index, result in zip(order, results, strict=True):
         ordered[index] = result

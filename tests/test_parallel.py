@@ -8,8 +8,7 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from skdistill import HPMDistiller, MLPStudent
-from skdistill import _parallel
+from skdistill import HPMDistiller, MLPStudent, _parallel
 from skdistill._parallel import (
     capped_estimator_threads,
     estimated_cost,
