@@ -226,22 +226,23 @@ def fit_chain(student, capacities, transfer, temperature, alpha, n_inputs,
     return steps
 
 
-def fit_branches(student, teacher_capacity, n_assistants, transfer, temperature,
-                 alpha, n_inputs, n_classes, n_jobs):
-    """Fit one chain per number of assistants in ``n_assistants``, in parallel.
+def fit_branches(student, teacher_capacity, branches, temperature, alpha, n_inputs,
+                 n_classes, n_jobs):
+    """Fit one chain per ``(n_assistants, transfer set)`` branch, in parallel.
 
     Returns
     -------
     list of list of ChainStep
-        One chain per entry of ``n_assistants``.
+        One chain per branch.
     """
     own = student_capacity(student, n_inputs, n_classes)
     plans = [assistant_capacities(teacher_capacity, own, m) if m else []
-             for m in n_assistants]
+             for m, _ in branches]
     jobs = [(student, plan, transfer, temperature, alpha, n_inputs, n_classes)
-            for plan in plans]
+            for plan, (_, transfer) in zip(plans, branches, strict=True)]
     # Cost: rows times total capacity of the branch (its student included).
-    costs = [len(transfer.y) * (sum(plan) + (own or 1.0)) for plan in plans]
+    costs = [len(transfer.y) * (sum(plan) + (own or 1.0))
+             for plan, (_, transfer) in zip(plans, branches, strict=True)]
     return run_jobs(fit_chain, jobs, costs, n_jobs)
 
 

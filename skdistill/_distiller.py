@@ -511,14 +511,16 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         self._pass_down(student, seed)
         teacher_capacity = _capacity(model_size(teachers))
         own_capacity = student_capacity(student, n_inputs, n_classes)
-        search = {}
+        search, refitted = {}, None
         if self.chain is False:
             n_assistants = 0
         elif self.chain is True or self.chain == "auto":
-            n_assistants, search = self._search_assistants(
+            n_assistants, search, refitted = self._search_assistants(
                 student, teacher_capacity, own_capacity, transfer, seed)
         else:
             n_assistants = int(self.chain)
+        if refitted is not None:
+            return refitted, search
         capacities = (assistant_capacities(teacher_capacity, own_capacity,
                                            n_assistants) if n_assistants else [])
         steps = fit_chain(student, capacities, transfer, self._student_temperature(),
@@ -546,14 +548,23 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         Branches with 0, 1, 2... assistants train on the rest of the transfer set
         (several at a time with ``n_jobs``); an assistant is kept while it raises
         the student's fidelity to the fused teachers on the selection rows by at
-        least ``chain_min_improvement``.
+        least ``chain_min_improvement``. With several workers, the plain student
+        is refitted on all rows alongside the first branches, in case the search
+        keeps no assistant: a worker would otherwise idle.
+
+        Returns
+        -------
+        n_assistants : int
+        scores : dict of int to float
+        refitted : list of ChainStep or None
+            The chosen chain already fitted on all rows, if it was.
         """
         max_assistants = max_auto_assistants(teacher_capacity, own_capacity)
         real = np.arange(len(transfer.y))
         if transfer.synthetic is not None:
             real = np.flatnonzero(~transfer.synthetic)
         if max_assistants == 0 or len(real) < _MIN_ROWS_CHAIN_SEARCH:
-            return 0, {}
+            return 0, {}, None
         _, select = _stratified_split(transfer.y[real], _CHAIN_SELECTION_FRACTION,
                                       check_random_state(seed))
         select = real[select]
@@ -561,20 +572,26 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         teacher_pred = transfer.targets[select].argmax(axis=1)
         n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
         batch = max(1, effective_n_jobs(self.n_jobs))
-        scores, next_count = {}, 0
+        scores, next_count, plain_refit = {}, 0, None
         while next_count is not None:
             counts = list(range(next_count,
                                 min(max_assistants, next_count + batch - 1) + 1))
-            chains = fit_branches(student, teacher_capacity, counts, training,
+            branches = [(count, training) for count in counts]
+            speculate = batch > 1 and next_count == 0
+            if speculate:
+                branches.append((0, transfer))
+            chains = fit_branches(student, teacher_capacity, branches,
                                   self._student_temperature(), self.alpha,
                                   n_inputs, n_classes, self.n_jobs)
+            if speculate:
+                plain_refit = chains.pop()
             for count, chain in zip(counts, chains, strict=True):
                 student_pred = chain[-1].model.predict_proba(
                     transfer.Z[select]).argmax(axis=1)
                 scores[count] = fidelity(student_pred, teacher_pred)
             chosen, next_count = choose_assistants(scores, max_assistants,
                                                    self.chain_min_improvement)
-        return chosen, scores
+        return chosen, scores, plain_refit if chosen == 0 else None
 
     def _pass_down(self, student, seed):
         """Give the student the distiller's seed, verbosity and device."""

@@ -140,9 +140,9 @@ def capped_estimator_threads(estimator, threads=None):
     Negative values ("all cores") and values above ``threads`` are capped; the
     original values are put back afterwards, so the caller sees the parameters it
     set. Yields those original values (for clones made inside the block).
-    ``None`` and ``0`` are left alone: they mean one thread in scikit-learn
-    and the OpenMP default in LightGBM and XGBoost, which
-    :func:`worker_thread_limits` already caps.
+    ``None`` is capped too outside scikit-learn, where it means every core
+    (LightGBM counts the physical cores itself); in scikit-learn it means one.
+    ``0`` (the OpenMP default) is left to :func:`worker_thread_limits`.
     """
     if not hasattr(estimator, "get_params"):
         yield {}
@@ -150,8 +150,10 @@ def capped_estimator_threads(estimator, threads=None):
     threads = job_thread_cap() if threads is None else threads
     params = estimator.get_params(deep=False)
     original = {name: params[name] for name in _THREAD_PARAMS if name in params}
+    none_means_all = not type(estimator).__module__.startswith("sklearn.")
     capped = {name: threads for name, value in original.items()
-              if isinstance(value, int) and (value < 0 or value > threads)}
+              if (value is None and none_means_all)
+              or (isinstance(value, int) and (value < 0 or value > threads))}
     changed = {name: original[name] for name in capped}
     if capped:
         estimator.set_params(**capped)

@@ -112,11 +112,14 @@ def test_teachers_fitted_in_two_workers_each_get_their_share_of_the_cores():
     X, y = make_classification(200, 5, random_state=0)
     distiller = HPMDistiller(
         teachers=[_ThreadRecordingClassifier(n_jobs=-1),
-                  _ThreadRecordingClassifier(n_jobs=8)],
+                  _ThreadRecordingClassifier(n_jobs=8),
+                  # None is "all cores" outside scikit-learn (LightGBM)
+                  _ThreadRecordingClassifier(n_jobs=None),
+                  RandomForestClassifier(n_estimators=3, random_state=0)],
         student="linear", chain=False, n_jobs=2, random_state=0).fit(X, y)
     share = max(1, cpu_count() // 2)
-    assert [t.n_jobs_at_fit_ for t in distiller.teachers_] == [share, share]
-    assert [t.n_jobs for t in distiller.teachers_] == [-1, 8]
+    assert [t.n_jobs_at_fit_ for t in distiller.teachers_[:3]] == [share] * 3
+    assert [t.n_jobs for t in distiller.teachers_] == [-1, 8, None, None]
 
 
 def _two_teacher_distiller(n_jobs):
@@ -124,7 +127,9 @@ def _two_teacher_distiller(n_jobs):
         teachers=[HistGradientBoostingClassifier(max_iter=30, random_state=0),
                   RandomForestClassifier(n_estimators=30, random_state=0)],
         student=MLPStudent(hidden_layer_sizes=(8,), max_epochs=15),
-        chain=1, n_jobs=n_jobs, random_state=0)
+        # the search's branches run side by side; with several workers the plain
+        # student is refitted on all rows alongside, and kept (no gain of 1.0)
+        chain="auto", chain_min_improvement=1.0, n_jobs=n_jobs, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +140,9 @@ def three_class_problem():
 @pytest.fixture(scope="module")
 def serial_predictions(three_class_problem):
     X, y = three_class_problem
-    return _two_teacher_distiller(1).fit(X, y).predict_proba(X)
+    distiller = _two_teacher_distiller(1).fit(X, y)
+    assert set(distiller.report_.details["chain_search"]) == {0, 1}
+    return distiller.predict_proba(X)
 
 
 def test_two_processes_give_the_same_student_as_one(three_class_problem,
