@@ -1,7 +1,10 @@
 """HPMDistiller: validation and orchestration of a distillation, little else."""
 
+import os
 import time
-from contextlib import contextmanager
+import uuid
+import warnings
+from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,8 +36,27 @@ from ._chain import (
     max_auto_assistants,
     student_capacity,
 )
-from ._configure import auto_mlp_student
+from ._configure import (
+    FAMILIES,
+    SCHEDULE_FAMILIES,
+    Configuration,
+    candidate_space,
+    meta_features,
+    ranker_for,
+    with_fixed,
+    within_size_budget,
+)
 from ._fusion import fuse, make_fusion
+from ._halving import (
+    LATENCY_ROWS,
+    Limits,
+    SearchData,
+    least_over_limits,
+    pareto_front,
+    plan_rungs,
+    probe_limits,
+    successive_halving,
+)
 from ._preprocess import default_preprocessor
 from ._temperature import SCHEDULES, AdaptiveTemperature, as_scheduler
 from .metrics import fidelity, model_size, predict_latency, retention
@@ -46,6 +68,8 @@ _SEED_SPACE = 2**31 - 1
 # of Hinton et al. (2015); students that follow a schedule get AdaptiveTemperature,
 # which starts here.
 _CONSTANT_TEMPERATURE = 2.0
+# alpha="auto" for a student the user chose: the weight HPMDistiller always used.
+_DEFAULT_ALPHA = 0.7
 # chain="auto" holds out this fraction of the real transfer rows to compare chains,
 # and does not search below _MIN_ROWS_CHAIN_SEARCH real rows.
 _CHAIN_SELECTION_FRACTION = 0.2
@@ -73,8 +97,11 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
     student : {"auto", "mlp", "tree", "lgbm", "xgb", "linear"} or estimator, \
             default="auto"
         The student family, or a student instance (its parameters are reachable
-        as ``student__<name>``). ``"auto"`` is an MLP sized to be at least
-        ``min_compression`` times smaller than the teachers.
+        as ``student__<name>``). ``"auto"``: the adaptive configuration picks the
+        family (MLP, LightGBM, tree or linear), its size, the temperature and
+        alpha (see Notes), among students estimated to be at least
+        ``min_compression`` times smaller than the teachers. A family name gives
+        that family's default student.
     temperature : float, {"auto", "anneal", "adaptive"} or scheduler, \
             default="auto"
         Softening temperature of the teachers' probabilities: a constant > 0, or
@@ -84,9 +111,13 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         the measured student-teacher gap stops shrinking), or an object with
         ``initial()`` and ``step(epoch, gap)`` such as
         :class:`AdaptiveTemperature`. ``"auto"`` is ``"adaptive"`` for students
-        that follow a schedule and 2.0 for the others (trees, linear models).
-    alpha : float, default=0.7
+        that follow a schedule and 2.0 for the others (trees, linear models),
+        unless ``student="auto"``, where the configuration chooses it. A value
+        other than ``"auto"`` is always used as given.
+    alpha : float or "auto", default="auto"
         Weight of the soft-target loss against the hard-label loss, in [0, 1].
+        ``"auto"`` is chosen by the configuration with ``student="auto"`` and is
+        0.7 with any other student. A number is always used as given.
     fusion : {"attention", "mean", "accuracy"}, default="attention"
         How several teachers' probabilities become one target: a gate giving
         per-sample weights, the plain mean, or global weights from each
@@ -136,9 +167,32 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         Fraction of the training rows held out (stratified) to measure the
         report; teachers fitted here and the student never train on them.
     min_compression : float or None, default=10.0
-        For ``student="auto"``: the student's serialized size and parameter
-        count (weights, or tree nodes for the teachers) are at most the
-        teachers' divided by this. ``None`` keeps the default MLP size.
+        For ``student="auto"``: only students whose estimated serialized size
+        and parameter count (weights, or tree nodes) are at most the teachers'
+        divided by this are candidates (the smallest ones when none is).
+        ``None``: no size budget from the teachers.
+    memory : str, os.PathLike, OptimizationMemory or None, default=None
+        The optimization memory: a SQLite file of past experiments. With
+        ``student="auto"`` the configuration ranks its candidates by what the
+        memory and the prior that ships with the package learned; every
+        candidate the search evaluates, and the fitted student, are recorded in
+        it. ``None``: the prior alone, nothing recorded.
+    search_budget : int or None, default=None
+        For ``student="auto"``: the most candidate fits of the successive
+        halving on a selection split of the training rows (the winner's final
+        fit on all rows is not counted). ``None`` (or too few training rows, or
+        a budget below 2) fits the best ranked candidate directly, at the cost of
+        a single student fit.
+    max_student_bytes : float or None, default=None
+        Serving budget: the most pickled bytes of ``student_`` (preprocessing
+        included). With ``student="auto"`` no candidate over it can win; a
+        student over it gives a warning.
+    max_latency_ms : float or None, default=None
+        Serving budget: the most milliseconds of ``student_.predict_proba`` per
+        1,000 rows, on this machine. With ``student="auto"`` candidates are
+        measured and none over it can win (without ``search_budget``, the best
+        ranked are fitted on 256 rows to measure them, until one is within); a
+        student over it gives a warning.
     student_preprocessor : transformer, "passthrough" or None, default=None
         Preprocessing fitted for the student and carried in ``student_``.
         ``None`` imputes and scales numeric columns and encodes categorical ones
@@ -173,7 +227,13 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         The fitted fusion of the teachers (see ``teacher_weights``).
     report_ : DistillationReport
         Accuracy, fidelity, retention, sizes, latencies and timings; its
-        ``details`` hold the mean teacher weights and the temperature schedule.
+        ``details`` hold the mean teacher weights, the temperature schedule,
+        the chosen ``"configuration"`` (its config, its ``"source"``: ``"user"``,
+        ``"prior"`` or ``"memory+prior"``, and the task's meta-features), the
+        ``"candidates"`` the search evaluated (config, rung, training rows,
+        selection accuracy and fidelity, bytes, latency per 1,000 rows) and
+        their ``"pareto_front"`` (accuracy against ``"bytes"`` and against
+        ``"latency_ms"``).
 
     See Also
     --------
@@ -190,6 +250,19 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
     C_student ** (k / K)`` (weights of a network, nodes of trees, counted as in
     ``report_``). The first assistant learns from the fused teachers' targets
     ``p``; each later step from ``0.5 * q_previous + 0.5 * p``.
+
+    The adaptive configuration (``student="auto"``): the task's meta-features
+    (rows, columns, classes, class entropy, categorical-like columns, and the
+    teachers' accuracy, confidence and disagreement on their out-of-fold
+    outputs) and a description of each candidate go into a random forest
+    fitted on past experiments (the prior in ``skdistill/data/prior.json``,
+    regenerated by ``python -m benchmarks.make_prior``, and the memory), which
+    predicts how much a candidate beats the others of its experiment. With
+    ``search_budget`` the best ranked race by successive halving on a
+    selection split of the training rows (the rows that measure ``report_``
+    are never used); the winner, the most accurate within ``max_student_bytes``
+    and ``max_latency_ms`` (ties: the smaller), is refitted on all the
+    training rows.
 
     The student minimises
     ``alpha * T^2 * KL(p_T || q_T) + (1 - alpha) * CE(y, q)`` (torch students) or
@@ -219,7 +292,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             StrOptions({"auto", *SCHEDULES}),
             HasMethods(["initial", "step"]),
         ],
-        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "alpha": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
         "fusion": [StrOptions({"attention", "mean", "accuracy"})],
         "soft_targets": [StrOptions({"oof", "in_sample"})],
         "cv": [Interval(Integral, 2, None, closed="left")],
@@ -234,6 +307,10 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         "student_preprocessor": [
             None, StrOptions({"passthrough"}), HasMethods(["fit", "transform"]),
         ],
+        "memory": [None, str, os.PathLike, HasMethods(["record", "experiments"])],
+        "search_budget": [None, Interval(Integral, 1, None, closed="left")],
+        "max_student_bytes": [None, Interval(Real, 0, None, closed="neither")],
+        "max_latency_ms": [None, Interval(Real, 0, None, closed="neither")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -246,7 +323,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         student="auto",
         *,
         temperature="auto",
-        alpha=0.7,
+        alpha="auto",
         fusion="attention",
         soft_targets="oof",
         cv=5,
@@ -257,6 +334,10 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         validation_fraction=0.2,
         min_compression=10.0,
         student_preprocessor=None,
+        memory=None,
+        search_budget=None,
+        max_student_bytes=None,
+        max_latency_ms=None,
         n_jobs=None,
         random_state=None,
         verbose=0,
@@ -276,6 +357,10 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.min_compression = min_compression
         self.student_preprocessor = student_preprocessor
+        self.memory = memory
+        self.search_budget = search_budget
+        self.max_student_bytes = max_student_bytes
+        self.max_latency_ms = max_latency_ms
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -314,6 +399,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         _teachers.check_teacher_classes(teachers, classes)
         self._check_temperature_fits_student()
         self._check_chain_fits_student()
+        memory = _as_memory(self.memory)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         train, valid = _stratified_split(y, self.validation_fraction, rng)
@@ -328,27 +414,42 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             train_proba, gate_proba = self._training_proba(
                 templates, teachers, fitted_here, X_train, y_train, w_train,
                 classes, _seed(rng))
+        y_codes = np.searchsorted(classes, y_train)
         with _timed(timings, "fusion"):
             preprocessor = self._fit_preprocessor(X_train)
             Z_train = preprocessor.transform(X_train)
             fusion = make_fusion(self.fusion, _seed(rng)).fit(
-                Z_train, gate_proba, np.searchsorted(classes, y_train), w_train)
+                Z_train, gate_proba, y_codes, w_train)
             targets = fusion.fuse(Z_train, train_proba)
         transfer = TransferSet(Z_train, y_train, targets, w_train)
         if self.augment is not None:
             with _timed(timings, "augment"):
                 transfer = transfer.extended(*self._synthetic_rows(
                     X_train, preprocessor, fusion, teachers, classes, rng))
+        seed = _seed(rng)
+        meta = latency_ms = None
+        if self.student == "auto" or memory is not None:
+            meta = meta_features(X_train, y_codes, Z_train.shape[1], gate_proba)
+            meta["n_rows"] = len(transfer.y)
+        with _timed(timings, "configuration") if self.student == "auto" \
+                else nullcontext():
+            configuration = self._configure(transfer, teachers, preprocessor,
+                                            X_train, meta, memory, seed)
         with _timed(timings, "student"):
             chain, chain_search = self._fit_student(transfer, teachers,
-                                                    preprocessor, _seed(rng))
+                                                    configuration, seed)
         self.classes_ = classes
         self.teachers_ = teachers
         self.fusion_ = fusion
         self.student_ = Pipeline([("preprocess", preprocessor),
                                   ("student", chain[-1].model)])
         self.report_ = self._measure(_safe_indexing(X, valid), y[valid], timings,
-                                     transfer.n_synthetic, chain, chain_search)
+                                     transfer.n_synthetic, chain, chain_search,
+                                     configuration)
+        if memory is not None or self.max_latency_ms is not None:
+            latency_ms = _latency_ms(self.student_, _safe_indexing(X, valid))
+        self._remember(memory, meta, configuration, latency_ms)
+        self._check_serving_budget(latency_ms)
         return self
 
     def _check_temperature_fits_student(self):
@@ -363,7 +464,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
 
     def _student_follows_schedules(self):
         if self.student == "auto":
-            return True  # an MLPStudent
+            return True  # the configuration keeps to families that do
         family = STUDENT_FAMILIES.get(self.student, type(self.student))
         return getattr(family, "accepts_temperature_schedule", False)
 
@@ -496,8 +597,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         targets = np.vstack(target_parts)
         return np.vstack(Z_parts), classes[targets.argmax(axis=1)], targets
 
-    def _fit_student(self, transfer, teachers, preprocessor, seed):
-        """Fit the chain ending in the student on the transfer set.
+    def _fit_student(self, transfer, teachers, configuration, seed):
+        """Fit the chain ending in the configured student on the transfer set.
 
         Returns
         -------
@@ -507,7 +608,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             With ``chain="auto"``: selection fidelity per number of assistants.
         """
         n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
-        student = self._student_template(teachers, n_inputs, n_classes, preprocessor)
+        student = clone(configuration.student)
         self._pass_down(student, seed)
         teacher_capacity = _capacity(model_size(teachers))
         own_capacity = student_capacity(student, n_inputs, n_classes)
@@ -516,22 +617,185 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             n_assistants = 0
         elif self.chain is True or self.chain == "auto":
             n_assistants, search, refitted = self._search_assistants(
-                student, teacher_capacity, own_capacity, transfer, seed)
+                student, teacher_capacity, own_capacity, transfer, configuration,
+                seed)
         else:
             n_assistants = int(self.chain)
         if refitted is not None:
             return refitted, search
         capacities = (assistant_capacities(teacher_capacity, own_capacity,
                                            n_assistants) if n_assistants else [])
-        steps = fit_chain(student, capacities, transfer, self._student_temperature(),
-                          self.alpha, n_inputs, n_classes)
+        steps = fit_chain(student, capacities, transfer, configuration.temperature,
+                          configuration.alpha, n_inputs, n_classes)
         return steps, search
+
+    def _configure(self, transfer, teachers, preprocessor, X_train, meta, memory,
+                   seed):
+        """The student, temperature and alpha to fit (HPM-KD component i).
+
+        An explicit ``student`` is used as given (``"auto"`` temperature and
+        alpha then take their fixed defaults); ``student="auto"`` ranks the
+        candidate space with what the prior and the memory learned, and searches
+        the best ranked with ``search_budget``.
+        """
+        n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
+        if self.student != "auto":
+            student = self._student_template()
+            return Configuration(
+                student, self._student_temperature(),
+                _DEFAULT_ALPHA if self.alpha == "auto" else self.alpha,
+                {"source": "user", "config": _config_of(student)})
+        ranker, source = ranker_for([] if memory is None else memory.experiments())
+        ranked, predicted = ranker.rank(
+            meta, self._candidates(teachers, preprocessor, n_inputs, n_classes))
+        winner, evaluations = self._search(
+            ranked, lambda: self._search_data(transfer, preprocessor, X_train, seed),
+            seed, _recorder(memory, meta, teachers))
+        details = {
+            "source": source, "config": winner.as_dict(),
+            "search_budget": self.search_budget, "n_fits": len(evaluations),
+            "meta_features": meta,
+            "ranking": [{"config": c.as_dict(), "predicted": p}
+                        for c, p in zip(ranked[:5], predicted, strict=False)],
+        }
+        return Configuration(winner.make_student(), winner.student_temperature(),
+                             winner.alpha, details, evaluations)
+
+    def _candidates(self, teachers, preprocessor, n_inputs, n_classes):
+        """The candidate space less what the user fixed or the budgets exclude."""
+        families = FAMILIES
+        if not (isinstance(self.temperature, Real) or self.temperature == "auto"):
+            families = SCHEDULE_FAMILIES  # a schedule: students that follow one
+        elif not isinstance(self.chain, (str, bool)) and self.chain > 0:
+            families = tuple(f for f in families if f != "linear")  # no size
+        space = with_fixed(
+            candidate_space(families),
+            temperature=None if self.temperature == "auto" else self.temperature,
+            alpha=None if self.alpha == "auto" else self.alpha)
+        max_bytes, max_parameters = np.inf, None
+        if self.min_compression is not None:
+            teacher_size = model_size(teachers)
+            max_bytes = teacher_size.n_bytes / self.min_compression
+            if teacher_size.n_parameters is not None:
+                max_parameters = teacher_size.n_parameters / self.min_compression
+        if self.max_student_bytes is not None:
+            max_bytes = min(max_bytes, self.max_student_bytes)
+        return within_size_budget(
+            space, n_inputs, n_classes,
+            max_bytes=max_bytes - model_size(preprocessor).n_bytes,
+            max_parameters=max_parameters)
+
+    def _search_data(self, transfer, preprocessor, X_train, seed):
+        """The selection split of the search, and the preprocessing's cost."""
+        training, select = self._selection_split(transfer, seed)
+        classes = np.unique(transfer.y)
+        sample = _safe_indexing(X_train, np.arange(min(LATENCY_ROWS,
+                                                       _num_samples(X_train))))
+        return SearchData(
+            training, transfer.Z[select], transfer.y[select],
+            classes[transfer.targets[select].argmax(axis=1)],
+            extra_bytes=model_size(preprocessor).n_bytes,
+            extra_ms=(1000.0 * predict_latency(preprocessor.transform, sample)
+                      * LATENCY_ROWS / _num_samples(sample)))
+
+    def _search(self, ranked, make_data, seed, on_rung):
+        """The winning candidate and every evaluation the search made.
+
+        ``make_data`` builds the :class:`SearchData`, only when it is needed.
+        With serving limits, the best ranked candidates within them are found
+        first (probes on a few rows, not counted in ``search_budget``).
+        """
+        limits = Limits(self.max_student_bytes, self.max_latency_ms)
+        if not self.search_budget and not limits.any:
+            return ranked[0], []
+        data = make_data()
+        settings = {"random_state": seed, "device": self.device, "verbose": 0}
+        budget = self.search_budget or 0
+        plan = (plan_rungs(len(ranked), budget, len(data.training.y))
+                if len(data.y_select) else [])
+        evaluations = []
+        if limits.any:
+            ranked, evaluations = probe_limits(
+                ranked, plan[0][0] if plan else 1, data, limits, settings,
+                self.n_jobs, seed, on_rung)
+            if not ranked:
+                return self._closest(evaluations, limits), evaluations
+        if not plan or len(ranked) < 2:
+            return ranked[0], evaluations
+        winner, searched = successive_halving(ranked, budget, data, limits,
+                                              settings, self.n_jobs, seed, on_rung)
+        evaluations += searched
+        if winner is None:
+            winner = self._closest(searched, limits)
+        return winner, evaluations
+
+    def _closest(self, evaluations, limits):
+        """The candidate closest to the serving limits, with a warning."""
+        closest = least_over_limits(evaluations, limits)
+        warnings.warn(
+            f"No candidate student was within max_student_bytes="
+            f"{self.max_student_bytes} and max_latency_ms={self.max_latency_ms}; "
+            f"the closest one is used: {closest.as_dict()}.", UserWarning,
+            stacklevel=5)
+        return closest
+
+    def _selection_split(self, transfer, seed):
+        """Rows to train on and real rows to choose on, both from the transfer set.
+
+        Returns
+        -------
+        training : TransferSet
+            The transfer set less the selection rows.
+        select : ndarray of int
+            A stratified fifth of the real rows; empty below
+            ``_MIN_ROWS_CHAIN_SEARCH`` real rows (and ``training`` is all rows).
+        """
+        real = np.arange(len(transfer.y))
+        if transfer.synthetic is not None:
+            real = np.flatnonzero(~transfer.synthetic)
+        if len(real) < _MIN_ROWS_CHAIN_SEARCH:
+            return transfer, np.array([], dtype=int)
+        _, select = _stratified_split(transfer.y[real], _CHAIN_SELECTION_FRACTION,
+                                      check_random_state(seed))
+        select = real[select]
+        training = transfer.subset(np.setdiff1d(np.arange(len(transfer.y)), select))
+        return training, select
+
+    def _remember(self, memory, meta, configuration, latency_ms):
+        """Record the fitted student, measured on the validation rows, in memory."""
+        if memory is None:
+            return
+        report = self.report_
+        memory.record({
+            "dataset": meta,
+            "teachers": {"names": list(report.teacher_accuracies)},
+            "config": configuration.details["config"],
+            "val_accuracy": report.student_accuracy,
+            "val_fidelity": report.fidelity,
+            "student_bytes": report.student_size.n_bytes,
+            "student_params": report.student_size.n_parameters,
+            "latency_ms": latency_ms,
+            "fit_seconds": float(sum(report.timings_s.values())),
+            "extra": {"group": f"{uuid.uuid4().hex}/fit", "kind": "fit",
+                      "source": configuration.details["source"]},
+        })
+
+    def _check_serving_budget(self, latency_ms):
+        """Warn when the fitted student is over ``max_student_bytes`` or latency."""
+        for name, limit, value in (
+                ("max_student_bytes", self.max_student_bytes,
+                 self.report_.student_size.n_bytes),
+                ("max_latency_ms", self.max_latency_ms, latency_ms)):
+            if limit is not None and value > limit:
+                warnings.warn(f"The student is over {name}={limit}: {value:.4g} "
+                              "measured on the validation rows.", UserWarning,
+                              stacklevel=4)
 
     def _check_chain_fits_student(self):
         if isinstance(self.chain, (str, bool)) or self.chain == 0:
             return
         if self.student == "auto":
-            return  # an MLPStudent
+            return  # the configuration keeps to families that scale
         template = (STUDENT_FAMILIES[self.student]() if isinstance(self.student, str)
                     else self.student)
         if student_capacity(template, n_inputs=1, n_classes=2) is None:
@@ -542,7 +806,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             )
 
     def _search_assistants(self, student, teacher_capacity, own_capacity, transfer,
-                           seed):
+                           configuration, seed):
         """The number of assistants chosen on a selection split of the real rows.
 
         Branches with 0, 1, 2... assistants train on the rest of the transfer set
@@ -560,15 +824,9 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             The chosen chain already fitted on all rows, if it was.
         """
         max_assistants = max_auto_assistants(teacher_capacity, own_capacity)
-        real = np.arange(len(transfer.y))
-        if transfer.synthetic is not None:
-            real = np.flatnonzero(~transfer.synthetic)
-        if max_assistants == 0 or len(real) < _MIN_ROWS_CHAIN_SEARCH:
+        training, select = self._selection_split(transfer, seed)
+        if max_assistants == 0 or len(select) == 0:
             return 0, {}, None
-        _, select = _stratified_split(transfer.y[real], _CHAIN_SELECTION_FRACTION,
-                                      check_random_state(seed))
-        select = real[select]
-        training = transfer.subset(np.setdiff1d(np.arange(len(transfer.y)), select))
         teacher_pred = transfer.targets[select].argmax(axis=1)
         n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
         batch = max(1, effective_n_jobs(self.n_jobs))
@@ -581,7 +839,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             if speculate:
                 branches.append((0, transfer))
             chains = fit_branches(student, teacher_capacity, branches,
-                                  self._student_temperature(), self.alpha,
+                                  configuration.temperature, configuration.alpha,
                                   n_inputs, n_classes, self.n_jobs)
             if speculate:
                 plain_refit = chains.pop()
@@ -602,23 +860,14 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         known = student.get_params(deep=False)
         student.set_params(**{k: v for k, v in params.items() if k in known})
 
-    def _student_template(self, teachers, n_inputs, n_classes, preprocessor):
+    def _student_template(self):
+        """The unfitted student the user asked for (a family or an instance)."""
         if not isinstance(self.student, str):
             return clone(self.student)
-        if self.student == "auto":
-            if self.min_compression is None:
-                return auto_mlp_student(n_inputs, n_classes)
-            teacher_size = model_size(teachers)
-            return auto_mlp_student(
-                n_inputs, n_classes,
-                max_bytes=(teacher_size.n_bytes / self.min_compression
-                           - model_size(preprocessor).n_bytes),
-                max_parameters=(None if teacher_size.n_parameters is None else
-                                teacher_size.n_parameters / self.min_compression),
-            )
         return STUDENT_FAMILIES[self.student]()
 
-    def _measure(self, X_valid, y_valid, timings, n_synthetic, chain, chain_search):
+    def _measure(self, X_valid, y_valid, timings, n_synthetic, chain, chain_search,
+                 configuration):
         Z_valid, valid_proba = self._teacher_inputs(X_valid)
         weights = self.fusion_.weights(Z_valid, valid_proba)
         teacher_pred = self.classes_[fuse(weights, valid_proba).argmax(axis=1)]
@@ -656,18 +905,25 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                                             strict=True)),
                 "soft_targets": self.soft_targets,
                 "n_synthetic_rows": n_synthetic,
-                "temperature_schedule": self._temperature_schedule(),
+                "temperature_schedule": self._temperature_schedule(
+                    configuration.temperature),
                 "chain": _chain_report(chain, Z_valid, y_valid, teacher_pred,
                                        self.classes_),
                 "chain_search": chain_search,
+                "configuration": configuration.details,
+                "candidates": [e.as_dict() for e in configuration.evaluations],
+                "pareto_front": {
+                    name: [e.as_dict() for e in pareto_front(
+                        configuration.evaluations, cost)]
+                    for name, cost in (("bytes", "n_bytes"),
+                                       ("latency_ms", "latency_ms"))},
             },
         )
 
-    def _temperature_schedule(self):
+    def _temperature_schedule(self, temperature):
         history = getattr(self.student_[-1], "temperature_history_", None)
         if history is not None:
             return [float(t) for t in history]
-        temperature = self._student_temperature()
         return [float(temperature)] if isinstance(temperature, Real) else []
 
     def predict_proba(self, X):
@@ -789,3 +1045,48 @@ def _timed(timings, phase):
     start = time.perf_counter()
     yield
     timings[phase] = time.perf_counter() - start
+
+
+def _as_memory(value):
+    """``memory=`` as an object with ``record`` and ``experiments``, or None."""
+    if value is None or hasattr(value, "record"):
+        return value
+    from ._memory import as_memory
+
+    return as_memory(value)
+
+
+def _recorder(memory, meta, teachers):
+    """A callback that records each rung of the search in the memory, or None."""
+    if memory is None:
+        return None
+    run = uuid.uuid4().hex
+    names = [_teacher_name(i, t) for i, t in enumerate(teachers)]
+
+    def record(evaluations):
+        for evaluation in evaluations:
+            memory.record(evaluation.as_experiment(
+                meta, f"{run}/rung{evaluation.rung}", names))
+
+    return record
+
+
+def _config_of(student):
+    """What the memory records of a student the user gave."""
+    family = _family_of(student)
+    params = student.get_params(deep=False)
+    if family == "mlp":
+        return {"family": family, "size": list(np.ravel(params["hidden_layer_sizes"]))}
+    if family == "lgbm":
+        return {"family": family,
+                "size": [params["n_estimators"], params["num_leaves"]]}
+    if family == "tree" and params["max_depth"] is not None:
+        return {"family": family, "size": [params["max_depth"]]}
+    return {"family": family}
+
+
+def _latency_ms(student, X_valid):
+    """Milliseconds of ``student.predict_proba`` on 1,000 validation rows."""
+    rows = np.resize(np.arange(_num_samples(X_valid)), LATENCY_ROWS)
+    return 1000.0 * predict_latency(student.predict_proba,
+                                    _safe_indexing(X_valid, rows))

@@ -1,0 +1,326 @@
+"""Successive halving over the ranked candidates (HPM-KD component i, its search).
+
+The search never sees the rows that measure the report: it works inside the
+training rows, on a selection split of their real rows (:class:`SearchData`). At
+rung ``k`` every candidate still in the race is fitted on the same nested,
+stratified part of the other training rows (a quarter, a half, then all of them
+with three rungs) and scored on the selection rows; the more accurate half
+within the serving limits goes on (ties: the smaller model, then the better
+ranked). The candidates of a rung are fitted in parallel (longest first, see
+:func:`~skdistill._parallel.run_jobs`); size and latency are measured afterwards,
+one model at a time. The caller refits the winner on all transfer rows.
+"""
+
+import math
+import pickle
+from dataclasses import dataclass
+
+import numpy as np
+from joblib import effective_n_jobs
+
+from ._chain import TransferSet, fit_chain
+from ._parallel import estimated_cost, run_jobs
+from .metrics import count_parameters, fidelity, predict_latency
+
+MAX_RUNGS = 3
+# No rung trains on fewer rows than this (fewer rungs instead).
+MIN_RUNG_ROWS = 50
+# Latency is measured on this many rows and reported per this many rows.
+LATENCY_ROWS = 1_000
+# With serving limits, candidates are first measured on students fitted on this
+# many rows.
+PROBE_ROWS = 256
+
+
+@dataclass(frozen=True)
+class SearchData:
+    """What the search trains on and scores on.
+
+    Attributes
+    ----------
+    training : TransferSet
+        Rows the candidates learn from (the training rows less the selection rows).
+    Z_select : ndarray of shape (n_select, n_inputs)
+        Selection rows, preprocessed; may be empty (no scores then).
+    y_select : ndarray of shape (n_select,)
+        Their true labels.
+    teacher_select : ndarray of shape (n_select,)
+        The fused teachers' predicted labels on them.
+    extra_bytes : int
+        Pickled bytes of the preprocessing served with the student.
+    extra_ms : float
+        Preprocessing time per 1,000 rows.
+    """
+
+    training: TransferSet
+    Z_select: np.ndarray
+    y_select: np.ndarray
+    teacher_select: np.ndarray
+    extra_bytes: int = 0
+    extra_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The user's serving budget: the most bytes and milliseconds per 1,000 rows."""
+
+    max_bytes: float | None = None
+    max_latency_ms: float | None = None
+
+    @property
+    def any(self):
+        """Whether there is a limit at all."""
+        return self.max_bytes is not None or self.max_latency_ms is not None
+
+    def excess(self, evaluation):
+        """How far over its limits an evaluation is: 1.0 or less is within."""
+        ratios = [1.0]
+        if self.max_bytes is not None:
+            ratios.append(evaluation.n_bytes / self.max_bytes)
+        if self.max_latency_ms is not None:
+            ratios.append(evaluation.latency_ms / self.max_latency_ms)
+        return max(ratios)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One candidate fitted on ``n_rows`` rows and measured on the selection rows."""
+
+    candidate: object
+    rung: object  # int, or "probe"
+    n_rows: int
+    accuracy: float | None
+    fidelity: float | None
+    n_bytes: int
+    n_parameters: int | None
+    latency_ms: float
+    fit_seconds: float
+    within_limits: bool
+
+    def as_experiment(self, meta, group, teachers):
+        """The evaluation as an experiment of the optimization memory.
+
+        ``meta`` are the task's meta-features; its row count becomes the rows
+        this candidate was fitted on. ``group`` names the experiments made on the
+        same rows (a rung of one search).
+        """
+        return {"dataset": {**meta, "n_rows": self.n_rows},
+                "teachers": {"names": list(teachers)},
+                "config": self.candidate.as_dict(),
+                "val_accuracy": self.accuracy, "val_fidelity": self.fidelity,
+                "student_bytes": self.n_bytes, "student_params": self.n_parameters,
+                "latency_ms": self.latency_ms, "fit_seconds": self.fit_seconds,
+                "extra": {"group": group, "rung": self.rung,
+                          "kind": "configuration_search"}}
+
+    def as_dict(self):
+        """The evaluation as plain values (for the report)."""
+        return {"config": self.candidate.as_dict(), "rung": self.rung,
+                "rows": self.n_rows, "accuracy": self.accuracy,
+                "fidelity": self.fidelity, "bytes": self.n_bytes,
+                "parameters": self.n_parameters, "latency_ms": self.latency_ms,
+                "fit_s": self.fit_seconds, "within_limits": self.within_limits}
+
+
+def plan_rungs(n_candidates, budget, n_rows):
+    """How many candidates each rung fits, and on how many rows.
+
+    The most candidates whose halving costs at most ``budget`` fits: rung ``k``
+    of ``R`` fits ``ceil(n / 2**k)`` candidates on ``n_rows / 2**(R - 1 - k)``
+    rows, with ``R = min(3, ceil(log2(n)))`` (fewer when a rung would have fewer
+    than :data:`MIN_RUNG_ROWS` rows), so the last rung has two to four
+    candidates on all rows.
+
+    Returns
+    -------
+    list of (int, int)
+        ``(candidates, rows)`` per rung; empty when the budget buys no
+        comparison (fewer than two fits, or fewer than two candidates).
+    """
+    for n_first in range(min(n_candidates, budget), 1, -1):
+        n_rungs = min(MAX_RUNGS, math.ceil(math.log2(n_first)))
+        while n_rungs > 1 and n_rows / 2 ** (n_rungs - 1) < MIN_RUNG_ROWS:
+            n_rungs -= 1
+        counts = [math.ceil(n_first / 2**k) for k in range(n_rungs)]
+        if sum(counts) <= budget:
+            return [(count, math.ceil(n_rows / 2 ** (n_rungs - 1 - k)))
+                    for k, count in enumerate(counts)]
+    return []
+
+
+def successive_halving(ranked, budget, data, limits, fit_settings, n_jobs, seed,
+                       on_rung=None):
+    """Halve the ranked candidates rung by rung on growing parts of the rows.
+
+    Parameters
+    ----------
+    ranked : list of Candidate
+        Best ranked first; the first ones enter the race.
+    budget : int
+        Most candidate fits.
+    data : SearchData
+        Training and selection rows.
+    limits : Limits
+        Candidates over them are measured but never go on, nor win.
+    fit_settings : dict
+        Parameters given to every student that has them (seed, device...).
+    n_jobs : int or None
+        Workers for the fits of a rung.
+    seed : int
+        Seeds the nested parts of the rows.
+    on_rung : callable, default=None
+        Called with the list of evaluations of each rung, as soon as it is done.
+
+    Returns
+    -------
+    winner : Candidate or None
+        The most accurate within the limits at the last rung; None when every
+        candidate was over them.
+    evaluations : list of Evaluation
+    """
+    plan = plan_rungs(len(ranked), budget, len(data.training.y))
+    order = nested_order(data.training.y, seed)
+    alive, evaluations = list(ranked), []
+    for rung, (n_candidates, n_rows) in enumerate(plan):
+        subset = data.training.subset(np.sort(order[:n_rows]))
+        measured = evaluate_all(alive[:n_candidates], subset, data, limits,
+                                fit_settings, n_jobs, rung)
+        evaluations += measured
+        if on_rung is not None:
+            on_rung(measured)
+        alive = [e.candidate for e in sorted(
+            (e for e in measured if e.within_limits),
+            key=lambda e: (-e.accuracy, e.n_bytes))]
+        if not alive:
+            return None, evaluations
+    return alive[0], evaluations
+
+
+def probe_limits(ranked, wanted, data, limits, fit_settings, n_jobs, seed,
+                 on_rung=None):
+    """The ``wanted`` best ranked candidates within the serving limits.
+
+    Candidates are fitted on :data:`PROBE_ROWS` training rows (enough to measure
+    size and latency, which hardly depend on the rows), as many at a time as there
+    are workers, in rank order. A candidate over the limits rules out the
+    candidates of its family that are not smaller (their estimated bytes are at
+    least its own): they would be no smaller nor faster.
+
+    Returns
+    -------
+    within : list of Candidate
+        At most ``wanted``, in rank order; empty when none is within the limits.
+    evaluations : list of Evaluation
+        The probes, with ``rung="probe"``.
+    """
+    order = nested_order(data.training.y, seed)
+    subset = data.training.subset(np.sort(order[:PROBE_ROWS]))
+    n_inputs, n_classes = subset.Z.shape[1], subset.targets.shape[1]
+    pool, within, evaluations = list(ranked), [], []
+    while pool and len(within) < wanted:
+        batch, pool = pool[:effective_n_jobs(n_jobs)], pool[effective_n_jobs(n_jobs):]
+        measured = evaluate_all(batch, subset, data, limits, fit_settings, n_jobs,
+                                rung="probe")
+        evaluations += measured
+        if on_rung is not None:
+            on_rung(measured)
+        for evaluation in measured:
+            failed = evaluation.candidate
+            if evaluation.within_limits:
+                within.append(failed)
+                continue
+            bound = failed.estimated_bytes(n_inputs, n_classes)
+            pool = [c for c in pool if c.family != failed.family
+                    or c.estimated_bytes(n_inputs, n_classes) < bound]
+    return within[:wanted], evaluations
+
+
+def least_over_limits(evaluations, limits):
+    """The evaluated candidate closest to the limits (smallest excess ratio)."""
+    return min(evaluations, key=lambda e: (limits.excess(e), e.n_bytes)).candidate
+
+
+def nested_order(y, seed):
+    """A row order whose every prefix is stratified and holds every class."""
+    rng = np.random.RandomState(seed)
+    position = np.empty(len(y))
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        position[rng.permutation(rows)] = np.arange(len(rows)) / len(rows)
+    return np.lexsort((rng.random_sample(len(y)), position))
+
+
+def evaluate_all(candidates, transfer, data, limits, fit_settings, n_jobs, rung):
+    """Fit the candidates on ``transfer`` (in parallel), then measure each."""
+    jobs = [(c, transfer, fit_settings) for c in candidates]
+    costs = [estimated_cost(c.make_student(), len(transfer.y), transfer.Z.shape[1])
+             for c in candidates]
+    fitted = run_jobs(fit_candidate, jobs, costs, n_jobs)
+    return [measure(c, model, seconds, rung, len(transfer.y), data, limits)
+            for c, (model, seconds) in zip(candidates, fitted, strict=True)]
+
+
+def fit_candidate(candidate, transfer, fit_settings):
+    """The candidate's student fitted on ``transfer``, and the seconds it took."""
+    student = candidate.make_student()
+    known = student.get_params(deep=False)
+    student.set_params(**{k: v for k, v in fit_settings.items() if k in known})
+    step = fit_chain(student, [], transfer, candidate.student_temperature(),
+                     candidate.alpha, transfer.Z.shape[1],
+                     transfer.targets.shape[1])[-1]
+    return step.model, step.seconds
+
+
+def measure(candidate, model, seconds, rung, n_rows, data, limits):
+    """Accuracy and fidelity on the selection rows, size and latency."""
+    accuracy, agreement = score(model, data.Z_select, data.y_select,
+                                data.teacher_select)
+    latency_rows = data.training.Z[np.resize(np.arange(len(data.training.y)),
+                                             LATENCY_ROWS)]
+    latency_ms = (1000.0 * predict_latency(model.predict_proba, latency_rows)
+                  * LATENCY_ROWS / len(latency_rows) + data.extra_ms)
+    n_bytes = len(pickle.dumps(model, protocol=5)) + data.extra_bytes
+    evaluation = Evaluation(candidate, rung, n_rows, accuracy, agreement, n_bytes,
+                            count_parameters(model), latency_ms, seconds, True)
+    within = limits.excess(evaluation) <= 1.0
+    return Evaluation(**{**evaluation.__dict__, "within_limits": within})
+
+
+def score(model, Z, y, teacher_labels):
+    """Accuracy and fidelity of ``model`` on rows ``Z``; None without rows."""
+    if len(y) == 0:
+        return None, None
+    predicted = model.predict(Z)
+    return float(np.mean(predicted == y)), fidelity(predicted, teacher_labels)
+
+
+def pareto_front(evaluations, cost):
+    """The candidates no other beats on accuracy and on ``cost`` at once.
+
+    Each candidate counts once, by its evaluation at its highest rung (the most
+    rows); one dominates another when it is at least as accurate and at most as
+    costly, and strictly better on one of the two.
+
+    Parameters
+    ----------
+    evaluations : list of Evaluation
+    cost : {"n_bytes", "latency_ms"}
+
+    Returns
+    -------
+    list of Evaluation
+        The non-dominated ones, cheapest first.
+    """
+    latest = {}
+    for evaluation in evaluations:
+        if evaluation.accuracy is not None:
+            latest[evaluation.candidate] = evaluation
+    points = list(latest.values())
+
+    def dominates(a, b):
+        ca, cb = getattr(a, cost), getattr(b, cost)
+        return (a.accuracy >= b.accuracy and ca <= cb
+                and (a.accuracy > b.accuracy or ca < cb))
+
+    front = [p for p in points if not any(dominates(q, p) for q in points)]
+    return sorted(front, key=lambda e: getattr(e, cost))
