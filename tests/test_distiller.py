@@ -137,11 +137,19 @@ def test_auto_student_is_at_least_ten_times_smaller(multiclass_data):
     assert report.compression >= 10
 
 
-def test_min_compression_none_keeps_the_default_mlp(binary_data, fast_teacher):
+def test_min_compression_none_puts_no_size_budget_on_the_candidates(
+        binary_data, fast_teacher):
     X, y = binary_data
-    distiller = HPMDistiller(fast_teacher, min_compression=None, random_state=0)
-    student = distiller.fit(X, y).student_[-1]
-    assert student.hidden_layer_sizes == MLPStudent().hidden_layer_sizes
+
+    def sizes(distiller):
+        candidates = distiller._candidates(distiller.teachers_, distiller.student_[0],
+                                           X.shape[1], 2)
+        return {(c.family, c.size) for c in candidates}
+
+    capped = HPMDistiller(fast_teacher, random_state=0).fit(X, y)
+    free = HPMDistiller(fast_teacher, min_compression=None, random_state=0).fit(X, y)
+    assert ("mlp", (128, 64)) in sizes(free)
+    assert ("mlp", (128, 64)) not in sizes(capped)
 
 
 def test_device_and_seed_pass_down_to_named_students(binary_data, fast_teacher):

@@ -1,0 +1,348 @@
+"""The adaptive configuration: meta-features, ranking, prior, memory, search."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from skdistill import HPMDistiller, LGBMStudent, TreeStudent, _distiller, _halving
+from skdistill._chain import TransferSet
+from skdistill._configure import (
+    Candidate,
+    candidate_space,
+    load_prior,
+    meta_features,
+    prior_ranker,
+    ranker_for,
+)
+from skdistill._halving import (
+    Evaluation,
+    Limits,
+    SearchData,
+    pareto_front,
+    plan_rungs,
+    successive_halving,
+)
+
+# A configuration the prior does not put first on the tasks below.
+_WINNER = Candidate("tree", (3,), 4.0, 0.5)
+
+
+class ListMemory:
+    """The optimization memory's interface, in a list."""
+
+    def __init__(self, experiments=()):
+        self.rows = list(experiments)
+
+    def record(self, experiment):
+        self.rows.append(experiment)
+
+    def experiments(self):
+        return list(self.rows)
+
+
+def _data(seed=0, n_samples=300):
+    return make_classification(n_samples=n_samples, n_features=6, n_informative=4,
+                               random_state=seed)
+
+
+def _teacher():
+    return HistGradientBoostingClassifier(max_iter=15)
+
+
+def _fast(*args, **params):
+    """A distiller with a fast teacher; every student size allowed (no
+    ``min_compression``: the teacher of 15 small trees leaves room for the linear
+    students alone)."""
+    return HPMDistiller(_teacher(), *args, min_compression=None, random_state=0,
+                        **params)
+
+
+@pytest.fixture
+def cheap_space(monkeypatch):
+    """Trees and linear students only: the search tests then take a second."""
+    monkeypatch.setattr(_distiller, "candidate_space", lambda families: [
+        c for c in candidate_space(families) if c.family in ("tree", "linear")])
+
+
+def _meta(**changes):
+    meta = {"n_rows": 240, "n_features": 6, "n_inputs": 6, "n_classes": 2,
+            "class_entropy": 1.0, "categorical_fraction": 0.0, "n_teachers": 1,
+            "teacher_accuracy": 0.9, "teacher_confidence": 0.85,
+            "teacher_disagreement": 0.0}
+    return {**meta, **changes}
+
+
+def _memory_where_one_config_wins(meta, n_tasks=6, seed=0):
+    """Past searches on tasks like ``meta`` in which _WINNER beat the others."""
+    rng = np.random.RandomState(seed)
+    space = [c for c in candidate_space() if c != _WINNER]
+    experiments = []
+    for task in range(n_tasks):
+        task_meta = {**meta, "teacher_accuracy": meta["teacher_accuracy"]
+                     + rng.uniform(-0.02, 0.02)}
+        others = [space[i] for i in rng.choice(len(space), 15, replace=False)]
+        for candidate in [_WINNER, *others]:
+            accuracy = 0.92 if candidate == _WINNER else rng.uniform(0.78, 0.84)
+            experiments.append({
+                "dataset": task_meta, "config": candidate.as_dict(),
+                "val_accuracy": accuracy, "extra": {"group": f"task{task}"}})
+    return ListMemory(experiments)
+
+
+def test_meta_features_describe_the_rows_and_the_teachers():
+    X = pd.DataFrame({"x": [0.1, 0.5, 0.2, 0.9], "level": [1, 2, 1, 3],
+                      "color": pd.Categorical(["a", "b", "a", "b"])})
+    y = np.array([0, 0, 1, 1])
+    proba = np.array([
+        [[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]],
+        [[0.7, 0.3], [0.4, 0.6], [0.2, 0.8], [0.6, 0.4]],
+    ])
+    meta = meta_features(X, y, n_inputs=5, teacher_proba=proba)
+    assert meta["n_rows"] == 4 and meta["n_features"] == 3 and meta["n_inputs"] == 5
+    assert meta["class_entropy"] == pytest.approx(1.0)
+    assert meta["categorical_fraction"] == pytest.approx(2 / 3)
+    assert meta["n_teachers"] == 2
+    assert meta["teacher_accuracy"] == pytest.approx(0.75)     # mean proba
+    assert meta["teacher_disagreement"] == pytest.approx(0.25)  # row 2 only
+    assert meta["teacher_confidence"] == pytest.approx(np.mean([0.8, 0.6, 0.75,
+                                                                0.6]))
+
+
+def test_candidates_round_trip_and_make_their_student():
+    for candidate in candidate_space():
+        assert Candidate.from_dict(candidate.as_dict()) == candidate
+    student = Candidate("lgbm", (25, 7), "adaptive", 0.9).make_student()
+    assert isinstance(student, LGBMStudent)
+    assert (student.n_estimators, student.num_leaves) == (25, 7)
+
+
+def test_the_prior_ships_as_package_data_and_ranks_without_a_memory():
+    prior = load_prior()
+    groups = {e["extra"]["group"] for e in prior}
+    assert len(groups) >= 5 and len(prior) > 200
+    ranker, source = ranker_for([])
+    assert source == "prior" and ranker is prior_ranker()
+    ranked, scores = ranker.rank(_meta(), candidate_space())
+    assert sorted(ranked, key=repr) == sorted(candidate_space(), key=repr)
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
+
+
+def test_a_memory_of_similar_tasks_puts_their_best_configuration_first():
+    meta = _meta()
+    prior_first = prior_ranker().rank(meta, candidate_space())[0][0]
+    assert prior_first != _WINNER
+    ranker, source = ranker_for(_memory_where_one_config_wins(meta).experiments())
+    assert source == "memory+prior"
+    assert ranker.rank(meta, candidate_space())[0][0] == _WINNER
+
+
+def test_groups_of_a_single_configuration_teach_the_ranker_nothing():
+    single = [{"dataset": _meta(), "config": _WINNER.as_dict(), "val_accuracy": 1.0,
+               "extra": {"group": f"fit{i}"}} for i in range(5)]
+    ranker, source = ranker_for(single)
+    assert source == "prior" and ranker is prior_ranker()
+
+
+def test_the_distiller_proposes_the_remembered_winner_on_a_new_similar_task():
+    X, y = _data(seed=0)
+    first = _fast().fit(X, y)
+    meta = first.report_.details["configuration"]["meta_features"]
+    memory = _memory_where_one_config_wins(meta)
+    X_new, y_new = _data(seed=1)
+    distiller = _fast(memory=memory)
+    configuration = distiller.fit(X_new, y_new).report_.details["configuration"]
+    assert configuration["source"] == "memory+prior"
+    assert configuration["config"] == _WINNER.as_dict()
+    assert isinstance(distiller.student_[-1], TreeStudent)
+    assert distiller.student_[-1].max_depth == 3
+    assert distiller.student_[-1].temperature_ == 4.0
+    assert memory.rows[-1]["extra"]["kind"] == "fit"  # the fit was recorded
+
+
+def test_an_empty_memory_falls_back_to_the_prior():
+    X, y = _data()
+    distiller = _fast(memory=ListMemory())
+    configuration = distiller.fit(X, y).report_.details["configuration"]
+    expected = prior_ranker().rank(configuration["meta_features"],
+                                   configuration_space(distiller, X, y))[0][0]
+    assert configuration["source"] == "prior"
+    assert configuration["config"] == expected.as_dict()
+
+
+def configuration_space(distiller, X, y):
+    """The candidates the fitted distiller could choose from."""
+    meta = distiller.report_.details["configuration"]["meta_features"]
+    return distiller._candidates(distiller.teachers_, distiller.student_[0],
+                                 meta["n_inputs"], meta["n_classes"])
+
+
+def test_the_search_scores_only_training_rows_never_the_validation_rows(
+        monkeypatch, cheap_space):
+    scored, validation = [], []
+    score, measure = _halving.score, HPMDistiller._measure
+
+    def recording_score(model, Z, y, teacher_labels):
+        scored.append(np.array(Z))
+        return score(model, Z, y, teacher_labels)
+
+    def recording_measure(self, X_valid, *args):
+        validation.append(np.array(X_valid))
+        return measure(self, X_valid, *args)
+
+    monkeypatch.setattr(_halving, "score", recording_score)
+    monkeypatch.setattr(HPMDistiller, "_measure", recording_measure)
+    X, y = _data(n_samples=400)
+    distiller = _fast(search_budget=6).fit(X, y)
+    row_of = {row.tobytes(): i for i, row in enumerate(distiller.student_[0]
+                                                        .transform(X))}
+    scored_rows = {row_of.get(row.tobytes(), -1) for Z in scored for row in Z}
+    validation_rows = {i for i, row in enumerate(X)
+                       if any((row == v).all() for v in validation[0])}
+    assert len(scored) == distiller.report_.details["configuration"]["n_fits"] > 0
+    assert -1 not in scored_rows  # every scored row is a row of X
+    assert len(validation_rows) == distiller.report_.n_validation
+    assert scored_rows.isdisjoint(validation_rows)
+
+
+@pytest.mark.parametrize("budget", range(1, 31))
+def test_a_halving_plan_spends_at_most_its_budget(budget):
+    plan = plan_rungs(40, budget, n_rows=1000)
+    assert sum(count for count, _ in plan) <= budget
+    if budget >= 2:
+        counts, rows = zip(*plan, strict=True)
+        assert list(counts) == sorted(counts, reverse=True) and counts[-1] >= 2
+        assert list(rows) == sorted(rows) and rows[-1] == 1000
+        assert all(math.ceil(a / 2) == b
+                   for a, b in zip(counts, counts[1:], strict=False))
+    else:
+        assert plan == []
+
+
+def test_the_search_fits_at_most_its_budget(monkeypatch, cheap_space):
+    calls = []
+    fit_candidate = _halving.fit_candidate
+
+    def counting(*args):
+        calls.append(args[0])
+        return fit_candidate(*args)
+
+    monkeypatch.setattr(_halving, "fit_candidate", counting)
+    X, y = _data(n_samples=400)
+    report = _fast(search_budget=10, n_jobs=1).fit(X, y).report_
+    assert 0 < len(calls) <= 10
+    assert len(report.details["candidates"]) == len(calls)
+    rungs = [c["rung"] for c in report.details["candidates"]]
+    assert max(rungs) >= 1
+
+
+def test_without_a_budget_the_best_ranked_candidate_is_fitted_once(monkeypatch,
+                                                                    cheap_space):
+    calls = []
+    monkeypatch.setattr(_halving, "fit_candidate", lambda *a: calls.append(a))
+    X, y = _data()
+    report = _fast().fit(X, y).report_
+    assert calls == [] and report.details["candidates"] == []
+    assert report.details["configuration"]["n_fits"] == 0
+
+
+def _search_data(n_rows=300, seed=0):
+    X, y = _data(seed=seed, n_samples=n_rows)
+    targets = np.column_stack([1 - y * 0.8 - 0.1, y * 0.8 + 0.1])
+    transfer = TransferSet(X, y, targets, None)
+    return SearchData(transfer.subset(np.arange(200)), X[200:], y[200:], y[200:])
+
+
+def test_a_candidate_over_the_byte_limit_cannot_win():
+    big, small = Candidate("lgbm", (100, 31), 2.0), Candidate("tree", (3,), 2.0)
+    data = _search_data()
+    _, evaluations = successive_halving([big, small], 2, data, Limits(), {}, 1, 0)
+    sizes = {e.candidate: e.n_bytes for e in evaluations}
+    assert sizes[big] > sizes[small]
+    limit = Limits(max_bytes=(sizes[big] + sizes[small]) / 2)
+    winner, evaluations = successive_halving([big, small], 2, data, limit, {}, 1, 0)
+    assert winner == small
+    assert [e.within_limits for e in evaluations] == [False, True]
+
+
+def test_a_candidate_over_the_latency_limit_cannot_win(monkeypatch, cheap_space):
+    # Trees "take" 1 s per call: only the linear students are within 50 ms.
+    monkeypatch.setattr(_halving, "predict_latency", lambda predict, X: (
+        1.0 if isinstance(predict.__self__, TreeStudent) else 1e-6))
+    X, y = _data(n_samples=400)
+    for budget in (None, 6):
+        distiller = _fast(search_budget=budget, max_latency_ms=50.0)
+        details = distiller.fit(X, y).report_.details
+        assert details["configuration"]["config"]["family"] == "linear"
+        assert all(c["within_limits"] == (c["config"]["family"] == "linear")
+                   for c in details["candidates"])
+
+
+def test_explicit_student_temperature_and_alpha_win(cheap_space):
+    X, y = _data()
+    tree = _fast("tree", temperature=3.0, alpha=0.4, search_budget=6).fit(X, y)
+    assert isinstance(tree.student_[-1], TreeStudent)
+    assert tree.student_[-1].max_depth == TreeStudent().max_depth
+    assert tree.student_[-1].temperature_ == 3.0
+    assert tree.report_.details["configuration"]["source"] == "user"
+    assert tree.report_.details["candidates"] == []
+    auto = _fast(temperature=3.0, alpha=0.4, search_budget=6).fit(
+        *_data(n_samples=400))
+    details = auto.report_.details
+    configs = [details["configuration"]["config"],
+               *(c["config"] for c in details["candidates"])]
+    assert len(configs) > 1
+    assert all(c["temperature"] == 3.0 and c["alpha"] == 0.4 for c in configs)
+
+
+def _evaluation(name, accuracy, n_bytes, latency_ms):
+    return Evaluation(Candidate("tree", (name,)), 0, 100, accuracy, accuracy,
+                      n_bytes, None, latency_ms, 0.0, True)
+
+
+def test_the_pareto_front_keeps_exactly_the_non_dominated_candidates():
+    evaluations = [_evaluation(1, 0.80, 1_000, 1.0),
+                   _evaluation(2, 0.85, 2_000, 0.5),
+                   _evaluation(3, 0.84, 3_000, 3.0),   # dominated by 2 on both
+                   _evaluation(4, 0.90, 9_000, 2.0),
+                   _evaluation(5, 0.80, 1_500, 4.0)]   # dominated by 1 on both
+    by_size = [e.candidate.size[0] for e in pareto_front(evaluations, "n_bytes")]
+    by_latency = [e.candidate.size[0] for e in pareto_front(evaluations,
+                                                            "latency_ms")]
+    assert by_size == [1, 2, 4]
+    assert by_latency == [2, 4]
+
+
+def test_the_reported_pareto_front_is_not_dominated(cheap_space):
+    X, y = _data(n_samples=400)
+    details = _fast(search_budget=10).fit(
+        X, y).report_.details
+    latest = {}
+    for entry in details["candidates"]:
+        latest[repr(entry["config"])] = entry
+    for name, cost in (("bytes", "bytes"), ("latency_ms", "latency_ms")):
+        front = details["pareto_front"][name]
+        assert front
+        for member in front:
+            assert not any(
+                other["accuracy"] >= member["accuracy"]
+                and other[cost] <= member[cost]
+                and (other["accuracy"] > member["accuracy"]
+                     or other[cost] < member[cost])
+                for other in latest.values())
+
+
+def test_the_search_records_every_evaluation_in_the_memory(cheap_space):
+    memory = ListMemory()
+    X, y = _data(n_samples=400)
+    report = _fast(memory=memory, search_budget=6).fit(X, y).report_
+    searched = [r for r in memory.rows
+                if r["extra"]["kind"] == "configuration_search"]
+    assert len(searched) == len(report.details["candidates"]) > 0
+    assert len(memory.rows) == len(searched) + 1
+    assert {r["dataset"]["n_rows"] for r in searched} == {
+        c["rows"] for c in report.details["candidates"]}
+
