@@ -35,6 +35,8 @@ from ._chain import (
 )
 from ._configure import auto_mlp_student
 from ._fusion import fuse, make_fusion
+from ._memory import as_memory, fingerprint_data, fingerprint_estimator
+from ._parallel import recording_to
 from ._preprocess import default_preprocessor
 from ._temperature import SCHEDULES, AdaptiveTemperature, as_scheduler
 from .metrics import fidelity, model_size, predict_latency, retention
@@ -145,6 +147,14 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         (one-hot for networks and linear models, ordinal for trees). A
         transformer given here must output a dense numeric array (the gate of
         ``fusion="attention"`` reads it too); ``"passthrough"`` needs numeric X.
+    memory : None, str, path or OptimizationMemory, default=None
+        The optimization memory (a SQLite file, created on first use): every
+        fit is recorded there with its configuration and validation scores,
+        parallel jobs' durations refine the expected cost that orders them, and
+        the teachers' outputs (out-of-fold, on the training and the validation
+        rows) and their measured latency are cached, so that a re-fit with the
+        same teachers and rows does not run them again. An unreadable file gives
+        a warning and the fit goes on without memory.
     n_jobs : int or None, default=None
         Parallel jobs for fitting and querying teachers (joblib semantics).
     random_state : int, RandomState instance or None, default=None
@@ -234,6 +244,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         "student_preprocessor": [
             None, StrOptions({"passthrough"}), HasMethods(["fit", "transform"]),
         ],
+        "memory": "no_validation",  # as_memory: a clear TypeError before any work
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -257,6 +268,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         validation_fraction=0.2,
         min_compression=10.0,
         student_preprocessor=None,
+        memory=None,
         n_jobs=None,
         random_state=None,
         verbose=0,
@@ -276,6 +288,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.min_compression = min_compression
         self.student_preprocessor = student_preprocessor
+        self.memory = memory
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -299,13 +312,15 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         self : object
             The fitted distiller.
         """
+        memory = as_memory(self.memory)
         try:
-            return self._fit(X, y, sample_weight)
+            with recording_to(memory):
+                return self._fit(X, y, sample_weight, memory)
         except BaseException:
             self._forget_fit()
             raise
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, memory):
         X, y = self._validate_input(X, y, reset=True)
         classes = np.unique(y)
         rng = check_random_state(self.random_state)
@@ -327,7 +342,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         with _timed(timings, "soft_targets"):
             train_proba, gate_proba = self._training_proba(
                 templates, teachers, fitted_here, X_train, y_train, w_train,
-                classes, _seed(rng))
+                classes, _seed(rng), memory)
         with _timed(timings, "fusion"):
             preprocessor = self._fit_preprocessor(X_train)
             Z_train = preprocessor.transform(X_train)
@@ -348,7 +363,10 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         self.student_ = Pipeline([("preprocess", preprocessor),
                                   ("student", chain[-1].model)])
         self.report_ = self._measure(_safe_indexing(X, valid), y[valid], timings,
-                                     transfer.n_synthetic, chain, chain_search)
+                                     transfer.n_synthetic, chain, chain_search,
+                                     memory)
+        if memory is not None:
+            memory.record(self._experiment(X_train, transfer))
         return self
 
     def _check_temperature_fits_student(self):
@@ -376,7 +394,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         return _CONSTANT_TEMPERATURE
 
     def _training_proba(self, templates, teachers, fitted_here, X_train, y_train,
-                        w_train, classes, seed):
+                        w_train, classes, seed, memory):
         """Teacher probabilities on the training rows, for the targets and the gate.
 
         Teachers fitted here label their own training rows out-of-fold. The gate
@@ -390,12 +408,15 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         if any(fitted_here) and (gate_learns or not in_sample_targets):
             # Copies are cloned from the unfitted templates: some estimators
             # (XGBoost) keep what they learned of the labels in their parameters.
-            oof = _teachers.out_of_fold_proba(templates, fitted_here, X_train,
-                                              y_train, w_train, classes, self.cv,
-                                              seed, self.n_jobs)
+            oof = cached_output(
+                memory, "oof", templates, (X_train, y_train, w_train, classes,
+                                           self.cv, seed),
+                lambda: _teachers.out_of_fold_proba(
+                    templates, fitted_here, X_train, y_train, w_train, classes,
+                    self.cv, seed, self.n_jobs))
         if not in_sample_targets:
             return oof, oof
-        in_sample = _teachers.teachers_proba(teachers, X_train, classes, self.n_jobs)
+        in_sample = self._teachers_proba_cached(memory, teachers, X_train, classes)
         return in_sample, in_sample if oof is None else oof
 
     def teacher_proba(self, X):
@@ -429,6 +450,43 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         """
         X = self._validate_input(X)
         return self.fusion_.weights(*self._teacher_inputs(X))
+
+    def _teachers_proba_cached(self, memory, teachers, X, classes):
+        return cached_output(
+            memory, "proba", teachers, (X, classes),
+            lambda: _teachers.teachers_proba(teachers, X, classes, self.n_jobs))
+
+    def _experiment(self, X_train, transfer):
+        """What the memory keeps of this fit."""
+        report = self.report_
+        student = self.student_[-1]
+        return {
+            "dataset": {"n_rows": _num_samples(X_train),
+                        "n_features": self.n_features_in_,
+                        "n_classes": len(self.classes_),
+                        "n_synthetic_rows": transfer.n_synthetic},
+            "teachers": {"names": list(report.teacher_accuracies),
+                         "accuracy": report.teacher_accuracy,
+                         "n_parameters": report.teacher_size.n_parameters},
+            "config": {
+                "family": _family_of(student),
+                "student": {k: v for k, v in student.get_params(deep=False).items()
+                            if isinstance(v, (int, float, str, bool, tuple,
+                                              type(None)))},
+                **{name: getattr(self, name) if isinstance(
+                    getattr(self, name), (int, float, str, bool, type(None)))
+                   else type(getattr(self, name)).__name__
+                   for name in ("temperature", "alpha", "fusion", "soft_targets",
+                                "chain", "augment", "augment_ratio")},
+                "n_assistants": len(report.details["chain"]) - 1,
+            },
+            "val_accuracy": report.student_accuracy,
+            "val_fidelity": report.fidelity,
+            "student_bytes": report.student_size.n_bytes,
+            "student_params": report.student_size.n_parameters,
+            "latency_ms": 1e6 * report.student_latency_s / report.n_validation,
+            "fit_seconds": sum(report.timings_s.values()),
+        }
 
     def _teacher_inputs(self, X):
         proba = _teachers.teachers_proba(self.teachers_, X, self.classes_, self.n_jobs)
@@ -618,8 +676,11 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             )
         return STUDENT_FAMILIES[self.student]()
 
-    def _measure(self, X_valid, y_valid, timings, n_synthetic, chain, chain_search):
-        Z_valid, valid_proba = self._teacher_inputs(X_valid)
+    def _measure(self, X_valid, y_valid, timings, n_synthetic, chain, chain_search,
+                 memory):
+        valid_proba = self._teachers_proba_cached(memory, self.teachers_, X_valid,
+                                                  self.classes_)
+        Z_valid = self.student_[0].transform(X_valid)
         weights = self.fusion_.weights(Z_valid, valid_proba)
         teacher_pred = self.classes_[fuse(weights, valid_proba).argmax(axis=1)]
         student_pred = self.student_.predict(X_valid)
@@ -627,8 +688,12 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         student_acc = float(np.mean(student_pred == y_valid))
         teacher_size = model_size(self.teachers_)
         student_size = model_size(self.student_)
-        teacher_latency = predict_latency(
-            lambda rows: self.fusion_.fuse(*self._teacher_inputs(rows)), X_valid)
+        # Cached with the teachers' outputs: measuring it means running them.
+        teacher_latency = float(cached_output(
+            memory, "latency", self.teachers_, X_valid,
+            lambda: np.array([predict_latency(
+                lambda rows: self.fusion_.fuse(*self._teacher_inputs(rows)),
+                X_valid)]))[0])
         student_latency = predict_latency(self.student_.predict_proba, X_valid)
         names = [_teacher_name(i, t) for i, t in enumerate(self.teachers_)]
         return DistillationReport(
@@ -754,6 +819,28 @@ def _teacher_name(index, teacher):
     while isinstance(teacher, (_teachers.EncodedLabelsClassifier, FrozenEstimator)):
         teacher = teacher.estimator
     return f"{index}:{type(teacher).__name__}"
+
+
+def cached_output(memory, tag, teachers, data, compute):
+    """``compute()``, or what it returned before for these teachers and data.
+
+    The memory's cache is keyed by fingerprints of the teachers (their fitted
+    state, or their parameters when unfitted) and of everything else the output
+    depends on (``data``).
+    """
+    if memory is None or not memory.active or not memory.cache:
+        return compute()
+    teacher_keys = [fingerprint_estimator(t) for t in teachers]
+    data_key = fingerprint_data(data)
+    if None in teacher_keys or data_key is None:
+        return compute()
+    teachers_key = fingerprint_data(teacher_keys)
+    cached = memory.cached_proba(teachers_key, data_key, tag)
+    if cached is not None:
+        return cached
+    output = np.asarray(compute())
+    memory.store_proba(teachers_key, data_key, output, tag)
+    return output
 
 
 def _capacity(size):
