@@ -1,6 +1,7 @@
 """skdistill: knowledge distillation for tabular data, scikit-learn compatible."""
 
 from ._distiller import HPMDistiller
+from ._memory import OptimizationMemory
 from ._temperature import AdaptiveTemperature, AnnealingTemperature
 from .report import DistillationReport
 from .students import (
@@ -21,6 +22,7 @@ __all__ = [
     "LGBMStudent",
     "LinearStudent",
     "MLPStudent",
+    "OptimizationMemory",
     "TreeStudent",
     "XGBStudent",
     "__version__",

@@ -243,7 +243,8 @@ def fit_branches(student, teacher_capacity, branches, temperature, alpha, n_inpu
     # Cost: rows times total capacity of the branch (its student included).
     costs = [len(transfer.y) * (sum(plan) + (own or 1.0))
              for plan, (_, transfer) in zip(plans, branches, strict=True)]
-    return run_jobs(fit_chain, jobs, costs, n_jobs)
+    return run_jobs(fit_chain, jobs, costs, n_jobs,
+                    kinds=[f"chain:{type(student).__name__}"] * len(jobs))
 
 
 def choose_assistants(scores, max_assistants, min_improvement):

@@ -1,6 +1,5 @@
 """HPMDistiller: validation and orchestration of a distillation, little else."""
 
-import os
 import time
 import uuid
 import warnings
@@ -57,6 +56,8 @@ from ._halving import (
     probe_limits,
     successive_halving,
 )
+from ._memory import as_memory, fingerprint_data, fingerprint_estimator
+from ._parallel import recording_to
 from ._preprocess import default_preprocessor
 from ._temperature import SCHEDULES, AdaptiveTemperature, as_scheduler
 from .metrics import fidelity, model_size, predict_latency, retention
@@ -171,12 +172,6 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         and parameter count (weights, or tree nodes) are at most the teachers'
         divided by this are candidates (the smallest ones when none is).
         ``None``: no size budget from the teachers.
-    memory : str, os.PathLike, OptimizationMemory or None, default=None
-        The optimization memory: a SQLite file of past experiments. With
-        ``student="auto"`` the configuration ranks its candidates by what the
-        memory and the prior that ships with the package learned; every
-        candidate the search evaluates, and the fitted student, are recorded in
-        it. ``None``: the prior alone, nothing recorded.
     search_budget : int or None, default=None
         For ``student="auto"``: the most candidate fits of the successive
         halving on a selection split of the training rows (the winner's final
@@ -199,6 +194,17 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         (one-hot for networks and linear models, ordinal for trees). A
         transformer given here must output a dense numeric array (the gate of
         ``fusion="attention"`` reads it too); ``"passthrough"`` needs numeric X.
+    memory : None, str, path or OptimizationMemory, default=None
+        The optimization memory (a SQLite file, created on first use): every
+        fit is recorded there with its configuration and validation scores,
+        parallel jobs' durations refine the expected cost that orders them, and
+        the teachers' outputs (out-of-fold, on the training and the validation
+        rows) and their measured latency are cached, so that a re-fit with the
+        same teachers and rows does not run them again. An unreadable file gives
+        a warning and the fit goes on without memory. With ``student="auto"``
+        the configuration ranks its candidates by what the memory and the prior
+        that ships with the package learned, and every candidate the search
+        evaluates is recorded too. ``None``: the prior alone, nothing recorded.
     n_jobs : int or None, default=None
         Parallel jobs for fitting and querying teachers (joblib semantics).
     random_state : int, RandomState instance or None, default=None
@@ -307,7 +313,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         "student_preprocessor": [
             None, StrOptions({"passthrough"}), HasMethods(["fit", "transform"]),
         ],
-        "memory": [None, str, os.PathLike, HasMethods(["record", "experiments"])],
+        "memory": "no_validation",  # as_memory: a clear TypeError before any work
         "search_budget": [None, Interval(Integral, 1, None, closed="left")],
         "max_student_bytes": [None, Interval(Real, 0, None, closed="neither")],
         "max_latency_ms": [None, Interval(Real, 0, None, closed="neither")],
@@ -384,13 +390,15 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         self : object
             The fitted distiller.
         """
+        memory = as_memory(self.memory)
         try:
-            return self._fit(X, y, sample_weight)
+            with recording_to(memory):
+                return self._fit(X, y, sample_weight, memory)
         except BaseException:
             self._forget_fit()
             raise
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, memory):
         X, y = self._validate_input(X, y, reset=True)
         classes = np.unique(y)
         rng = check_random_state(self.random_state)
@@ -399,7 +407,6 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         _teachers.check_teacher_classes(teachers, classes)
         self._check_temperature_fits_student()
         self._check_chain_fits_student()
-        memory = _as_memory(self.memory)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         train, valid = _stratified_split(y, self.validation_fraction, rng)
@@ -413,7 +420,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         with _timed(timings, "soft_targets"):
             train_proba, gate_proba = self._training_proba(
                 templates, teachers, fitted_here, X_train, y_train, w_train,
-                classes, _seed(rng))
+                classes, _seed(rng), memory)
         y_codes = np.searchsorted(classes, y_train)
         with _timed(timings, "fusion"):
             preprocessor = self._fit_preprocessor(X_train)
@@ -427,7 +434,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                 transfer = transfer.extended(*self._synthetic_rows(
                     X_train, preprocessor, fusion, teachers, classes, rng))
         seed = _seed(rng)
-        meta = latency_ms = None
+        meta = None
         if self.student == "auto" or memory is not None:
             meta = meta_features(X_train, y_codes, Z_train.shape[1], gate_proba)
             meta["n_rows"] = len(transfer.y)
@@ -445,11 +452,11 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                                   ("student", chain[-1].model)])
         self.report_ = self._measure(_safe_indexing(X, valid), y[valid], timings,
                                      transfer.n_synthetic, chain, chain_search,
-                                     configuration)
-        if memory is not None or self.max_latency_ms is not None:
-            latency_ms = _latency_ms(self.student_, _safe_indexing(X, valid))
-        self._remember(memory, meta, configuration, latency_ms)
-        self._check_serving_budget(latency_ms)
+                                     memory, configuration)
+        if memory is not None:
+            memory.record(self._experiment(X_train, transfer, meta,
+                                           configuration.details))
+        self._check_serving_budget(_safe_indexing(X, valid))
         return self
 
     def _check_temperature_fits_student(self):
@@ -477,7 +484,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         return _CONSTANT_TEMPERATURE
 
     def _training_proba(self, templates, teachers, fitted_here, X_train, y_train,
-                        w_train, classes, seed):
+                        w_train, classes, seed, memory):
         """Teacher probabilities on the training rows, for the targets and the gate.
 
         Teachers fitted here label their own training rows out-of-fold. The gate
@@ -491,12 +498,15 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         if any(fitted_here) and (gate_learns or not in_sample_targets):
             # Copies are cloned from the unfitted templates: some estimators
             # (XGBoost) keep what they learned of the labels in their parameters.
-            oof = _teachers.out_of_fold_proba(templates, fitted_here, X_train,
-                                              y_train, w_train, classes, self.cv,
-                                              seed, self.n_jobs)
+            oof = cached_output(
+                memory, "oof", templates, (X_train, y_train, w_train, classes,
+                                           self.cv, seed),
+                lambda: _teachers.out_of_fold_proba(
+                    templates, fitted_here, X_train, y_train, w_train, classes,
+                    self.cv, seed, self.n_jobs))
         if not in_sample_targets:
             return oof, oof
-        in_sample = _teachers.teachers_proba(teachers, X_train, classes, self.n_jobs)
+        in_sample = self._teachers_proba_cached(memory, teachers, X_train, classes)
         return in_sample, in_sample if oof is None else oof
 
     def teacher_proba(self, X):
@@ -530,6 +540,51 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         """
         X = self._validate_input(X)
         return self.fusion_.weights(*self._teacher_inputs(X))
+
+    def _teachers_proba_cached(self, memory, teachers, X, classes):
+        return cached_output(
+            memory, "proba", teachers, (X, classes),
+            lambda: _teachers.teachers_proba(teachers, X, classes, self.n_jobs))
+
+    def _experiment(self, X_train, transfer, meta, configuration):
+        """What the memory keeps of this fit.
+
+        ``meta`` are the task's meta-features; ``configuration`` what
+        ``report_.details["configuration"]`` shows (where the student's
+        configuration came from).
+        """
+        report = self.report_
+        student = self.student_[-1]
+        return {
+            "dataset": {**meta,
+                        "n_rows": _num_samples(X_train),
+                        "n_features": self.n_features_in_,
+                        "n_classes": len(self.classes_),
+                        "n_synthetic_rows": transfer.n_synthetic},
+            "teachers": {"names": list(report.teacher_accuracies),
+                         "accuracy": report.teacher_accuracy,
+                         "n_parameters": report.teacher_size.n_parameters},
+            "config": {
+                "family": _family_of(student),
+                "student": {k: v for k, v in student.get_params(deep=False).items()
+                            if isinstance(v, (int, float, str, bool, tuple,
+                                              type(None)))},
+                **{name: getattr(self, name) if isinstance(
+                    getattr(self, name), (int, float, str, bool, type(None)))
+                   else type(getattr(self, name)).__name__
+                   for name in ("temperature", "alpha", "fusion", "soft_targets",
+                                "chain", "augment", "augment_ratio")},
+                "n_assistants": len(report.details["chain"]) - 1,
+            },
+            "val_accuracy": report.student_accuracy,
+            "val_fidelity": report.fidelity,
+            "student_bytes": report.student_size.n_bytes,
+            "student_params": report.student_size.n_parameters,
+            "latency_ms": 1e6 * report.student_latency_s / report.n_validation,
+            "fit_seconds": sum(report.timings_s.values()),
+            "extra": {"kind": "fit", "configuration": {
+                key: configuration.get(key) for key in ("source", "config")}},
+        }
 
     def _teacher_inputs(self, X):
         proba = _teachers.teachers_proba(self.teachers_, X, self.classes_, self.n_jobs)
@@ -761,27 +816,11 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         training = transfer.subset(np.setdiff1d(np.arange(len(transfer.y)), select))
         return training, select
 
-    def _remember(self, memory, meta, configuration, latency_ms):
-        """Record the fitted student, measured on the validation rows, in memory."""
-        if memory is None:
-            return
-        report = self.report_
-        memory.record({
-            "dataset": meta,
-            "teachers": {"names": list(report.teacher_accuracies)},
-            "config": configuration.details["config"],
-            "val_accuracy": report.student_accuracy,
-            "val_fidelity": report.fidelity,
-            "student_bytes": report.student_size.n_bytes,
-            "student_params": report.student_size.n_parameters,
-            "latency_ms": latency_ms,
-            "fit_seconds": float(sum(report.timings_s.values())),
-            "extra": {"group": f"{uuid.uuid4().hex}/fit", "kind": "fit",
-                      "source": configuration.details["source"]},
-        })
-
-    def _check_serving_budget(self, latency_ms):
+    def _check_serving_budget(self, X_valid):
         """Warn when the fitted student is over ``max_student_bytes`` or latency."""
+        latency_ms = None
+        if self.max_latency_ms is not None:
+            latency_ms = _latency_ms(self.student_, X_valid)
         for name, limit, value in (
                 ("max_student_bytes", self.max_student_bytes,
                  self.report_.student_size.n_bytes),
@@ -867,8 +906,10 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         return STUDENT_FAMILIES[self.student]()
 
     def _measure(self, X_valid, y_valid, timings, n_synthetic, chain, chain_search,
-                 configuration):
-        Z_valid, valid_proba = self._teacher_inputs(X_valid)
+                 memory, configuration):
+        valid_proba = self._teachers_proba_cached(memory, self.teachers_, X_valid,
+                                                  self.classes_)
+        Z_valid = self.student_[0].transform(X_valid)
         weights = self.fusion_.weights(Z_valid, valid_proba)
         teacher_pred = self.classes_[fuse(weights, valid_proba).argmax(axis=1)]
         student_pred = self.student_.predict(X_valid)
@@ -876,8 +917,12 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         student_acc = float(np.mean(student_pred == y_valid))
         teacher_size = model_size(self.teachers_)
         student_size = model_size(self.student_)
-        teacher_latency = predict_latency(
-            lambda rows: self.fusion_.fuse(*self._teacher_inputs(rows)), X_valid)
+        # Cached with the teachers' outputs: measuring it means running them.
+        teacher_latency = float(cached_output(
+            memory, "latency", self.teachers_, X_valid,
+            lambda: np.array([predict_latency(
+                lambda rows: self.fusion_.fuse(*self._teacher_inputs(rows)),
+                X_valid)]))[0])
         student_latency = predict_latency(self.student_.predict_proba, X_valid)
         names = [_teacher_name(i, t) for i, t in enumerate(self.teachers_)]
         return DistillationReport(
@@ -1012,6 +1057,28 @@ def _teacher_name(index, teacher):
     return f"{index}:{type(teacher).__name__}"
 
 
+def cached_output(memory, tag, teachers, data, compute):
+    """``compute()``, or what it returned before for these teachers and data.
+
+    The memory's cache is keyed by fingerprints of the teachers (their fitted
+    state, or their parameters when unfitted) and of everything else the output
+    depends on (``data``).
+    """
+    if memory is None or not memory.active or not memory.cache:
+        return compute()
+    teacher_keys = [fingerprint_estimator(t) for t in teachers]
+    data_key = fingerprint_data(data)
+    if None in teacher_keys or data_key is None:
+        return compute()
+    teachers_key = fingerprint_data(teacher_keys)
+    cached = memory.cached_proba(teachers_key, data_key, tag)
+    if cached is not None:
+        return cached
+    output = np.asarray(compute())
+    memory.store_proba(teachers_key, data_key, output, tag)
+    return output
+
+
 def _capacity(size):
     """A model's capacity as the report counts it: parameters, else bytes / 4."""
     if size.n_parameters is not None:
@@ -1045,15 +1112,6 @@ def _timed(timings, phase):
     start = time.perf_counter()
     yield
     timings[phase] = time.perf_counter() - start
-
-
-def _as_memory(value):
-    """``memory=`` as an object with ``record`` and ``experiments``, or None."""
-    if value is None or hasattr(value, "record"):
-        return value
-    from ._memory import as_memory
-
-    return as_memory(value)
 
 
 def _recorder(memory, meta, teachers):

@@ -15,10 +15,13 @@ chunks, training chain branches) goes through :func:`run_jobs`:
   a Dask cluster through ``joblib.parallel_config(backend="dask")``.
 """
 
+import contextvars
 import sys
 import threading
+import time
 from contextlib import contextmanager
 
+import numpy as np
 from joblib import Parallel, cpu_count, delayed, effective_n_jobs
 from threadpoolctl import threadpool_limits
 
@@ -26,6 +29,19 @@ from threadpoolctl import threadpool_limits
 _THREAD_PARAMS = ("n_jobs", "nthread", "num_threads", "thread_count")
 # The cap of the job running in this thread, for estimators fitted inside it.
 _job_state = threading.local()
+# The optimization memory of the running fit: job durations go there, and its
+# recorded speeds turn estimated costs into expected seconds.
+_memory = contextvars.ContextVar("skdistill_memory", default=None)
+
+
+@contextmanager
+def recording_to(memory):
+    """Within the block, :func:`run_jobs` records durations in ``memory``."""
+    token = _memory.set(memory)
+    try:
+        yield memory
+    finally:
+        _memory.reset(token)
 
 
 def lpt_order(costs):
@@ -57,7 +73,7 @@ def estimated_cost(estimator, n_rows, n_features):
     return float(n_rows) * max(n_features, 1) * max(iterations, 1)
 
 
-def run_jobs(function, jobs, costs, n_jobs):
+def run_jobs(function, jobs, costs, n_jobs, kinds=None):
     """Run ``function(*job)`` for every job, longest first, capped threads.
 
     Parameters
@@ -71,6 +87,11 @@ def run_jobs(function, jobs, costs, n_jobs):
     n_jobs : int or None
         Workers, joblib semantics; under a ``parallel_config`` backend (threads,
         Dask) that backend runs them.
+    kinds : sequence of str, default=None
+        What each job is (e.g. ``"fit:RandomForestClassifier"``). Inside
+        :func:`recording_to`, the memory's recorded seconds per unit of cost of
+        each kind turn the costs into expected seconds, and the jobs' durations
+        are recorded.
 
     Returns
     -------
@@ -79,9 +100,42 @@ def run_jobs(function, jobs, costs, n_jobs):
     """
     if not jobs:
         return []
+    memory = _memory.get()
+    if memory is not None and kinds is not None:
+        costs = expected_seconds(memory, costs, kinds)
     n_workers = min(effective_n_jobs(n_jobs), len(jobs))
     if n_workers == 1:  # in this thread, with the cores it already has
-        return [function(*job) for job in jobs]
+        timed = [_timed_call(function, job) for job in jobs]
+    else:
+        timed = _run_parallel(function, jobs, costs, n_workers)
+    if memory is not None and kinds is not None:
+        for kind, cost, (_, seconds) in zip(kinds, costs, timed, strict=True):
+            memory.record_duration(kind, cost, seconds)
+    return [result for result, _ in timed]
+
+
+def expected_seconds(memory, costs, kinds):
+    """Costs scaled by each kind's recorded seconds per unit of cost.
+
+    Kinds the memory has not seen yet take the median speed of those it has; with
+    none seen, the costs are returned as they are.
+    """
+    speeds = {kind: memory.duration_model(kind) for kind in set(kinds)}
+    known = [speed for speed in speeds.values() if speed]
+    if not known:
+        return list(costs)
+    fallback = float(np.median(known))
+    return [cost * (speeds[kind] or fallback)
+            for cost, kind in zip(costs, kinds, strict=True)]
+
+
+def _timed_call(function, args):
+    start = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - start
+
+
+def _run_parallel(function, jobs, costs, n_workers):
     threads = threads_per_worker(n_workers)
     order = lpt_order(costs)
     # The same caps around the whole call: BLAS and torch pools are per process,
@@ -106,7 +160,7 @@ def _run_capped(function, args, threads):
     # A Dask worker may sit on a machine with fewer cores than the client's.
     threads = max(1, min(threads, cpu_count()))
     with worker_thread_limits(threads):
-        return function(*args)
+        return _timed_call(function, args)
 
 
 @contextmanager

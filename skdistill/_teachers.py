@@ -160,7 +160,8 @@ def fit_teachers(teachers, X, y, sample_weight, n_jobs):
     n_rows, n_features = _shape(X)
     fitted_clones = iter(run_jobs(
         _fit_one, [(t, X, y, sample_weight) for t in to_fit],
-        [estimated_cost(t, n_rows, n_features) for t in to_fit], n_jobs))
+        [estimated_cost(t, n_rows, n_features) for t in to_fit], n_jobs,
+        kinds=[_job_kind("fit", t) for t in to_fit]))
     fitted = [next(fitted_clones) if fit_it else t
               for t, fit_it in zip(teachers, fitted_here, strict=True)]
     return fitted, fitted_here
@@ -331,7 +332,7 @@ def out_of_fold_proba(teachers, fitted_here, X, y, sample_weight, classes, cv,
          for t, (fit_rows, predict_rows) in jobs],
         [estimated_cost(teachers[t], len(fit_rows), n_features)
          for t, (fit_rows, _) in jobs],
-        n_jobs)
+        n_jobs, kinds=[_job_kind("fit", teachers[t]) for t, _ in jobs])
     prefit = [t for t, here in enumerate(fitted_here) if not here]
     proba = np.empty((len(teachers), len(y), len(classes)))
     if prefit:
@@ -363,7 +364,7 @@ def teachers_proba(teachers, X, classes, n_jobs, chunk_size=50_000):
         teacher_proba,
         [(teachers[t], _safe_indexing(X, rows), classes) for t, rows in jobs],
         [estimated_cost(teachers[t], len(rows), n_features) for t, rows in jobs],
-        n_jobs)
+        n_jobs, kinds=[_job_kind("predict", teachers[t]) for t, _ in jobs])
     per_teacher = [np.concatenate(results[t * len(chunks):(t + 1) * len(chunks)])
                    for t in range(len(teachers))]
     return np.stack(per_teacher)
@@ -372,3 +373,10 @@ def teachers_proba(teachers, X, classes, n_jobs, chunk_size=50_000):
 def _shape(X):
     """Rows and columns of an array or DataFrame."""
     return X.shape[0], (X.shape[1] if len(X.shape) > 1 else 1)
+
+
+def _job_kind(action, teacher):
+    """``"fit:ClassName"``: what the memory times jobs by."""
+    inner = teacher.estimator if isinstance(teacher, EncodedLabelsClassifier) \
+        else teacher
+    return f"{action}:{type(inner).__name__}"

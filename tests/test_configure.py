@@ -8,7 +8,14 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from skdistill import HPMDistiller, LGBMStudent, TreeStudent, _distiller, _halving
+from skdistill import (
+    HPMDistiller,
+    LGBMStudent,
+    OptimizationMemory,
+    TreeStudent,
+    _distiller,
+    _halving,
+)
 from skdistill._chain import TransferSet
 from skdistill._configure import (
     Candidate,
@@ -29,19 +36,6 @@ from skdistill._halving import (
 
 # A configuration the prior does not put first on the tasks below.
 _WINNER = Candidate("tree", (3,), 4.0, 0.5)
-
-
-class ListMemory:
-    """The optimization memory's interface, in a list."""
-
-    def __init__(self, experiments=()):
-        self.rows = list(experiments)
-
-    def record(self, experiment):
-        self.rows.append(experiment)
-
-    def experiments(self):
-        return list(self.rows)
 
 
 def _data(seed=0, n_samples=300):
@@ -76,21 +70,21 @@ def _meta(**changes):
     return {**meta, **changes}
 
 
-def _memory_where_one_config_wins(meta, n_tasks=6, seed=0):
-    """Past searches on tasks like ``meta`` in which _WINNER beat the others."""
+def _memory_where_one_config_wins(path, meta, n_tasks=6, seed=0):
+    """A memory of past searches on tasks like ``meta`` where _WINNER won."""
     rng = np.random.RandomState(seed)
     space = [c for c in candidate_space() if c != _WINNER]
-    experiments = []
+    memory = OptimizationMemory(path)
     for task in range(n_tasks):
         task_meta = {**meta, "teacher_accuracy": meta["teacher_accuracy"]
                      + rng.uniform(-0.02, 0.02)}
         others = [space[i] for i in rng.choice(len(space), 15, replace=False)]
         for candidate in [_WINNER, *others]:
             accuracy = 0.92 if candidate == _WINNER else rng.uniform(0.78, 0.84)
-            experiments.append({
+            memory.record({
                 "dataset": task_meta, "config": candidate.as_dict(),
                 "val_accuracy": accuracy, "extra": {"group": f"task{task}"}})
-    return ListMemory(experiments)
+    return memory
 
 
 def test_meta_features_describe_the_rows_and_the_teachers():
@@ -131,11 +125,12 @@ def test_the_prior_ships_as_package_data_and_ranks_without_a_memory():
     assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
 
 
-def test_a_memory_of_similar_tasks_puts_their_best_configuration_first():
+def test_a_memory_of_similar_tasks_puts_their_best_configuration_first(tmp_path):
     meta = _meta()
     prior_first = prior_ranker().rank(meta, candidate_space())[0][0]
     assert prior_first != _WINNER
-    ranker, source = ranker_for(_memory_where_one_config_wins(meta).experiments())
+    memory = _memory_where_one_config_wins(tmp_path / "memory.db", meta)
+    ranker, source = ranker_for(memory.experiments())
     assert source == "memory+prior"
     assert ranker.rank(meta, candidate_space())[0][0] == _WINNER
 
@@ -147,11 +142,12 @@ def test_groups_of_a_single_configuration_teach_the_ranker_nothing():
     assert source == "prior" and ranker is prior_ranker()
 
 
-def test_the_distiller_proposes_the_remembered_winner_on_a_new_similar_task():
+def test_the_distiller_proposes_the_remembered_winner_on_a_new_similar_task(
+        tmp_path):
     X, y = _data(seed=0)
     first = _fast().fit(X, y)
     meta = first.report_.details["configuration"]["meta_features"]
-    memory = _memory_where_one_config_wins(meta)
+    memory = _memory_where_one_config_wins(tmp_path / "memory.db", meta)
     X_new, y_new = _data(seed=1)
     distiller = _fast(memory=memory)
     configuration = distiller.fit(X_new, y_new).report_.details["configuration"]
@@ -160,12 +156,12 @@ def test_the_distiller_proposes_the_remembered_winner_on_a_new_similar_task():
     assert isinstance(distiller.student_[-1], TreeStudent)
     assert distiller.student_[-1].max_depth == 3
     assert distiller.student_[-1].temperature_ == 4.0
-    assert memory.rows[-1]["extra"]["kind"] == "fit"  # the fit was recorded
+    assert memory.experiments()[-1]["extra"]["kind"] == "fit"  # recorded too
 
 
-def test_an_empty_memory_falls_back_to_the_prior():
+def test_an_empty_memory_falls_back_to_the_prior(tmp_path):
     X, y = _data()
-    distiller = _fast(memory=ListMemory())
+    distiller = _fast(memory=tmp_path / "memory.db")
     configuration = distiller.fit(X, y).report_.details["configuration"]
     expected = prior_ranker().rank(configuration["meta_features"],
                                    configuration_space(distiller, X, y))[0][0]
@@ -335,14 +331,14 @@ def test_the_reported_pareto_front_is_not_dominated(cheap_space):
                 for other in latest.values())
 
 
-def test_the_search_records_every_evaluation_in_the_memory(cheap_space):
-    memory = ListMemory()
+def test_the_search_records_every_evaluation_in_the_memory(tmp_path, cheap_space):
+    memory = OptimizationMemory(tmp_path / "memory.db")
     X, y = _data(n_samples=400)
     report = _fast(memory=memory, search_budget=6).fit(X, y).report_
-    searched = [r for r in memory.rows
-                if r["extra"]["kind"] == "configuration_search"]
+    rows = memory.experiments()
+    searched = [r for r in rows if r["extra"]["kind"] == "configuration_search"]
     assert len(searched) == len(report.details["candidates"]) > 0
-    assert len(memory.rows) == len(searched) + 1
+    assert len(rows) == len(searched) + 1
     assert {r["dataset"]["n_rows"] for r in searched} == {
         c["rows"] for c in report.details["candidates"]}
 
