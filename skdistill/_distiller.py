@@ -1134,12 +1134,13 @@ def _config_of(student):
     family = _family_of(student)
     params = student.get_params(deep=False)
     if family == "mlp":
-        return {"family": family, "size": list(np.ravel(params["hidden_layer_sizes"]))}
+        return {"family": family,
+                "size": [int(s) for s in np.ravel(params["hidden_layer_sizes"])]}
     if family == "lgbm":
         return {"family": family,
-                "size": [params["n_estimators"], params["num_leaves"]]}
+                "size": [int(params["n_estimators"]), int(params["num_leaves"])]}
     if family == "tree" and params["max_depth"] is not None:
-        return {"family": family, "size": [params["max_depth"]]}
+        return {"family": family, "size": [int(params["max_depth"])]}
     return {"family": family}
 
 
