@@ -155,7 +155,8 @@ def successive_halving(ranked, budget, data, limits, fit_settings, n_jobs, seed,
     Parameters
     ----------
     ranked : list of Candidate
-        Best ranked first; the first ones enter the race.
+        Best ranked first; the first ones in :func:`diverse_order` enter the
+        race.
     budget : int
         Most candidate fits.
     data : SearchData
@@ -180,7 +181,7 @@ def successive_halving(ranked, budget, data, limits, fit_settings, n_jobs, seed,
     """
     plan = plan_rungs(len(ranked), budget, len(data.training.y))
     order = nested_order(data.training.y, seed)
-    alive, evaluations = list(ranked), []
+    alive, evaluations = diverse_order(ranked), []
     for rung, (n_candidates, n_rows) in enumerate(plan):
         subset = data.training.subset(np.sort(order[:n_rows]))
         measured = evaluate_all(alive[:n_candidates], subset, data, limits,
@@ -238,6 +239,27 @@ def probe_limits(ranked, wanted, data, limits, fit_settings, n_jobs, seed,
 def least_over_limits(evaluations, limits):
     """The evaluated candidate closest to the limits (smallest excess ratio)."""
     return min(evaluations, key=lambda e: (limits.excess(e), e.n_bytes)).candidate
+
+
+def diverse_order(ranked):
+    """The ranked candidates reordered so that the first ones differ in structure.
+
+    A structure is a family and a size; its other candidates differ only in
+    temperature and alpha. First comes the best ranked structure of each family,
+    then the second best of each, and so on (in rank order within each round),
+    each with its best ranked temperature and alpha; the other variants follow.
+    Without it a race over the top of a ranking can be six variants of one tree.
+    """
+    structure_slot, family_count, seen, keys = {}, {}, {}, []
+    for rank, candidate in enumerate(ranked):
+        structure = (candidate.family, tuple(candidate.size))
+        if structure not in structure_slot:
+            structure_slot[structure] = family_count.get(candidate.family, 0)
+            family_count[candidate.family] = structure_slot[structure] + 1
+        variant = seen.get(structure, 0)
+        seen[structure] = variant + 1
+        keys.append((variant, structure_slot[structure], rank))
+    return [ranked[i] for i in sorted(range(len(ranked)), key=keys.__getitem__)]
 
 
 def nested_order(y, seed):

@@ -252,6 +252,16 @@ def _search_data(n_rows=300, seed=0):
     return SearchData(transfer.subset(np.arange(200)), X[200:], y[200:], y[200:])
 
 
+def test_the_race_starts_with_one_candidate_of_each_structure_per_family():
+    ranked = [Candidate("tree", (7,), 1.0), Candidate("tree", (7,), 2.0),
+              Candidate("tree", (5,), 1.0), Candidate("mlp", (16,)),
+              Candidate("tree", (7,), 4.0), Candidate("linear", (), 1.0),
+              Candidate("mlp", (8,))]
+    order = _halving.diverse_order(ranked)
+    assert order == [ranked[0], ranked[3], ranked[5], ranked[2], ranked[6],
+                     ranked[1], ranked[4]]
+
+
 def test_a_candidate_over_the_byte_limit_cannot_win():
     big, small = Candidate("lgbm", (100, 31), 2.0), Candidate("tree", (3,), 2.0)
     data = _search_data()
