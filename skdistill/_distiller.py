@@ -59,6 +59,7 @@ from ._halving import (
 from ._memory import as_memory, fingerprint_data, fingerprint_estimator
 from ._parallel import recording_to
 from ._preprocess import default_preprocessor
+from ._student_features import resolve_student_features, student_columns
 from ._temperature import SCHEDULES, AdaptiveTemperature, as_scheduler
 from .metrics import fidelity, model_size, predict_latency, retention
 from .report import DistillationReport
@@ -193,7 +194,24 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         ``None`` imputes and scales numeric columns and encodes categorical ones
         (one-hot for networks and linear models, ordinal for trees). A
         transformer given here must output a dense numeric array (the gate of
-        ``fusion="attention"`` reads it too); ``"passthrough"`` needs numeric X.
+        ``fusion="attention"`` reads it too, unless ``student_features`` leaves
+        columns out); ``"passthrough"`` needs numeric X.
+    student_features : array-like of str, int or bool, or None, default=None
+        The columns the student sees, for a student that must serve without
+        the others (a slow lookup, a late-arriving field): column names (when
+        ``X`` has string column names), integer indices (negative ones count
+        from the end) or a boolean mask over the columns of ``X``. ``None``
+        gives the student every column. The teachers (fitted here or prefit)
+        still read every column, and so does the gate of
+        ``fusion="attention"``, through a default preprocessing of its own: it
+        only runs in ``fit``, ``teacher_proba`` and ``teacher_weights``, never
+        at serving time. MUNGE rows (``augment``) are made from every column,
+        labelled by the teachers, and the student learns from their chosen
+        columns. ``student_`` then takes only the chosen columns, in the order
+        of ``student_features_``; ``predict`` and ``predict_proba`` still take
+        every column and pick the student's ones first. Checked before any
+        work: unknown names, indices out of range, duplicates and an empty
+        selection raise a ``ValueError``.
     memory : None, str, path or OptimizationMemory, default=None
         The optimization memory (a SQLite file, created on first use): every
         fit is recorded there with its configuration and validation scores,
@@ -217,7 +235,10 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     student_ : Pipeline
-        The student with its preprocessing: usable alone on raw rows.
+        The student with its preprocessing: usable alone on raw rows. With
+        ``student_features`` it takes only those columns (a DataFrame with
+        those names, or an array with those columns in the order of
+        ``student_features_``).
     teachers_ : list of estimators
         The teachers used; prefit ones are the very objects given. Teachers
         fitted here on labels other than ``0 .. k-1`` are wrapped in an
@@ -229,6 +250,11 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen in ``fit``, when ``X`` has column names.
+    student_features_ : ndarray of shape (n_student_features,)
+        The columns ``student_`` takes, in its order: names (object dtype) when
+        ``X`` has string column names, however ``student_features`` chose
+        them, else integer indices into the columns of ``X``. Every column
+        when ``student_features`` is None.
     fusion_ : object
         The fitted fusion of the teachers (see ``teacher_weights``).
     report_ : DistillationReport
@@ -313,6 +339,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         "student_preprocessor": [
             None, StrOptions({"passthrough"}), HasMethods(["fit", "transform"]),
         ],
+        "student_features": [None, "array-like"],
         "memory": "no_validation",  # as_memory: a clear TypeError before any work
         "search_budget": [None, Interval(Integral, 1, None, closed="left")],
         "max_student_bytes": [None, Interval(Real, 0, None, closed="neither")],
@@ -340,6 +367,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         validation_fraction=0.2,
         min_compression=10.0,
         student_preprocessor=None,
+        student_features=None,
         memory=None,
         search_budget=None,
         max_student_bytes=None,
@@ -363,6 +391,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.min_compression = min_compression
         self.student_preprocessor = student_preprocessor
+        self.student_features = student_features
         self.memory = memory
         self.search_budget = search_budget
         self.max_student_bytes = max_student_bytes
@@ -400,6 +429,9 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, memory):
         X, y = self._validate_input(X, y, reset=True)
+        self.student_features_ = resolve_student_features(
+            self.student_features, self.n_features_in_,
+            getattr(self, "feature_names_in_", None))
         classes = np.unique(y)
         rng = check_random_state(self.random_state)
         teachers = _teachers.as_teacher_list(self.teachers, _seed(rng))
@@ -423,31 +455,38 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                 classes, _seed(rng), memory)
         y_codes = np.searchsorted(classes, y_train)
         with _timed(timings, "fusion"):
-            preprocessor = self._fit_preprocessor(X_train)
-            Z_train = preprocessor.transform(X_train)
+            X_student = self._student_columns(X_train)
+            preprocessor = self._fit_preprocessor(X_student)
+            gate_preprocessor = self._fit_gate_preprocessor(X_train, X_student,
+                                                            preprocessor)
+            Z_train = preprocessor.transform(X_student)
+            Z_gate = (Z_train if gate_preprocessor is preprocessor
+                      else gate_preprocessor.transform(X_train))
             fusion = make_fusion(self.fusion, _seed(rng)).fit(
-                Z_train, gate_proba, y_codes, w_train)
-            targets = fusion.fuse(Z_train, train_proba)
+                Z_gate, gate_proba, y_codes, w_train)
+            targets = fusion.fuse(Z_gate, train_proba)
         transfer = TransferSet(Z_train, y_train, targets, w_train)
         if self.augment is not None:
             with _timed(timings, "augment"):
                 transfer = transfer.extended(*self._synthetic_rows(
-                    X_train, preprocessor, fusion, teachers, classes, rng))
+                    X_train, preprocessor, gate_preprocessor, fusion, teachers,
+                    classes, rng))
         seed = _seed(rng)
         meta = None
         if self.student == "auto" or memory is not None:
-            meta = meta_features(X_train, y_codes, Z_train.shape[1], gate_proba)
+            meta = meta_features(X_student, y_codes, Z_train.shape[1], gate_proba)
             meta["n_rows"] = len(transfer.y)
         with _timed(timings, "configuration") if self.student == "auto" \
                 else nullcontext():
             configuration = self._configure(transfer, teachers, preprocessor,
-                                            X_train, meta, memory, seed)
+                                            X_student, meta, memory, seed)
         with _timed(timings, "student"):
             chain, chain_search = self._fit_student(transfer, teachers,
                                                     configuration, seed)
         self.classes_ = classes
         self.teachers_ = teachers
         self.fusion_ = fusion
+        self._gate_preprocessor = gate_preprocessor
         self.student_ = Pipeline([("preprocess", preprocessor),
                                   ("student", chain[-1].model)])
         self.report_ = self._measure(_safe_indexing(X, valid), y[valid], timings,
@@ -456,7 +495,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         if memory is not None:
             memory.record(self._experiment(X_train, transfer, meta,
                                            configuration.details))
-        self._check_serving_budget(_safe_indexing(X, valid))
+        self._check_serving_budget(self._student_columns(_safe_indexing(X, valid)))
         return self
 
     def _check_temperature_fits_student(self):
@@ -587,12 +626,19 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         }
 
     def _teacher_inputs(self, X):
+        """The gate's features (every column) and the teachers' probabilities."""
         proba = _teachers.teachers_proba(self.teachers_, X, self.classes_, self.n_jobs)
-        return self.student_[0].transform(X), proba
+        return self._gate_preprocessor.transform(X), proba
+
+    def _student_columns(self, X):
+        """The columns of validated rows ``X`` that the student takes."""
+        return student_columns(X, self.student_features_,
+                               getattr(self, "feature_names_in_", None))
 
     def _forget_fit(self):
         for name in ("classes_", "teachers_", "fusion_", "student_", "report_",
-                     "n_features_in_", "feature_names_in_"):
+                     "n_features_in_", "feature_names_in_", "student_features_",
+                     "_gate_preprocessor"):
             self.__dict__.pop(name, None)
 
     def _validate_input(self, X, y=None, *, reset=False):
@@ -633,9 +679,26 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             preprocessor = clone(self.student_preprocessor)
         return preprocessor.fit(X_train)
 
-    def _synthetic_rows(self, X_train, preprocessor, fusion, teachers, classes,
-                        rng):
-        """MUNGE rows labelled by the fused teachers, made and labelled in chunks."""
+    def _fit_gate_preprocessor(self, X_train, X_student, preprocessor):
+        """The gate's preprocessing: the student's, unless the student sees fewer
+        columns; then the default one of the student's family, on every column.
+
+        The gate never runs at serving time, so it reads every column; a
+        ``student_preprocessor`` given for the student's columns may not know
+        the others, so it is not reused.
+        """
+        if X_student is X_train:
+            return preprocessor
+        family = "mlp" if self.student == "auto" else _family_of(self.student)
+        return default_preprocessor(family, X_train).fit(X_train)
+
+    def _synthetic_rows(self, X_train, preprocessor, gate_preprocessor, fusion,
+                        teachers, classes, rng):
+        """MUNGE rows labelled by the fused teachers, made and labelled in chunks.
+
+        The rows are made from every column, as the teachers and the gate read
+        them; the student's inputs are their chosen columns.
+        """
         ratio = self.augment_ratio if self.augment == "munge" else self.augment
         n_rows = _num_samples(X_train)
         source = X_train
@@ -645,10 +708,12 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         Z_parts, target_parts = [], []
         for chunk in iter_munge(source, max(1, int(round(ratio * n_rows))),
                                 random_state=_seed(rng)):
-            Z = preprocessor.transform(chunk)
+            Z_gate = gate_preprocessor.transform(chunk)
+            Z = (Z_gate if gate_preprocessor is preprocessor
+                 else preprocessor.transform(self._student_columns(chunk)))
             proba = _teachers.teachers_proba(teachers, chunk, classes, self.n_jobs)
             Z_parts.append(Z)
-            target_parts.append(fusion.fuse(Z, proba))
+            target_parts.append(fusion.fuse(Z_gate, proba))
         targets = np.vstack(target_parts)
         return np.vstack(Z_parts), classes[targets.argmax(axis=1)], targets
 
@@ -684,7 +749,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                           configuration.alpha, n_inputs, n_classes)
         return steps, search
 
-    def _configure(self, transfer, teachers, preprocessor, X_train, meta, memory,
+    def _configure(self, transfer, teachers, preprocessor, X_student, meta, memory,
                    seed):
         """The student, temperature and alpha to fit (HPM-KD component i).
 
@@ -704,7 +769,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         ranked, predicted = ranker.rank(
             meta, self._candidates(teachers, preprocessor, n_inputs, n_classes))
         winner, evaluations = self._search(
-            ranked, lambda: self._search_data(transfer, preprocessor, X_train, seed),
+            ranked, lambda: self._search_data(transfer, preprocessor, X_student, seed),
             seed, _recorder(memory, meta, teachers))
         details = {
             "source": source, "config": winner.as_dict(),
@@ -740,12 +805,12 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             max_bytes=max_bytes - model_size(preprocessor).n_bytes,
             max_parameters=max_parameters)
 
-    def _search_data(self, transfer, preprocessor, X_train, seed):
+    def _search_data(self, transfer, preprocessor, X_student, seed):
         """The selection split of the search, and the preprocessing's cost."""
         training, select = self._selection_split(transfer, seed)
         classes = np.unique(transfer.y)
-        sample = _safe_indexing(X_train, np.arange(min(LATENCY_ROWS,
-                                                       _num_samples(X_train))))
+        rows = np.arange(min(LATENCY_ROWS, _num_samples(X_student)))
+        sample = _safe_indexing(X_student, rows)
         return SearchData(
             training, transfer.Z[select], transfer.y[select],
             classes[transfer.targets[select].argmax(axis=1)],
@@ -817,7 +882,10 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         return training, select
 
     def _check_serving_budget(self, X_valid):
-        """Warn when the fitted student is over ``max_student_bytes`` or latency."""
+        """Warn when the fitted student is over ``max_student_bytes`` or latency.
+
+        ``X_valid`` are the validation rows, in the student's columns.
+        """
         latency_ms = None
         if self.max_latency_ms is not None:
             latency_ms = _latency_ms(self.student_, X_valid)
@@ -909,10 +977,13 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                  memory, configuration):
         valid_proba = self._teachers_proba_cached(memory, self.teachers_, X_valid,
                                                   self.classes_)
-        Z_valid = self.student_[0].transform(X_valid)
-        weights = self.fusion_.weights(Z_valid, valid_proba)
+        Z_gate = self._gate_preprocessor.transform(X_valid)
+        weights = self.fusion_.weights(Z_gate, valid_proba)
         teacher_pred = self.classes_[fuse(weights, valid_proba).argmax(axis=1)]
-        student_pred = self.student_.predict(X_valid)
+        X_student = self._student_columns(X_valid)
+        Z_student = (Z_gate if self._gate_preprocessor is self.student_[0]
+                     else self.student_[0].transform(X_student))
+        student_pred = self.student_.predict(X_student)
         teacher_acc = float(np.mean(teacher_pred == y_valid))
         student_acc = float(np.mean(student_pred == y_valid))
         teacher_size = model_size(self.teachers_)
@@ -923,7 +994,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             lambda: np.array([predict_latency(
                 lambda rows: self.fusion_.fuse(*self._teacher_inputs(rows)),
                 X_valid)]))[0])
-        student_latency = predict_latency(self.student_.predict_proba, X_valid)
+        student_latency = predict_latency(self.student_.predict_proba, X_student)
         names = [_teacher_name(i, t) for i, t in enumerate(self.teachers_)]
         return DistillationReport(
             n_validation=len(y_valid),
@@ -950,9 +1021,10 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                                             strict=True)),
                 "soft_targets": self.soft_targets,
                 "n_synthetic_rows": n_synthetic,
+                "student_features": self.student_features_.tolist(),
                 "temperature_schedule": self._temperature_schedule(
                     configuration.temperature),
-                "chain": _chain_report(chain, Z_valid, y_valid, teacher_pred,
+                "chain": _chain_report(chain, Z_student, y_valid, teacher_pred,
                                        self.classes_),
                 "chain_search": chain_search,
                 "configuration": configuration.details,
@@ -977,7 +1049,9 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            Rows to score, with the columns seen in ``fit``.
+            Rows to score, with every column seen in ``fit``; with
+            ``student_features`` the student's columns are picked from them
+            (``student_.predict_proba`` takes those columns alone).
 
         Returns
         -------
@@ -985,7 +1059,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             Probabilities, columns in the order of ``classes_``.
         """
         X = self._validate_input(X)
-        return self.student_.predict_proba(X)
+        return self.student_.predict_proba(self._student_columns(X))
 
     def predict(self, X):
         """Predicted class of each row, from the student alone.
@@ -993,7 +1067,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            Rows to classify.
+            Rows to classify, with every column seen in ``fit``.
 
         Returns
         -------

@@ -27,6 +27,8 @@ from threadpoolctl import threadpool_limits
 
 # Estimator parameters that set a library's own thread count.
 _THREAD_PARAMS = ("n_jobs", "nthread", "num_threads", "thread_count")
+# Parameters that count an estimator's rounds, trees or epochs.
+_ITERATION_PARAMS = ("n_estimators", "max_iter", "max_epochs")
 # The cap of the job running in this thread, for estimators fitted inside it.
 _job_state = threading.local()
 # The optimization memory of the running fit: job durations go there, and its
@@ -63,13 +65,15 @@ def estimated_cost(estimator, n_rows, n_features):
     """Expected cost of fitting ``estimator``: rows * features * iterations.
 
     Iterations are the estimator's rounds, trees or epochs where it names them
-    (``n_estimators``, ``max_iter``, ``max_epochs``), else 1.
+    (``n_estimators``, ``max_iter``, ``max_epochs``; a wrapped estimator's count
+    where the wrapper has none), else 1.
     """
-    params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") \
+    params = estimator.get_params(deep=True) if hasattr(estimator, "get_params") \
         else {}
-    iterations = next((params[name] for name in ("n_estimators", "max_iter",
-                                                 "max_epochs")
-                       if isinstance(params.get(name), int)), 1)
+    counts = sorted((key.count("__"), value) for key, value in params.items()
+                    if key.rsplit("__", 1)[-1] in _ITERATION_PARAMS
+                    and isinstance(value, int) and not isinstance(value, bool))
+    iterations = counts[0][1] if counts else 1
     return float(n_rows) * max(n_features, 1) * max(iterations, 1)
 
 

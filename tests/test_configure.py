@@ -352,3 +352,13 @@ def test_the_search_records_every_evaluation_in_the_memory(tmp_path, cheap_space
     assert {r["dataset"]["n_rows"] for r in searched} == {
         c["rows"] for c in report.details["candidates"]}
 
+
+
+def test_the_search_and_the_limits_work_on_a_column_subset(cheap_space):
+    X, y = _data(n_samples=400)
+    distiller = _fast(student_features=[0, 1, 2], search_budget=6,
+                      max_latency_ms=1_000.0).fit(X, y)
+    details = distiller.report_.details
+    assert details["configuration"]["meta_features"]["n_features"] == 3
+    assert details["candidates"]
+    assert distiller.student_.predict(X[:, :3]).shape == (400,)

@@ -16,6 +16,7 @@ from skdistill._parallel import (
     run_jobs,
     worker_thread_limits,
 )
+from skdistill._teachers import EncodedLabelsClassifier
 
 
 def test_lpt_order_puts_the_longest_jobs_first_and_keeps_ties_in_order():
@@ -51,6 +52,8 @@ def test_estimated_cost_grows_with_rows_features_and_rounds():
     assert estimated_cost(HistGradientBoostingClassifier(max_iter=10), 300, 5) == \
         3 * small
     assert estimated_cost(MLPStudent(max_epochs=50), 100, 5) == 100 * 5 * 50
+    wrapped = EncodedLabelsClassifier(HistGradientBoostingClassifier(max_iter=10))
+    assert estimated_cost(wrapped, 100, 5) == small
 
 
 def _thread_report(_):

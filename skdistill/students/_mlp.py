@@ -7,6 +7,7 @@ epoch (a scheduler driven by the measured student-teacher gap).
 """
 
 import copy
+import threading
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 _MIN_ROWS_FOR_VALIDATION = 20
 _PREDICT_BATCH = 8192
 _LOG_EPS = 1e-12
+
+# Held while torch's process-wide generators are seeded and drawn from.
+_GLOBAL_RNG_LOCK = threading.RLock()
 
 
 class MLPStudent(BaseStudent):
@@ -257,9 +261,12 @@ class MLPStudent(BaseStudent):
 
         self.classes_ = classes
         self.device_ = device.type
+        generator = torch.Generator().manual_seed(int(torch_seed))
         with _forked_torch_rng(device, int(torch_seed)):
             net = self._build_network(X.shape[1], len(classes), hidden).to(device)
-            generator = torch.Generator().manual_seed(int(torch_seed))
+            if self.dropout > 0:  # dropout draws from the global generator
+                self._train(net, train, val, (schedule, initial), alpha, generator)
+        if self.dropout == 0:  # free of the global generator: threads run at once
             self._train(net, train, val, (schedule, initial), alpha, generator)
         self.module_ = nn.Sequential(_Standardize(mean, scale), *net).to(device).eval()
         self.n_parameters_ = sum(p.numel() for p in self.module_.parameters())
@@ -632,11 +639,16 @@ def _standardization(X):
 @contextmanager
 def _forked_torch_rng(device, seed):
     """Seed torch's global generators (dropout, initial weights) inside a fork
-    that restores their previous state on exit."""
+    that restores their previous state on exit.
+
+    The generators belong to the process: fits running in threads (joblib's
+    threading backend) take turns here, or they would draw from each other's
+    seeds and stop being reproducible.
+    """
     devices = []
     if device.type == "cuda":
         index = device.index
         devices = [torch.cuda.current_device() if index is None else index]
-    with torch.random.fork_rng(devices=devices):
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield

