@@ -48,8 +48,12 @@ _MLP_PICKLE_OVERHEAD_BYTES = 10_000
 _TREE_BYTES = (1_500, 64, 8)
 _LGBM_BYTES = (6_000, 212, 53)
 _LINEAR_BYTES = 1_000
-# Rows of the memory count this many times a row of the prior in the ranker.
+# Rows of the memory count up to this many times a row of the prior in the
+# ranker: this many for a task like the one at hand, less the farther its task is
+# (squared distance d2 of the meta-features, in standard deviations of the prior's
+# tasks: weight MEMORY_WEIGHT * exp(-d2 / _SIMILARITY_SCALE)).
 MEMORY_WEIGHT = 4.0
+_SIMILARITY_SCALE = 10.0
 META_FEATURES = ("n_rows", "n_features", "n_inputs", "n_classes", "class_entropy",
                  "categorical_fraction", "n_teachers", "teacher_accuracy",
                  "teacher_confidence", "teacher_disagreement")
@@ -334,8 +338,13 @@ class Ranker:
     prior : list of dict
         Experiments that ship with the package.
     memory : list of dict, default=()
-        Experiments of the optimization memory; each weighs
-        :data:`MEMORY_WEIGHT` rows of the prior.
+        Experiments of the optimization memory.
+    meta : dict or None, default=None
+        Meta-features of the task at hand. A memory experiment weighs
+        ``MEMORY_WEIGHT * exp(-d2 / 10)`` rows of the prior, ``d2`` the squared
+        distance of its task's meta-features to these, each in standard
+        deviations over the prior's tasks: up to 4 rows for a task like this
+        one, next to nothing for an unrelated one. ``None``: 4 rows each.
 
     Attributes
     ----------
@@ -343,16 +352,13 @@ class Ranker:
         Usable experiment rows from the prior and from the memory.
     """
 
-    def __init__(self, prior, memory=()):
-        rows, targets, weights = [], [], []
-        self.n_rows_ = {}
-        for source, experiments, weight in (("prior", prior, 1.0),
-                                            ("memory", memory, MEMORY_WEIGHT)):
-            x, t = _training_rows(experiments)
-            rows += x
-            targets += t
-            weights += [weight] * len(t)
-            self.n_rows_[source] = len(t)
+    def __init__(self, prior, memory=(), meta=None):
+        prior_rows, prior_targets = _training_rows(prior)
+        memory_rows, memory_targets = _training_rows(memory)
+        self.n_rows_ = {"prior": len(prior_targets), "memory": len(memory_targets)}
+        rows, targets = prior_rows + memory_rows, prior_targets + memory_targets
+        weights = [1.0] * len(prior_rows) + _memory_weights(memory_rows, prior_rows,
+                                                            meta)
         self._model = None
         if rows:
             self._model = RandomForestRegressor(
@@ -384,6 +390,19 @@ class Ranker:
         order = sorted(range(len(candidates)), key=lambda i: (
             -scores[i], candidates[i].estimated_bytes(n_inputs, n_classes), i))
         return [candidates[i] for i in order], [float(scores[i]) for i in order]
+
+
+def _memory_weights(memory_rows, prior_rows, meta):
+    """The weight of each memory row: MEMORY_WEIGHT, less for distant tasks."""
+    if meta is None or not memory_rows:
+        return [MEMORY_WEIGHT] * len(memory_rows)
+    n_meta = len(META_FEATURES)
+    reference = np.unique(np.asarray(prior_rows or memory_rows)[:, :n_meta], axis=0)
+    scale = reference.std(axis=0) if len(reference) > 1 else np.ones(n_meta)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    distance = (np.asarray(memory_rows)[:, :n_meta] - meta_vector(meta)) / scale
+    squared = np.sum(distance**2, axis=1)
+    return list(MEMORY_WEIGHT * np.exp(-squared / _SIMILARITY_SCALE))
 
 
 def _training_rows(experiments):
@@ -446,13 +465,16 @@ def prior_ranker():
     return Ranker(load_prior())
 
 
-def ranker_for(memory_experiments):
+def ranker_for(memory_experiments, meta=None):
     """The ranker to use, and where its knowledge comes from.
 
     Parameters
     ----------
     memory_experiments : list of dict
         Experiments read from the optimization memory (may be empty).
+    meta : dict or None, default=None
+        Meta-features of the task at hand: memory experiments on tasks far from
+        it weigh less (see :class:`Ranker`).
 
     Returns
     -------
@@ -462,7 +484,7 @@ def ranker_for(memory_experiments):
     """
     prior = prior_ranker()
     if memory_experiments:
-        ranker = Ranker(load_prior(), memory_experiments)
+        ranker = Ranker(load_prior(), memory_experiments, meta)
         if ranker.n_rows_["memory"]:
             return ranker, "memory+prior"
     return prior, "prior" if prior.n_rows_["prior"] else "none"

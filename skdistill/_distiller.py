@@ -765,7 +765,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                 student, self._student_temperature(),
                 _DEFAULT_ALPHA if self.alpha == "auto" else self.alpha,
                 {"source": "user", "config": _config_of(student)})
-        ranker, source = ranker_for([] if memory is None else memory.experiments())
+        ranker, source = ranker_for(
+            [] if memory is None else memory.experiments(), meta)
         ranked, predicted = ranker.rank(
             meta, self._candidates(teachers, preprocessor, n_inputs, n_classes))
         winner, evaluations = self._search(

@@ -13,6 +13,7 @@ from skdistill import (
     LGBMStudent,
     OptimizationMemory,
     TreeStudent,
+    _configure,
     _distiller,
     _halving,
 )
@@ -130,9 +131,25 @@ def test_a_memory_of_similar_tasks_puts_their_best_configuration_first(tmp_path)
     prior_first = prior_ranker().rank(meta, candidate_space())[0][0]
     assert prior_first != _WINNER
     memory = _memory_where_one_config_wins(tmp_path / "memory.db", meta)
-    ranker, source = ranker_for(memory.experiments())
+    ranker, source = ranker_for(memory.experiments(), meta)
     assert source == "memory+prior"
     assert ranker.rank(meta, candidate_space())[0][0] == _WINNER
+
+
+def test_a_memory_of_unrelated_tasks_weighs_little(tmp_path):
+    meta = _meta()
+    far = _meta(n_rows=5_000, n_features=64, n_inputs=64, n_classes=10,
+                teacher_accuracy=0.6, categorical_fraction=0.8)
+    memory = _memory_where_one_config_wins(tmp_path / "memory.db", far)
+    ranker, source = ranker_for(memory.experiments(), meta)
+    assert source == "memory+prior"
+    assert ranker.rank(meta, candidate_space())[0][0] != _WINNER
+    prior_rows = _configure._training_rows(load_prior())[0]
+    near, unrelated = _configure._memory_weights(
+        [_configure.meta_vector(m) + _WINNER.features(6, 2) for m in (meta, far)],
+        prior_rows, meta)
+    assert near == pytest.approx(_configure.MEMORY_WEIGHT)
+    assert unrelated < 0.1 * near
 
 
 def test_groups_of_a_single_configuration_teach_the_ranker_nothing():
