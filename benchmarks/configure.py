@@ -178,11 +178,13 @@ def run(datasets, seeds, folder):
         with prior_without(name):
             records.append(_record(name, seed, "default", fit_and_score(
                 {"random_state": seed}, splits[name, seed])))
-            hidden = records[-1]["previous_default_mlp"]
-            records.append(_record(name, seed, "previous default", fit_and_score(
-                {"student": Candidate("mlp", hidden).make_student(),
-                 "temperature": "adaptive", "alpha": 0.7, "random_state": seed},
-                splits[name, seed])))
+            previous = Candidate("mlp", records[-1]["previous_default_mlp"],
+                                 "adaptive", 0.7)
+            result = fit_and_score(
+                {"student": previous.make_student(), "temperature": "adaptive",
+                 "alpha": 0.7, "random_state": seed}, splits[name, seed])
+            records.append(_record(name, seed, "previous default",
+                                   {**result, "config": previous.as_dict()}))
             records.append(_record(name, seed, "search", fit_and_score(
                 {"random_state": seed, "search_budget": SEARCH_BUDGET,
                  "memory": memories[name, seed]}, splits[name, seed])))
