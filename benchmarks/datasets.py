@@ -97,7 +97,7 @@ DATASETS = {
     "flights": Dataset(
         "nycflights13/flights", "arr_delay > 15",
         "arrival delayed by more than 15 minutes, NYC flights of 2013, binary, "
-        "22 % delayed (of flights that arrived)",
+        "24 % delayed (of the flights that arrived)",
         ("target: arr_delay > 15 minutes; the 9,430 flights without arr_delay "
          "(cancelled or diverted) removed",
          "leakage removed (known only once the flight left or landed): dep_time, "
