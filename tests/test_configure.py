@@ -51,7 +51,8 @@ def _teacher():
 def _fast(*args, **params):
     """A distiller with a fast teacher; every student size allowed (no
     ``min_compression``: the teacher of 15 small trees leaves room for the linear
-    students alone)."""
+    students alone). No search unless asked: the ranking alone decides."""
+    params.setdefault("search_budget", None)
     return HPMDistiller(_teacher(), *args, min_compression=None, random_state=0,
                         **params)
 
