@@ -451,15 +451,17 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         timings = {}
         templates = teachers
         oof_seed = _seed(rng)
-        oof_cache = _OutputCache(memory, "oof", templates,
-                                 (X_train, y_train, w_train, classes, self.cv,
-                                  oof_seed))
-        oof = oof_cache.get() if self._needs_oof(templates) else None
+        oof, oof_cache = None, None
+        if self._needs_oof(templates):
+            oof_cache = _OutputCache(memory, "oof", templates,
+                                     (X_train, y_train, w_train, classes, self.cv,
+                                      oof_seed))
+            oof = oof_cache.get()
         with _timed(timings, "teachers"):
             # The teachers and their cross-fitted copies share one queue.
             teachers, fitted_here, fresh_oof = _teachers.fit_and_cross_fit(
                 templates, X_train, y_train, w_train, classes, self.cv, oof_seed,
-                self.n_jobs, cross_fit=self._needs_oof(templates) and oof is None)
+                self.n_jobs, cross_fit=oof_cache is not None and oof is None)
         if fresh_oof is not None:
             oof = oof_cache.put(fresh_oof)
         with _timed(timings, "soft_targets"):
