@@ -1,5 +1,6 @@
 """HPMDistiller: validation and orchestration of a distillation, little else."""
 
+import sys
 import time
 import uuid
 import warnings
@@ -423,8 +424,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         self : object
             The fitted distiller.
         """
-        memory = as_memory(self.memory)
         try:
+            memory = as_memory(self.memory)
             with recording_to(memory):
                 return self._fit(X, y, sample_weight, memory)
         except BaseException:
@@ -1002,8 +1003,10 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         teacher_size = model_size(self.teachers_)
         student_size = model_size(self.student_)
         # Cached with the teachers' outputs: measuring it means running them.
+        # The key holds all that runs: the teachers, the gate, its inputs' columns.
         teacher_latency = float(cached_output(
-            memory, "latency", self.teachers_, X_valid,
+            memory, "latency", self.teachers_,
+            (X_valid, self.fusion_, self._gate_preprocessor, self.n_jobs),
             lambda: np.array([predict_latency(
                 lambda rows: self.fusion_.fuse(*self._teacher_inputs(rows)),
                 X_valid)]))[0])
@@ -1149,11 +1152,14 @@ class _OutputCache:
 
     def __init__(self, memory, tag, teachers, data):
         self.memory, self.tag, self.keys = memory, tag, None
-        if memory is not None and memory.active and memory.cache:
-            teacher_keys = [fingerprint_estimator(t) for t in teachers]
-            data_key = fingerprint_data(data)
-            if None not in teacher_keys and data_key is not None:
-                self.keys = (fingerprint_data(teacher_keys), data_key)
+        if (memory is None or not memory.active or not memory.cache
+                or any(_fits_at_random(t) for t in teachers)):
+            return
+        teacher_keys = [fingerprint_estimator(t) for t in teachers]
+        # The libraries that fit and run the teachers are part of the output.
+        data_key = fingerprint_data((data, _library_versions()))
+        if None not in teacher_keys and data_key is not None:
+            self.keys = (fingerprint_data(teacher_keys), data_key)
 
     def get(self):
         """The stored output, or None."""
@@ -1167,6 +1173,23 @@ class _OutputCache:
         if self.keys is not None:
             self.memory.store_proba(*self.keys, output, self.tag)
         return output
+
+
+def _fits_at_random(teacher):
+    """An unfitted teacher without a seed: its outputs differ from fit to fit."""
+    if _teachers.is_fitted(teacher) or not hasattr(teacher, "get_params"):
+        return False
+    params = teacher.get_params()
+    return any(value is None for key, value in params.items()
+               if key.rsplit("__", 1)[-1] in ("random_state", "seed"))
+
+
+def _library_versions():
+    versions = []
+    for name in ("sklearn", "lightgbm", "xgboost", "torch"):
+        module = sys.modules.get(name)
+        versions.append(getattr(module, "__version__", None))
+    return tuple(versions)
 
 
 def cached_output(memory, tag, teachers, data, compute):

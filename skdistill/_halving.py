@@ -225,15 +225,26 @@ def probe_limits(ranked, wanted, data, limits, fit_settings, n_jobs, seed,
         evaluations += measured
         if on_rung is not None:
             on_rung(measured)
+        ruled_out = []  # failures so far in this batch, walked in rank order
         for evaluation in measured:
-            failed = evaluation.candidate
+            candidate = evaluation.candidate
+            if any(_rules_out(failed, candidate, n_inputs, n_classes)
+                   for failed in ruled_out):
+                continue  # the serial walk would never have probed it
             if evaluation.within_limits:
-                within.append(failed)
+                within.append(candidate)
                 continue
-            bound = failed.estimated_bytes(n_inputs, n_classes)
-            pool = [c for c in pool if c.family != failed.family
-                    or c.estimated_bytes(n_inputs, n_classes) < bound]
+            ruled_out.append(candidate)
+            pool = [c for c in pool
+                    if not _rules_out(candidate, c, n_inputs, n_classes)]
     return within[:wanted], evaluations
+
+
+def _rules_out(failed, candidate, n_inputs, n_classes):
+    """Whether ``failed`` being over the limits rules out ``candidate``."""
+    return (candidate.family == failed.family
+            and candidate.estimated_bytes(n_inputs, n_classes)
+            >= failed.estimated_bytes(n_inputs, n_classes))
 
 
 def least_over_limits(evaluations, limits):

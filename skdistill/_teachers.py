@@ -274,7 +274,8 @@ def _fit_one(teacher, X, y, sample_weight):
     """
     with capped_estimator_threads(teacher) as original_threads:
         fitted = _fit_weighted(_encoded_if_needed(teacher, y), X, y, sample_weight)
-    if original_threads and fitted is not teacher:  # the adapter fitted a clone
+    if original_threads and isinstance(fitted, EncodedLabelsClassifier):
+        # the adapter fitted a clone, which kept the capped values
         fitted.estimator_.set_params(**original_threads)
     return fitted
 

@@ -127,3 +127,45 @@ def test_recorded_speeds_turn_costs_into_expected_seconds():
     # the unseen kind runs at the median speed of the others (5.5)
     assert costs == [10.0, 5.0, 11.0]
     assert expected_seconds(_Speeds({}), [1.0, 2.0], ["a", "b"]) == [1.0, 2.0]
+
+
+def test_a_bad_memory_on_refit_leaves_no_fitted_attributes(problem, tmp_path):
+    X, y = problem
+    distiller = _distiller(_CountingTeacher(), None).fit(X, y)
+    distiller.set_params(memory=123)
+    with pytest.raises(TypeError, match="memory must be"):
+        distiller.fit(X, y)
+    assert not hasattr(distiller, "student_") and not hasattr(distiller, "report_")
+
+
+def test_the_teachers_latency_is_measured_again_for_another_fusion(
+        problem, counting, tmp_path):
+    X, y = problem
+    teacher = _CountingTeacher().fit(X, y)
+    memory = OptimizationMemory(tmp_path / "memory.db")
+    _distiller(teacher, memory).set_params(fusion="mean").fit(X, y)
+    counting["predict_proba"] = 0
+    _distiller(teacher, memory).set_params(fusion="accuracy").fit(X, y)
+    assert counting["predict_proba"] > 0
+
+
+class _UnseededTeacher(_CountingTeacher):
+    """A teacher with an unset seed: its fits may differ, so none is cached."""
+
+    def __init__(self, C=1.0, random_state=None):
+        super().__init__(C=C)
+        self.random_state = random_state
+
+
+def test_teachers_without_a_seed_are_cross_fitted_again(problem, counting,
+                                                        tmp_path):
+    X, y = problem
+    path = tmp_path / "memory.db"
+    _distiller(_UnseededTeacher(), path).fit(X, y)
+    counting["fit"] = 0
+    distiller = _distiller(_UnseededTeacher(), path).fit(X, y)
+    assert counting["fit"] == 1 + distiller.cv
+    counting["fit"] = 0
+    _distiller(_UnseededTeacher(random_state=0), path).fit(X, y)
+    _distiller(_UnseededTeacher(random_state=0), path).fit(X, y)
+    assert counting["fit"] == 2 + distiller.cv  # the seeded one was cached
