@@ -41,7 +41,12 @@ class DistillationReport:
     speedup : float
         ``teacher_latency_s / student_latency_s``.
     timings_s : dict of str to float
-        Wall time of each phase of ``fit``.
+        Wall time of each phase of ``fit``: ``"teachers"`` (fitting the
+        teachers and their cross-fitted copies, one parallel queue),
+        ``"soft_targets"`` (labelling the training rows where out-of-fold
+        outputs are not used), ``"fusion"``, ``"augment"``, ``"configuration"``
+        (the search of ``student="auto"``) and ``"student"`` (the chain and the
+        student).
     details : dict
         What the optional components recorded (temperature schedule, teacher
         weights, chain steps...).
