@@ -465,6 +465,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                 self.n_jobs, cross_fit=oof_cache is not None and oof is None)
         if fresh_oof is not None:
             oof = oof_cache.put(fresh_oof)
+        teacher_size = model_size(teachers)  # pickles them: measured once
         with _timed(timings, "soft_targets"):
             train_proba, gate_proba = self._training_proba(
                 teachers, fitted_here, X_train, classes, oof, memory)
@@ -493,10 +494,11 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             meta["n_rows"] = len(transfer.y)
         with _timed(timings, "configuration") if self.student == "auto" \
                 else nullcontext():
-            configuration = self._configure(transfer, teachers, preprocessor,
-                                            X_student, meta, memory, seed)
+            configuration = self._configure(transfer, teachers, teacher_size,
+                                            preprocessor, X_student, meta, memory,
+                                            seed)
         with _timed(timings, "student"):
-            chain, chain_search = self._fit_student(transfer, teachers,
+            chain, chain_search = self._fit_student(transfer, teacher_size,
                                                     configuration, seed)
         self.classes_ = classes
         self.teachers_ = teachers
@@ -506,7 +508,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                                   ("student", chain[-1].model)])
         self.report_ = self._measure(_safe_indexing(X, valid), y[valid], timings,
                                      transfer.n_synthetic, chain, chain_search,
-                                     memory, configuration)
+                                     memory, configuration, teacher_size)
         if memory is not None:
             memory.record(self._experiment(X_train, transfer, meta,
                                            configuration.details))
@@ -730,7 +732,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         targets = np.vstack(target_parts)
         return np.vstack(Z_parts), classes[targets.argmax(axis=1)], targets
 
-    def _fit_student(self, transfer, teachers, configuration, seed):
+    def _fit_student(self, transfer, teacher_size, configuration, seed):
         """Fit the chain ending in the configured student on the transfer set.
 
         Returns
@@ -743,7 +745,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
         student = clone(configuration.student)
         self._pass_down(student, seed)
-        teacher_capacity = _capacity(model_size(teachers))
+        teacher_capacity = _capacity(teacher_size)
         own_capacity = student_capacity(student, n_inputs, n_classes)
         search, refitted = {}, None
         if self.chain is False:
@@ -762,8 +764,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                           configuration.alpha, n_inputs, n_classes)
         return steps, search
 
-    def _configure(self, transfer, teachers, preprocessor, X_student, meta, memory,
-                   seed):
+    def _configure(self, transfer, teachers, teacher_size, preprocessor, X_student,
+                   meta, memory, seed):
         """The student, temperature and alpha to fit (HPM-KD component i).
 
         An explicit ``student`` is used as given (``"auto"`` temperature and
@@ -781,7 +783,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         ranker, source = ranker_for(
             [] if memory is None else memory.experiments(), meta)
         ranked, predicted = ranker.rank(
-            meta, self._candidates(teachers, preprocessor, n_inputs, n_classes))
+            meta, self._candidates(teacher_size, preprocessor, n_inputs, n_classes))
         winner, evaluations = self._search(
             ranked, lambda: self._search_data(transfer, preprocessor, X_student, seed),
             seed, _recorder(memory, meta, teachers))
@@ -795,7 +797,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         return Configuration(winner.make_student(), winner.student_temperature(),
                              winner.alpha, details, evaluations)
 
-    def _candidates(self, teachers, preprocessor, n_inputs, n_classes):
+    def _candidates(self, teacher_size, preprocessor, n_inputs, n_classes):
         """The candidate space less what the user fixed or the budgets exclude."""
         families = FAMILIES
         if not (isinstance(self.temperature, Real) or self.temperature == "auto"):
@@ -808,7 +810,6 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             alpha=None if self.alpha == "auto" else self.alpha)
         max_bytes, max_parameters = np.inf, None
         if self.min_compression is not None:
-            teacher_size = model_size(teachers)
             max_bytes = teacher_size.n_bytes / self.min_compression
             if teacher_size.n_parameters is not None:
                 max_parameters = teacher_size.n_parameters / self.min_compression
@@ -988,7 +989,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         return STUDENT_FAMILIES[self.student]()
 
     def _measure(self, X_valid, y_valid, timings, n_synthetic, chain, chain_search,
-                 memory, configuration):
+                 memory, configuration, teacher_size):
         valid_proba = self._teachers_proba_cached(memory, self.teachers_, X_valid,
                                                   self.classes_)
         Z_gate = self._gate_preprocessor.transform(X_valid)
@@ -1000,7 +1001,6 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         student_pred = self.student_.predict(X_student)
         teacher_acc = float(np.mean(teacher_pred == y_valid))
         student_acc = float(np.mean(student_pred == y_valid))
-        teacher_size = model_size(self.teachers_)
         student_size = model_size(self.student_)
         # Cached with the teachers' outputs: measuring it means running them.
         # The key holds all that runs: the teachers, the gate, its inputs' columns.

@@ -190,8 +190,9 @@ def test_an_empty_memory_falls_back_to_the_prior(tmp_path):
 def configuration_space(distiller, X, y):
     """The candidates the fitted distiller could choose from."""
     meta = distiller.report_.details["configuration"]["meta_features"]
-    return distiller._candidates(distiller.teachers_, distiller.student_[0],
-                                 meta["n_inputs"], meta["n_classes"])
+    return distiller._candidates(distiller.report_.teacher_size,
+                                 distiller.student_[0], meta["n_inputs"],
+                                 meta["n_classes"])
 
 
 def test_the_search_scores_only_training_rows_never_the_validation_rows(

@@ -142,8 +142,8 @@ def test_min_compression_none_puts_no_size_budget_on_the_candidates(
     X, y = binary_data
 
     def sizes(distiller):
-        candidates = distiller._candidates(distiller.teachers_, distiller.student_[0],
-                                           X.shape[1], 2)
+        candidates = distiller._candidates(distiller.report_.teacher_size,
+                                           distiller.student_[0], X.shape[1], 2)
         return {(c.family, c.size) for c in candidates}
 
     capped = HPMDistiller(fast_teacher, random_state=0).fit(X, y)
