@@ -126,9 +126,8 @@ def prepare(name):
     X_held, y_held = _safe_indexing(X, held_out), y[held_out]
     classes = np.unique(y_learn)
     templates = teachers(kind)
-    fitted, here = _teachers.fit_teachers(templates, X_learn, y_learn, None, 1)
-    oof = _teachers.out_of_fold_proba(templates, here, X_learn, y_learn, None,
-                                      classes, CV, SEED, 1)
+    fitted, _, oof = _teachers.fit_and_cross_fit(templates, X_learn, y_learn, None,
+                                                 classes, CV, SEED, 1)
     preprocessor = default_preprocessor("mlp", X_learn).fit(X_learn)
     Z_learn, Z_held = preprocessor.transform(X_learn), preprocessor.transform(X_held)
     codes = np.searchsorted(classes, y_learn)

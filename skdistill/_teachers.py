@@ -145,21 +145,6 @@ def check_teacher_classes(teachers, classes):
             )
 
 
-def fit_teachers(teachers, X, y, sample_weight, n_jobs):
-    """Clone and fit the unfitted teachers in parallel; keep fitted ones as they are.
-
-    Returns
-    -------
-    fitted : list of estimators
-        Same order as ``teachers``; prefit ones are the very same objects.
-    fitted_here : list of bool
-        Whether HPMDistiller fitted each teacher itself.
-    """
-    fitted, fitted_here, _ = fit_and_cross_fit(teachers, X, y, sample_weight, None,
-                                               None, None, n_jobs, cross_fit=False)
-    return fitted, fitted_here
-
-
 def fit_and_cross_fit(teachers, X, y, sample_weight, classes, cv, random_state,
                       n_jobs, cross_fit=True):
     """Fit the unfitted teachers and their cross-fitted copies in one dispatch.
@@ -186,11 +171,9 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, classes, cv, random_state,
     folds = []
     if cross_fit and to_fit:
         folds = _fold_jobs(teachers, fitted_here, y, cv, random_state)
-        jobs += [(_fold_proba, teachers[t], X, y, sample_weight, fit_rows,
-                  predict_rows, classes) for t, (fit_rows, predict_rows) in folds]
-        costs += [estimated_cost(teachers[t], len(fit_rows), n_features)
-                  for t, (fit_rows, _) in folds]
-        kinds += [_job_kind("fit", teachers[t]) for t, _ in folds]
+        fold_jobs, fold_costs, fold_kinds = _fold_dispatch(
+            teachers, folds, X, y, sample_weight, classes)
+        jobs, costs, kinds = jobs + fold_jobs, costs + fold_costs, kinds + fold_kinds
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     fitted_clones = iter(results[:len(to_fit)])
     fitted = [next(fitted_clones) if fit_it else t
@@ -361,14 +344,9 @@ def out_of_fold_proba(teachers, fitted_here, X, y, sample_weight, classes, cv,
     ndarray of shape (n_teachers, n_samples, n_classes)
     """
     folds = _fold_jobs(teachers, fitted_here, y, cv, random_state)
-    n_features = _shape(X)[1]
-    results = run_jobs(
-        _fold_proba,
-        [(teachers[t], X, y, sample_weight, fit_rows, predict_rows, classes)
-         for t, (fit_rows, predict_rows) in folds],
-        [estimated_cost(teachers[t], len(fit_rows), n_features)
-         for t, (fit_rows, _) in folds],
-        n_jobs, kinds=[_job_kind("fit", teachers[t]) for t, _ in folds])
+    jobs, costs, kinds = _fold_dispatch(teachers, folds, X, y, sample_weight,
+                                        classes)
+    results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     return _assemble_oof(teachers, fitted_here, X, len(y), classes, folds, results,
                          n_jobs)
 
@@ -380,6 +358,17 @@ def _fold_jobs(teachers, fitted_here, y, cv, random_state):
                  .split(np.zeros(len(y)), y))
     return [(t, fold) for t, here in enumerate(fitted_here) if here
             for fold in folds]
+
+
+def _fold_dispatch(teachers, folds, X, y, sample_weight, classes):
+    """Jobs (for :func:`_apply`), costs and kinds of the cross-fitted copies."""
+    n_features = _shape(X)[1]
+    jobs = [(_fold_proba, teachers[t], X, y, sample_weight, fit_rows, predict_rows,
+             classes) for t, (fit_rows, predict_rows) in folds]
+    costs = [estimated_cost(teachers[t], len(fit_rows), n_features)
+             for t, (fit_rows, _) in folds]
+    kinds = [_job_kind("fit", teachers[t]) for t, _ in folds]
+    return jobs, costs, kinds
 
 
 def _assemble_oof(teachers, fitted_here, X, n_samples, classes, folds, results,
