@@ -28,14 +28,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from skdistill import HPMDistiller, MLPStudent, TreeStudent
 
-from .components import load_dataset
+from .components import load_xy
 
 RESULTS = Path(__file__).parent / "results"
 COMMAND = "python -m benchmarks.chain"
@@ -52,18 +51,11 @@ STUDENTS = {
 }
 
 
-def _data(name):
-    if name == "digits":
-        return load_digits(return_X_y=True)
-    X, y, _ = load_dataset(name)
-    return X, y
-
-
 def run(datasets, seeds):
     """Fit every configuration; return one record per fit."""
     records = []
     for name in datasets:
-        X, y = _data(name)
+        X, y = load_xy(name)
         for seed in seeds:
             X_train, X_test, y_train, y_test = train_test_split(
                 X, y, test_size=0.25, stratify=y, random_state=seed)

@@ -78,6 +78,7 @@ import numpy as np
 import sklearn
 import torch
 from lightgbm import LGBMClassifier
+from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
@@ -153,6 +154,20 @@ def load_dataset(name):
     for column in frame.select_dtypes(include="object"):
         frame[column] = frame[column].astype("category")
     return frame, y, [str(label) for label in labels]
+
+
+def load_xy(name):
+    """``(X, y)`` of a dataset, the target encoded ``0 .. k-1``.
+
+    ``"digits"`` and ``"breast_cancer"`` are scikit-learn's bundled arrays; any
+    other name is a key of :data:`DATASETS`, loaded by :func:`load_dataset`.
+    """
+    if name == "digits":
+        return load_digits(return_X_y=True)
+    if name == "breast_cancer":
+        return load_breast_cancer(return_X_y=True)
+    X, y, _ = load_dataset(name)
+    return X, y
 
 
 def make_teachers(seed):

@@ -51,7 +51,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
@@ -59,7 +58,7 @@ from skdistill import HPMDistiller, OptimizationMemory, _configure
 from skdistill._configure import MLP_SIZE_LADDER, Candidate, within_size_budget
 from skdistill.metrics import model_size
 
-from .components import load_dataset
+from .components import load_xy
 
 RESULTS = Path(__file__).parent / "results"
 COMMAND = "python -m benchmarks.configure"
@@ -102,14 +101,6 @@ def prior_without(dataset):
     finally:
         _configure.load_prior = original
         _configure.prior_ranker.cache_clear()
-
-
-def load(name):
-    """``(X, y)`` of a dataset, the target encoded ``0 .. k-1``."""
-    if name == "digits":
-        return load_digits(return_X_y=True)
-    X, y, _ = load_dataset(name)
-    return X, y
 
 
 def fit_and_score(params, data):
@@ -170,7 +161,7 @@ def run(datasets, seeds, folder):
     """
     records, memories, splits = [], {}, {}
     for name, seed in itertools.product(datasets, seeds):
-        X, y = load(name)
+        X, y = load_xy(name)
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=0.25, stratify=y, random_state=seed)
         splits[name, seed] = (X_train, y_train, X_test, y_test)

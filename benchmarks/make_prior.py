@@ -41,7 +41,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from lightgbm import LGBMClassifier
-from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
@@ -61,7 +60,7 @@ from skdistill._halving import (
 from skdistill._preprocess import default_preprocessor
 from skdistill.metrics import model_size, predict_latency
 
-from .components import load_dataset
+from .components import load_xy
 
 OUTPUT = Path(__file__).parent.parent / "skdistill" / "data" / "prior.json"
 COMMAND = "python -m benchmarks.make_prior"
@@ -82,16 +81,6 @@ SMALL_ROWS = 600
 SAMPLED = {"mlp": 14, "lgbm": 12}
 CV = 5
 SEED = 0
-
-
-def load(name):
-    """``(X, y)`` of a dataset, the target encoded ``0 .. k-1``."""
-    if name == "digits":
-        return load_digits(return_X_y=True)
-    if name == "breast_cancer":
-        return load_breast_cancer(return_X_y=True)
-    X, y, _ = load_dataset(name)
-    return X, y
 
 
 def teachers(kind):
@@ -120,7 +109,7 @@ def task_rows(X, y, size):
 def prepare(name):
     """Teachers' fused out-of-fold targets, meta-features and the search data."""
     dataset, size, kind = TASKS[name]
-    X, y = load(dataset)
+    X, y = load_xy(dataset)
     learn, held_out = task_rows(X, y, size)
     X_learn, y_learn = _safe_indexing(X, learn), y[learn]
     X_held, y_held = _safe_indexing(X, held_out), y[held_out]
