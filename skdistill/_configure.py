@@ -3,7 +3,9 @@
 * :func:`meta_features` describes a task: its rows, columns, classes, and how the
   teachers do on their out-of-fold outputs on the training rows.
 * :func:`candidate_space` lists the configurations a student may take: a family
-  (MLP, LightGBM, tree, linear), a size, a temperature and an alpha.
+  (MLP, LightGBM, tree, linear), a size, a temperature, an alpha (0: no
+  distillation, the student learns the hard labels), and for the students that
+  train by steps a learning rate and a number of epochs.
 * :class:`Ranker` learns, from past experiments, which configurations beat the
   others of the same experiment on tasks like this one: the experiments that ship
   with the package (the prior, ``skdistill/data/prior.json``, made by
@@ -13,6 +15,7 @@
 The budgeted search over the ranked candidates is in ``_halving.py``.
 """
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -35,7 +38,18 @@ TREE_DEPTHS = (3, 5, 7, 9)
 # others take a number.
 SCHEDULE_TEMPERATURES = ("adaptive", 2.0, 4.0)
 CONSTANT_TEMPERATURES = (1.0, 2.0, 4.0)
-ALPHAS = (0.5, 0.7, 0.9)
+# Alpha 0 is the student on the hard labels alone: the search may find that
+# distilling does not pay for a student on a task. Its temperature is unused and
+# fixed to NO_DISTILLATION_TEMPERATURE, so that it is one candidate per structure.
+ALPHAS = (0.0, 0.5, 0.7, 0.9)
+NO_DISTILLATION_TEMPERATURE = 1.0
+# Learning rates per family (the students' defaults are 1e-3 and 0.1); the MLP's
+# epochs are its most epochs, its early-stopping patience a tenth of them.
+LEARNING_RATES = {"mlp": (1e-3, 3e-3, 1e-2), "lgbm": (0.05, 0.1, 0.3)}
+MLP_EPOCHS = (100, 300)
+_MLP_PATIENCE_SHARE = 10
+_DEFAULT_TRAINING = {"mlp": (MLPStudent().learning_rate, MLPStudent().max_epochs),
+                     "lgbm": (LGBMStudent().learning_rate, None)}
 FAMILIES = ("mlp", "lgbm", "tree", "linear")
 SCHEDULE_FAMILIES = ("mlp", "lgbm")
 # Pickled fitted MLPStudent minus its float32 weights: torch state dict, sklearn
@@ -169,7 +183,7 @@ def _few_integer_levels(values):
 
 @dataclass(frozen=True)
 class Candidate:
-    """One configuration of the student: family, size, temperature and alpha.
+    """One configuration of the student: family, size, targets and training.
 
     Parameters
     ----------
@@ -182,21 +196,35 @@ class Candidate:
         What the student's ``fit`` gets as ``temperature`` (a name of a schedule
         is resolved by :func:`~skdistill._temperature.as_scheduler`).
     alpha : float, default=0.7
-        Weight of the soft targets.
+        Weight of the soft targets; 0 trains on the hard labels alone.
+    learning_rate : float or None, default=None
+        The MLP's or LightGBM's learning rate; None keeps the student's default.
+    epochs : int or None, default=None
+        The MLP's most epochs, with early stopping after ``epochs // 10``
+        epochs without progress; None keeps the student's defaults (200 and 10).
     """
 
     family: str
     size: tuple = ()
     temperature: object = "adaptive"
     alpha: float = 0.7
+    learning_rate: float | None = None
+    epochs: int | None = None
 
     def make_student(self):
         """The unfitted student of this configuration."""
+        training = {}
+        if self.learning_rate is not None:
+            training["learning_rate"] = self.learning_rate
         if self.family == "mlp":
-            return MLPStudent(hidden_layer_sizes=tuple(self.size))
+            if self.epochs is not None:
+                training.update(max_epochs=self.epochs, n_iter_no_change=max(
+                    1, self.epochs // _MLP_PATIENCE_SHARE))
+            return MLPStudent(hidden_layer_sizes=tuple(self.size), **training)
         if self.family == "lgbm":
             n_estimators, num_leaves = self.size
-            return LGBMStudent(n_estimators=n_estimators, num_leaves=num_leaves)
+            return LGBMStudent(n_estimators=n_estimators, num_leaves=num_leaves,
+                               **training)
         if self.family == "tree":
             return TreeStudent(max_depth=self.size[0])
         return LinearStudent()
@@ -205,21 +233,34 @@ class Candidate:
         """A fresh number or scheduler for the student's ``fit``."""
         return as_scheduler(self.temperature)
 
+    def without_distillation(self):
+        """The same student and training on the hard labels alone (alpha 0)."""
+        return dataclasses.replace(self, alpha=0.0,
+                                   temperature=NO_DISTILLATION_TEMPERATURE)
+
     def as_dict(self):
         """The configuration as JSON-friendly values (what the memory stores)."""
         temperature = self.temperature
         if not isinstance(temperature, (str, Real)):
             temperature = type(temperature).__name__
-        return {"family": self.family, "size": [int(s) for s in self.size],
-                "temperature": temperature if isinstance(temperature, str)
-                else float(temperature), "alpha": float(self.alpha)}
+        config = {"family": self.family, "size": [int(s) for s in self.size],
+                  "temperature": temperature if isinstance(temperature, str)
+                  else float(temperature), "alpha": float(self.alpha)}
+        if self.learning_rate is not None:
+            config["learning_rate"] = float(self.learning_rate)
+        if self.epochs is not None:
+            config["epochs"] = int(self.epochs)
+        return config
 
     @classmethod
     def from_dict(cls, config):
         """The candidate :meth:`as_dict` described."""
+        learning_rate, epochs = config.get("learning_rate"), config.get("epochs")
         return cls(config["family"], tuple(config.get("size") or ()),
                    config.get("temperature", "adaptive"),
-                   float(config.get("alpha", 0.7)))
+                   float(config.get("alpha", 0.7)),
+                   None if learning_rate is None else float(learning_rate),
+                   None if epochs is None else int(epochs))
 
     def capacity(self, n_inputs, n_classes):
         """Most learned parameters (weights, or tree nodes) this student can have."""
@@ -260,10 +301,20 @@ class Candidate:
         depth = {"mlp": len(self.size),
                  "lgbm": math.log2(self.size[1]) if self.family == "lgbm" else 0,
                  "tree": self.size[0] if self.family == "tree" else 0}
+        learning_rate, epochs = self.training()
         return [*(float(self.family == f) for f in FAMILIES),
                 math.log10(max(1, self.capacity(n_inputs, n_classes))),
                 float(depth.get(self.family, 0)), scheduled, temperature,
-                float(self.alpha)]
+                float(self.alpha), float(self.alpha == 0),
+                math.log10(learning_rate) if learning_rate else 0.0,
+                math.log10(epochs) if epochs else 0.0]
+
+    def training(self):
+        """The learning rate and epochs the student trains with (None: no such)."""
+        if self.family not in LEARNING_RATES:
+            return None, None
+        default_rate, default_epochs = _DEFAULT_TRAINING[self.family]
+        return self.learning_rate or default_rate, self.epochs or default_epochs
 
 
 def candidate_space(families=FAMILIES):
@@ -273,27 +324,42 @@ def candidate_space(families=FAMILIES):
     -------
     list of Candidate
         Sizes of :data:`MLP_SIZE_LADDER`, :data:`LGBM_SIZES` and
-        :data:`TREE_DEPTHS`, each with every temperature of its kind and every
-        alpha of :data:`ALPHAS`.
+        :data:`TREE_DEPTHS`; the learning rates of :data:`LEARNING_RATES` and (MLP)
+        the epochs of :data:`MLP_EPOCHS`; each with every temperature of its kind
+        and every nonzero alpha of :data:`ALPHAS`, and once without distillation
+        (alpha 0).
     """
     sizes = {"mlp": MLP_SIZE_LADDER, "lgbm": LGBM_SIZES,
              "tree": tuple((d,) for d in TREE_DEPTHS), "linear": ((),)}
-    return [Candidate(family, size, temperature, alpha)
-            for family in families for size in sizes[family]
-            for temperature in (SCHEDULE_TEMPERATURES
-                                if family in SCHEDULE_FAMILIES
-                                else CONSTANT_TEMPERATURES)
-            for alpha in ALPHAS]
+    space = []
+    for family in families:
+        temperatures = (SCHEDULE_TEMPERATURES if family in SCHEDULE_FAMILIES
+                        else CONSTANT_TEMPERATURES)
+        for size in sizes[family]:
+            for learning_rate, epochs in _training_grid(family):
+                base = Candidate(family, size, learning_rate=learning_rate,
+                                 epochs=epochs)
+                space += [dataclasses.replace(base, temperature=t, alpha=a)
+                          for t in temperatures for a in ALPHAS if a > 0]
+                space.append(base.without_distillation())
+    return space
+
+
+def _training_grid(family):
+    """The (learning rate, epochs) pairs of a family; (None, None) without them."""
+    rates = LEARNING_RATES.get(family, (None,))
+    epochs = MLP_EPOCHS if family == "mlp" else (None,)
+    return [(rate, epoch) for rate in rates for epoch in epochs]
 
 
 def with_fixed(candidates, temperature=None, alpha=None):
     """The candidates with the temperature and/or alpha the user fixed, deduplicated."""
     fixed = []
     for candidate in candidates:
-        changed = Candidate(
-            candidate.family, candidate.size,
-            candidate.temperature if temperature is None else temperature,
-            candidate.alpha if alpha is None else alpha)
+        changed = dataclasses.replace(
+            candidate,
+            temperature=candidate.temperature if temperature is None else temperature,
+            alpha=candidate.alpha if alpha is None else alpha)
         if changed not in fixed:
             fixed.append(changed)
     return fixed

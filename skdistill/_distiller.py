@@ -120,7 +120,12 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
     alpha : float or "auto", default="auto"
         Weight of the soft-target loss against the hard-label loss, in [0, 1].
         ``"auto"`` is chosen by the configuration with ``student="auto"`` and is
-        0.7 with any other student. A number is always used as given.
+        0.7 with any other student. The configuration may choose 0, training the
+        student on the hard labels alone: with a search budget of 3 or more its
+        last fit is the winner's twin without distillation, which wins when it is
+        more accurate on the selection rows (distilling does not always pay: a
+        linear student of ``hpc_data`` lost 4 points to itself on hard labels in
+        ``benchmarks/run.py``'s quick suite). A number is always used as given.
     fusion : {"attention", "mean", "accuracy"}, default="attention"
         How several teachers' probabilities become one target: a gate giving
         per-sample weights, the plain mean, or global weights from each
@@ -846,8 +851,10 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         data = make_data()
         settings = {"random_state": seed, "device": self.device, "verbose": 0}
         budget = self.search_budget or 0
-        plan = (plan_rungs(len(ranked), budget, len(data.training.y))
-                if len(data.y_select) else [])
+        # "Distil or not" is one more fit, when the race still has two or more.
+        check_distillation = self.alpha == "auto" and budget >= 3
+        plan = (plan_rungs(len(ranked), budget - check_distillation,
+                           len(data.training.y)) if len(data.y_select) else [])
         evaluations = []
         if limits.any:
             ranked, evaluations = probe_limits(
@@ -857,8 +864,9 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                 return self._closest(evaluations, limits), evaluations
         if not plan or len(ranked) < 2:
             return ranked[0], evaluations
-        winner, searched = successive_halving(ranked, budget, data, limits,
-                                              settings, self.n_jobs, seed, on_rung)
+        winner, searched = successive_halving(
+            ranked, budget, data, limits, settings, self.n_jobs, seed, on_rung,
+            check_distillation=check_distillation)
         evaluations += searched
         if winner is None:
             winner = self._closest(searched, limits)

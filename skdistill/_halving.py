@@ -149,7 +149,7 @@ def plan_rungs(n_candidates, budget, n_rows):
 
 
 def successive_halving(ranked, budget, data, limits, fit_settings, n_jobs, seed,
-                       on_rung=None):
+                       on_rung=None, check_distillation=False):
     """Halve the ranked candidates rung by rung on growing parts of the rows.
 
     Parameters
@@ -171,6 +171,11 @@ def successive_halving(ranked, budget, data, limits, fit_settings, n_jobs, seed,
         Seeds the nested parts of the rows.
     on_rung : callable, default=None
         Called with the list of evaluations of each rung, as soon as it is done.
+    check_distillation : bool, default=False
+        Spend one fit of the budget on the winner's twin without distillation
+        (:meth:`~skdistill._configure.Candidate.without_distillation`), fitted
+        on the last rung's rows: the twin wins when it is strictly more accurate
+        on the selection rows (and within the limits).
 
     Returns
     -------
@@ -179,9 +184,10 @@ def successive_halving(ranked, budget, data, limits, fit_settings, n_jobs, seed,
         candidate was over them.
     evaluations : list of Evaluation
     """
-    plan = plan_rungs(len(ranked), budget, len(data.training.y))
+    plan = plan_rungs(len(ranked), budget - int(check_distillation),
+                      len(data.training.y))
     order = nested_order(data.training.y, seed)
-    alive, evaluations = diverse_order(ranked), []
+    alive, evaluations, last = diverse_order(ranked), [], []
     for rung, (n_candidates, n_rows) in enumerate(plan):
         subset = data.training.subset(np.sort(order[:n_rows]))
         measured = evaluate_all(alive[:n_candidates], subset, data, limits,
@@ -189,11 +195,20 @@ def successive_halving(ranked, budget, data, limits, fit_settings, n_jobs, seed,
         evaluations += measured
         if on_rung is not None:
             on_rung(measured)
-        alive = [e.candidate for e in sorted(
-            (e for e in measured if e.within_limits),
-            key=lambda e: (-e.accuracy, e.n_bytes))]
+        last = sorted((e for e in measured if e.within_limits),
+                      key=lambda e: (-e.accuracy, e.n_bytes))
+        alive = [e.candidate for e in last]
         if not alive:
             return None, evaluations
+    if check_distillation and last and last[0].candidate.alpha > 0:
+        twin = last[0].candidate.without_distillation()
+        measured = evaluate_all([twin], subset, data, limits, fit_settings, n_jobs,
+                                rung=len(plan) - 1)
+        evaluations += measured
+        if on_rung is not None:
+            on_rung(measured)
+        if measured[0].within_limits and measured[0].accuracy > last[0].accuracy:
+            return twin, evaluations
     return alive[0], evaluations
 
 

@@ -116,6 +116,95 @@ def test_candidates_round_trip_and_make_their_student():
     assert (student.n_estimators, student.num_leaves) == (25, 7)
 
 
+def test_the_space_varies_training_and_holds_one_twin_without_distillation():
+    space = candidate_space()
+    structures = {}
+    for candidate in space:
+        key = (candidate.family, candidate.size, candidate.learning_rate,
+               candidate.epochs)
+        structures.setdefault(key, []).append(candidate)
+    for members in structures.values():
+        twins = [c for c in members if c.alpha == 0]
+        assert len(twins) == 1 and twins[0].temperature == 1.0
+        assert all(c.alpha > 0 for c in members if c is not twins[0])
+    mlps = [c for c in space if c.family == "mlp"]
+    assert {c.learning_rate for c in mlps} == set(_configure.LEARNING_RATES["mlp"])
+    assert {c.epochs for c in mlps} == set(_configure.MLP_EPOCHS)
+    student = Candidate("mlp", (8,), learning_rate=3e-3, epochs=300).make_student()
+    assert (student.learning_rate, student.max_epochs,
+            student.n_iter_no_change) == (3e-3, 300, 30)
+    booster = Candidate("lgbm", (10, 7), learning_rate=0.3).make_student()
+    assert booster.learning_rate == 0.3
+    assert Candidate("tree", (3,)).training() == (None, None)
+
+
+def test_the_learning_rate_changes_what_the_mlp_learns():
+    data = _search_data()
+    fitted = [_halving.fit_candidate(
+        Candidate("mlp", (8,), 2.0, 0.7, learning_rate=rate, epochs=100),
+        data.training, {"random_state": 0})[0] for rate in (1e-3, 1e-2)]
+    slow, fast = (model.predict_proba(data.Z_select) for model in fitted)
+    assert np.abs(slow - fast).max() > 0.05
+
+
+def _misled_search_data(flip_labels=0.0, invert_targets=True):
+    """Rows whose soft targets point to the wrong class, or whose training
+    labels are noisy while the soft targets are right."""
+    X, y = _data(seed=1, n_samples=500)
+    rng = np.random.RandomState(0)
+    labels = np.where(rng.uniform(size=len(y)) < flip_labels, 1 - y, y)
+    pointed = 1 - y if invert_targets else y
+    targets = np.column_stack([1 - pointed * 0.8 - 0.1, pointed * 0.8 + 0.1])
+    transfer = TransferSet(X, labels, targets, None)
+    return SearchData(transfer.subset(np.arange(350)), X[350:], y[350:], y[350:])
+
+
+def test_the_search_drops_distillation_when_the_soft_targets_mislead():
+    ranked = [Candidate("tree", (3,), 1.0, 0.9), Candidate("linear", (), 1.0, 0.9),
+              Candidate("tree", (5,), 1.0, 0.9)]
+    data = _misled_search_data()
+    winner, evaluations = successive_halving(ranked, 4, data, Limits(), {}, 1, 0,
+                                             check_distillation=True)
+    assert winner.alpha == 0.0 and winner == evaluations[-1].candidate
+    distilled = [e for e in evaluations if e.candidate.alpha > 0]
+    assert evaluations[-1].accuracy > max(e.accuracy for e in distilled) + 0.3
+    assert len(evaluations) <= 4  # the twin is one fit of the budget
+    unchecked, evaluations = successive_halving(ranked, 4, data, Limits(), {}, 1, 0)
+    assert unchecked.alpha == 0.9 and all(e.candidate.alpha > 0
+                                          for e in evaluations)
+
+
+def test_the_search_keeps_distillation_when_it_beats_the_noisy_labels():
+    ranked = [Candidate("tree", (5,), 1.0, 0.9), Candidate("linear", (), 1.0, 0.9),
+              Candidate("tree", (3,), 1.0, 0.9)]
+    data = _misled_search_data(flip_labels=0.3, invert_targets=False)
+    winner, evaluations = successive_halving(ranked, 4, data, Limits(), {}, 1, 0,
+                                             check_distillation=True)
+    twin = evaluations[-1]
+    assert twin.candidate == winner.without_distillation()
+    assert winner.alpha == 0.9
+    final = [e for e in evaluations if e.candidate == winner and e.rung == twin.rung]
+    assert final[0].accuracy > twin.accuracy
+
+
+def test_the_distiller_trains_on_hard_labels_when_its_teacher_misleads(cheap_space):
+    X_all, y_all = _data(n_samples=1200)
+    X, y, X_test, y_test = X_all[:600], y_all[:600], X_all[600:], y_all[600:]
+    wrong = HistGradientBoostingClassifier(max_iter=15).fit(X, 1 - y)
+    misled = HPMDistiller(wrong, search_budget=6, min_compression=None,
+                          random_state=0).fit(X, y)
+    details = misled.report_.details
+    assert details["configuration"]["config"]["alpha"] == 0.0
+    twin = details["candidates"][-1]
+    assert twin["config"]["alpha"] == 0.0 and twin["rung"] == max(
+        c["rung"] for c in details["candidates"])
+    assert misled.score(X_test, y_test) > 0.8
+    fixed = HPMDistiller(wrong, search_budget=6, alpha=0.7, min_compression=None,
+                         random_state=0).fit(X, y)
+    assert all(c["config"]["alpha"] == 0.7
+               for c in fixed.report_.details["candidates"])
+
+
 def test_the_prior_ships_as_package_data_and_ranks_without_a_memory():
     prior = load_prior()
     groups = {e["extra"]["group"] for e in prior}
