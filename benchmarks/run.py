@@ -1057,8 +1057,9 @@ def _options(argv):
     parser = argparse.ArgumentParser(prog=COMMAND,
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--suite", choices=sorted(SUITES), default="quick")
-    parser.add_argument("--datasets", nargs="+", choices=sorted(DATASETS),
-                        help="instead of the suite's")
+    parser.add_argument("--datasets", nargs="*", choices=sorted(DATASETS),
+                        help="instead of the suite's (none: no table, e.g. to run "
+                             "the scale section alone)")
     parser.add_argument("--seeds", nargs="+", type=int, help="instead of the suite's")
     parser.add_argument("--max-rows", type=int,
                         help="stratified sample of at most this many rows per "
@@ -1085,7 +1086,8 @@ def _options(argv):
     parser.add_argument("--scale-child", nargs=3, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     suite = SUITES[options.suite]
-    options.datasets = options.datasets or list(suite["datasets"])
+    if options.datasets is None:
+        options.datasets = list(suite["datasets"])
     options.seeds = options.seeds or list(suite["seeds"])
     options.row_caps = {} if options.max_rows is not None else suite["row_caps"]
     if options.max_rows is None:
