@@ -722,7 +722,7 @@ def targets(table, curve, scale):
         "datasets_met": int(sum(s >= 20 for s in speedups)),
         "datasets": len(speedups)}
     found["not_measured_here"] = [
-        "MLP epoch time against a bare torch loop (a benchmark of its own)",
+        "MLP epoch time against a bare torch loop (benchmarks/epoch_time.py)",
         "n_jobs=2 against n_jobs=1: benchmarks/parallel.py"]
     if scale:
         found["flights_scale"] = {
