@@ -28,7 +28,7 @@ fidelity to the fused teachers, bytes, latency per 1,000 rows). One experiment
 group per task.
 
 Everything runs on one thread (``n_jobs=1``, one torch thread, threadpoolctl);
-about 10 minutes on a quiet core.
+about 14 minutes on this 2-core machine.
 
 Run: ``python -m benchmarks.make_prior`` (``--help`` for the options).
 """
