@@ -527,7 +527,7 @@ def run_scale(dataset, fractions, options):
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "scale.json"
             command = [sys.executable, "-m", "benchmarks.run", "--scale-child",
-                       dataset, str(fraction), str(out),
+                       dataset, str(fraction), str(out), "--suite", options.suite,
                        "--seeds", str(options.seeds[0])]
             if options.max_rows is not None:
                 command += ["--max-rows", str(options.max_rows)]
@@ -554,7 +554,8 @@ def _scale_child(dataset, fraction, out, options):
 
     try:
         seed = options.seeds[0]
-        X, y, _ = load(dataset, _cap(dataset, options), random_state=seed)
+        # All rows (the table's row cap of the dataset does not apply here).
+        X, y, _ = load(dataset, options.max_rows, random_state=seed)
         split = Split(X, y, seed, options.latency_rows)
         if fraction < 1:
             keep, _ = train_test_split(np.arange(len(split.y_train)),
@@ -1083,6 +1084,9 @@ def _options(argv):
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--update-readme", action="store_true",
                         help="put the headline table in README.md")
+    parser.add_argument("--merge", nargs="+", type=Path, metavar="JSON",
+                        help="run nothing: merge these results of disjoint "
+                             "datasets into suite_<suite>.* under --out")
     parser.add_argument("--scale-child", nargs=3, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     suite = SUITES[options.suite]
@@ -1121,6 +1125,8 @@ def run(argv=None):
         with threadpool_limits(limits=1):
             _scale_child(dataset, float(fraction), out, options)
         return None
+    if options.merge:
+        return merge(options.merge, options)
     library = _library()
     start = time.perf_counter()
     rows, curve, scale, infos = [], [], [], {}
@@ -1140,12 +1146,8 @@ def run(argv=None):
         if options.scale:
             _log(f"scale: {options.scale[0]}")
             scale = run_scale(*options.scale, options)
-    table = summarise(rows)
-    curve_summary = summarise_curve(curve) if curve else []
-    found = targets(table, curve_summary, scale)
     caps = {name: _cap(name, options) for name in infos}
-    results = {
-        "meta": {
+    meta = {
             "command": " ".join([COMMAND, *argv]), "suite": options.suite,
             "seeds": options.seeds, "datasets": options.datasets,
             "curve_datasets": options.curve_datasets,
@@ -1161,11 +1163,43 @@ def run(argv=None):
             "reference_python": str(options.reference_python
                                     or reference.find_python()),
             "wall_s": time.perf_counter() - start,
-        },
-        "datasets": infos,
-        "table": table, "curve": curve_summary, "scale": scale, "targets": found,
-        "runs": rows, "curve_runs": curve,
-    }
+        }
+    results = assemble(meta, infos, rows, curve, scale)
+    write(results, options)
+    return results
+
+
+def assemble(meta, infos, rows, curve, scale):
+    """The results document: the fits, their summaries and the targets."""
+    table = summarise(rows)
+    curve_summary = summarise_curve(curve) if curve else []
+    return {"meta": meta, "datasets": infos, "table": table, "curve": curve_summary,
+            "scale": scale, "targets": targets(table, curve_summary, scale),
+            "runs": rows, "curve_runs": curve}
+
+
+def merge(paths, options):
+    """One results document from runs of disjoint datasets (e.g. two processes).
+
+    The meta of the first document is kept, with every command, the datasets
+    and row caps of all, and the longest wall time (they ran side by side).
+    """
+    documents = [json.loads(Path(path).read_text()) for path in paths]
+    meta = dict(documents[0]["meta"])
+    meta["command"] = " && ".join(d["meta"]["command"] for d in documents)
+    for key in ("datasets", "curve_datasets"):
+        meta[key] = [name for d in documents for name in d["meta"][key]]
+    meta["row_caps"] = {name: cap for d in documents
+                        for name, cap in d["meta"]["row_caps"].items()}
+    meta["rows_note"] = ", ".join(d["meta"]["rows_note"] for d in documents
+                                  if d["meta"]["rows_note"])
+    meta["wall_s"] = max(d["meta"]["wall_s"] for d in documents)
+    meta["merged_from"] = [str(path) for path in paths]
+    results = assemble(
+        meta, {k: v for d in documents for k, v in d["datasets"].items()},
+        [r for d in documents for r in d["runs"]],
+        [c for d in documents for c in d["curve_runs"]],
+        [p for d in documents for p in d["scale"]])
     write(results, options)
     return results
 

@@ -354,15 +354,12 @@ def _training_grid(family):
 
 def with_fixed(candidates, temperature=None, alpha=None):
     """The candidates with the temperature and/or alpha the user fixed, deduplicated."""
-    fixed = []
-    for candidate in candidates:
-        changed = dataclasses.replace(
+    return list(dict.fromkeys(
+        dataclasses.replace(
             candidate,
             temperature=candidate.temperature if temperature is None else temperature,
             alpha=candidate.alpha if alpha is None else alpha)
-        if changed not in fixed:
-            fixed.append(changed)
-    return fixed
+        for candidate in candidates))
 
 
 def within_size_budget(candidates, n_inputs, n_classes, max_bytes=None,

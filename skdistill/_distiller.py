@@ -184,7 +184,9 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         halving on a selection split of the training rows (the winner's final
         fit on all rows is not counted). ``None`` (or too few training rows, or
         a budget below 2) fits the best ranked candidate directly, at the cost of
-        a single student fit. On by default: with a task unlike those the prior
+        a single student fit. With ``alpha="auto"`` and a budget of 3 or more,
+        the last of these fits is the winner's twin without distillation (see
+        ``alpha``). On by default: with a task unlike those the prior
         learned from, the best ranked candidate alone can be far off (digits
         left out of the prior: 0.809 test accuracy without the search, 0.960
         with it, ``benchmarks/configure.py``), and the rungs fit on a quarter

@@ -67,3 +67,21 @@ def test_update_readme_replaces_only_its_block(quick_results, tmp_path):
     text = readme.read_text()
     assert text.startswith("before\n") and text.endswith("after\n")
     assert "old" not in text and "| digits |" in text
+
+
+def test_runs_of_disjoint_datasets_merge_into_one_table(quick_results, tmp_path):
+    document = json.loads((quick_results / "suite_quick.json").read_text())
+    renamed = json.loads(json.dumps(document).replace('"digits"', '"digits_b"'))
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps(document))
+    second.write_text(json.dumps(renamed))
+    merged = runner.run(["--suite", "quick", "--merge", str(first), str(second),
+                         "--no-plots", "--out", str(tmp_path / "merged")])
+    assert merged["meta"]["datasets"] == ["digits", "digits_b"]
+    assert len(merged["runs"]) == 2 * len(document["runs"])
+    by_dataset = {}
+    for entry in merged["table"]:
+        by_dataset.setdefault(entry["dataset"], []).append(entry)
+    assert by_dataset["digits"] == json.loads(json.dumps(
+        by_dataset["digits_b"]).replace('"digits_b"', '"digits"'))
+    assert (tmp_path / "merged" / "suite_quick.md").is_file()
