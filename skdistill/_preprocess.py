@@ -7,7 +7,7 @@ networks and linear models, ordinal encoded for trees and boosters.
 """
 
 import numpy as np
-from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import (
@@ -57,14 +57,30 @@ def default_preprocessor(family, X):
         )
     return ColumnTransformer(
         [
-            ("numeric", numeric,
-             make_column_selector(dtype_exclude=_CATEGORICAL_DTYPES)),
+            ("numeric", numeric, _DtypeMask(categorical=False)),
             ("categorical", _as_object_then(categorical),
-             make_column_selector(dtype_include=_CATEGORICAL_DTYPES)),
+             _DtypeMask(categorical=True)),
         ],
         sparse_threshold=0.0,
         verbose_feature_names_out=False,
     )
+
+
+class _DtypeMask:
+    """Selects the categorical (or the other) columns of a DataFrame by a mask.
+
+    A boolean mask, not the column labels that ``make_column_selector`` returns:
+    ``ColumnTransformer`` reads integer labels as positions, so a DataFrame whose
+    columns are named ``2, 0, 1`` would have its columns mixed up.
+    """
+
+    def __init__(self, categorical):
+        self.categorical = categorical
+
+    def __call__(self, X):
+        chosen = X.columns.isin(
+            X.select_dtypes(include=_CATEGORICAL_DTYPES).columns)
+        return chosen if self.categorical else ~chosen
 
 
 def _as_object_then(pipeline):

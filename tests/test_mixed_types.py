@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 from skdistill import HPMDistiller, MLPStudent
 
@@ -89,3 +90,20 @@ def test_complete_categorical_columns_with_augmentation(mixed_frame, student):
     assert distiller.report_.details["n_synthetic_rows"] == 480
     teacher_labels = distiller.teachers_[0].predict(frame)
     assert _agreement(distiller.predict(frame), teacher_labels) > 0.7
+
+
+@pytest.mark.parametrize("student", ["mlp", "tree"])
+def test_integer_column_labels_are_labels_not_positions(mixed_frame, student):
+    # Labels 3, 0, 2, 1 in that order: read as positions, "amount" (label 3)
+    # would be taken for "region" (position 3), a categorical column.
+    # (LightGBM itself mixes them up: scikit-learn's booster is the teacher.)
+    frame, y = mixed_frame
+    numbered = frame.set_axis([3, 0, 2, 1], axis=1)
+    teacher = HistGradientBoostingClassifier(max_iter=30,
+                                             categorical_features="from_dtype")
+    named = HPMDistiller(teacher, student=student, random_state=0).fit(frame, y)
+    renamed = HPMDistiller(teacher, student=student, random_state=0).fit(numbered,
+                                                                          y)
+    np.testing.assert_allclose(renamed.student_[0].transform(numbered),
+                               named.student_[0].transform(frame))
+    np.testing.assert_array_equal(renamed.predict(numbered), named.predict(frame))
