@@ -1141,7 +1141,7 @@ def run(argv=None):
             _scale_child(dataset, float(fraction), out, options)
         return None
     if options.merge:
-        return merge(options.merge, options)
+        return merge(options.merge, options, argv)
     library = _library()
     start = time.perf_counter()
     rows, curve, scale, infos = [], [], [], {}
@@ -1193,15 +1193,18 @@ def assemble(meta, infos, rows, curve, scale):
             "runs": rows, "curve_runs": curve}
 
 
-def merge(paths, options):
+def merge(paths, options, argv):
     """One results document from runs of disjoint datasets (e.g. two processes).
 
-    The meta of the first document is kept, with every command, the datasets
-    and row caps of all, and the longest wall time (they ran side by side).
+    The meta of the first document is kept, with every command (this merge's
+    last), the datasets, row caps and library commits of all, and the longest
+    wall time (they ran side by side).
     """
     documents = [json.loads(Path(path).read_text()) for path in paths]
     meta = dict(documents[0]["meta"])
-    meta["command"] = " && ".join(d["meta"]["command"] for d in documents)
+    meta["command"] = " && ".join([*(d["meta"]["command"] for d in documents),
+                                   " ".join([COMMAND, *argv])])
+    meta["library_commits"] = [d["meta"]["library"]["commit"] for d in documents]
     for key in ("datasets", "curve_datasets"):
         meta[key] = [name for d in documents for name in d["meta"][key]]
     meta["row_caps"] = {name: cap for d in documents
