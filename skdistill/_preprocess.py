@@ -77,6 +77,9 @@ class _DtypeMask:
     def __init__(self, categorical):
         self.categorical = categorical
 
+    def __repr__(self):
+        return f"{type(self).__name__}(categorical={self.categorical})"
+
     def __call__(self, X):
         chosen = X.columns.isin(
             X.select_dtypes(include=_CATEGORICAL_DTYPES).columns)
