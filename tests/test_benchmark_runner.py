@@ -85,3 +85,12 @@ def test_runs_of_disjoint_datasets_merge_into_one_table(quick_results, tmp_path)
     assert by_dataset["digits"] == json.loads(json.dumps(
         by_dataset["digits_b"]).replace('"digits_b"', '"digits"'))
     assert (tmp_path / "merged" / "suite_quick.md").is_file()
+
+
+def test_the_shipped_prior_never_saw_a_suite_dataset():
+    from benchmarks import datasets
+    from skdistill._configure import load_prior
+
+    tasks = {e["extra"]["task"].split("@")[0] for e in load_prior()}
+    assert tasks == set(datasets.PRIOR_DATASETS)
+    assert not tasks & set(datasets.DATASETS)
