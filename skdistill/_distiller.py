@@ -51,6 +51,7 @@ from ._halving import (
     LATENCY_ROWS,
     Limits,
     SearchData,
+    distillation_check,
     least_over_limits,
     pareto_front,
     plan_rungs,
@@ -273,7 +274,9 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         Accuracy, fidelity, retention, sizes, latencies and timings; its
         ``details`` hold the mean teacher weights, the temperature schedule,
         the chosen ``"configuration"`` (its config, its ``"source"``: ``"user"``,
-        ``"prior"`` or ``"memory+prior"``, and the task's meta-features), the
+        ``"prior"`` or ``"memory+prior"``, the task's meta-features, and its
+        ``"distillation_check"``: the race's winner against its twin on hard
+        labels, or None), the
         ``"candidates"`` the search evaluated (config, rung, training rows,
         selection accuracy and fidelity, bytes, latency per 1,000 rows) and
         their ``"pareto_front"`` (accuracy against ``"bytes"`` and against
@@ -797,6 +800,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         details = {
             "source": source, "config": winner.as_dict(),
             "search_budget": self.search_budget, "n_fits": len(evaluations),
+            "distillation_check": distillation_check(evaluations),
             "meta_features": meta,
             "ranking": [{"config": c.as_dict(), "predicted": p}
                         for c, p in zip(ranked[:5], predicted, strict=False)],

@@ -11,6 +11,7 @@ ranked). The candidates of a rung are fitted in parallel (longest first, see
 one model at a time. The caller refits the winner on all transfer rows.
 """
 
+import dataclasses
 import math
 import pickle
 from dataclasses import dataclass
@@ -96,6 +97,8 @@ class Evaluation:
     latency_ms: float
     fit_seconds: float
     within_limits: bool
+    # True for the twin without distillation of the distil-or-not check.
+    twin: bool = False
 
     def as_experiment(self, meta, group, teachers):
         """The evaluation as an experiment of the optimization memory.
@@ -202,14 +205,40 @@ def successive_halving(ranked, budget, data, limits, fit_settings, n_jobs, seed,
             return None, evaluations
     if check_distillation and last and last[0].candidate.alpha > 0:
         twin = last[0].candidate.without_distillation()
-        measured = evaluate_all([twin], subset, data, limits, fit_settings, n_jobs,
-                                rung=len(plan) - 1)
+        measured = [dataclasses.replace(evaluation, twin=True) for evaluation in
+                    evaluate_all([twin], subset, data, limits, fit_settings,
+                                 n_jobs, rung=len(plan) - 1)]
         evaluations += measured
         if on_rung is not None:
             on_rung(measured)
         if measured[0].within_limits and measured[0].accuracy > last[0].accuracy:
             return twin, evaluations
     return alive[0], evaluations
+
+
+def distillation_check(evaluations):
+    """What the twin check of :func:`successive_halving` found, or None.
+
+    Returns
+    -------
+    dict or None
+        ``{"distilled": ..., "hard_labels": ..., "kept_distillation": bool}``:
+        the race's winner and its twin without distillation, as
+        :meth:`Evaluation.as_dict`, and whether the winner stayed; None when
+        no check was made.
+    """
+    twins = [e for e in evaluations if e.twin]
+    if not twins:
+        return None
+    twin = twins[-1]
+    # The winner: the most accurate of its rung within the limits whose twin it is.
+    distilled = min((e for e in evaluations
+                     if e.rung == twin.rung and not e.twin and e.within_limits
+                     and e.candidate.without_distillation() == twin.candidate),
+                    key=lambda e: (-e.accuracy, e.n_bytes))
+    return {"distilled": distilled.as_dict(), "hard_labels": twin.as_dict(),
+            "kept_distillation": not (twin.within_limits
+                                      and twin.accuracy > distilled.accuracy)}
 
 
 def probe_limits(ranked, wanted, data, limits, fit_settings, n_jobs, seed,

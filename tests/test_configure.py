@@ -185,6 +185,9 @@ def test_the_search_keeps_distillation_when_it_beats_the_noisy_labels():
     assert winner.alpha == 0.9
     final = [e for e in evaluations if e.candidate == winner and e.rung == twin.rung]
     assert final[0].accuracy > twin.accuracy
+    check = _halving.distillation_check(evaluations)
+    assert check["kept_distillation"] is True and twin.twin
+    assert check["distilled"] == final[0].as_dict()
 
 
 def test_the_distiller_trains_on_hard_labels_when_its_teacher_misleads(monkeypatch):
@@ -199,6 +202,10 @@ def test_the_distiller_trains_on_hard_labels_when_its_teacher_misleads(monkeypat
                           min_compression=None, random_state=0).fit(X, y)
     details = misled.report_.details
     assert details["configuration"]["config"]["alpha"] == 0.0
+    check = details["configuration"]["distillation_check"]
+    assert check["kept_distillation"] is False
+    assert check["hard_labels"]["accuracy"] > check["distilled"]["accuracy"]
+    assert check["distilled"]["config"]["alpha"] > 0
     twin = details["candidates"][-1]
     assert twin["config"]["alpha"] == 0.0 and twin["rung"] == max(
         c["rung"] for c in details["candidates"])
@@ -207,6 +214,7 @@ def test_the_distiller_trains_on_hard_labels_when_its_teacher_misleads(monkeypat
                          min_compression=None, random_state=0).fit(X, y)
     assert all(c["config"]["alpha"] == 0.7
                for c in fixed.report_.details["candidates"])
+    assert fixed.report_.details["configuration"]["distillation_check"] is None
 
 
 def test_the_prior_ships_as_package_data_and_ranks_without_a_memory():
