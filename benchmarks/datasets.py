@@ -183,10 +183,7 @@ def load(name, max_rows=None, random_state=0):
     labels : list of str
         The original label of each code.
     """
-    known = {**DATASETS, **PRIOR_DATASETS}
-    if name not in known:
-        raise ValueError(f"unknown dataset {name!r}; choose from {sorted(known)}")
-    spec = known[name]
+    spec = _spec(name)
     frame = _LOADERS.get(name, _load_rdataset)(spec)
     frame = frame[frame[spec.target].notna()].reset_index(drop=True)
     labels, y = np.unique(frame.pop(spec.target).astype(str), return_inverse=True)
@@ -218,7 +215,7 @@ def describe(name, X, y):
     -------
     dict
     """
-    spec = {**DATASETS, **PRIOR_DATASETS}[name]
+    spec = _spec(name)
     counts = np.bincount(y)
     return {
         "source": spec.source, "target": spec.target, "task": spec.task,
@@ -231,6 +228,14 @@ def describe(name, X, y):
         "preprocessing": list(spec.preprocessing),
         "dropped": list(spec.drop),
     }
+
+
+def _spec(name):
+    """The :class:`Dataset` of a suite or prior dataset."""
+    known = {**DATASETS, **PRIOR_DATASETS}
+    if name not in known:
+        raise ValueError(f"unknown dataset {name!r}; choose from {sorted(known)}")
+    return known[name]
 
 
 def _load_rdataset(spec):

@@ -38,17 +38,18 @@ TREE_DEPTHS = (3, 5, 7, 9)
 # others take a number.
 SCHEDULE_TEMPERATURES = ("adaptive", 2.0, 4.0)
 CONSTANT_TEMPERATURES = (1.0, 2.0, 4.0)
-# Alpha 0 is the student on the hard labels alone: the search may find that
-# distilling does not pay for a student on a task. Its temperature is unused and
-# fixed to NO_DISTILLATION_TEMPERATURE, so that it is one candidate per structure.
-ALPHAS = (0.0, 0.5, 0.7, 0.9)
+# Weights of the soft targets. Each structure also has one twin at alpha 0, the
+# student on the hard labels alone (the search may find that distilling does not
+# pay); its temperature is unused and fixed to NO_DISTILLATION_TEMPERATURE.
+ALPHAS = (0.5, 0.7, 0.9)
 NO_DISTILLATION_TEMPERATURE = 1.0
 # Learning rates per family (the students' defaults are 1e-3 and 0.1); the MLP's
 # epochs are its most epochs, its early-stopping patience a tenth of them.
 LEARNING_RATES = {"mlp": (1e-3, 3e-3, 1e-2), "lgbm": (0.05, 0.1, 0.3)}
 MLP_EPOCHS = (100, 300)
 _MLP_PATIENCE_SHARE = 10
-_DEFAULT_TRAINING = {"mlp": (MLPStudent().learning_rate, MLPStudent().max_epochs),
+_MLP_DEFAULTS = MLPStudent()
+_DEFAULT_TRAINING = {"mlp": (_MLP_DEFAULTS.learning_rate, _MLP_DEFAULTS.max_epochs),
                      "lgbm": (LGBMStudent().learning_rate, None)}
 FAMILIES = ("mlp", "lgbm", "tree", "linear")
 SCHEDULE_FAMILIES = ("mlp", "lgbm")
@@ -326,8 +327,8 @@ def candidate_space(families=FAMILIES):
         Sizes of :data:`MLP_SIZE_LADDER`, :data:`LGBM_SIZES` and
         :data:`TREE_DEPTHS`; the learning rates of :data:`LEARNING_RATES` and (MLP)
         the epochs of :data:`MLP_EPOCHS`; each with every temperature of its kind
-        and every nonzero alpha of :data:`ALPHAS`, and once without distillation
-        (alpha 0).
+        and every alpha of :data:`ALPHAS`, and once without distillation
+        (alpha 0, :meth:`Candidate.without_distillation`).
     """
     sizes = {"mlp": MLP_SIZE_LADDER, "lgbm": LGBM_SIZES,
              "tree": tuple((d,) for d in TREE_DEPTHS), "linear": ((),)}
@@ -340,7 +341,7 @@ def candidate_space(families=FAMILIES):
                 base = Candidate(family, size, learning_rate=learning_rate,
                                  epochs=epochs)
                 space += [dataclasses.replace(base, temperature=t, alpha=a)
-                          for t in temperatures for a in ALPHAS if a > 0]
+                          for t in temperatures for a in ALPHAS]
                 space.append(base.without_distillation())
     return space
 
