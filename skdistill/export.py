@@ -36,6 +36,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
+from ._preprocess import _FastTransform
 from .students import (
     LGBMStudent,
     LinearStudent,
@@ -368,6 +369,8 @@ def _convert_step(graph, step, Z, sample):
         return Z, out_sample
     if isinstance(step, ColumnTransformer):
         return _column_transformer(graph, step, Z, sample), out_sample
+    if isinstance(step, _FastTransform):
+        return _convert_step(graph, step.transformer_, Z, sample)[0], out_sample
     if type(step) is SimpleImputer:
         return _simple_imputer(graph, step, Z), out_sample
     if type(step) is StandardScaler:

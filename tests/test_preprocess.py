@@ -1,0 +1,80 @@
+"""The default preprocessing's fast path computes what scikit-learn's steps compute."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skdistill._preprocess import default_preprocessor
+
+
+def _frame(n, seed):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "amount": rng.normal(size=n),
+        "count": rng.integers(0, 5, n).astype(float),
+        "plan": pd.Categorical(rng.choice(["basic", "plus", "pro"], n)),
+        # Mixed types in one column: encoded as strings.
+        "mixed": rng.choice(np.array(["p", "q", None, 1], dtype=object), n),
+        "flag": rng.random(n) > 0.5,
+        "empty": np.nan,
+        # 50 levels: beyond max_categories=32, the rarest share one column.
+        "city": pd.Categorical(rng.choice([f"c{i}" for i in range(50)], n,
+                                          p=np.linspace(1, 3, 50) / 100)),
+    })
+    frame.loc[::7, "amount"] = np.nan
+    frame.loc[::5, "plan"] = np.nan
+    return frame
+
+
+@pytest.fixture(scope="module")
+def train_and_new():
+    train = _frame(600, 0)
+    new = _frame(300, 1)
+    new.loc[new.index[0], "mixed"] = "never seen"
+    new.loc[new.index[1], "count"] = np.nan  # count had no NaN in fit
+    new["flag"] = new["flag"].astype(object)
+    new.loc[new.index[2], "flag"] = np.nan
+    # Other category levels, in another order, than at fit.
+    new["plan"] = pd.Categorical(new["plan"].astype(object).where(
+        new.index % 4 != 0, "enterprise"), categories=["pro", "enterprise", "basic"])
+    return train, new
+
+
+@pytest.mark.parametrize("family", ["mlp", "linear", "tree", "lgbm", "custom"])
+def test_fast_path_equals_scikit_learn(train_and_new, family):
+    train, new = train_and_new
+    preprocessor = default_preprocessor(family, train).fit(train)
+    for X in (train, new):
+        fast = preprocessor.transform(X)
+        reference = preprocessor.transformer_.transform(X)
+        assert fast.shape == reference.shape
+        np.testing.assert_array_equal(fast, reference)
+    one_hot = family in ("mlp", "linear", "custom")
+    # The rare cities share one column; a tree sees one code per column.
+    # Numeric: 3 columns and 2 missing-value indicators; then plan, mixed (with
+    # a missing category each), flag, city.
+    expected = 5 + (4 + 4 + 2 + 32 if one_hot else 4)
+    assert preprocessor.transform(new).shape[1] == expected
+
+
+def test_fast_path_on_arrays():
+    X = _frame(400, 0)[["amount", "count", "empty"]].to_numpy()
+    preprocessor = default_preprocessor("mlp", X).fit(X)
+    np.testing.assert_array_equal(preprocessor.transform(X),
+                                  preprocessor.transformer_.transform(X))
+    # Three columns and the indicators of the two with missing values.
+    assert preprocessor.transform(X).shape == (400, 5)
+
+
+def test_other_input_goes_to_scikit_learn(train_and_new):
+    train, _ = train_and_new
+    preprocessor = default_preprocessor("mlp", train).fit(train)
+    # Columns are matched by name, as ColumnTransformer does.
+    np.testing.assert_array_equal(
+        preprocessor.transform(train[train.columns[::-1]]),
+        preprocessor.transform(train))
+    with pytest.raises(ValueError, match="columns are missing"):
+        preprocessor.transform(train.drop(columns=["amount"]))
+    text = train.assign(amount=np.where(train.index == 3, "abc", "1.5"))
+    with pytest.raises(ValueError, match="could not convert"):
+        preprocessor.transform(text)
