@@ -164,14 +164,18 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
     chain_min_improvement : float, default=0.005
         Gain in selection fidelity that earns ``chain="auto"`` one more
         assistant.
-    augment : None, "munge" or float, default=None
+    augment : None, "munge", "auto" or float, default=None
         Synthetic transfer rows: ``"munge"`` makes ``augment_ratio`` times the
         training rows with MUNGE (Bucila et al., 2006), labelled by the fused
         teachers; a float is ``"munge"`` with that ratio. They are made and
         labelled in chunks; an MLP student trains on them but stops early on
-        real rows only.
+        real rows only. ``"auto"`` decides after the configuration: the
+        configured student trains with and without MUNGE rows on a selection
+        split of the training rows (two extra fits), and the rows are kept only
+        if they make it more accurate there
+        (``report_.details["configuration"]["augmentation_check"]``).
     augment_ratio : float, default=4.0
-        Synthetic rows per training row for ``augment="munge"``.
+        Synthetic rows per training row for ``augment="munge"`` or ``"auto"``.
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified) to measure the
         report; teachers fitted here and the student never train on them.
@@ -346,7 +350,7 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         "chain": [StrOptions({"auto"}), "boolean",
                   Interval(Integral, 0, None, closed="left")],
         "chain_min_improvement": [Interval(Real, 0, 1, closed="both")],
-        "augment": [None, StrOptions({"munge"}), Interval(Real, 0, None,
+        "augment": [None, StrOptions({"munge", "auto"}), Interval(Real, 0, None,
                                                           closed="neither")],
         "augment_ratio": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 0.5, closed="right")],
@@ -492,11 +496,15 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
                 Z_gate, gate_proba, y_codes, w_train)
             targets = fusion.fuse(Z_gate, train_proba)
         transfer = TransferSet(Z_train, y_train, targets, w_train)
-        if self.augment is not None:
+
+        def synthetic_rows(rows=None):
+            source = X_train if rows is None else _safe_indexing(X_train, rows)
+            return self._synthetic_rows(source, preprocessor, gate_preprocessor,
+                                        fusion, teachers, classes, rng)
+
+        if self.augment is not None and self.augment != "auto":
             with _timed(timings, "augment"):
-                transfer = transfer.extended(*self._synthetic_rows(
-                    X_train, preprocessor, gate_preprocessor, fusion, teachers,
-                    classes, rng))
+                transfer = transfer.extended(*synthetic_rows())
         seed = _seed(rng)
         meta = None
         if self.student == "auto" or memory is not None:
@@ -507,6 +515,13 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             configuration = self._configure(transfer, teachers, teacher_size,
                                             preprocessor, X_student, meta, memory,
                                             seed)
+        if self.augment == "auto":
+            with _timed(timings, "augment"):
+                augment, check = self._augmentation_check(
+                    transfer, configuration, synthetic_rows, seed)
+                configuration.details["augmentation_check"] = check
+                if augment:
+                    transfer = transfer.extended(*synthetic_rows())
         with _timed(timings, "student"):
             chain, chain_search = self._fit_student(transfer, teacher_size,
                                                     configuration, seed)
@@ -724,7 +739,8 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
         The rows are made from every column, as the teachers and the gate read
         them; the student's inputs are their chosen columns.
         """
-        ratio = self.augment_ratio if self.augment == "munge" else self.augment
+        ratio = (self.augment_ratio if self.augment in ("munge", "auto")
+                 else self.augment)
         n_rows = _num_samples(X_train)
         source = X_train
         if n_rows > _MUNGE_MAX_SOURCE_ROWS:  # the neighbour search is quadratic
@@ -986,6 +1002,40 @@ class HPMDistiller(ClassifierMixin, BaseEstimator):
             chosen, next_count = choose_assistants(scores, max_assistants,
                                                    self.chain_min_improvement)
         return chosen, scores, plain_refit if chosen == 0 else None
+
+    def _augmentation_check(self, transfer, configuration, synthetic_rows, seed):
+        """``augment="auto"``: whether MUNGE rows make the student more accurate.
+
+        The configured student trains twice on the transfer set less the
+        selection rows: on those rows alone, and with MUNGE rows made from them
+        only (rows made near a selection row would carry its label: the teachers
+        were fitted on it). The synthetic rows are kept only when the student
+        is strictly more accurate with them on the selection rows.
+
+        Returns
+        -------
+        augment : bool
+        check : dict
+            Both selection accuracies and the choice, for ``report_.details``.
+        """
+        training, select = self._selection_split(transfer, seed)
+        if len(select) == 0:
+            return False, {"chosen": None, "reason": "too few rows to choose on"}
+        rows = np.setdiff1d(np.arange(len(transfer.y)), select)
+        augmented = training.extended(*synthetic_rows(rows))
+        student = clone(configuration.student)
+        self._pass_down(student, seed)
+        n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
+        chains = fit_branches(student, None, [(0, training), (0, augmented)],
+                              configuration.temperature, configuration.alpha,
+                              n_inputs, n_classes, self.n_jobs)
+        without, munge = (
+            float(np.mean(chain[-1].model.predict(transfer.Z[select])
+                          == transfer.y[select])) for chain in chains)
+        return munge > without, {
+            "accuracy_without": without, "accuracy_munge": munge,
+            "n_synthetic_rows": augmented.n_synthetic,
+            "chosen": "munge" if munge > without else None}
 
     def _pass_down(self, student, seed):
         """Give the student the distiller's seed, verbosity and device."""
