@@ -197,6 +197,8 @@ class _FastTransform(TransformerMixin, BaseEstimator):
             raise _NotServedError
         parts = [self._numeric.transform(X)] if self._numeric else []
         parts += [self._categorical.transform(X)] if self._categorical else []
+        if not parts:
+            raise _NotServedError
         if len(parts) == 1:
             return parts[0]
         return np.hstack(parts)
