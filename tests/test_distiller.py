@@ -171,7 +171,8 @@ def test_report_measures_what_it_says(multiclass_data, fast_teacher, fast_studen
                                                / report.student_size.n_bytes)
     assert report.speedup == pytest.approx(report.teacher_latency_s
                                            / report.student_latency_s)
-    assert set(report.timings_s) == {"teachers", "soft_targets", "fusion", "student"}
+    assert set(report.timings_s) == {"teachers", "soft_targets", "fusion", "augment",
+                                     "student"}
     assert report.to_dict()["student_size"]["n_bytes"] == report.student_size.n_bytes
     assert "fidelity" in repr(report)
 
