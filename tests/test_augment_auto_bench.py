@@ -1,4 +1,4 @@
-"""The augment='auto' benchmark runs end to end on a tiny subset and writes its files."""
+"""The augment='auto' benchmark runs end to end on a tiny subset, writes its files."""
 
 import importlib.util
 import json

@@ -45,7 +45,7 @@ def problem():
 def _distiller(teacher, memory):
     return HPMDistiller(teacher, student=MLPStudent(hidden_layer_sizes=(4,),
                                                     max_epochs=5),
-                        memory=memory, random_state=0)
+                        memory=memory, augment=None, random_state=0)
 
 
 def test_a_refit_with_the_same_prefit_teacher_does_not_run_it_again(

@@ -63,7 +63,7 @@ def _subset_student_accuracy(teacher, X, y, X_test, clean_test, alpha, seed):
     distiller = HPMDistiller(
         FrozenEstimator(teacher), MLPStudent(hidden_layer_sizes=(32,)),
         alpha=alpha, temperature=2.0, student_features=_WITHOUT_X0,
-        random_state=seed,
+        augment=None, random_state=seed,
     ).fit(X, y)
     return np.mean(distiller.student_.predict(X_test[_WITHOUT_X0]) == clean_test)
 
