@@ -36,6 +36,7 @@ from .run import (
     SUITES,
     Split,
     Teachers,
+    _library,
     _warm_up,
     fit_distiller,
     hidden_units,
@@ -156,14 +157,6 @@ def to_markdown(document):
     return "\n".join(lines)
 
 
-def _commit():
-    import subprocess
-
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__)
-                          .parent, capture_output=True, text=True, check=False)
-    return done.stdout.strip() or "unknown"
-
-
 def write(document, out):
     """Write ``augment_auto.json`` and ``augment_auto.md`` under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -207,8 +200,8 @@ def main(argv=None):
                                     options.teacher_estimators)
     document = {"command": " ".join([COMMAND, *(argv or [])]),
                 "seeds": options.seeds, "max_rows": options.max_rows,
-                "commit": _commit(), "wall_s": time.perf_counter() - start,
-                "fits": fits,
+                "commit": _library()["commit"][:7],
+                "wall_s": time.perf_counter() - start, "fits": fits,
                 "summary": summarise(fits)}
     write(document, options.out)
     return document

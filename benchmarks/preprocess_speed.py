@@ -27,13 +27,10 @@ RESULTS = Path(__file__).parent / "results"
 FAMILIES = ("mlp", "tree")
 
 
-def _best(function, X, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function(X)
-        times.append(time.perf_counter() - start)
-    return min(times)
+def _seconds(function, X):
+    start = time.perf_counter()
+    function(X)
+    return time.perf_counter() - start
 
 
 def measure(dataset, family, fit_rows, rows, repeats):
@@ -55,9 +52,9 @@ def measure(dataset, family, fit_rows, rows, repeats):
                                 equal_nan=True))
     fast_s = scikit_learn_s = np.inf
     for _ in range(repeats):  # alternate, so that both see the same machine
-        fast_s = min(fast_s, _best(fitted.transform, X_rows, 1))
+        fast_s = min(fast_s, _seconds(fitted.transform, X_rows))
         scikit_learn_s = min(scikit_learn_s,
-                             _best(fitted.transformer_.transform, X_rows, 1))
+                             _seconds(fitted.transformer_.transform, X_rows))
     return {"dataset": dataset, "family": family, "n_columns": X.shape[1],
             "n_outputs": fast.shape[1], "fast_ms": 1e3 * fast_s,
             "scikit_learn_ms": 1e3 * scikit_learn_s,

@@ -151,7 +151,7 @@ class _FastTransform(TransformerMixin, BaseEstimator):
         names = getattr(self.transformer_, "feature_names_in_", None)
         if names is not None:
             self.feature_names_in_ = names
-        self._numeric, self._categorical = _compile(self.transformer_, X)
+        self._numeric, self._categorical = _compile(self.transformer_)
         return self
 
     def transform(self, X):
@@ -208,25 +208,19 @@ class _NotServedError(Exception):
     """The fast path cannot read this input as fitted: scikit-learn transforms it."""
 
 
-def _compile(transformer, X):
+def _compile(transformer):
     """The fast numeric and categorical branches of a fitted transformer."""
     if not isinstance(transformer, ColumnTransformer):
-        return _NumericBranch(transformer, np.arange(X.shape[1])), None
-    numeric = categorical = None
-    indices = transformer.output_indices_
-    for name, step, columns in transformer.transformers_:
-        positions = _positions(columns(X) if callable(columns) else columns)
-        if name == "numeric" and indices[name].stop > indices[name].start:
-            numeric = _NumericBranch(step, positions)
-        elif name == "categorical" and indices[name].stop > indices[name].start:
-            categorical = _CategoricalBranch(step, positions)
-    return numeric, categorical
-
-
-def _positions(columns):
-    """Column positions from a boolean mask or a list of positions."""
-    columns = np.asarray(columns)
-    return np.flatnonzero(columns) if columns.dtype == bool else columns
+        return _NumericBranch(transformer,
+                              np.arange(transformer.n_features_in_)), None
+    # The column positions scikit-learn itself selects in ``transform`` (the
+    # ONNX export reads the same mapping).
+    positions = transformer._transformer_to_input_indices
+    branches = {"numeric": _NumericBranch, "categorical": _CategoricalBranch}
+    compiled = {name: branches[name](step, positions[name])
+                for name, step, _ in transformer.transformers_
+                if name in branches and len(positions[name])}
+    return compiled.get("numeric"), compiled.get("categorical")
 
 
 class _NumericBranch:

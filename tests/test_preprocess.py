@@ -46,6 +46,8 @@ def test_fast_path_equals_scikit_learn(train_and_new, family):
     preprocessor = default_preprocessor(family, train).fit(train)
     for X in (train, new):
         fast = preprocessor.transform(X)
+        # The fast path itself computes it (no fallback to scikit-learn).
+        np.testing.assert_array_equal(preprocessor._fast_transform(X), fast)
         reference = preprocessor.transformer_.transform(X)
         assert fast.shape == reference.shape
         np.testing.assert_array_equal(fast, reference)
