@@ -11,8 +11,13 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
+from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils.validation import _num_samples
+
+from ._chain import fit_branches
+from ._transfer import selection_split
 
 # Pairs drawn from one seed. Fixing it (not ``chunk_size``) makes every output row a
 # function of ``random_state`` and its position alone, whatever the chunking.
@@ -403,3 +408,102 @@ def _exchange_numeric(own, other, mask, normal, s):
     new_e_prime = np.where(missing, own, own + sd * normal[:, 1])
     return np.stack([np.where(mask, new_e, own),
                      np.where(mask, new_e_prime, other)], axis=1)
+
+
+# MUNGE's neighbour search is quadratic in its source rows: sample this many.
+MAX_SOURCE_ROWS = 20_000
+# augment="auto" tries MUNGE rows up to this many real training rows: the check
+# trains the student on augment_ratio times as many synthetic rows, and synthetic
+# rows matter where real ones are scarce.
+AUTO_MAX_ROWS = 20_000
+
+
+def synthetic_rows(X, ratio, fused, rng):
+    """MUNGE rows labelled by the fused teachers, made and labelled in chunks.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame
+        The real rows (every column) the synthetic rows are made from.
+    ratio : float
+        Synthetic rows per real row.
+    fused : FusedTeachers
+        Labels the rows and encodes them for the student.
+    rng : RandomState
+        Draws the source sample (above :data:`MAX_SOURCE_ROWS` rows) and
+        MUNGE's seed.
+
+    Returns
+    -------
+    Z : ndarray
+        The student's inputs of the synthetic rows.
+    y : ndarray
+        The fused teachers' predicted labels.
+    targets : ndarray
+        The fused teachers' probabilities.
+    """
+    n_rows = _num_samples(X)
+    source = X
+    if n_rows > MAX_SOURCE_ROWS:  # the neighbour search is quadratic
+        keep = np.sort(rng.choice(n_rows, MAX_SOURCE_ROWS, replace=False))
+        source = _safe_indexing(X, keep)
+    Z_parts, target_parts = [], []
+    for chunk in iter_munge(source, max(1, int(round(ratio * n_rows))),
+                            random_state=rng.randint(_SEED_SPACE)):
+        Z, targets = fused.label(chunk)
+        Z_parts.append(Z)
+        target_parts.append(targets)
+    targets = np.vstack(target_parts)
+    return np.vstack(Z_parts), fused.classes[targets.argmax(axis=1)], targets
+
+
+def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
+                       n_jobs):
+    """``augment="auto"``: whether MUNGE rows make the student more accurate.
+
+    The student trains twice on the transfer set less the selection rows: on
+    those rows alone, and with MUNGE rows made from them only (rows made near a
+    selection row would carry its label: the teachers were fitted on it). The
+    synthetic rows are kept only when the student is strictly more accurate
+    with them on the selection rows.
+
+    Parameters
+    ----------
+    transfer : TransferSet
+        The real training rows and their targets.
+    student : estimator
+        The configured student (cloned here).
+    temperature, alpha
+        The configured temperature and alpha.
+    make_rows : callable
+        ``make_rows(rows)``: synthetic rows made from those training rows, as
+        :func:`synthetic_rows` returns them.
+    seed : int
+        Seeds the selection split.
+    n_jobs : int or None
+        Workers: the two fits run in parallel.
+
+    Returns
+    -------
+    augment : bool
+    check : dict
+        Both selection accuracies and the choice, for ``report_.details``.
+    """
+    if len(transfer.y) > AUTO_MAX_ROWS:
+        return False, {"chosen": None, "reason": (
+            f"over {AUTO_MAX_ROWS:,} real training rows")}
+    training, select = selection_split(transfer, seed)
+    if len(select) == 0:
+        return False, {"chosen": None, "reason": "too few rows to choose on"}
+    rows = np.setdiff1d(np.arange(len(transfer.y)), select)
+    augmented = training.extended(*make_rows(rows))
+    n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
+    chains = fit_branches(clone(student), None, [(0, training), (0, augmented)],
+                          temperature, alpha, n_inputs, n_classes, n_jobs)
+    without, munge = (
+        float(np.mean(chain[-1].model.predict(transfer.Z[select])
+                      == transfer.y[select])) for chain in chains)
+    return munge > without, {
+        "accuracy_without": without, "accuracy_munge": munge,
+        "n_synthetic_rows": augmented.n_synthetic,
+        "chosen": "munge" if munge > without else None}

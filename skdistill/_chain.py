@@ -23,11 +23,20 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import clone
 
-from ._configure import mlp_parameters
+from ._capacity import mlp_parameters, student_capacity
 from ._parallel import run_jobs
-from .students import LGBMStudent, MLPStudent, TreeStudent, XGBStudent
+from ._transfer import selection_split
+from .metrics import fidelity
+from .students import (
+    STUDENT_FAMILIES,
+    LGBMStudent,
+    MLPStudent,
+    TreeStudent,
+    XGBStudent,
+)
 
 # Weight of the previous step's probabilities in a step's targets (the rest is the
 # fused teachers'): equal voices, so neither the nearest model nor the teachers
@@ -42,40 +51,7 @@ _MAX_AUTO_ASSISTANTS = 3
 _MAX_MLP_WIDTH = 4096
 _MAX_LGBM_LEAVES = 4096
 _MAX_XGB_DEPTH = 12
-
-
-@dataclass(frozen=True)
-class TransferSet:
-    """The rows a student learns from: preprocessed inputs and their targets."""
-
-    Z: np.ndarray
-    y: np.ndarray
-    targets: np.ndarray
-    weight: np.ndarray | None
-    synthetic: np.ndarray | None = None
-
-    @property
-    def n_synthetic(self):
-        """Number of synthetic rows in the set."""
-        return 0 if self.synthetic is None else int(self.synthetic.sum())
-
-    def extended(self, Z, y, targets):
-        """Append synthetic rows (weighted like an average real row)."""
-        n_real, n_new = len(self.y), len(y)
-        weight = None
-        if self.weight is not None:
-            weight = np.concatenate([self.weight,
-                                     np.full(n_new, self.weight.mean())])
-        synthetic = np.concatenate([np.zeros(n_real, bool), np.ones(n_new, bool)])
-        return TransferSet(np.vstack([self.Z, Z]), np.concatenate([self.y, y]),
-                           np.vstack([self.targets, targets]), weight, synthetic)
-
-    def subset(self, rows):
-        """The set restricted to ``rows``."""
-        weight = None if self.weight is None else self.weight[rows]
-        synthetic = None if self.synthetic is None else self.synthetic[rows]
-        return TransferSet(self.Z[rows], self.y[rows], self.targets[rows], weight,
-                           synthetic)
+_SCALABLE = (MLPStudent, TreeStudent, LGBMStudent, XGBStudent)
 
 
 @dataclass(frozen=True)
@@ -87,32 +63,15 @@ class ChainStep:
     seconds: float
 
 
-def student_capacity(student, n_inputs, n_classes):
-    """Capacity of a student family member before fitting, or ``None``.
+def scalable_capacity(student, n_inputs, n_classes):
+    """The student's capacity where the chain can scale it, else ``None``.
 
-    Weights and biases of an MLP; the most nodes a tree or a booster's trees may
-    grow. ``None`` where the family has a single size (linear models), no bound
-    (a tree without ``max_depth`` or ``max_leaf_nodes``), or is not known.
+    Networks, trees with ``max_depth`` or ``max_leaf_nodes``, and boosters
+    scale; a linear model has a single size.
     """
-    params = student.get_params(deep=False)
-    if type(student) is MLPStudent:
-        return float(mlp_parameters(n_inputs, tuple(params["hidden_layer_sizes"]),
-                                    n_classes))
-    if type(student) is TreeStudent:
-        bounds = []
-        if params["max_depth"] is not None:
-            bounds.append(2 ** (params["max_depth"] + 1) - 1)
-        if params["max_leaf_nodes"] is not None:
-            bounds.append(2 * params["max_leaf_nodes"] - 1)
-        return float(min(bounds)) if bounds else None
-    trees_per_round = n_classes if n_classes > 2 else 1
-    if type(student) is LGBMStudent:
-        return float(params["n_estimators"] * (2 * params["num_leaves"] - 1)
-                     * trees_per_round)
-    if type(student) is XGBStudent:
-        return float(params["n_estimators"] * (2 ** (params["max_depth"] + 1) - 1)
-                     * trees_per_round)
-    return None
+    if type(student) not in _SCALABLE:
+        return None
+    return student_capacity(student, n_inputs, n_classes)
 
 
 def with_capacity(student, capacity, n_inputs, n_classes):
@@ -122,7 +81,7 @@ def with_capacity(student, capacity, n_inputs, n_classes):
     boosters scale their trees and their rounds each by the square root of the
     capacity ratio.
     """
-    own = student_capacity(student, n_inputs, n_classes)
+    own = scalable_capacity(student, n_inputs, n_classes)
     params = student.get_params(deep=False)
     factor = capacity / own
     if type(student) is MLPStudent:
@@ -221,7 +180,7 @@ def fit_chain(student, capacities, transfer, temperature, alpha, n_inputs,
         if capacity is not None:
             targets = (MIXING * model.predict_proba(transfer.Z)
                        + (1 - MIXING) * transfer.targets)
-    own = student_capacity(student, n_inputs, n_classes)
+    own = scalable_capacity(student, n_inputs, n_classes)
     steps[-1] = ChainStep(steps[-1].model, own, steps[-1].seconds)
     return steps
 
@@ -235,7 +194,7 @@ def fit_branches(student, teacher_capacity, branches, temperature, alpha, n_inpu
     list of list of ChainStep
         One chain per branch.
     """
-    own = student_capacity(student, n_inputs, n_classes)
+    own = scalable_capacity(student, n_inputs, n_classes)
     plans = [assistant_capacities(teacher_capacity, own, m) if m else []
              for m, _ in branches]
     jobs = [(student, plan, transfer, temperature, alpha, n_inputs, n_classes)
@@ -278,3 +237,127 @@ def choose_assistants(scores, max_assistants, min_improvement):
             break
         chosen += 1
     return chosen, None
+
+
+def check_chain_fits_student(chain, student):
+    """Raise a ValueError when a fixed chain is asked of a student of one size."""
+    if isinstance(chain, (str, bool)) or chain == 0 or student == "auto":
+        return  # the configuration keeps to families that scale
+    template = STUDENT_FAMILIES[student]() if isinstance(student, str) else student
+    if scalable_capacity(template, n_inputs=1, n_classes=2) is None:
+        raise ValueError(
+            f"chain={chain} needs a student whose size can be scaled (an "
+            f"MLPStudent, a TreeStudent with max_depth or max_leaf_nodes, an "
+            f"LGBMStudent or XGBStudent); {student!r} has a single size."
+        )
+
+
+def fit_student(configuration, transfer, teacher_capacity, chain, min_improvement,
+                seed, n_jobs):
+    """Fit the chain ending in the configured student on the transfer set.
+
+    Parameters
+    ----------
+    configuration : Configuration
+        The student, its temperature and alpha.
+    transfer : TransferSet
+        The rows and targets the chain learns from.
+    teacher_capacity : float
+        The teachers' capacity (parameters, see ``ModelSize.capacity``).
+    chain : "auto", bool or int
+        The distiller's ``chain``: how many assistants, or search them.
+    min_improvement : float
+        Selection fidelity that earns ``chain="auto"`` one more assistant.
+    seed : int
+        Seeds the selection split of the chain search.
+    n_jobs : int or None
+        Workers for the chain search's branches.
+
+    Returns
+    -------
+    steps : list of ChainStep
+        The assistants, then the student.
+    search : dict of int to float
+        With ``chain="auto"``: selection fidelity per number of assistants.
+    """
+    n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
+    student = clone(configuration.student)
+    own_capacity = scalable_capacity(student, n_inputs, n_classes)
+    search, refitted = {}, None
+    if chain is False:
+        n_assistants = 0
+    elif chain is True or chain == "auto":
+        n_assistants, search, refitted = _search_assistants(
+            student, teacher_capacity, own_capacity, transfer, configuration,
+            min_improvement, seed, n_jobs)
+    else:
+        n_assistants = int(chain)
+    if refitted is not None:
+        return refitted, search
+    capacities = (assistant_capacities(teacher_capacity, own_capacity,
+                                       n_assistants) if n_assistants else [])
+    steps = fit_chain(student, capacities, transfer, configuration.temperature,
+                      configuration.alpha, n_inputs, n_classes)
+    return steps, search
+
+
+def _search_assistants(student, teacher_capacity, own_capacity, transfer,
+                       configuration, min_improvement, seed, n_jobs):
+    """The number of assistants chosen on a selection split of the real rows.
+
+    Branches with 0, 1, 2... assistants train on the rest of the transfer set
+    (several at a time with ``n_jobs``); an assistant is kept while it raises
+    the student's fidelity to the fused teachers on the selection rows by at
+    least ``min_improvement``. With several workers, the plain student is
+    refitted on all rows alongside the first branches, in case the search
+    keeps no assistant: a worker would otherwise idle.
+
+    Returns
+    -------
+    n_assistants : int
+    scores : dict of int to float
+    refitted : list of ChainStep or None
+        The chosen chain already fitted on all rows, if it was.
+    """
+    max_assistants = max_auto_assistants(teacher_capacity, own_capacity)
+    training, select = selection_split(transfer, seed)
+    if max_assistants == 0 or len(select) == 0:
+        return 0, {}, None
+    teacher_pred = transfer.targets[select].argmax(axis=1)
+    n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
+    batch = max(1, effective_n_jobs(n_jobs))
+    scores, next_count, plain_refit = {}, 0, None
+    while next_count is not None:
+        counts = list(range(next_count,
+                            min(max_assistants, next_count + batch - 1) + 1))
+        branches = [(count, training) for count in counts]
+        speculate = batch > 1 and next_count == 0
+        if speculate:
+            branches.append((0, transfer))
+        chains = fit_branches(student, teacher_capacity, branches,
+                              configuration.temperature, configuration.alpha,
+                              n_inputs, n_classes, n_jobs)
+        if speculate:
+            plain_refit = chains.pop()
+        for count, steps in zip(counts, chains, strict=True):
+            student_pred = steps[-1].model.predict_proba(
+                transfer.Z[select]).argmax(axis=1)
+            scores[count] = fidelity(student_pred, teacher_pred)
+        chosen, next_count = choose_assistants(scores, max_assistants,
+                                               min_improvement)
+    return chosen, scores, plain_refit if chosen == 0 else None
+
+
+def chain_report(chain, Z_valid, y_valid, teacher_pred, classes):
+    """Each step of the chain measured on the validation rows."""
+    rows = []
+    for index, step in enumerate(chain):
+        predicted = classes[step.model.predict_proba(Z_valid).argmax(axis=1)]
+        rows.append({
+            "role": "student" if index == len(chain) - 1 else "assistant",
+            "capacity": step.capacity,
+            "accuracy": float(np.mean(predicted == y_valid)),
+            "fidelity": fidelity(predicted, teacher_pred),
+            "time_s": step.seconds,
+        })
+    return rows

@@ -1,87 +1,51 @@
-"""Adaptive configuration of the student (HPM-KD component i): what to try first.
+"""Adaptive configuration of the student (HPM-KD component i): the fit's step.
 
-* :func:`meta_features` describes a task: its rows, columns, classes, and how the
-  teachers do on their out-of-fold outputs on the training rows.
-* :func:`candidate_space` lists the configurations a student may take: a family
-  (MLP, LightGBM, tree, linear), a size, a temperature, an alpha (0: no
-  distillation, the student learns the hard labels), and for the students that
-  train by steps a learning rate and a number of epochs.
-* :class:`Ranker` learns, from past experiments, which configurations beat the
-  others of the same experiment on tasks like this one: the experiments that ship
-  with the package (the prior, ``skdistill/data/prior.json``, made by
-  ``python -m benchmarks.make_prior``) and those of the optimization memory,
-  weighted :data:`MEMORY_WEIGHT` times more.
-
-The budgeted search over the ranked candidates is in ``_halving.py``.
+An explicit ``student`` is used as given. ``student="auto"`` ranks the
+candidate space (:mod:`._candidates`) with what the prior and the optimization
+memory learned (:mod:`._ranker`), then races the best ranked by successive
+halving on a selection split of the training rows (:mod:`._halving`), within
+the size budget and the serving limits.
 """
 
-import dataclasses
-import json
-import math
+import uuid
+import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from numbers import Real
 
 import numpy as np
-from sklearn.ensemble import RandomForestRegressor
+from sklearn.base import clone
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples
 
-from ._temperature import as_scheduler
-from .students import LGBMStudent, LinearStudent, MLPStudent, TreeStudent
+from ._candidates import (
+    FAMILIES,
+    SCHEDULE_FAMILIES,
+    candidate_space,
+    with_fixed,
+    within_size_budget,
+)
+from ._halving import (
+    LATENCY_ROWS,
+    Limits,
+    SearchData,
+    distillation_check,
+    least_over_limits,
+    plan_rungs,
+    probe_limits,
+    successive_halving,
+)
+from ._ranker import ranker_for
+from ._temperature import AdaptiveTemperature, as_scheduler
+from ._transfer import selection_split
+from .metrics import model_size, predict_latency
+from .students import STUDENT_FAMILIES
 
-# MLP hidden layers, widest first.
-MLP_SIZE_LADDER = ((128, 64), (64, 32), (32, 16), (16,), (8,), (4,))
-# LightGBM (n_estimators, num_leaves) and tree depths, largest last.
-LGBM_SIZES = ((10, 7), (25, 7), (50, 15), (100, 31))
-TREE_DEPTHS = (3, 5, 7, 9)
-# Students that follow a schedule try the adaptive one and two constants; the
-# others take a number.
-SCHEDULE_TEMPERATURES = ("adaptive", 2.0, 4.0)
-CONSTANT_TEMPERATURES = (1.0, 2.0, 4.0)
-# Weights of the soft targets. Each structure also has one twin at alpha 0, the
-# student on the hard labels alone (the search may find that distilling does not
-# pay); its temperature is unused and fixed to NO_DISTILLATION_TEMPERATURE.
-ALPHAS = (0.5, 0.7, 0.9)
-NO_DISTILLATION_TEMPERATURE = 1.0
-# Learning rates per family (the students' defaults are 1e-3 and 0.1); the MLP's
-# epochs are its most epochs, its early-stopping patience a tenth of them.
-LEARNING_RATES = {"mlp": (1e-3, 3e-3, 1e-2), "lgbm": (0.05, 0.1, 0.3)}
-MLP_EPOCHS = (100, 300)
-_MLP_PATIENCE_SHARE = 10
-_MLP_DEFAULTS = MLPStudent()
-_DEFAULT_TRAINING = {"mlp": (_MLP_DEFAULTS.learning_rate, _MLP_DEFAULTS.max_epochs),
-                     "lgbm": (LGBMStudent().learning_rate, None)}
-FAMILIES = ("mlp", "lgbm", "tree", "linear")
-SCHEDULE_FAMILIES = ("mlp", "lgbm")
-# Pickled fitted MLPStudent minus its float32 weights: torch state dict, sklearn
-# wrapper and training curves. Measured with ``len(pickle.dumps(student))`` on
-# students fitted inside HPMDistiller: 7.4 kB to 9.1 kB.
-_MLP_PICKLE_OVERHEAD_BYTES = 10_000
-# Pickled TreeStudent: ~1.5 kB, plus per node the 64-byte node record and one
-# float64 per class. Pickled LGBMStudent: ~6 kB, 212 B per tree, 53 B per node
-# (fitted on 3,000 rows, 2 and 5 classes: within 10 % of these).
-_TREE_BYTES = (1_500, 64, 8)
-_LGBM_BYTES = (6_000, 212, 53)
-_LINEAR_BYTES = 1_000
-# Rows of the memory count up to this many times a row of the prior in the
-# ranker: this many for a task like the one at hand, less the farther its task is
-# (squared distance d2 of the meta-features, in standard deviations of the prior's
-# tasks: weight MEMORY_WEIGHT * exp(-d2 / _SIMILARITY_SCALE)).
-MEMORY_WEIGHT = 4.0
-_SIMILARITY_SCALE = 10.0
-META_FEATURES = ("n_rows", "n_features", "n_inputs", "n_classes", "class_entropy",
-                 "categorical_fraction", "n_teachers", "teacher_accuracy",
-                 "teacher_confidence", "teacher_disagreement")
-# A numeric column with at most this many distinct integer values counts as
-# categorical-like; they are counted on at most _CATEGORICAL_SAMPLE rows.
-_CATEGORICAL_MAX_LEVELS = 10
-_CATEGORICAL_SAMPLE = 2_000
-
-
-def mlp_parameters(n_inputs, hidden_layer_sizes, n_outputs):
-    """Weights and biases of a fully connected network."""
-    widths = (n_inputs, *hidden_layer_sizes, n_outputs)
-    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
+# temperature="auto" for students that take a number: the middle of the 1-4 range
+# of Hinton et al. (2015); students that follow a schedule get AdaptiveTemperature,
+# which starts here.
+CONSTANT_TEMPERATURE = 2.0
+# alpha="auto" for a student the user chose.
+DEFAULT_ALPHA = 0.7
 
 
 @dataclass(frozen=True)
@@ -91,7 +55,7 @@ class Configuration:
     Attributes
     ----------
     student : estimator
-        The unfitted student.
+        The unfitted student, with the fit's seed, verbosity and device.
     temperature : float or scheduler
         Given to the student's ``fit``.
     alpha : float
@@ -109,446 +73,246 @@ class Configuration:
     evaluations: list = field(default_factory=list)
 
 
-def meta_features(X, y, n_inputs, teacher_proba):
-    """What the configuration knows of a task before training a student.
-
-    Parameters
-    ----------
-    X : array-like or DataFrame of shape (n_samples, n_features)
-        The training rows, as given to ``fit``.
-    y : ndarray of shape (n_samples,)
-        Labels encoded ``0 .. n_classes - 1``.
-    n_inputs : int
-        Width of the student's preprocessed input.
-    teacher_proba : ndarray of shape (n_teachers, n_samples, n_classes)
-        The teachers' out-of-fold probabilities on the training rows.
-
-    Returns
-    -------
-    dict
-        The keys of :data:`META_FEATURES`: rows, raw features, preprocessed
-        inputs, classes, class entropy (normalised to [0, 1]), the fraction of
-        categorical-like columns, the number of teachers, and the accuracy, mean
-        top probability and mean pairwise disagreement of the teachers.
-    """
-    n_teachers, n_rows, n_classes = teacher_proba.shape
-    shares = np.bincount(y, minlength=n_classes) / n_rows
-    shares = shares[shares > 0]
-    mean = teacher_proba.mean(axis=0)
-    predicted = teacher_proba.argmax(axis=2)
-    pairs = [(i, j) for i in range(n_teachers) for j in range(i + 1, n_teachers)]
-    return {
-        "n_rows": int(n_rows),
-        "n_features": int(np.shape(X)[1]),
-        "n_inputs": int(n_inputs),
-        "n_classes": int(n_classes),
-        "class_entropy": float(-np.sum(shares * np.log(shares)) / np.log(n_classes)),
-        "categorical_fraction": categorical_fraction(X),
-        "n_teachers": int(n_teachers),
-        "teacher_accuracy": float(np.mean(mean.argmax(axis=1) == y)),
-        "teacher_confidence": float(np.mean(mean.max(axis=1))),
-        "teacher_disagreement": float(np.mean(
-            [np.mean(predicted[i] != predicted[j]) for i, j in pairs]) if pairs
-            else 0.0),
-    }
-
-
-def categorical_fraction(X):
-    """Fraction of columns that are categorical or look it.
-
-    Categorical, string, object and boolean columns of a DataFrame count, and so
-    do numeric columns with at most 10 distinct integer values.
-    """
-    if hasattr(X, "columns"):
-        flags = [_categorical_column(X[name]) for name in X.columns]
-    else:
-        X = np.asarray(X, dtype=np.float64)
-        flags = [_few_integer_levels(X[:, j]) for j in range(X.shape[1])]
-    return float(np.mean(flags)) if flags else 0.0
-
-
-def _categorical_column(column):
-    """Whether a DataFrame column is categorical (not a number) or looks it."""
-    if column.dtype.kind not in "iuf":  # object, category, string, boolean
-        return True
-    return _few_integer_levels(column.to_numpy(dtype=np.float64, na_value=np.nan))
-
-
-def _few_integer_levels(values):
-    values = values[:_CATEGORICAL_SAMPLE]
-    values = values[np.isfinite(values)]
-    if len(values) == 0 or np.any(values != np.round(values)):
-        return False
-    return len(np.unique(values)) <= _CATEGORICAL_MAX_LEVELS
-
-
 @dataclass(frozen=True)
-class Candidate:
-    """One configuration of the student: family, size, targets and training.
+class Request:
+    """The distiller's parameters that the configuration reads."""
 
-    Parameters
-    ----------
-    family : {"mlp", "lgbm", "tree", "linear"}
-        The student family.
-    size : tuple of int
-        Hidden layer widths (mlp), ``(n_estimators, num_leaves)`` (lgbm),
-        ``(max_depth,)`` (tree), ``()`` (linear).
-    temperature : float, str or scheduler, default="adaptive"
-        What the student's ``fit`` gets as ``temperature`` (a name of a schedule
-        is resolved by :func:`~skdistill._temperature.as_scheduler`).
-    alpha : float, default=0.7
-        Weight of the soft targets; 0 trains on the hard labels alone.
-    learning_rate : float or None, default=None
-        The MLP's or LightGBM's learning rate; None keeps the student's default.
-    epochs : int or None, default=None
-        The MLP's most epochs, with early stopping after ``epochs // 10``
-        epochs without progress; None keeps the student's defaults (200 and 10).
-    """
-
-    family: str
-    size: tuple = ()
-    temperature: object = "adaptive"
-    alpha: float = 0.7
-    learning_rate: float | None = None
-    epochs: int | None = None
-
-    def make_student(self):
-        """The unfitted student of this configuration."""
-        training = {}
-        if self.learning_rate is not None:
-            training["learning_rate"] = self.learning_rate
-        if self.family == "mlp":
-            if self.epochs is not None:
-                training.update(max_epochs=self.epochs, n_iter_no_change=max(
-                    1, self.epochs // _MLP_PATIENCE_SHARE))
-            return MLPStudent(hidden_layer_sizes=tuple(self.size), **training)
-        if self.family == "lgbm":
-            n_estimators, num_leaves = self.size
-            return LGBMStudent(n_estimators=n_estimators, num_leaves=num_leaves,
-                               **training)
-        if self.family == "tree":
-            return TreeStudent(max_depth=self.size[0])
-        return LinearStudent()
-
-    def student_temperature(self):
-        """A fresh number or scheduler for the student's ``fit``."""
-        return as_scheduler(self.temperature)
-
-    def without_distillation(self):
-        """The same student and training on the hard labels alone (alpha 0)."""
-        return dataclasses.replace(self, alpha=0.0,
-                                   temperature=NO_DISTILLATION_TEMPERATURE)
-
-    def as_dict(self):
-        """The configuration as JSON-friendly values (what the memory stores)."""
-        temperature = self.temperature
-        if not isinstance(temperature, (str, Real)):
-            temperature = type(temperature).__name__
-        config = {"family": self.family, "size": [int(s) for s in self.size],
-                  "temperature": temperature if isinstance(temperature, str)
-                  else float(temperature), "alpha": float(self.alpha)}
-        if self.learning_rate is not None:
-            config["learning_rate"] = float(self.learning_rate)
-        if self.epochs is not None:
-            config["epochs"] = int(self.epochs)
-        return config
+    student: object
+    temperature: object
+    alpha: object
+    chain: object
+    min_compression: float | None
+    search_budget: int | None
+    limits: Limits
+    device: str
+    verbose: int
+    n_jobs: int | None
 
     @classmethod
-    def from_dict(cls, config):
-        """The candidate :meth:`as_dict` described."""
-        learning_rate, epochs = config.get("learning_rate"), config.get("epochs")
-        return cls(config["family"], tuple(config.get("size") or ()),
-                   config.get("temperature", "adaptive"),
-                   float(config.get("alpha", 0.7)),
-                   None if learning_rate is None else float(learning_rate),
-                   None if epochs is None else int(epochs))
-
-    def capacity(self, n_inputs, n_classes):
-        """Most learned parameters (weights, or tree nodes) this student can have."""
-        trees_per_round = n_classes if n_classes > 2 else 1
-        if self.family == "mlp":
-            return mlp_parameters(n_inputs, tuple(self.size), n_classes)
-        if self.family == "lgbm":
-            n_estimators, num_leaves = self.size
-            return n_estimators * trees_per_round * (2 * num_leaves - 1)
-        if self.family == "tree":
-            return 2 ** (self.size[0] + 1) - 1
-        return n_classes * (n_inputs + 1)
-
-    def estimated_bytes(self, n_inputs, n_classes):
-        """Pickled size of the fitted student, at most (trees at full growth)."""
-        capacity = self.capacity(n_inputs, n_classes)
-        if self.family == "mlp":
-            return 4 * capacity + _MLP_PICKLE_OVERHEAD_BYTES
-        if self.family == "lgbm":
-            base, per_tree, per_node = _LGBM_BYTES
-            trees = self.size[0] * (n_classes if n_classes > 2 else 1)
-            return base + per_tree * trees + per_node * capacity
-        if self.family == "tree":
-            base, per_node, per_class = _TREE_BYTES
-            return base + capacity * (per_node + per_class * n_classes)
-        return _LINEAR_BYTES + 8 * capacity
-
-    def features(self, n_inputs, n_classes):
-        """Numbers describing the candidate to the ranker."""
-        temperature = self.temperature
-        if isinstance(temperature, str):
-            scheduled, temperature = 1.0, float(as_scheduler(temperature).start)
-        elif isinstance(temperature, Real):
-            scheduled, temperature = 0.0, float(temperature)
-        else:
-            scheduled = 1.0
-            temperature = float(getattr(temperature, "start", 2.0))
-        depth = {"mlp": len(self.size),
-                 "lgbm": math.log2(self.size[1]) if self.family == "lgbm" else 0,
-                 "tree": self.size[0] if self.family == "tree" else 0}
-        learning_rate, epochs = self.training()
-        return [*(float(self.family == f) for f in FAMILIES),
-                math.log10(max(1, self.capacity(n_inputs, n_classes))),
-                float(depth.get(self.family, 0)), scheduled, temperature,
-                float(self.alpha), float(self.alpha == 0),
-                math.log10(learning_rate) if learning_rate else 0.0,
-                math.log10(epochs) if epochs else 0.0]
-
-    def training(self):
-        """The learning rate and epochs the student trains with (None: no such)."""
-        if self.family not in LEARNING_RATES:
-            return None, None
-        default_rate, default_epochs = _DEFAULT_TRAINING[self.family]
-        return self.learning_rate or default_rate, self.epochs or default_epochs
+    def from_params(cls, params):
+        """The request of a distiller's parameters (``get_params(deep=False)``)."""
+        return cls(
+            student=params["student"], temperature=params["temperature"],
+            alpha=params["alpha"], chain=params["chain"],
+            min_compression=params["min_compression"],
+            search_budget=params["search_budget"],
+            limits=Limits(params["max_student_bytes"], params["max_latency_ms"]),
+            device=params["device"], verbose=params["verbose"],
+            n_jobs=params["n_jobs"])
 
 
-def candidate_space(families=FAMILIES):
-    """Every configuration of ``families`` the manager may try.
-
-    Returns
-    -------
-    list of Candidate
-        Sizes of :data:`MLP_SIZE_LADDER`, :data:`LGBM_SIZES` and
-        :data:`TREE_DEPTHS`; the learning rates of :data:`LEARNING_RATES` and (MLP)
-        the epochs of :data:`MLP_EPOCHS`; each with every temperature of its kind
-        and every alpha of :data:`ALPHAS`, and once without distillation
-        (alpha 0, :meth:`Candidate.without_distillation`).
-    """
-    sizes = {"mlp": MLP_SIZE_LADDER, "lgbm": LGBM_SIZES,
-             "tree": tuple((d,) for d in TREE_DEPTHS), "linear": ((),)}
-    space = []
-    for family in families:
-        temperatures = (SCHEDULE_TEMPERATURES if family in SCHEDULE_FAMILIES
-                        else CONSTANT_TEMPERATURES)
-        for size in sizes[family]:
-            for learning_rate, epochs in _training_grid(family):
-                base = Candidate(family, size, learning_rate=learning_rate,
-                                 epochs=epochs)
-                space += [dataclasses.replace(base, temperature=t, alpha=a)
-                          for t in temperatures for a in ALPHAS]
-                space.append(base.without_distillation())
-    return space
-
-
-def _training_grid(family):
-    """The (learning rate, epochs) pairs of a family; (None, None) without them."""
-    rates = LEARNING_RATES.get(family, (None,))
-    epochs = MLP_EPOCHS if family == "mlp" else (None,)
-    return [(rate, epoch) for rate in rates for epoch in epochs]
-
-
-def with_fixed(candidates, temperature=None, alpha=None):
-    """The candidates with the temperature and/or alpha the user fixed, deduplicated."""
-    return list(dict.fromkeys(
-        dataclasses.replace(
-            candidate,
-            temperature=candidate.temperature if temperature is None else temperature,
-            alpha=candidate.alpha if alpha is None else alpha)
-        for candidate in candidates))
-
-
-def within_size_budget(candidates, n_inputs, n_classes, max_bytes=None,
-                       max_parameters=None):
-    """The candidates whose estimated size fits both budgets.
-
-    When none does, the candidates of the smallest estimated size are returned,
-    so that there is always something to fit.
-    """
-    max_bytes = np.inf if max_bytes is None else max_bytes
-    max_parameters = np.inf if max_parameters is None else max_parameters
-    fitting = [c for c in candidates
-               if c.capacity(n_inputs, n_classes) <= max_parameters
-               and c.estimated_bytes(n_inputs, n_classes) <= max_bytes]
-    if fitting:
-        return fitting
-    smallest = min(c.estimated_bytes(n_inputs, n_classes) for c in candidates)
-    return [c for c in candidates
-            if c.estimated_bytes(n_inputs, n_classes) == smallest]
-
-
-def meta_vector(meta):
-    """The meta-features as the ranker reads them (counts on a log scale)."""
-    logged = ("n_rows", "n_features", "n_inputs")
-    return [math.log10(max(1.0, float(meta[name]))) if name in logged
-            else float(meta[name]) for name in META_FEATURES]
-
-
-class Ranker:
-    """Predicts how much a candidate beats the others of its experiment.
-
-    Each past experiment group (the candidates evaluated on the same rows of the
-    same task) gives, per candidate, its accuracy minus the group's mean accuracy,
-    so that the difficulty of a task cancels; a random forest maps the task's
-    meta-features and the candidate's description to that relative score.
+def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
+              memory, teacher_names, seed):
+    """The student, temperature and alpha to fit.
 
     Parameters
     ----------
-    prior : list of dict
-        Experiments that ship with the package.
-    memory : list of dict, default=()
-        Experiments of the optimization memory.
-    meta : dict or None, default=None
-        Meta-features of the task at hand. A memory experiment weighs
-        ``MEMORY_WEIGHT * exp(-d2 / 10)`` rows of the prior, ``d2`` the squared
-        distance of its task's meta-features to these, each in standard
-        deviations over the prior's tasks: up to 4 rows for a task like this
-        one, next to nothing for an unrelated one. ``None``: 4 rows each.
-
-    Attributes
-    ----------
-    n_rows_ : dict of str to int
-        Usable experiment rows from the prior and from the memory.
-    """
-
-    def __init__(self, prior, memory=(), meta=None):
-        prior_rows, prior_targets = _training_rows(prior)
-        memory_rows, memory_targets = _training_rows(memory)
-        self.n_rows_ = {"prior": len(prior_targets), "memory": len(memory_targets)}
-        rows, targets = prior_rows + memory_rows, prior_targets + memory_targets
-        weights = [1.0] * len(prior_rows) + _memory_weights(memory_rows, prior_rows,
-                                                            meta)
-        self._model = None
-        if rows:
-            self._model = RandomForestRegressor(
-                n_estimators=100, min_samples_leaf=3, max_features=0.6,
-                random_state=0, n_jobs=1)
-            self._model.fit(np.asarray(rows), np.asarray(targets),
-                            sample_weight=np.asarray(weights))
-
-    def predict(self, meta, candidates):
-        """Predicted relative accuracy of each candidate (zeros without data)."""
-        if self._model is None:
-            return np.zeros(len(candidates))
-        base = meta_vector(meta)
-        rows = [base + c.features(meta["n_inputs"], meta["n_classes"])
-                for c in candidates]
-        return self._model.predict(np.asarray(rows))
-
-    def rank(self, meta, candidates):
-        """The candidates, best predicted first; ties go to the smaller model.
-
-        Returns
-        -------
-        ranked : list of Candidate
-        scores : list of float
-            Their predicted relative accuracies, in the same order.
-        """
-        scores = self.predict(meta, candidates)
-        n_inputs, n_classes = meta["n_inputs"], meta["n_classes"]
-        order = sorted(range(len(candidates)), key=lambda i: (
-            -scores[i], candidates[i].estimated_bytes(n_inputs, n_classes), i))
-        return [candidates[i] for i in order], [float(scores[i]) for i in order]
-
-
-def _memory_weights(memory_rows, prior_rows, meta):
-    """The weight of each memory row: MEMORY_WEIGHT, less for distant tasks."""
-    if meta is None or not memory_rows:
-        return [MEMORY_WEIGHT] * len(memory_rows)
-    n_meta = len(META_FEATURES)
-    reference = np.unique(np.asarray(prior_rows or memory_rows)[:, :n_meta], axis=0)
-    scale = reference.std(axis=0) if len(reference) > 1 else np.ones(n_meta)
-    scale = np.where(scale > 1e-9, scale, 1.0)
-    distance = (np.asarray(memory_rows)[:, :n_meta] - meta_vector(meta)) / scale
-    squared = np.sum(distance**2, axis=1)
-    return list(MEMORY_WEIGHT * np.exp(-squared / _SIMILARITY_SCALE))
-
-
-def _training_rows(experiments):
-    """Ranker rows (meta-features + candidate) and relative accuracies.
-
-    Experiments without a group, a usable configuration or an accuracy are left
-    out, and so are groups of fewer than two distinct configurations.
-    """
-    groups = {}
-    for experiment in experiments:
-        parsed = _parse(experiment)
-        if parsed is not None:
-            groups.setdefault(parsed[0], []).append(parsed[1:])
-    rows, targets = [], []
-    for members in groups.values():
-        if len({candidate for _, candidate, _ in members}) < 2:
-            continue
-        mean = np.mean([accuracy for _, _, accuracy in members])
-        for meta, candidate, accuracy in members:
-            rows.append(meta_vector(meta) + candidate.features(meta["n_inputs"],
-                                                               meta["n_classes"]))
-            targets.append(accuracy - mean)
-    return rows, targets
-
-
-def _parse(experiment):
-    """``(group, meta, candidate, accuracy)`` of one experiment, or None."""
-    group = (experiment.get("extra") or {}).get("group")
-    meta = experiment.get("dataset") or {}
-    config = experiment.get("config") or {}
-    accuracy = experiment.get("val_accuracy")
-    if (group is None or accuracy is None or config.get("family") not in FAMILIES
-            or any(meta.get(name) is None for name in META_FEATURES)):
-        return None
-    try:
-        candidate = Candidate.from_dict(config)
-        candidate.features(meta["n_inputs"], meta["n_classes"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return group, meta, candidate, float(accuracy)
-
-
-def load_prior():
-    """The experiments that ship with the package (``data/prior.json``).
+    request : Request
+        What the user asked for.
+    transfer : TransferSet
+        The training rows and their targets.
+    teacher_size : ModelSize
+        Sets the size budget with ``min_compression``.
+    preprocessor : transformer
+        The student's fitted preprocessing, served with it.
+    X_student : array-like or DataFrame
+        The training rows in the student's columns (to time the preprocessing).
+    meta : dict or None
+        The task's meta-features (see :func:`~._ranker.meta_features`).
+    memory : OptimizationMemory or None
+        Its experiments refine the ranking; the search's evaluations go there.
+    teacher_names : list of str
+        What the memory records of the teachers.
+    seed : int
+        Seeds the search and the student.
 
     Returns
     -------
-    list of dict
-        Experiments in the memory's format; empty when the file is missing.
+    Configuration
     """
-    path = resources.files("skdistill") / "data" / "prior.json"
-    if not path.is_file():
-        return []
-    return json.loads(path.read_text())["experiments"]
+    if request.student != "auto":
+        student = student_template(request.student)
+        return Configuration(
+            with_fit_settings(student, request, seed), user_temperature(request),
+            DEFAULT_ALPHA if request.alpha == "auto" else request.alpha,
+            {"source": "user", "config": config_of(student)})
+    n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
+    preprocessor_size = model_size(preprocessor)
+    ranker, source = ranker_for(
+        [] if memory is None else memory.experiments(), meta)
+    ranked, predicted = ranker.rank(meta, candidates(
+        request, teacher_size, preprocessor_size, n_inputs, n_classes))
+    winner, evaluations = search(
+        ranked, lambda: search_data(transfer, preprocessor, preprocessor_size,
+                                    X_student, seed),
+        request, seed, search_recorder(memory, meta, teacher_names))
+    details = {
+        "source": source, "config": winner.as_dict(),
+        "search_budget": request.search_budget, "n_fits": len(evaluations),
+        "distillation_check": distillation_check(evaluations),
+        "meta_features": meta,
+        "ranking": [{"config": c.as_dict(), "predicted": p}
+                    for c, p in zip(ranked[:5], predicted, strict=False)],
+    }
+    return Configuration(
+        with_fit_settings(winner.make_student(), request, seed),
+        winner.student_temperature(), winner.alpha, details, evaluations)
 
 
-@lru_cache(maxsize=1)
-def prior_ranker():
-    """The ranker of the prior alone, fitted once per process."""
-    return Ranker(load_prior())
+def candidates(request, teacher_size, preprocessor_size, n_inputs, n_classes):
+    """The candidate space less what the user fixed or the budgets exclude."""
+    families = FAMILIES
+    if not (isinstance(request.temperature, Real) or request.temperature == "auto"):
+        families = SCHEDULE_FAMILIES  # a schedule: students that follow one
+    elif not isinstance(request.chain, (str, bool)) and request.chain > 0:
+        families = tuple(f for f in families if f != "linear")  # no size
+    space = with_fixed(
+        candidate_space(families),
+        temperature=None if request.temperature == "auto" else request.temperature,
+        alpha=None if request.alpha == "auto" else request.alpha)
+    max_bytes, max_parameters = np.inf, None
+    if request.min_compression is not None:
+        max_bytes = teacher_size.n_bytes / request.min_compression
+        if teacher_size.n_parameters is not None:
+            max_parameters = teacher_size.n_parameters / request.min_compression
+    if request.limits.max_bytes is not None:
+        max_bytes = min(max_bytes, request.limits.max_bytes)
+    return within_size_budget(space, n_inputs, n_classes,
+                              max_bytes=max_bytes - preprocessor_size.n_bytes,
+                              max_parameters=max_parameters)
 
 
-def ranker_for(memory_experiments, meta=None):
-    """The ranker to use, and where its knowledge comes from.
+def search_data(transfer, preprocessor, preprocessor_size, X_student, seed):
+    """The selection split of the search, and the preprocessing's cost."""
+    training, select = selection_split(transfer, seed)
+    classes = np.unique(transfer.y)
+    rows = np.arange(min(LATENCY_ROWS, _num_samples(X_student)))
+    sample = _safe_indexing(X_student, rows)
+    return SearchData(
+        training, transfer.Z[select], transfer.y[select],
+        classes[transfer.targets[select].argmax(axis=1)],
+        extra_bytes=preprocessor_size.n_bytes,
+        extra_ms=(1000.0 * predict_latency(preprocessor.transform, sample)
+                  * LATENCY_ROWS / _num_samples(sample)))
 
-    Parameters
-    ----------
-    memory_experiments : list of dict
-        Experiments read from the optimization memory (may be empty).
-    meta : dict or None, default=None
-        Meta-features of the task at hand: memory experiments on tasks far from
-        it weigh less (see :class:`Ranker`).
 
-    Returns
-    -------
-    ranker : Ranker
-    source : {"memory+prior", "prior", "none"}
-        ``"memory+prior"`` when the memory holds at least one usable group.
+def search(ranked, make_data, request, seed, on_rung):
+    """The winning candidate and every evaluation the search made.
+
+    ``make_data`` builds the :class:`SearchData`, only when it is needed.
+    With serving limits, the best ranked candidates within them are found
+    first (probes on a few rows, not counted in ``search_budget``).
     """
-    prior = prior_ranker()
-    if memory_experiments:
-        ranker = Ranker(load_prior(), memory_experiments, meta)
-        if ranker.n_rows_["memory"]:
-            return ranker, "memory+prior"
-    return prior, "prior" if prior.n_rows_["prior"] else "none"
+    limits = request.limits
+    if not request.search_budget and not limits.any:
+        return ranked[0], []
+    data = make_data()
+    settings = {"random_state": seed, "device": request.device, "verbose": 0}
+    budget = request.search_budget or 0
+    # "Distil or not" is one more fit, when the race still has two or more.
+    check_distillation = request.alpha == "auto" and budget >= 3
+    plan = (plan_rungs(len(ranked), budget - check_distillation,
+                       len(data.training.y)) if len(data.y_select) else [])
+    evaluations = []
+    if limits.any:
+        ranked, evaluations = probe_limits(
+            ranked, plan[0][0] if plan else 1, data, limits, settings,
+            request.n_jobs, seed, on_rung)
+        if not ranked:
+            return closest_to_limits(evaluations, limits), evaluations
+        # Fewer candidates within the limits: the rungs are planned for them.
+        plan = plan_rungs(len(ranked), budget - check_distillation,
+                          len(data.training.y)) if plan else []
+    if not plan or len(ranked) < 2:
+        return ranked[0], evaluations
+    winner, searched = successive_halving(
+        ranked, plan, data, limits, settings, request.n_jobs, seed, on_rung,
+        check_distillation=check_distillation)
+    evaluations += searched
+    if winner is None:
+        winner = closest_to_limits(searched, limits)
+    return winner, evaluations
+
+
+def closest_to_limits(evaluations, limits):
+    """The candidate closest to the serving limits, with a warning."""
+    closest = least_over_limits(evaluations, limits)
+    warnings.warn(
+        f"No candidate student was within max_student_bytes={limits.max_bytes} "
+        f"and max_latency_ms={limits.max_latency_ms}; the closest one is used: "
+        f"{closest.as_dict()}.", UserWarning, stacklevel=7)
+    return closest
+
+
+def search_recorder(memory, meta, teacher_names):
+    """A callback that records each rung of the search in the memory, or None."""
+    if memory is None:
+        return None
+    run = uuid.uuid4().hex
+
+    def record(evaluations):
+        for evaluation in evaluations:
+            memory.record(evaluation.as_experiment(
+                meta, f"{run}/rung{evaluation.rung}", teacher_names))
+
+    return record
+
+
+def follows_schedules(student):
+    """Whether ``student`` (a family name, "auto" or an instance) takes a schedule."""
+    if student == "auto":
+        return True  # the configuration keeps to families that do
+    family = STUDENT_FAMILIES.get(student, type(student)) if isinstance(
+        student, str) else type(student)
+    return getattr(family, "accepts_temperature_schedule", False)
+
+
+def user_temperature(request):
+    """The temperature (a number or a fresh scheduler) of a student the user chose."""
+    if request.temperature != "auto":
+        return as_scheduler(request.temperature)
+    if follows_schedules(request.student):
+        return AdaptiveTemperature()
+    return CONSTANT_TEMPERATURE
+
+
+def student_template(student):
+    """The unfitted student the user asked for (a family or an instance)."""
+    if not isinstance(student, str):
+        return clone(student)
+    return STUDENT_FAMILIES[student]()
+
+
+def with_fit_settings(student, request, seed):
+    """The student with the distiller's seed, verbosity and device."""
+    params = {"verbose": request.verbose, "device": request.device}
+    if isinstance(request.student, str) or student.get_params().get(
+            "random_state", 0) is None:
+        params["random_state"] = seed
+    known = student.get_params(deep=False)
+    return student.set_params(**{k: v for k, v in params.items() if k in known})
+
+
+def family_of(student):
+    """The family name of a student (or the name itself); ``"custom"`` if unknown."""
+    if isinstance(student, str):
+        return student
+    for family, cls in STUDENT_FAMILIES.items():
+        if type(student) is cls:
+            return family
+    return "custom"
+
+
+def config_of(student):
+    """What the memory records of a student the user gave."""
+    family = family_of(student)
+    params = student.get_params(deep=False)
+    if family == "mlp":
+        return {"family": family,
+                "size": [int(s) for s in np.ravel(params["hidden_layer_sizes"])]}
+    if family == "lgbm":
+        return {"family": family,
+                "size": [int(params["n_estimators"]), int(params["num_leaves"])]}
+    if family == "tree" and params["max_depth"] is not None:
+        return {"family": family, "size": [int(params["max_depth"])]}
+    return {"family": family}

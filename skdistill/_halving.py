@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from joblib import effective_n_jobs
 
-from ._chain import TransferSet, fit_chain
+from ._chain import fit_chain
 from ._parallel import estimated_cost, run_jobs
+from ._transfer import TransferSet
 from .metrics import count_parameters, fidelity, predict_latency
 
 MAX_RUNGS = 3
@@ -151,7 +152,7 @@ def plan_rungs(n_candidates, budget, n_rows):
     return []
 
 
-def successive_halving(ranked, budget, data, limits, fit_settings, n_jobs, seed,
+def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
                        on_rung=None, check_distillation=False):
     """Halve the ranked candidates rung by rung on growing parts of the rows.
 
@@ -160,8 +161,10 @@ def successive_halving(ranked, budget, data, limits, fit_settings, n_jobs, seed,
     ranked : list of Candidate
         Best ranked first; the first ones in :func:`diverse_order` enter the
         race.
-    budget : int
-        Most candidate fits.
+    plan : list of (int, int)
+        Candidates and rows of each rung, from :func:`plan_rungs` (which
+        leaves one fit of the budget for the twin with
+        ``check_distillation``).
     data : SearchData
         Training and selection rows.
     limits : Limits
@@ -187,8 +190,6 @@ def successive_halving(ranked, budget, data, limits, fit_settings, n_jobs, seed,
         candidate was over them.
     evaluations : list of Evaluation
     """
-    plan = plan_rungs(len(ranked), budget - int(check_distillation),
-                      len(data.training.y))
     order = nested_order(data.training.y, seed)
     alive, evaluations, last = diverse_order(ranked), [], []
     for rung, (n_candidates, n_rows) in enumerate(plan):

@@ -1,4 +1,4 @@
-"""Teacher adapters: which teachers to use, fitting the unfitted, probabilities.
+"""Teacher adapters: which teachers to use, their names, fitting one, its output.
 
 Every teacher's output becomes a probability matrix whose columns follow the
 distiller's ``classes_``: ``predict_proba`` where it exists, else
@@ -14,12 +14,11 @@ from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import StratifiedKFold
-from sklearn.utils import _safe_indexing
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._parallel import capped_estimator_threads, estimated_cost, run_jobs
+from ._parallel import capped_estimator_threads
 
 _PREDICT_METHODS = ("predict_proba", "decision_function", "predict")
 
@@ -29,16 +28,80 @@ def default_teacher(random_state):
     return HistGradientBoostingClassifier(random_state=random_state)
 
 
-def as_teacher_list(teachers, random_state):
-    """Normalise the ``teachers`` parameter into a non-empty list of estimators."""
+def named_teachers(teachers, random_state, default=None):
+    """The ``teachers`` parameter as a non-empty list of ``(name, estimator)``.
+
+    ``None`` gives the default teacher (``default(random_state)``, by default
+    :func:`default_teacher`); a single estimator, or a list of
+    estimators, gets names made from their class names (lowercased, ``-1``,
+    ``-2``... on repeats, as :func:`~sklearn.pipeline.make_pipeline` does); a
+    list of ``(name, estimator)`` pairs keeps its names. Torch modules are
+    wrapped in :class:`TorchModuleTeacher`.
+
+    Raises
+    ------
+    ValueError
+        An empty list, repeated names, or a name containing ``"__"``.
+    TypeError
+        A list mixing pairs and bare estimators, or a name that is not a string.
+    """
     if teachers is None:
-        return [default_teacher(random_state)]
-    if isinstance(teachers, (list, tuple)):
-        if len(teachers) == 0:
-            raise ValueError("teachers must not be an empty list; use None for a "
-                             "default teacher.")
-        return [_wrap_torch(t) for t in teachers]
-    return [_wrap_torch(teachers)]
+        teachers = [(default or default_teacher)(random_state)]
+    elif not isinstance(teachers, (list, tuple)):
+        teachers = [teachers]
+    if len(teachers) == 0:
+        raise ValueError("teachers must not be an empty list; use None for a "
+                         "default teacher.")
+    pairs = [is_pair(t) for t in teachers]
+    if any(pairs) and not all(pairs):
+        raise TypeError("teachers mixes (name, estimator) pairs and bare "
+                        "estimators; give all of them as pairs or none.")
+    if all(pairs):
+        _check_names([name for name, _ in teachers])
+        return [(name, _wrap_torch(t)) for name, t in teachers]
+    estimators = [_wrap_torch(t) for t in teachers]
+    return list(zip(generated_names(estimators), estimators, strict=True))
+
+
+def generated_names(estimators):
+    """Names from the estimators' class names, numbered where they repeat."""
+    names = [type(_unwrapped(e)).__name__.lower() for e in estimators]
+    counts = {name: names.count(name) for name in names}
+    seen = dict.fromkeys(names, 0)
+    numbered = []
+    for name in names:
+        if counts[name] > 1:
+            seen[name] += 1
+            name = f"{name}-{seen[name]}"
+        numbered.append(name)
+    return numbered
+
+
+def is_pair(teacher):
+    return (isinstance(teacher, tuple) and len(teacher) == 2
+            and not hasattr(teacher[0], "fit"))
+
+
+def _check_names(names):
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"teacher names must be strings; got {name!r}.")
+        if "__" in name:
+            raise ValueError(f"teacher name {name!r} must not contain '__'.")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"teacher names must be unique; repeated: {repeated}.")
+
+
+def _unwrapped(teacher):
+    """What adapters and frozen wrappers hold."""
+    while True:
+        if isinstance(teacher, (EncodedLabelsClassifier, FrozenEstimator)):
+            teacher = teacher.estimator
+        elif isinstance(teacher, TorchModuleTeacher):
+            teacher = teacher.module
+        else:
+            return teacher
 
 
 def _is_torch_module(obj):
@@ -145,50 +208,6 @@ def check_teacher_classes(teachers, classes):
             )
 
 
-def fit_and_cross_fit(teachers, X, y, sample_weight, classes, cv, random_state,
-                      n_jobs, cross_fit=True):
-    """Fit the unfitted teachers and their cross-fitted copies in one dispatch.
-
-    One queue, longest first, for the teachers and their fold copies: the
-    workers stay busy until the last job instead of waiting, between two
-    queues, for the slowest teacher.
-
-    Returns
-    -------
-    fitted : list of estimators
-        Same order as ``teachers``; prefit ones are the very same objects.
-    fitted_here : list of bool
-        Whether HPMDistiller fitted each teacher itself.
-    oof : ndarray of shape (n_teachers, n_samples, n_classes) or None
-        What :func:`out_of_fold_proba` returns, when ``cross_fit``.
-    """
-    fitted_here = [not is_fitted(t) for t in teachers]
-    to_fit = [t for t, here in zip(teachers, fitted_here, strict=True) if here]
-    n_rows, n_features = _shape(X)
-    jobs = [(_fit_one, clone(t), X, y, sample_weight) for t in to_fit]
-    costs = [estimated_cost(t, n_rows, n_features) for t in to_fit]
-    kinds = [_job_kind("fit", t) for t in to_fit]
-    folds = []
-    if cross_fit and to_fit:
-        folds = _fold_jobs(teachers, fitted_here, y, cv, random_state)
-        fold_jobs, fold_costs, fold_kinds = _fold_dispatch(
-            teachers, folds, X, y, sample_weight, classes)
-        jobs, costs, kinds = jobs + fold_jobs, costs + fold_costs, kinds + fold_kinds
-    results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
-    fitted_clones = iter(results[:len(to_fit)])
-    fitted = [next(fitted_clones) if fit_it else t
-              for t, fit_it in zip(teachers, fitted_here, strict=True)]
-    if not (cross_fit and to_fit):
-        return fitted, fitted_here, None
-    oof = _assemble_oof(teachers, fitted_here, X, len(y), classes, folds,
-                        results[len(to_fit):], n_jobs)
-    return fitted, fitted_here, oof
-
-
-def _apply(function, *args):
-    return function(*args)
-
-
 def _encoded_if_needed(teacher, y):
     """Wrap ``teacher`` to learn labels coded 0..k-1 unless ``y`` already is."""
     labels = np.unique(y)
@@ -250,7 +269,7 @@ class EncodedLabelsClassifier(ClassifierMixin, BaseEstimator):
         return self.labels_[np.asarray(codes, dtype=int)]
 
 
-def _fit_one(teacher, X, y, sample_weight):
+def fit_one(teacher, X, y, sample_weight):
     """Fit an unfitted teacher, its labels coded where needed, weighted if it can.
 
     Its own thread count is capped to the running job's share of the cores.
@@ -330,93 +349,3 @@ def _align(proba, teacher, classes):
     return aligned
 
 
-def out_of_fold_proba(teachers, fitted_here, X, y, sample_weight, classes, cv,
-                      random_state, n_jobs):
-    """Honest probabilities of the teachers on their own training rows.
-
-    A teacher that HPMDistiller fitted on ``X`` labels each row with a copy fitted
-    on the other folds (cross-fitting), so that its targets are not the memorised
-    hard labels. Prefit teachers cannot be cross-fitted: they label ``X`` as they
-    are.
-
-    Returns
-    -------
-    ndarray of shape (n_teachers, n_samples, n_classes)
-    """
-    folds = _fold_jobs(teachers, fitted_here, y, cv, random_state)
-    jobs, costs, kinds = _fold_dispatch(teachers, folds, X, y, sample_weight,
-                                        classes)
-    results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
-    return _assemble_oof(teachers, fitted_here, X, len(y), classes, folds, results,
-                         n_jobs)
-
-
-def _fold_jobs(teachers, fitted_here, y, cv, random_state):
-    """``(teacher index, (fit rows, predict rows))`` for every cross-fitted copy."""
-    n_splits = max(2, min(cv, np.bincount(np.unique(y, return_inverse=True)[1]).min()))
-    folds = list(StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
-                 .split(np.zeros(len(y)), y))
-    return [(t, fold) for t, here in enumerate(fitted_here) if here
-            for fold in folds]
-
-
-def _fold_dispatch(teachers, folds, X, y, sample_weight, classes):
-    """Jobs (for :func:`_apply`), costs and kinds of the cross-fitted copies."""
-    n_features = _shape(X)[1]
-    jobs = [(_fold_proba, teachers[t], X, y, sample_weight, fit_rows, predict_rows,
-             classes) for t, (fit_rows, predict_rows) in folds]
-    costs = [estimated_cost(teachers[t], len(fit_rows), n_features)
-             for t, (fit_rows, _) in folds]
-    kinds = [_job_kind("fit", teachers[t]) for t, _ in folds]
-    return jobs, costs, kinds
-
-
-def _assemble_oof(teachers, fitted_here, X, n_samples, classes, folds, results,
-                  n_jobs):
-    prefit = [t for t, here in enumerate(fitted_here) if not here]
-    proba = np.empty((len(teachers), n_samples, len(classes)))
-    if prefit:
-        proba[prefit] = teachers_proba([teachers[t] for t in prefit], X, classes,
-                                       n_jobs)
-    for (t, (_, predict_rows)), fold_proba in zip(folds, results, strict=True):
-        proba[t, predict_rows] = fold_proba
-    return proba
-
-
-def _fold_proba(teacher, X, y, sample_weight, fit_rows, predict_rows, classes):
-    weight = None if sample_weight is None else sample_weight[fit_rows]
-    copy = _fit_one(clone(teacher), _safe_indexing(X, fit_rows), y[fit_rows], weight)
-    return teacher_proba(copy, _safe_indexing(X, predict_rows), classes)
-
-
-def teachers_proba(teachers, X, classes, n_jobs, chunk_size=50_000):
-    """Probabilities of every teacher on ``X``, chunked and in parallel.
-
-    Returns
-    -------
-    ndarray of shape (n_teachers, n_samples, n_classes)
-    """
-    n_samples, n_features = _shape(X)
-    chunks = [np.arange(start, min(start + chunk_size, n_samples))
-              for start in range(0, n_samples, chunk_size)]
-    jobs = [(t, rows) for t in range(len(teachers)) for rows in chunks]
-    results = run_jobs(
-        teacher_proba,
-        [(teachers[t], _safe_indexing(X, rows), classes) for t, rows in jobs],
-        [estimated_cost(teachers[t], len(rows), n_features) for t, rows in jobs],
-        n_jobs, kinds=[_job_kind("predict", teachers[t]) for t, _ in jobs])
-    per_teacher = [np.concatenate(results[t * len(chunks):(t + 1) * len(chunks)])
-                   for t in range(len(teachers))]
-    return np.stack(per_teacher)
-
-
-def _shape(X):
-    """Rows and columns of an array or DataFrame."""
-    return X.shape[0], (X.shape[1] if len(X.shape) > 1 else 1)
-
-
-def _job_kind(action, teacher):
-    """``"fit:ClassName"``: what the memory times jobs by."""
-    inner = teacher.estimator if isinstance(teacher, EncodedLabelsClassifier) \
-        else teacher
-    return f"{action}:{type(inner).__name__}"

@@ -54,6 +54,13 @@ class ModelSize:
     n_parameters: int | None
     n_bytes: int
 
+    @property
+    def capacity(self):
+        """Capacity as the chain counts it: parameters, else bytes / 4."""
+        if self.n_parameters is not None:
+            return float(self.n_parameters)
+        return self.n_bytes / 4.0
+
 
 def model_size(model):
     """Measure a fitted model, or a list of them (an ensemble), as :class:`ModelSize`.

@@ -6,17 +6,16 @@ from sklearn.datasets import load_digits, make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from skdistill import HPMDistiller, LGBMStudent, MLPStudent, TreeStudent, XGBStudent
+from skdistill._capacity import mlp_parameters, student_capacity
 from skdistill._chain import (
     MIXING,
-    TransferSet,
     assistant_capacities,
     choose_assistants,
     fit_chain,
     max_auto_assistants,
-    student_capacity,
     with_capacity,
 )
-from skdistill._configure import mlp_parameters
+from skdistill._transfer import TransferSet
 
 
 def test_assistant_capacities_shrink_by_one_factor_from_teacher_to_student():

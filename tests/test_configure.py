@@ -13,19 +13,13 @@ from skdistill import (
     LGBMStudent,
     OptimizationMemory,
     TreeStudent,
+    _base,
+    _candidates,
     _configure,
-    _distiller,
     _halving,
+    _ranker,
 )
-from skdistill._chain import TransferSet
-from skdistill._configure import (
-    Candidate,
-    candidate_space,
-    load_prior,
-    meta_features,
-    prior_ranker,
-    ranker_for,
-)
+from skdistill._candidates import Candidate, candidate_space
 from skdistill._halving import (
     Evaluation,
     Limits,
@@ -34,6 +28,9 @@ from skdistill._halving import (
     plan_rungs,
     successive_halving,
 )
+from skdistill._ranker import load_prior, meta_features, prior_ranker, ranker_for
+from skdistill._transfer import TransferSet
+from skdistill.metrics import model_size
 
 # A configuration the prior does not put first on the tasks below.
 _WINNER = Candidate("tree", (3,), 4.0, 0.5)
@@ -60,7 +57,7 @@ def _fast(*args, **params):
 @pytest.fixture
 def cheap_space(monkeypatch):
     """Trees and linear students only: the search tests then take a second."""
-    monkeypatch.setattr(_distiller, "candidate_space", lambda families: [
+    monkeypatch.setattr(_configure, "candidate_space", lambda families: [
         c for c in candidate_space(families) if c.family in ("tree", "linear")])
 
 
@@ -128,8 +125,8 @@ def test_the_space_varies_training_and_holds_one_twin_without_distillation():
         assert len(twins) == 1 and twins[0].temperature == 1.0
         assert all(c.alpha > 0 for c in members if c is not twins[0])
     mlps = [c for c in space if c.family == "mlp"]
-    assert {c.learning_rate for c in mlps} == set(_configure.LEARNING_RATES["mlp"])
-    assert {c.epochs for c in mlps} == set(_configure.MLP_EPOCHS)
+    assert {c.learning_rate for c in mlps} == set(_candidates.LEARNING_RATES["mlp"])
+    assert {c.epochs for c in mlps} == set(_candidates.MLP_EPOCHS)
     student = Candidate("mlp", (8,), learning_rate=3e-3, epochs=300).make_student()
     assert (student.learning_rate, student.max_epochs,
             student.n_iter_no_change) == (3e-3, 300, 30)
@@ -145,6 +142,13 @@ def test_the_learning_rate_changes_what_the_mlp_learns():
         data.training, {"random_state": 0})[0] for rate in (1e-3, 1e-2)]
     slow, fast = (model.predict_proba(data.Z_select) for model in fitted)
     assert np.abs(slow - fast).max() > 0.05
+
+
+def _race(ranked, budget, data, limits, *args, check_distillation=False):
+    """Successive halving of ``ranked`` within ``budget`` fits."""
+    plan = plan_rungs(len(ranked), budget - check_distillation, len(data.training.y))
+    return successive_halving(ranked, plan, data, limits, *args,
+                              check_distillation=check_distillation)
 
 
 def _misled_search_data(flip_labels=0.0, invert_targets=True):
@@ -163,13 +167,13 @@ def test_the_search_drops_distillation_when_the_soft_targets_mislead():
     ranked = [Candidate("tree", (3,), 1.0, 0.9), Candidate("linear", (), 1.0, 0.9),
               Candidate("tree", (5,), 1.0, 0.9)]
     data = _misled_search_data()
-    winner, evaluations = successive_halving(ranked, 4, data, Limits(), {}, 1, 0,
+    winner, evaluations = _race(ranked, 4, data, Limits(), {}, 1, 0,
                                              check_distillation=True)
     assert winner.alpha == 0.0 and winner == evaluations[-1].candidate
     distilled = [e for e in evaluations if e.candidate.alpha > 0]
     assert evaluations[-1].accuracy > max(e.accuracy for e in distilled) + 0.3
     assert len(evaluations) <= 4  # the twin is one fit of the budget
-    unchecked, evaluations = successive_halving(ranked, 4, data, Limits(), {}, 1, 0)
+    unchecked, evaluations = _race(ranked, 4, data, Limits(), {}, 1, 0)
     assert unchecked.alpha == 0.9 and all(e.candidate.alpha > 0
                                           for e in evaluations)
 
@@ -178,7 +182,7 @@ def test_the_search_keeps_distillation_when_it_beats_the_noisy_labels():
     ranked = [Candidate("tree", (5,), 1.0, 0.9), Candidate("linear", (), 1.0, 0.9),
               Candidate("tree", (3,), 1.0, 0.9)]
     data = _misled_search_data(flip_labels=0.3, invert_targets=False)
-    winner, evaluations = successive_halving(ranked, 4, data, Limits(), {}, 1, 0,
+    winner, evaluations = _race(ranked, 4, data, Limits(), {}, 1, 0,
                                              check_distillation=True)
     twin = evaluations[-1]
     assert twin.candidate == winner.without_distillation()
@@ -192,7 +196,7 @@ def test_the_search_keeps_distillation_when_it_beats_the_noisy_labels():
 
 def test_the_distiller_trains_on_hard_labels_when_its_teacher_misleads(monkeypatch):
     # Distilled trees only: the twin without distillation comes from the search.
-    monkeypatch.setattr(_distiller, "candidate_space", lambda families: [
+    monkeypatch.setattr(_configure, "candidate_space", lambda families: [
         c for c in candidate_space(families) if c.family == "tree" and c.alpha > 0])
     X_all, y_all = _data(n_samples=1200)
     X, y, X_test, y_test = X_all[:600], y_all[:600], X_all[600:], y_all[600:]
@@ -246,11 +250,11 @@ def test_a_memory_of_unrelated_tasks_weighs_little(tmp_path):
     ranker, source = ranker_for(memory.experiments(), meta)
     assert source == "memory+prior"
     assert ranker.rank(meta, candidate_space())[0][0] != _WINNER
-    prior_rows = _configure._training_rows(load_prior())[0]
-    near, unrelated = _configure._memory_weights(
-        [_configure.meta_vector(m) + _WINNER.features(6, 2) for m in (meta, far)],
+    prior_rows = _ranker._training_rows(load_prior())[0]
+    near, unrelated = _ranker._memory_weights(
+        [_ranker.meta_vector(m) + _WINNER.features(6, 2) for m in (meta, far)],
         prior_rows, meta)
-    assert near == pytest.approx(_configure.MEMORY_WEIGHT)
+    assert near == pytest.approx(_ranker.MEMORY_WEIGHT)
     assert unrelated < 0.1 * near
 
 
@@ -291,26 +295,27 @@ def test_an_empty_memory_falls_back_to_the_prior(tmp_path):
 def configuration_space(distiller, X, y):
     """The candidates the fitted distiller could choose from."""
     meta = distiller.report_.details["configuration"]["meta_features"]
-    return distiller._candidates(distiller.report_.teacher_size,
-                                 distiller.student_[0], meta["n_inputs"],
-                                 meta["n_classes"])
+    return _configure.candidates(
+        _configure.Request.from_params(distiller.get_params(deep=False)),
+        distiller.report_.teacher_size, model_size(distiller.student_[0]),
+        meta["n_inputs"], meta["n_classes"])
 
 
 def test_the_search_scores_only_training_rows_never_the_validation_rows(
         monkeypatch, cheap_space):
     scored, validation = [], []
-    score, measure = _halving.score, HPMDistiller._measure
+    score, measure = _halving.score, _base.measure
 
     def recording_score(model, Z, y, teacher_labels):
         scored.append(np.array(Z))
         return score(model, Z, y, teacher_labels)
 
-    def recording_measure(self, X_valid, *args):
+    def recording_measure(X_valid, *args, **kwargs):
         validation.append(np.array(X_valid))
-        return measure(self, X_valid, *args)
+        return measure(X_valid, *args, **kwargs)
 
     monkeypatch.setattr(_halving, "score", recording_score)
-    monkeypatch.setattr(HPMDistiller, "_measure", recording_measure)
+    monkeypatch.setattr(_base, "measure", recording_measure)
     X, y = _data(n_samples=400)
     distiller = _fast(search_budget=6).fit(X, y)
     row_of = {row.tobytes(): i for i, row in enumerate(distiller.student_[0]
@@ -385,11 +390,11 @@ def test_the_race_starts_with_one_candidate_of_each_structure_per_family():
 def test_a_candidate_over_the_byte_limit_cannot_win():
     big, small = Candidate("lgbm", (100, 31), 2.0), Candidate("tree", (3,), 2.0)
     data = _search_data()
-    _, evaluations = successive_halving([big, small], 2, data, Limits(), {}, 1, 0)
+    _, evaluations = _race([big, small], 2, data, Limits(), {}, 1, 0)
     sizes = {e.candidate: e.n_bytes for e in evaluations}
     assert sizes[big] > sizes[small]
     limit = Limits(max_bytes=(sizes[big] + sizes[small]) / 2)
-    winner, evaluations = successive_halving([big, small], 2, data, limit, {}, 1, 0)
+    winner, evaluations = _race([big, small], 2, data, limit, {}, 1, 0)
     assert winner == small
     assert [e.within_limits for e in evaluations] == [False, True]
 

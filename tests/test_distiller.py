@@ -14,7 +14,8 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skdistill import HPMDistiller, MLPStudent, TreeStudent
+from skdistill import HPMDistiller, MLPStudent, TreeStudent, _configure
+from skdistill.metrics import model_size
 
 
 def test_fit_predict_score_binary(binary_data, fast_teacher, fast_student):
@@ -142,8 +143,10 @@ def test_min_compression_none_puts_no_size_budget_on_the_candidates(
     X, y = binary_data
 
     def sizes(distiller):
-        candidates = distiller._candidates(distiller.report_.teacher_size,
-                                           distiller.student_[0], X.shape[1], 2)
+        candidates = _configure.candidates(
+            _configure.Request.from_params(distiller.get_params(deep=False)),
+            distiller.report_.teacher_size, model_size(distiller.student_[0]),
+            X.shape[1], 2)
         return {(c.family, c.size) for c in candidates}
 
     capped = HPMDistiller(fast_teacher, random_state=0).fit(X, y)
@@ -226,4 +229,4 @@ def test_the_report_names_teachers_by_their_own_class_not_their_parameters():
          FrozenEstimator(forest)],
         student="linear", chain=False, random_state=0).fit(X, labels)
     assert list(distiller.report_.teacher_accuracies) == [
-        "0:RandomForestClassifier", "1:RandomForestClassifier"]
+        "randomforestclassifier-1", "randomforestclassifier-2"]

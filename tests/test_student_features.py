@@ -260,7 +260,7 @@ def test_a_failed_refit_leaves_no_stale_fit(frame_data, fast_teacher, fast_stude
     with pytest.raises(ValueError, match="f9"):
         distiller.fit(X, y)
     for attribute in ("student_", "student_features_", "n_features_in_",
-                      "_gate_preprocessor"):
+                      "_fused"):
         assert not hasattr(distiller, attribute)
 
 

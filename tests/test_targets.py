@@ -13,7 +13,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 
 from skdistill import HPMDistiller, LGBMStudent, MLPStudent, XGBStudent
-from skdistill._teachers import out_of_fold_proba, teachers_proba
+from skdistill._teacher_outputs import out_of_fold_proba, teachers_proba
 
 SMALL_MLP = dict(hidden_layer_sizes=(16,), learning_rate=1e-2, max_epochs=60)
 # Wide enough to learn the two regions' rules (a 16-unit MLP cannot, whatever its

@@ -9,7 +9,8 @@ from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
 from skdistill import HPMDistiller
-from skdistill._teachers import teacher_proba, teachers_proba
+from skdistill._teacher_outputs import teachers_proba
+from skdistill._teachers import teacher_proba
 
 
 def test_columns_follow_the_teachers_own_class_order(multiclass_data):
@@ -103,7 +104,7 @@ def test_unfitted_xgboost_teacher_learns_any_labels(multiclass_data, labels):
     proba = distiller.teacher_proba(X)
     assert np.mean(distiller.classes_[proba.argmax(axis=1)] == y) > 0.8
     assert distiller.report_.teacher_size.n_parameters is not None
-    assert "0:XGBClassifier" in distiller.report_.details["teacher_weights"]
+    assert "xgbclassifier" in distiller.report_.details["teacher_weights"]
 
 
 @pytest.mark.parametrize("labels", [np.array([0, 1, 2]), np.array(["a", "b", "c"])],

@@ -1,0 +1,57 @@
+"""Capacity of a student before it is fitted: the one definition.
+
+Capacity is counted as the report counts a fitted model's size (see
+:mod:`skdistill.metrics`): weights and biases of a network or a linear model, the
+most nodes a tree or a booster's trees may grow. The configuration's size budget,
+the ranker's description of a candidate and the progressive chain's geometric
+sizes all read it from here.
+"""
+
+from .students import LGBMStudent, LinearStudent, MLPStudent, TreeStudent, XGBStudent
+
+
+def mlp_parameters(n_inputs, hidden_layer_sizes, n_outputs):
+    """Weights and biases of a fully connected network."""
+    widths = (n_inputs, *hidden_layer_sizes, n_outputs)
+    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
+
+
+def student_capacity(student, n_inputs, n_classes):
+    """Most learned parameters (weights, or tree nodes) a student can have.
+
+    Parameters
+    ----------
+    student : estimator
+        An unfitted (or fitted) student of a known family.
+    n_inputs : int
+        Width of the preprocessed rows the student reads.
+    n_classes : int
+        Number of classes.
+
+    Returns
+    -------
+    float or None
+        ``None`` for a tree without ``max_depth`` or ``max_leaf_nodes`` (no
+        bound) and for a student of an unknown family.
+    """
+    params = student.get_params(deep=False)
+    trees_per_round = n_classes if n_classes > 2 else 1
+    if type(student) is MLPStudent:
+        return float(mlp_parameters(n_inputs, tuple(params["hidden_layer_sizes"]),
+                                    n_classes))
+    if type(student) is TreeStudent:
+        bounds = []
+        if params["max_depth"] is not None:
+            bounds.append(2 ** (params["max_depth"] + 1) - 1)
+        if params["max_leaf_nodes"] is not None:
+            bounds.append(2 * params["max_leaf_nodes"] - 1)
+        return float(min(bounds)) if bounds else None
+    if type(student) is LGBMStudent:
+        return float(params["n_estimators"] * (2 * params["num_leaves"] - 1)
+                     * trees_per_round)
+    if type(student) is XGBStudent:
+        return float(params["n_estimators"] * (2 ** (params["max_depth"] + 1) - 1)
+                     * trees_per_round)
+    if type(student) is LinearStudent:
+        return float(n_classes * (n_inputs + 1))
+    return None

@@ -1,0 +1,228 @@
+"""The fit's last step: measure the report on the validation rows, and record it.
+
+:func:`measure` builds the :class:`~skdistill.report.DistillationReport` of a
+fitted distillation; :func:`experiment` is what the optimization memory keeps of
+it; :func:`check_serving_budget` warns when the student is over the user's
+serving limits.
+"""
+
+import time
+import warnings
+from contextlib import contextmanager
+from numbers import Real
+
+import numpy as np
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples
+
+from ._chain import chain_report
+from ._configure import family_of
+from ._fusion import fuse
+from ._halving import LATENCY_ROWS, pareto_front
+from ._teacher_outputs import cached_output, teachers_proba_cached
+from .metrics import fidelity, model_size, predict_latency, retention
+from .report import DistillationReport
+
+# The distiller's parameters the memory records with each fit.
+RECORDED_PARAMS = ("temperature", "alpha", "fusion", "soft_targets", "chain",
+                   "augment", "augment_ratio")
+
+
+@contextmanager
+def timed(timings, phase):
+    """Time the block as ``timings[phase]`` (seconds)."""
+    start = time.perf_counter()
+    yield
+    timings[phase] = time.perf_counter() - start
+
+
+def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
+            timings, configuration, chain, chain_search, n_synthetic, details,
+            memory):
+    """The report of a fitted distillation, measured on the validation rows.
+
+    Parameters
+    ----------
+    X_valid, y_valid
+        The validation rows (every column) and their labels.
+    fused : FusedTeachers
+        The teachers, their fusion and the inputs of gate and student.
+    student : Pipeline
+        The fitted student with its preprocessing (the student's columns).
+    teacher_names : list of str
+        The teachers' names, in order.
+    teacher_size : ModelSize
+        The teachers' size, measured once.
+    timings : dict of str to float
+        Seconds per phase of the fit.
+    configuration : Configuration
+        How the student was chosen.
+    chain : list of ChainStep
+        The assistants, then the student.
+    chain_search : dict
+        Selection fidelity per number of assistants (``chain="auto"``).
+    n_synthetic : int
+        Synthetic rows the student learned from.
+    details : dict
+        Settings reported as they are (fusion, soft targets, student features).
+    memory : OptimizationMemory or None
+        Caches the teachers' outputs and latency.
+
+    Returns
+    -------
+    DistillationReport
+    """
+    classes = fused.classes
+    valid_proba = teachers_proba_cached(memory, fused.teachers, X_valid, classes,
+                                        fused.n_jobs)
+    Z_gate = fused.gate_inputs(X_valid)
+    weights = fused.fusion.weights(Z_gate, valid_proba)
+    teacher_pred = classes[fuse(weights, valid_proba).argmax(axis=1)]
+    X_student = fused.student_columns(X_valid)
+    student_pred = student.predict(X_student)
+    teacher_acc = float(np.mean(teacher_pred == y_valid))
+    student_acc = float(np.mean(student_pred == y_valid))
+    student_size = model_size(student)
+    teacher_latency = _teacher_latency(fused, X_valid, memory)
+    student_latency = predict_latency(student.predict_proba, X_student)
+    return DistillationReport(
+        n_validation=len(y_valid),
+        teacher_accuracy=teacher_acc,
+        teacher_accuracies={
+            name: float(np.mean(classes[proba.argmax(axis=1)] == y_valid))
+            for name, proba in zip(teacher_names, valid_proba, strict=True)},
+        student_accuracy=student_acc,
+        fidelity=fidelity(student_pred, teacher_pred),
+        retention=retention(student_acc, teacher_acc),
+        teacher_size=teacher_size,
+        student_size=student_size,
+        compression=teacher_size.n_bytes / student_size.n_bytes,
+        parameter_compression=_ratio(teacher_size.n_parameters,
+                                     student_size.n_parameters),
+        teacher_latency_s=teacher_latency,
+        student_latency_s=student_latency,
+        speedup=teacher_latency / max(student_latency, 1e-9),
+        timings_s=timings,
+        details={
+            "fusion": details["fusion"],
+            "teacher_weights": dict(zip(teacher_names, weights.mean(axis=0).tolist(),
+                                        strict=True)),
+            "soft_targets": details["soft_targets"],
+            "n_synthetic_rows": n_synthetic,
+            "student_features": details["student_features"],
+            "temperature_schedule": _temperature_schedule(
+                student[-1], configuration.temperature),
+            "chain": chain_report(chain,
+                                  fused.student_inputs(X_valid, Z_gate), y_valid,
+                                  teacher_pred, classes),
+            "chain_search": chain_search,
+            "configuration": configuration.details,
+            "candidates": [e.as_dict() for e in configuration.evaluations],
+            "pareto_front": {
+                name: [e.as_dict() for e in pareto_front(
+                    configuration.evaluations, cost)]
+                for name, cost in (("bytes", "n_bytes"), ("latency_ms", "latency_ms"))},
+        },
+    )
+
+
+def _teacher_latency(fused, X_valid, memory):
+    """Seconds of the fused teachers' predict on the validation rows.
+
+    Cached with the teachers' outputs: measuring it means running them. The key
+    holds all that runs: the teachers, the gate, its inputs' columns.
+    """
+    return float(cached_output(
+        memory, "latency", fused.teachers,
+        (X_valid, fused.fusion, fused.gate_preprocessor, fused.n_jobs),
+        lambda: np.array([predict_latency(
+            lambda rows: fused.fusion.fuse(fused.gate_inputs(rows),
+                                           fused.proba(rows)),
+            X_valid)]))[0])
+
+
+def _temperature_schedule(student, temperature):
+    history = getattr(student, "temperature_history_", None)
+    if history is not None:
+        return [float(t) for t in history]
+    return [float(temperature)] if isinstance(temperature, Real) else []
+
+
+def _ratio(numerator, denominator):
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def experiment(report, student, meta, params, n_rows, n_features, n_classes):
+    """What the memory keeps of a fit.
+
+    Parameters
+    ----------
+    report : DistillationReport
+        The fit's report.
+    student : estimator
+        The fitted student (without its preprocessing).
+    meta : dict
+        The task's meta-features.
+    params : dict
+        The distiller's parameters (those of :data:`RECORDED_PARAMS` are kept).
+    n_rows, n_features, n_classes : int
+        Training rows, columns and classes.
+
+    Returns
+    -------
+    dict
+        An experiment in the memory's format.
+    """
+    configuration = report.details["configuration"]
+    return {
+        "dataset": {**meta, "n_rows": n_rows, "n_features": n_features,
+                    "n_classes": n_classes,
+                    "n_synthetic_rows": report.details["n_synthetic_rows"]},
+        "teachers": {"names": list(report.teacher_accuracies),
+                     "accuracy": report.teacher_accuracy,
+                     "n_parameters": report.teacher_size.n_parameters},
+        "config": {
+            "family": family_of(student),
+            "student": {k: v for k, v in student.get_params(deep=False).items()
+                        if isinstance(v, (int, float, str, bool, tuple,
+                                          type(None)))},
+            **{name: params[name] if isinstance(
+                params[name], (int, float, str, bool, type(None)))
+               else type(params[name]).__name__ for name in RECORDED_PARAMS},
+            "n_assistants": len(report.details["chain"]) - 1,
+        },
+        "val_accuracy": report.student_accuracy,
+        "val_fidelity": report.fidelity,
+        "student_bytes": report.student_size.n_bytes,
+        "student_params": report.student_size.n_parameters,
+        "latency_ms": 1e6 * report.student_latency_s / report.n_validation,
+        "fit_seconds": sum(report.timings_s.values()),
+        "extra": {"kind": "fit", "configuration": {
+            key: configuration.get(key) for key in ("source", "config")}},
+    }
+
+
+def check_serving_budget(student, report, X_valid, max_bytes, max_latency_ms):
+    """Warn when the fitted student is over ``max_student_bytes`` or latency.
+
+    ``X_valid`` are the validation rows, in the student's columns.
+    """
+    latency_ms = None
+    if max_latency_ms is not None:
+        latency_ms = latency_per_1000_rows(student, X_valid)
+    for name, limit, value in (
+            ("max_student_bytes", max_bytes, report.student_size.n_bytes),
+            ("max_latency_ms", max_latency_ms, latency_ms)):
+        if limit is not None and value > limit:
+            warnings.warn(f"The student is over {name}={limit}: {value:.4g} "
+                          "measured on the validation rows.", UserWarning,
+                          stacklevel=5)
+
+
+def latency_per_1000_rows(student, X_valid):
+    """Milliseconds of ``student.predict_proba`` on 1,000 validation rows."""
+    rows = np.resize(np.arange(_num_samples(X_valid)), LATENCY_ROWS)
+    return 1000.0 * predict_latency(student.predict_proba,
+                                    _safe_indexing(X_valid, rows))

@@ -1,0 +1,280 @@
+"""What the adaptive configuration learned from past experiments (component i).
+
+* :func:`meta_features` describes a task: its rows, columns, classes, and how the
+  teachers do on their out-of-fold outputs on the training rows.
+* :class:`Ranker` learns, from past experiments, which configurations beat the
+  others of the same experiment on tasks like this one: the experiments that ship
+  with the package (the prior, ``skdistill/data/prior.json``, made by
+  ``python -m benchmarks.make_prior``) and those of the optimization memory,
+  weighted :data:`MEMORY_WEIGHT` times more.
+"""
+
+import json
+import math
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+from sklearn.ensemble import RandomForestRegressor
+
+from ._candidates import FAMILIES, Candidate
+
+# Rows of the memory count up to this many times a row of the prior in the
+# ranker: this many for a task like the one at hand, less the farther its task is
+# (squared distance d2 of the meta-features, in standard deviations of the prior's
+# tasks: weight MEMORY_WEIGHT * exp(-d2 / _SIMILARITY_SCALE)).
+MEMORY_WEIGHT = 4.0
+_SIMILARITY_SCALE = 10.0
+META_FEATURES = ("n_rows", "n_features", "n_inputs", "n_classes", "class_entropy",
+                 "categorical_fraction", "n_teachers", "teacher_accuracy",
+                 "teacher_confidence", "teacher_disagreement")
+# A numeric column with at most this many distinct integer values counts as
+# categorical-like; they are counted on at most _CATEGORICAL_SAMPLE rows.
+_CATEGORICAL_MAX_LEVELS = 10
+_CATEGORICAL_SAMPLE = 2_000
+
+
+def meta_features(X, y, n_inputs, teacher_proba):
+    """What the configuration knows of a task before training a student.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        The training rows, as given to ``fit``.
+    y : ndarray of shape (n_samples,)
+        Labels encoded ``0 .. n_classes - 1``.
+    n_inputs : int
+        Width of the student's preprocessed input.
+    teacher_proba : ndarray of shape (n_teachers, n_samples, n_classes)
+        The teachers' out-of-fold probabilities on the training rows.
+
+    Returns
+    -------
+    dict
+        The keys of :data:`META_FEATURES`: rows, raw features, preprocessed
+        inputs, classes, class entropy (normalised to [0, 1]), the fraction of
+        categorical-like columns, the number of teachers, and the accuracy, mean
+        top probability and mean pairwise disagreement of the teachers.
+    """
+    n_teachers, n_rows, n_classes = teacher_proba.shape
+    shares = np.bincount(y, minlength=n_classes) / n_rows
+    shares = shares[shares > 0]
+    mean = teacher_proba.mean(axis=0)
+    predicted = teacher_proba.argmax(axis=2)
+    pairs = [(i, j) for i in range(n_teachers) for j in range(i + 1, n_teachers)]
+    return {
+        "n_rows": int(n_rows),
+        "n_features": int(np.shape(X)[1]),
+        "n_inputs": int(n_inputs),
+        "n_classes": int(n_classes),
+        "class_entropy": float(-np.sum(shares * np.log(shares)) / np.log(n_classes)),
+        "categorical_fraction": categorical_fraction(X),
+        "n_teachers": int(n_teachers),
+        "teacher_accuracy": float(np.mean(mean.argmax(axis=1) == y)),
+        "teacher_confidence": float(np.mean(mean.max(axis=1))),
+        "teacher_disagreement": float(np.mean(
+            [np.mean(predicted[i] != predicted[j]) for i, j in pairs]) if pairs
+            else 0.0),
+    }
+
+
+def categorical_fraction(X):
+    """Fraction of columns that are categorical or look it.
+
+    Categorical, string, object and boolean columns of a DataFrame count, and so
+    do numeric columns with at most 10 distinct integer values.
+    """
+    if hasattr(X, "columns"):
+        flags = [_categorical_column(X[name]) for name in X.columns]
+    else:
+        X = np.asarray(X, dtype=np.float64)
+        flags = [_few_integer_levels(X[:, j]) for j in range(X.shape[1])]
+    return float(np.mean(flags)) if flags else 0.0
+
+
+def _categorical_column(column):
+    """Whether a DataFrame column is categorical (not a number) or looks it."""
+    if column.dtype.kind not in "iuf":  # object, category, string, boolean
+        return True
+    return _few_integer_levels(column.to_numpy(dtype=np.float64, na_value=np.nan))
+
+
+def _few_integer_levels(values):
+    values = values[:_CATEGORICAL_SAMPLE]
+    values = values[np.isfinite(values)]
+    if len(values) == 0 or np.any(values != np.round(values)):
+        return False
+    return len(np.unique(values)) <= _CATEGORICAL_MAX_LEVELS
+
+
+
+def meta_vector(meta):
+    """The meta-features as the ranker reads them (counts on a log scale)."""
+    logged = ("n_rows", "n_features", "n_inputs")
+    return [math.log10(max(1.0, float(meta[name]))) if name in logged
+            else float(meta[name]) for name in META_FEATURES]
+
+
+class Ranker:
+    """Predicts how much a candidate beats the others of its experiment.
+
+    Each past experiment group (the candidates evaluated on the same rows of the
+    same task) gives, per candidate, its accuracy minus the group's mean accuracy,
+    so that the difficulty of a task cancels; a random forest maps the task's
+    meta-features and the candidate's description to that relative score.
+
+    Parameters
+    ----------
+    prior : list of dict
+        Experiments that ship with the package.
+    memory : list of dict, default=()
+        Experiments of the optimization memory.
+    meta : dict or None, default=None
+        Meta-features of the task at hand. A memory experiment weighs
+        ``MEMORY_WEIGHT * exp(-d2 / 10)`` rows of the prior, ``d2`` the squared
+        distance of its task's meta-features to these, each in standard
+        deviations over the prior's tasks: up to 4 rows for a task like this
+        one, next to nothing for an unrelated one. ``None``: 4 rows each.
+
+    Attributes
+    ----------
+    n_rows_ : dict of str to int
+        Usable experiment rows from the prior and from the memory.
+    """
+
+    def __init__(self, prior, memory=(), meta=None):
+        prior_rows, prior_targets = _training_rows(prior)
+        memory_rows, memory_targets = _training_rows(memory)
+        self.n_rows_ = {"prior": len(prior_targets), "memory": len(memory_targets)}
+        rows, targets = prior_rows + memory_rows, prior_targets + memory_targets
+        weights = [1.0] * len(prior_rows) + _memory_weights(memory_rows, prior_rows,
+                                                            meta)
+        self._model = None
+        if rows:
+            self._model = RandomForestRegressor(
+                n_estimators=100, min_samples_leaf=3, max_features=0.6,
+                random_state=0, n_jobs=1)
+            self._model.fit(np.asarray(rows), np.asarray(targets),
+                            sample_weight=np.asarray(weights))
+
+    def predict(self, meta, candidates):
+        """Predicted relative accuracy of each candidate (zeros without data)."""
+        if self._model is None:
+            return np.zeros(len(candidates))
+        base = meta_vector(meta)
+        rows = [base + c.features(meta["n_inputs"], meta["n_classes"])
+                for c in candidates]
+        return self._model.predict(np.asarray(rows))
+
+    def rank(self, meta, candidates):
+        """The candidates, best predicted first; ties go to the smaller model.
+
+        Returns
+        -------
+        ranked : list of Candidate
+        scores : list of float
+            Their predicted relative accuracies, in the same order.
+        """
+        scores = self.predict(meta, candidates)
+        n_inputs, n_classes = meta["n_inputs"], meta["n_classes"]
+        order = sorted(range(len(candidates)), key=lambda i: (
+            -scores[i], candidates[i].estimated_bytes(n_inputs, n_classes), i))
+        return [candidates[i] for i in order], [float(scores[i]) for i in order]
+
+
+def _memory_weights(memory_rows, prior_rows, meta):
+    """The weight of each memory row: MEMORY_WEIGHT, less for distant tasks."""
+    if meta is None or not memory_rows:
+        return [MEMORY_WEIGHT] * len(memory_rows)
+    n_meta = len(META_FEATURES)
+    reference = np.unique(np.asarray(prior_rows or memory_rows)[:, :n_meta], axis=0)
+    scale = reference.std(axis=0) if len(reference) > 1 else np.ones(n_meta)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    distance = (np.asarray(memory_rows)[:, :n_meta] - meta_vector(meta)) / scale
+    squared = np.sum(distance**2, axis=1)
+    return list(MEMORY_WEIGHT * np.exp(-squared / _SIMILARITY_SCALE))
+
+
+def _training_rows(experiments):
+    """Ranker rows (meta-features + candidate) and relative accuracies.
+
+    Experiments without a group, a usable configuration or an accuracy are left
+    out, and so are groups of fewer than two distinct configurations.
+    """
+    groups = {}
+    for experiment in experiments:
+        parsed = _parse(experiment)
+        if parsed is not None:
+            groups.setdefault(parsed[0], []).append(parsed[1:])
+    rows, targets = [], []
+    for members in groups.values():
+        if len({candidate for _, candidate, _ in members}) < 2:
+            continue
+        mean = np.mean([accuracy for _, _, accuracy in members])
+        for meta, candidate, accuracy in members:
+            rows.append(meta_vector(meta) + candidate.features(meta["n_inputs"],
+                                                               meta["n_classes"]))
+            targets.append(accuracy - mean)
+    return rows, targets
+
+
+def _parse(experiment):
+    """``(group, meta, candidate, accuracy)`` of one experiment, or None."""
+    group = (experiment.get("extra") or {}).get("group")
+    meta = experiment.get("dataset") or {}
+    config = experiment.get("config") or {}
+    accuracy = experiment.get("val_accuracy")
+    if (group is None or accuracy is None or config.get("family") not in FAMILIES
+            or any(meta.get(name) is None for name in META_FEATURES)):
+        return None
+    try:
+        candidate = Candidate.from_dict(config)
+        candidate.features(meta["n_inputs"], meta["n_classes"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return group, meta, candidate, float(accuracy)
+
+
+def load_prior():
+    """The experiments that ship with the package (``data/prior.json``).
+
+    Returns
+    -------
+    list of dict
+        Experiments in the memory's format; empty when the file is missing.
+    """
+    path = resources.files("skdistill") / "data" / "prior.json"
+    if not path.is_file():
+        return []
+    return json.loads(path.read_text())["experiments"]
+
+
+@lru_cache(maxsize=1)
+def prior_ranker():
+    """The ranker of the prior alone, fitted once per process."""
+    return Ranker(load_prior())
+
+
+def ranker_for(memory_experiments, meta=None):
+    """The ranker to use, and where its knowledge comes from.
+
+    Parameters
+    ----------
+    memory_experiments : list of dict
+        Experiments read from the optimization memory (may be empty).
+    meta : dict or None, default=None
+        Meta-features of the task at hand: memory experiments on tasks far from
+        it weigh less (see :class:`Ranker`).
+
+    Returns
+    -------
+    ranker : Ranker
+    source : {"memory+prior", "prior", "none"}
+        ``"memory+prior"`` when the memory holds at least one usable group.
+    """
+    prior = prior_ranker()
+    if memory_experiments:
+        ranker = Ranker(load_prior(), memory_experiments, meta)
+        if ranker.n_rows_["memory"]:
+            return ranker, "memory+prior"
+    return prior, "prior" if prior.n_rows_["prior"] else "none"

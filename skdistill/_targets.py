@@ -1,0 +1,133 @@
+"""The student's targets: the teachers' outputs fused, on rows encoded for it.
+
+:func:`fit_targets` fits the student's preprocessing and the fusion (HPM-KD
+component iii) on the training rows and returns the transfer set;
+:class:`FusedTeachers` then labels any other rows the same way (the synthetic
+rows, the validation rows of the report, ``teacher_proba``).
+"""
+
+from dataclasses import dataclass
+
+from sklearn.base import clone
+from sklearn.preprocessing import FunctionTransformer
+
+from ._fusion import make_fusion
+from ._preprocess import default_preprocessor
+from ._teacher_outputs import teachers_proba
+from ._transfer import TransferSet
+
+
+@dataclass(frozen=True)
+class FusedTeachers:
+    """The fitted teachers, their fusion, and the inputs of gate and student.
+
+    Attributes
+    ----------
+    teachers : list of estimators
+        Fitted teachers.
+    classes : ndarray
+        Column order of the probabilities.
+    fusion : object
+        The fitted fusion (``fuse``, ``weights``).
+    preprocessor : transformer
+        The student's fitted preprocessing (of the student's columns).
+    gate_preprocessor : transformer
+        The gate's (of every column); the student's own when the student sees
+        every column.
+    student_columns : callable
+        Picks the student's columns from rows with every column.
+    n_jobs : int or None
+        Workers for the teachers' predictions.
+    """
+
+    teachers: list
+    classes: object
+    fusion: object
+    preprocessor: object
+    gate_preprocessor: object
+    student_columns: object
+    n_jobs: int | None = None
+
+    def gate_inputs(self, X):
+        """The gate's features of rows ``X`` (every column)."""
+        return self.gate_preprocessor.transform(X)
+
+    def student_inputs(self, X, Z_gate=None):
+        """The student's preprocessed inputs of rows ``X`` (every column)."""
+        if Z_gate is not None and self.gate_preprocessor is self.preprocessor:
+            return Z_gate
+        return self.preprocessor.transform(self.student_columns(X))
+
+    def proba(self, X):
+        """Every teacher's probabilities, shape (n_teachers, n_samples, n_classes)."""
+        return teachers_proba(self.teachers, X, self.classes, self.n_jobs)
+
+    def label(self, X):
+        """The student's inputs of rows ``X`` and their fused targets."""
+        Z_gate = self.gate_inputs(X)
+        targets = self.fusion.fuse(Z_gate, self.proba(X))
+        return self.student_inputs(X, Z_gate), targets
+
+
+def fit_targets(X, X_student, y, y_codes, sample_weight, outputs, *, fusion,
+                student_preprocessor, family, classes, student_columns, seed,
+                n_jobs):
+    """Fit the preprocessing and the fusion; the transfer set of the training rows.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame
+        The training rows, every column.
+    X_student : array-like or DataFrame
+        The same rows, the student's columns.
+    y : ndarray
+        Their labels; ``y_codes`` the same coded ``0 .. n_classes - 1``.
+    sample_weight : ndarray or None
+        Their weights.
+    outputs : TeacherOutputs
+        The teachers and their probabilities on these rows.
+    fusion : {"attention", "mean", "accuracy"}
+        The fusion to fit.
+    student_preprocessor : transformer, "passthrough" or None
+        The distiller's parameter.
+    family : str
+        The student's family: sets the default preprocessing.
+    classes : ndarray
+        The labels.
+    student_columns : callable
+        Picks the student's columns.
+    seed : int
+        Seeds the fusion.
+    n_jobs : int or None
+        Workers for the teachers' predictions on other rows.
+
+    Returns
+    -------
+    fused : FusedTeachers
+    transfer : TransferSet
+    """
+    preprocessor = fit_preprocessor(student_preprocessor, family, X_student)
+    gate_preprocessor = preprocessor
+    if X_student is not X:
+        # The gate never serves, so it reads every column; a preprocessor given
+        # for the student's columns may not know the others.
+        gate_preprocessor = default_preprocessor(family, X).fit(X)
+    Z = preprocessor.transform(X_student)
+    Z_gate = Z if gate_preprocessor is preprocessor else gate_preprocessor.transform(X)
+    fitted = make_fusion(fusion, seed).fit(Z_gate, outputs.gate_proba, y_codes,
+                                           sample_weight)
+    targets = fitted.fuse(Z_gate, outputs.targets_proba)
+    fused = FusedTeachers(outputs.teachers, classes, fitted, preprocessor,
+                          gate_preprocessor, student_columns, n_jobs)
+    return fused, TransferSet(Z, y, targets, sample_weight)
+
+
+def fit_preprocessor(student_preprocessor, family, X_student):
+    """The student's preprocessing, fitted on its columns of the training rows."""
+    if student_preprocessor is None:
+        preprocessor = default_preprocessor(family, X_student)
+    elif isinstance(student_preprocessor, str):
+        preprocessor = FunctionTransformer()
+    else:
+        preprocessor = clone(student_preprocessor)
+    return preprocessor.fit(X_student)
