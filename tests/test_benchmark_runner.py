@@ -12,6 +12,9 @@ if importlib.util.find_spec("benchmarks") is None:  # pytest run without -m
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import run as runner  # noqa: E402
+from benchmarks.suite import config  # noqa: E402
+from benchmarks.suite.fit import ablations  # noqa: E402
+from benchmarks.suite.render import update_readme  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +29,9 @@ def quick_results(tmp_path_factory):
 
 
 def _expected_rows():
-    return [runner.FUSED, *(f"teacher: {name}" for name in runner.TEACHER_NAMES),
-            runner.DEFAULT, *runner.BASELINES, *runner.ablations(),
-            runner.REFERENCE]
+    return [config.FUSED, *(f"teacher: {name}" for name in config.TEACHER_NAMES),
+            config.DEFAULT, *config.BASELINES, *ablations(),
+            config.REFERENCE]
 
 
 def test_json_has_every_row_with_every_column(quick_results):
@@ -36,16 +39,16 @@ def test_json_has_every_row_with_every_column(quick_results):
     table = {entry["row"]: entry for entry in results["table"]}
     assert list(table) == _expected_rows()
     for entry in table.values():
-        assert set(runner.METRICS) <= set(entry)
-    assert table[runner.DEFAULT]["status"] == "ok"
-    assert 0 <= table[runner.DEFAULT]["accuracy"]["mean"] <= 1
-    assert table[runner.REFERENCE]["status"].startswith("skipped")
+        assert set(config.METRICS) <= set(entry)
+    assert table[config.DEFAULT]["status"] == "ok"
+    assert 0 <= table[config.DEFAULT]["accuracy"]["mean"] <= 1
+    assert table[config.REFERENCE]["status"].startswith("skipped")
 
 
 def test_json_has_the_compression_curve(quick_results):
     results = json.loads((quick_results / "suite_quick.json").read_text())
     assert [(c["ratio"], c["method"]) for c in results["curve"]] == [
-        (100, method) for method in runner.CURVE_METHODS]
+        (100, method) for method in config.CURVE_METHODS]
 
 
 def test_markdown_has_the_tables_and_the_plots(quick_results):
@@ -61,9 +64,9 @@ def test_markdown_has_the_tables_and_the_plots(quick_results):
 def test_update_readme_replaces_only_its_block(quick_results, tmp_path):
     results = json.loads((quick_results / "suite_quick.json").read_text())
     readme = tmp_path / "README.md"
-    readme.write_text(f"before\n{runner.README_START}\nold\n{runner.README_END}\n"
+    readme.write_text(f"before\n{config.README_START}\nold\n{config.README_END}\n"
                       "after\n")
-    runner.update_readme(results, quick_results / "suite_quick.md", readme)
+    update_readme(results, quick_results / "suite_quick.md", readme)
     text = readme.read_text()
     assert text.startswith("before\n") and text.endswith("after\n")
     assert "old" not in text and "| digits |" in text
