@@ -26,24 +26,21 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
-from threadpoolctl import threadpool_limits
 
 from skdistill import MLPStudent
 
+from .common import RESULTS, library, log, one_thread, write_json
 from .datasets import DATASETS, load
-from .run import (
-    SUITES,
+from .suite.config import SUITES
+from .suite.fit import (
     Split,
     Teachers,
-    _library,
-    _warm_up,
+    curve_width,
     fit_distiller,
-    hidden_units,
     make_teachers,
+    warm_up,
 )
 
-RESULTS = Path(__file__).parent / "results"
 COMMAND = "python -m benchmarks.augment_auto"
 CURVE_DATASETS = SUITES["full"]["curve_datasets"]
 RATIO = 100
@@ -66,10 +63,9 @@ def run_dataset(name, setting, seeds, max_rows, n_estimators=None):
         ref = Teachers(default, split)
         student = None
         if setting == "small":
-            n_inputs = default.student_[:-1].transform(split.X_train.iloc[:2]).shape[1]
-            width = hidden_units(ref.size.n_parameters / RATIO, n_inputs,
-                                 len(default.classes_))
-            student = MLPStudent(hidden_layer_sizes=(width,), random_state=seed)
+            student = MLPStudent(
+                hidden_layer_sizes=(curve_width(default, split, ref, RATIO),),
+                random_state=seed)
         for method, params in METHODS[setting].items():
             if setting == "small" or method != "default":
                 params = {**params, **({"student": student} if student else {})}
@@ -86,8 +82,8 @@ def run_dataset(name, setting, seeds, max_rows, n_estimators=None):
                    "n_synthetic_rows": distiller.report_.details["n_synthetic_rows"],
                    "chosen": check.get("chosen", "-") if method == "auto" else None}
             fits.append(fit)
-            print(f"  {setting} {name} seed={seed} {method}: acc={fit['accuracy']:.4f}"
-                  f" fit={fit_s:.1f}s chosen={fit['chosen']}", flush=True)
+            log(f"  {setting} {name} seed={seed} {method}: acc={fit['accuracy']:.4f}"
+                f" fit={fit_s:.1f}s chosen={fit['chosen']}", stdout=True)
     return fits
 
 
@@ -159,8 +155,7 @@ def to_markdown(document):
 
 def write(document, out):
     """Write ``augment_auto.json`` and ``augment_auto.md`` under ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "augment_auto.json").write_text(json.dumps(document, indent=2) + "\n")
+    write_json(out / "augment_auto.json", document)
     (out / "augment_auto.md").write_text(to_markdown(document) + "\n")
 
 
@@ -184,12 +179,11 @@ def main(argv=None):
                     "command": " && ".join(d["command"] for d in documents)}
         write(document, options.out)
         return document
-    torch.set_num_threads(1)
     settings = list(METHODS) if options.setting == "both" else [options.setting]
     fits = []
     start = time.perf_counter()
-    with threadpool_limits(limits=1):
-        _warm_up(None)
+    with one_thread():
+        warm_up()
         for setting in settings:
             datasets = options.datasets or (
                 list(DATASETS) if setting == "configured" else list(CURVE_DATASETS))
@@ -200,7 +194,7 @@ def main(argv=None):
                                     options.teacher_estimators)
     document = {"command": " ".join([COMMAND, *(argv or [])]),
                 "seeds": options.seeds, "max_rows": options.max_rows,
-                "commit": _library()["commit"][:7],
+                "commit": library()["commit"][:7],
                 "wall_s": time.perf_counter() - start, "fits": fits,
                 "summary": summarise(fits)}
     write(document, options.out)

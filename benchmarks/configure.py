@@ -39,23 +39,20 @@ configure.json`` and ``configure.md``; ``--help`` for fewer datasets or seeds).
 import argparse
 import itertools
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits
 
 from skdistill import HPMDistiller, OptimizationMemory, _configure
 from skdistill._configure import Candidate
 
+from .common import RESULTS, log, one_thread, write_json
 from .datasets import DATASETS as SUITE
 from .datasets import load
 
-RESULTS = Path(__file__).parent / "results"
 COMMAND = "python -m benchmarks.configure"
 DATASETS = ("hpc_data", "mlc_churn", "credit_data", "email", "digits")
 MAX_ROWS = 3_000
@@ -166,7 +163,7 @@ def run(datasets, seeds, folder):
 def _record(name, seed, config_name, result):
     record = {"dataset": name, "seed": seed, "config_name": config_name, **result}
     summary = {k: v for k, v in record.items() if k != "grid"}
-    print(json.dumps(summary), file=sys.stderr, flush=True)
+    log(json.dumps(summary))
     return record
 
 
@@ -220,12 +217,10 @@ def main(argv=None):
                         choices=sorted(SUITE))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    with threadpool_limits(limits=1), tempfile.TemporaryDirectory() as folder:
+    with one_thread(), tempfile.TemporaryDirectory() as folder:
         records = run(args.datasets, args.seeds, folder)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "configure.json").write_text(json.dumps(
-        {"command": COMMAND, "records": records}, indent=1) + "\n")
+    write_json(RESULTS / "configure.json", {"command": COMMAND, "records": records},
+               indent=1)
     text = (f"Command: `{COMMAND}`\n\nTest accuracy (%), mean ± std over seeds "
             f"{args.seeds}, and mean fit seconds:\n\n{summary(records)}\n"
             f"Every fit:\n\n{table(records)}")

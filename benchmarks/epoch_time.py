@@ -27,11 +27,9 @@ benchmarks.epoch_time`` (under a minute; ``--help``).
 """
 
 import argparse
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,13 +38,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 from sklearn.datasets import make_classification
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from skdistill import MLPStudent
 from skdistill.students import _mlp
 
-RESULTS = Path(__file__).parent / "results"
+from .common import RESULTS, git, one_thread, write_json
+
 TARGET = 1.15
 TEMPERATURE, ALPHA, BATCH, LR = 4.0, 0.7, 256, 1e-3
 
@@ -149,17 +147,18 @@ def run_bare(X, y, soft, hidden, epochs, seed, fused=True):
 
 
 def git_commit():
-    """The commit of the working tree, with ``-dirty`` when it has changes."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
-                                capture_output=True, text=True, check=True).stdout
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "skdistill",
-                                "benchmarks/epoch_time.py"], cwd=root,
-                               capture_output=True, text=True).stdout
-    except (OSError, subprocess.CalledProcessError):
+    """The commit of the working tree, with ``-dirty`` when it has changes.
+
+    Returns
+    -------
+    str
+        ``"unknown"`` without git.
+    """
+    commit = git("rev-parse", "--short", "HEAD")
+    if commit is None:
         return "unknown"
-    return commit.strip() + ("-dirty" if dirty.strip() else "")
+    dirty = git("status", "--porcelain", "--", "skdistill", "benchmarks/epoch_time.py")
+    return commit + ("-dirty" if dirty else "")
 
 
 def main(argv=None):
@@ -186,7 +185,6 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=RESULTS / "epoch_time.json")
     args = parser.parse_args(argv)
     hidden = tuple(args.hidden)
-    torch.set_num_threads(1)
     runs = {
         "library": lambda e: run_library(X, y, soft, hidden, e, args.seed),
         "bare": lambda e: run_bare(X, y, soft, hidden, e, args.seed),
@@ -194,7 +192,7 @@ def main(argv=None):
                                                 fused=False),
     }
     names = list(runs)
-    with threadpool_limits(limits=1):
+    with one_thread():
         X, y, soft = make_problem(args.rows, args.features, args.classes, args.seed)
         for name in names:  # warm-up: imports, allocator, first-call paths
             runs[name](1)
@@ -238,8 +236,7 @@ def main(argv=None):
         "target": TARGET,
         "within_target": ratio <= TARGET,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(f"epoch: library {lib['epoch_s_median'] * 1e3:.1f} ms, bare "
           f"{bare['epoch_s_median'] * 1e3:.1f} ms, ratio {ratio:.3f}x (paired "
           f"{result['ratio_median_of_repeats']:.3f}x) "

@@ -10,7 +10,6 @@ Run: ``python -m benchmarks.fit_scale`` (writes ``benchmarks/results/fit_scale.j
 
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
@@ -20,7 +19,7 @@ from sklearn.model_selection import train_test_split
 from skdistill import HPMDistiller
 from skdistill.metrics import model_size, predict_latency
 
-RESULTS = Path(__file__).parent / "results"
+from .common import RESULTS, write_json
 
 
 def load_diamonds():
@@ -75,6 +74,5 @@ def run(random_state=0):
 
 if __name__ == "__main__":
     figures = run()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fit_scale.json").write_text(json.dumps(figures, indent=2))
+    write_json(RESULTS / "fit_scale.json", figures, end="")
     print(json.dumps(figures, indent=2))

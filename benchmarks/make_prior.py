@@ -34,20 +34,15 @@ Run: ``python -m benchmarks.make_prior`` (``--help`` for the options).
 """
 
 import argparse
-import json
-import subprocess
-import sys
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
-import torch
 from lightgbm import LGBMClassifier
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
-from threadpoolctl import threadpool_limits
 
 from skdistill import _teachers
 from skdistill._chain import TransferSet
@@ -63,9 +58,10 @@ from skdistill._halving import (
 from skdistill._preprocess import default_preprocessor
 from skdistill.metrics import model_size, predict_latency
 
+from .common import ROOT, git, log, one_thread, write_json
 from .datasets import PRIOR_DATASETS, load
 
-OUTPUT = Path(__file__).parent.parent / "skdistill" / "data" / "prior.json"
+OUTPUT = ROOT / "skdistill" / "data" / "prior.json"
 COMMAND = "python -m benchmarks.make_prior"
 # task name -> (dataset, rows of the task or None for all, teachers)
 TASKS = {name: (name, None, "two") for name in PRIOR_DATASETS}
@@ -160,8 +156,8 @@ def run_task(name):
         experiment["extra"].update(kind="prior", task=name)
         experiments.append(_rounded(experiment))
     total = time.perf_counter() - start
-    print(f"{name}: {len(experiments)} candidates, teachers {prepared:.1f} s, "
-          f"total {total:.1f} s", file=sys.stderr, flush=True)
+    log(f"{name}: {len(experiments)} candidates, teachers {prepared:.1f} s, "
+        f"total {total:.1f} s")
     return experiments, {"task": name, "rows": len(data.training.y),
                          "held_out_rows": len(data.y_select),
                          "seconds": round(total, 1)}
@@ -177,15 +173,6 @@ def _rounded(value):
     return value
 
 
-def _commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
 def main(argv=None):
     """Run the tasks and write the prior."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -193,20 +180,18 @@ def main(argv=None):
                         choices=list(TASKS))
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
     start = time.perf_counter()
     experiments, tasks = [], []
-    with threadpool_limits(limits=1):
+    with one_thread():
         for name in args.tasks:
             found, task = run_task(name)
             experiments += found
             tasks.append(task)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({
-        "command": COMMAND, "commit": _commit(),
+    write_json(args.output, {
+        "command": COMMAND, "commit": git("rev-parse", "--short", "HEAD"),
         "seconds": round(time.perf_counter() - start, 1), "tasks": tasks,
-        "experiments": experiments}, indent=None, separators=(",", ":")) + "\n")
-    print(f"{len(experiments)} experiments -> {args.output}", file=sys.stderr)
+        "experiments": experiments}, indent=None, separators=(",", ":"))
+    log(f"{len(experiments)} experiments -> {args.output}")
 
 
 if __name__ == "__main__":

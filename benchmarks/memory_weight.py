@@ -15,15 +15,13 @@ Run: ``python -m benchmarks.memory_weight`` (about 2.5 minutes on one core;
 results in ``benchmarks/results/memory_weight.json``).
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 
 from skdistill import _configure
 from skdistill._configure import Candidate, Ranker, load_prior
 
-RESULTS = Path(__file__).parent / "results"
+from .common import RESULTS, write_json
+
 COMMAND = "python -m benchmarks.memory_weight"
 # name -> (weight of a memory row, weighted by task similarity)
 VARIANTS = {"1x flat (as prior rows)": (1.0, False), "4x flat": (4.0, False),
@@ -80,8 +78,7 @@ def run():
 def main():
     """Run and write the results."""
     result = run()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "memory_weight.json").write_text(json.dumps(result, indent=1) + "\n")
+    write_json(RESULTS / "memory_weight.json", result, indent=1)
     for name, values in result["regret"].items():
         print(f"{name:34s} " + "  ".join(
             f"regret{k} {100 * v['mean']:.2f} ± {100 * v['std']:.2f} pts"

@@ -21,7 +21,6 @@ Run: ``python -m benchmarks.onnx_latency`` (about half a minute; writes
 """
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -32,7 +31,6 @@ import sklearn
 import torch
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from threadpoolctl import threadpool_limits
 
 from skdistill import (
     HPMDistiller,
@@ -45,7 +43,8 @@ from skdistill import (
 )
 from skdistill.export import to_onnx
 
-RESULTS = Path(__file__).parent / "results"
+from .common import RESULTS, one_thread, write_json
+
 N_TEACHER, N_STUDENT, N_PREDICT = 4_000, 2_500, 10_000
 STUDENTS = {
     "mlp": lambda: MLPStudent(hidden_layer_sizes=(64, 32), max_epochs=30),
@@ -181,8 +180,7 @@ def main(argv=None):
     parser.add_argument("--output", type=Path,
                         default=RESULTS / "onnx_latency.json")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    with threadpool_limits(limits=1):
+    with one_thread():
         teachers, train, X = problem()
         figures = {}
         for name in args.families:
@@ -203,8 +201,7 @@ def main(argv=None):
                      "python": platform.python_version()},
         "families": figures,
     }
-    args.output.parent.mkdir(exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    write_json(args.output, results)
     for name, fig in figures.items():
         batch, row = fig["batch_10k_ratio_to_python"], fig["one_row_ratio_to_python"]
         print(f"{name:7s} 10k rows: onnx {batch['onnx']:.3f}x, teachers "

@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, cpu_count, delayed
@@ -37,9 +36,9 @@ from sklearn.model_selection import train_test_split
 
 from skdistill import HPMDistiller
 
+from .common import RESULTS, write_json
 from .components import load_dataset
 
-RESULTS = Path(__file__).parent / "results"
 COMMAND = "python -m benchmarks.parallel"
 
 
@@ -127,8 +126,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     result = run(args.repeats)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "parallel.json").write_text(json.dumps(result, indent=1))
+    write_json(RESULTS / "parallel.json", result, indent=1, end="")
     print(json.dumps({k: result[k] for k in ("speedup_median", "speedup_per_pair",
                                               "identical_predictions",
                                               "n_assistants_chosen")}))

@@ -12,7 +12,6 @@ Results: ``results/preprocess_speed.json``.
 """
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -21,9 +20,9 @@ from threadpoolctl import threadpool_limits
 
 from skdistill._preprocess import default_preprocessor
 
+from .common import RESULTS, write_json
 from .datasets import DATASETS, load
 
-RESULTS = Path(__file__).parent / "results"
 FAMILIES = ("mlp", "tree")
 
 
@@ -82,12 +81,10 @@ def main(argv=None):
                       f"{result['fast_ms']:5.1f} ms  {result['speedup']:5.1f}x  "
                       f"equal={result['equal']}", flush=True)
                 results.append(result)
-    options.out.mkdir(parents=True, exist_ok=True)
     document = {"command": "python -m benchmarks.preprocess_speed",
                 "rows": options.rows, "fit_rows": options.fit_rows,
                 "repeats": options.repeats, "results": results}
-    (options.out / "preprocess_speed.json").write_text(
-        json.dumps(document, indent=2) + "\n")
+    write_json(options.out / "preprocess_speed.json", document)
     return document
 
 

@@ -1,14 +1,12 @@
 """The epoch-time benchmark runs end to end on a tiny problem and writes its JSON."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
-if importlib.util.find_spec("benchmarks") is None:  # pytest run without -m
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import pytest
 
-from benchmarks import epoch_time  # noqa: E402
+from benchmarks import epoch_time
+
+pytestmark = pytest.mark.slow  # a benchmark run, end to end
 
 
 def test_writes_both_timings_and_the_ratio(tmp_path):

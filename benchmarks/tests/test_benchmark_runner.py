@@ -1,17 +1,16 @@
 """The benchmark runner runs end to end on a tiny subset and writes what it says."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("pandas")
-if importlib.util.find_spec("benchmarks") is None:  # pytest run without -m
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import run as runner  # noqa: E402
+from benchmarks.suite import config  # noqa: E402
+from benchmarks.suite.cli import parse_options  # noqa: E402
+from benchmarks.suite.fit import ablations  # noqa: E402
+from benchmarks.suite.render import update_readme  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -26,28 +25,31 @@ def quick_results(tmp_path_factory):
 
 
 def _expected_rows():
-    return [runner.FUSED, *(f"teacher: {name}" for name in runner.TEACHER_NAMES),
-            runner.DEFAULT, *runner.BASELINES, *runner.ablations(),
-            runner.REFERENCE]
+    return [config.FUSED, *(f"teacher: {name}" for name in config.TEACHER_NAMES),
+            config.DEFAULT, *config.BASELINES, *ablations(),
+            config.REFERENCE]
 
 
+@pytest.mark.slow  # on a benchmark run
 def test_json_has_every_row_with_every_column(quick_results):
     results = json.loads((quick_results / "suite_quick.json").read_text())
     table = {entry["row"]: entry for entry in results["table"]}
     assert list(table) == _expected_rows()
     for entry in table.values():
-        assert set(runner.METRICS) <= set(entry)
-    assert table[runner.DEFAULT]["status"] == "ok"
-    assert 0 <= table[runner.DEFAULT]["accuracy"]["mean"] <= 1
-    assert table[runner.REFERENCE]["status"].startswith("skipped")
+        assert set(config.METRICS) <= set(entry)
+    assert table[config.DEFAULT]["status"] == "ok"
+    assert 0 <= table[config.DEFAULT]["accuracy"]["mean"] <= 1
+    assert table[config.REFERENCE]["status"].startswith("skipped")
 
 
+@pytest.mark.slow  # on a benchmark run
 def test_json_has_the_compression_curve(quick_results):
     results = json.loads((quick_results / "suite_quick.json").read_text())
     assert [(c["ratio"], c["method"]) for c in results["curve"]] == [
-        (100, method) for method in runner.CURVE_METHODS]
+        (100, method) for method in config.CURVE_METHODS]
 
 
+@pytest.mark.slow  # on a benchmark run
 def test_markdown_has_the_tables_and_the_plots(quick_results):
     markdown = (quick_results / "suite_quick.md").read_text()
     assert "| dataset | teachers (fused) | direct | plain KD |" in markdown
@@ -58,17 +60,19 @@ def test_markdown_has_the_tables_and_the_plots(quick_results):
         assert f"]({plot})" in markdown
 
 
+@pytest.mark.slow  # on a benchmark run
 def test_update_readme_replaces_only_its_block(quick_results, tmp_path):
     results = json.loads((quick_results / "suite_quick.json").read_text())
     readme = tmp_path / "README.md"
-    readme.write_text(f"before\n{runner.README_START}\nold\n{runner.README_END}\n"
+    readme.write_text(f"before\n{config.README_START}\nold\n{config.README_END}\n"
                       "after\n")
-    runner.update_readme(results, quick_results / "suite_quick.md", readme)
+    update_readme(results, quick_results / "suite_quick.md", readme)
     text = readme.read_text()
     assert text.startswith("before\n") and text.endswith("after\n")
     assert "old" not in text and "| digits |" in text
 
 
+@pytest.mark.slow  # on a benchmark run
 def test_runs_of_disjoint_datasets_merge_into_one_table(quick_results, tmp_path):
     document = json.loads((quick_results / "suite_quick.json").read_text())
     renamed = json.loads(json.dumps(document).replace('"digits"', '"digits_b"'))
@@ -94,3 +98,16 @@ def test_the_shipped_prior_never_saw_a_suite_dataset():
     tasks = {e["extra"]["task"].split("@")[0] for e in load_prior()}
     assert tasks == set(datasets.PRIOR_DATASETS)
     assert not tasks & set(datasets.DATASETS)
+
+
+def test_options_take_the_suite_settings_unless_given():
+    full = parse_options(["--suite", "full"])
+    assert full.row_caps == {"diamonds": 10_000, "flights": 10_000}
+    assert full.max_rows is None and full.explicit_max_rows is None
+    assert full.curve_ratios == [10, 100, 1000]
+    assert full.scale == ("flights", (0.1, 0.3, 1.0))
+    given = parse_options(["--suite", "full", "--max-rows", "500", "--datasets",
+                           "--curve-ratios", "50", "2.5", "--no-scale"])
+    assert given.row_caps == {} and given.max_rows == given.explicit_max_rows == 500
+    assert given.datasets == [] and given.curve_ratios == [50, 2.5]
+    assert given.scale is None

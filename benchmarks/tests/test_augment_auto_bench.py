@@ -1,17 +1,14 @@
 """The augment='auto' benchmark runs end to end on a tiny subset, writes its files."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("pandas")
-if importlib.util.find_spec("benchmarks") is None:  # pytest run without -m
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import augment_auto  # noqa: E402
+
+pytestmark = pytest.mark.slow  # a benchmark run, end to end
 
 
 def test_small_setting_on_digits(tmp_path):

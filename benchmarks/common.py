@@ -1,0 +1,201 @@
+"""Helpers shared by the benchmark scripts, written once.
+
+Paths, progress lines, one-thread runs, statistics over seeds and their
+percentages, what a result records of the library and the machine, and the
+writing of a JSON result. Each script under ``benchmarks/`` answers one question
+with these (as scikit-learn's ``asv_benchmarks`` share ``common.py``).
+``benchmarks/reference.py`` imports none of it: it also runs, as a script, in the
+reference's own virtual environment.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from contextlib import contextmanager
+from importlib import import_module
+from pathlib import Path
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+from skdistill import HPMDistiller
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).parent / "results"
+
+
+def log(message, stdout=False):
+    """Print a progress line now.
+
+    Parameters
+    ----------
+    message : str
+    stdout : bool, default=False
+        Print to standard output instead of standard error.
+    """
+    print(message, file=sys.stdout if stdout else sys.stderr, flush=True)
+
+
+@contextmanager
+def one_thread():
+    """Run the block on one thread: one torch thread, BLAS and OpenMP capped.
+
+    The torch setting stays after the block, as a benchmark process wants.
+    """
+    torch.set_num_threads(1)
+    with threadpool_limits(limits=1):
+        yield
+
+
+def mean_std(values):
+    """Mean and (population) standard deviation of ``values``.
+
+    Parameters
+    ----------
+    values : sequence of float
+
+    Returns
+    -------
+    dict
+        ``{"mean": float, "std": float}``.
+    """
+    values = np.asarray(values, dtype=float)
+    return {"mean": float(values.mean()), "std": float(values.std())}
+
+
+def pct(stats, signed=False):
+    """``mean ± std`` of a fraction, in percent, one decimal.
+
+    Parameters
+    ----------
+    stats : dict or None
+        With ``mean`` and ``std``; None (or empty) gives "—".
+    signed : bool, default=False
+        Write the sign of the mean (for differences).
+
+    Returns
+    -------
+    str
+    """
+    if not stats:
+        return "—"
+    sign = "+" if signed else ""
+    return f"{100 * stats['mean']:{sign}.1f} ± {100 * stats['std']:.1f}"
+
+
+def describe_student(student):
+    """The student's class and size, e.g. ``MLPStudent(32, 16)``.
+
+    Parameters
+    ----------
+    student : estimator
+        The student itself (the last step of ``distiller.student_``).
+
+    Returns
+    -------
+    str
+    """
+    params = student.get_params()
+    size = params.get("hidden_layer_sizes", f"(max_depth={params.get('max_depth')})")
+    return f"{type(student).__name__}{size}"
+
+
+def git(*args):
+    """What a git command prints, run in the checkout.
+
+    Parameters
+    ----------
+    *args : str
+        Its arguments, e.g. ``"rev-parse", "HEAD"``.
+
+    Returns
+    -------
+    str or None
+        Its standard output, stripped; None when git is missing or fails.
+    """
+    try:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True,
+                              text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip()
+
+
+def library(defaults_shown=None):
+    """What a result records of the library that produced it.
+
+    Parameters
+    ----------
+    defaults_shown : sequence of str or None, default=None
+        HPMDistiller parameters whose defaults are recorded (None: all but
+        ``teachers``).
+
+    Returns
+    -------
+    dict
+        ``commit`` (of the checkout, "" without git), ``skdistill_modified``
+        (whether ``skdistill/`` differs from it) and ``defaults`` (their reprs).
+    """
+    defaults = HPMDistiller().get_params()
+    if defaults_shown is None:
+        defaults_shown = [name for name in defaults if name != "teachers"]
+    return {"commit": git("rev-parse", "HEAD") or "",
+            "skdistill_modified": bool(git("status", "--porcelain", "skdistill")),
+            "defaults": {name: repr(defaults[name]) for name in defaults_shown}}
+
+
+def versions(*modules):
+    """Python's version and each module's, by import name.
+
+    Parameters
+    ----------
+    *modules : str
+        Import names, e.g. ``"sklearn", "torch"``; they key the result.
+
+    Returns
+    -------
+    dict
+    """
+    return {"python": platform.python_version(),
+            **{name: import_module(name).__version__ for name in modules}}
+
+
+def machine():
+    """The processor architecture and the cores this process may use.
+
+    Returns
+    -------
+    str
+        E.g. ``"x86_64, 2 cores"``.
+    """
+    return f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores"
+
+
+def write_json(path, document, indent=2, end="\n", **options):
+    """Write ``document`` as JSON, creating the folder; numpy values as Python's.
+
+    Parameters
+    ----------
+    path : path-like
+    document : dict
+    indent : int or None, default=2
+    end : str, default="\\n"
+        Written after the document (each result file keeps its own format).
+    **options
+        More arguments of :func:`json.dumps` (e.g. ``separators``).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=indent, default=_json_default,
+                               **options) + end)
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")

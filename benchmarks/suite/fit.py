@@ -1,0 +1,268 @@
+"""One fit and its measures: teachers, splits, the fitting and the table's columns."""
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from lightgbm import LGBMClassifier
+from sklearn.compose import make_column_selector, make_column_transformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OrdinalEncoder
+from xgboost import XGBClassifier
+
+from skdistill import HPMDistiller
+from skdistill.metrics import model_size, predict_latency
+
+from ..common import describe_student
+from .config import COMPONENTS, LATENCY_ROWS, TEST_SIZE
+
+
+def make_teachers(seed, n_estimators=None, which="all"):
+    """The unfitted teachers: XGBoost, LightGBM and an encoded RandomForest.
+
+    Parameters
+    ----------
+    seed : int
+        ``random_state`` of each.
+    n_estimators : int or None, default=None
+        Trees of each (None: the libraries' defaults, 100).
+    which : {"all", "xgb"}, default="all"
+        All three, or XGBoost alone (plain KD's teacher).
+
+    Returns
+    -------
+    list of estimators
+    """
+    size = {} if n_estimators is None else {"n_estimators": n_estimators}
+    xgb = XGBClassifier(n_jobs=1, random_state=seed, enable_categorical=True,
+                        tree_method="hist", **size)
+    if which == "xgb":
+        return [xgb]
+    codes = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    forest = make_pipeline(
+        make_column_transformer(
+            (codes, make_column_selector(dtype_include="category")),
+            remainder="passthrough", verbose_feature_names_out=False),
+        RandomForestClassifier(n_jobs=1, random_state=seed, **size))
+    return [xgb, LGBMClassifier(n_jobs=1, random_state=seed, verbose=-1, **size),
+            forest]
+
+
+class Split:
+    """One seed's train/test split and the 10,000 timing rows."""
+
+    def __init__(self, X, y, seed, latency_rows=LATENCY_ROWS):
+        self.seed = seed
+        (self.X_train, self.X_test, self.y_train,
+         self.y_test) = train_test_split(X, y, test_size=TEST_SIZE, stratify=y,
+                                         random_state=seed)
+        rows = np.random.default_rng(seed).integers(0, len(self.X_test),
+                                                    latency_rows)
+        self.X_latency = self.X_test.iloc[rows]
+
+
+class Teachers:
+    """What every row is measured against: the fused teachers of the default fit.
+
+    Parameters
+    ----------
+    distiller : HPMDistiller
+        The fitted ``HPMDistiller()``.
+    split : Split
+    """
+
+    def __init__(self, distiller, split):
+        proba = distiller.teacher_proba(split.X_test)
+        self.pred = distiller.classes_[proba.argmax(axis=1)]
+        self.accuracy = float(np.mean(self.pred == split.y_test))
+        self.size = model_size(list(distiller.teachers_))
+        self.latency_s = predict_latency(distiller.teacher_proba, split.X_latency)
+        self.fit_s = distiller.report_.timings_s["teachers"]
+
+
+def _memory_params():
+    """A fresh optimization memory per fit, where the default is a stored one.
+
+    With ``memory=None`` by default (so far) nothing changes. Were the default a
+    persistent file, each fit would get an empty one of its own: it then sees
+    what ships with the package and nothing from the fits before it (no order
+    effects, no cached teacher outputs), and the user's own memory is neither
+    read nor written.
+    """
+    if HPMDistiller().get_params().get("memory") is None:
+        return {}
+    return {"memory": str(Path(tempfile.mkdtemp(prefix="skdistill-bench-"))
+                          / "memory.db")}
+
+
+def warm_up():
+    """One untimed fit, so that no timed fit pays the one-time imports.
+
+    torch imports its compiler stack when the first optimizer is made (seconds),
+    the boosters load their libraries on first use.
+    """
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)])
+    X["c"] = pd.Categorical(np.where(y == 1, "a", "b"))
+    split = Split(X, y, 0, 100)
+    HPMDistiller(make_teachers(0, 2), random_state=0, n_jobs=1, cv=2,
+                 **_memory_params()).fit(split.X_train, split.y_train)
+
+
+def fit_distiller(split, teachers, params, seed):
+    """Fit one HPMDistiller on the training rows.
+
+    Parameters
+    ----------
+    split : Split
+    teachers : list of estimators
+        Unfitted.
+    params : dict
+        HPMDistiller parameters besides the teachers, the seed and ``n_jobs=1``.
+    seed : int
+
+    Returns
+    -------
+    distiller : HPMDistiller
+    fit_s : float
+        Wall time of its ``fit``.
+    """
+    distiller = HPMDistiller(teachers, random_state=seed, n_jobs=1,
+                             **_memory_params())
+    distiller.set_params(**params)
+    start = time.perf_counter()
+    distiller.fit(split.X_train, split.y_train)
+    return distiller, time.perf_counter() - start
+
+
+def measure(model, predict_proba, split, ref, fit_s=None, phases=None):
+    """The table's columns for one fitted model.
+
+    Parameters
+    ----------
+    model : estimator or list
+        What is measured for size (the student pipeline, a teacher...).
+    predict_proba : callable
+        Its probabilities on raw rows (timed on the 10,000 rows).
+    split : Split
+    ref : Teachers
+    fit_s : float or None
+    phases : dict or None
+        Phase timings of an HPMDistiller fit.
+
+    Returns
+    -------
+    dict
+    """
+    pred = predict_proba(split.X_test).argmax(axis=1)
+    size = model_size(model)
+    accuracy = float(np.mean(pred == split.y_test))
+    without_teachers = None
+    if fit_s is not None and phases:
+        without_teachers = fit_s - phases.get("teachers", 0.0)
+    return {
+        "status": "ok",
+        "accuracy": accuracy,
+        "retention": accuracy / ref.accuracy,
+        "fidelity": float(np.mean(pred == ref.pred)),
+        "compression": ref.size.n_bytes / size.n_bytes,
+        "compression_parameters": (
+            None if not (size.n_parameters and ref.size.n_parameters)
+            else ref.size.n_parameters / size.n_parameters),
+        "n_bytes": size.n_bytes,
+        "n_parameters": size.n_parameters,
+        "speedup": ref.latency_s / predict_latency(predict_proba, split.X_latency),
+        "fit_s": fit_s,
+        "fit_s_without_teachers": without_teachers,
+        "phases_s": phases,
+    }
+
+
+def measure_distiller(distiller, fit_s, split, ref):
+    """:func:`measure` for a fitted HPMDistiller, with its student and report.
+
+    Parameters
+    ----------
+    distiller : HPMDistiller
+    fit_s : float
+    split : Split
+    ref : Teachers
+
+    Returns
+    -------
+    dict
+    """
+    figures = measure(distiller.student_, distiller.student_.predict_proba, split,
+                      ref, fit_s, dict(distiller.report_.timings_s))
+    own = distiller.teacher_proba(split.X_test).argmax(axis=1)
+    student = distiller.predict(split.X_test)
+    figures.update(
+        fidelity_own_teachers=float(np.mean(student == distiller.classes_[own])),
+        report_compression=distiller.report_.compression,
+        student=describe_student(distiller.student_[-1]),
+        chain=[step.get("capacity") for step in
+               distiller.report_.details.get("chain") or []])
+    return figures
+
+
+def failed(error):
+    """A failed row: its status and the first line of the reason.
+
+    Parameters
+    ----------
+    error : Exception or str
+
+    Returns
+    -------
+    dict
+    """
+    text = f"{type(error).__name__}: {error}" if isinstance(error, Exception) \
+        else str(error)
+    return {"status": "failed", "error": text.strip().splitlines()[0][:300]}
+
+
+def ablations():
+    """The ablation rows: name -> parameters, or name -> None when skipped."""
+    defaults = HPMDistiller().get_params()
+    rows = {}
+    for param, on, off in COMPONENTS:
+        if param not in defaults:
+            rows[f"HPMDistiller({param}=...)"] = None
+            continue
+        value = on if defaults[param] == off else off
+        rows[f"HPMDistiller({param}={value!r})"] = {param: value}
+    return rows
+
+
+def hidden_units(max_parameters, n_inputs, n_classes):
+    """Width of the one hidden layer whose weights come nearest the budget."""
+    return int(max(1, round((max_parameters - n_classes) / (n_inputs + 1
+                                                              + n_classes))))
+
+
+def curve_width(default, split, ref, ratio):
+    """Hidden units of the curve's student, ``ratio`` times smaller than the teachers.
+
+    Parameters
+    ----------
+    default : HPMDistiller
+        The fitted ``HPMDistiller()``: its preprocessing gives the inputs.
+    split : Split
+    ref : Teachers
+        Their parameters are the budget's numerator.
+    ratio : float
+        Target compression in parameters.
+
+    Returns
+    -------
+    int
+    """
+    n_inputs = default.student_[:-1].transform(split.X_train.iloc[:2]).shape[1]
+    return hidden_units(ref.size.n_parameters / ratio, n_inputs,
+                        len(default.classes_))

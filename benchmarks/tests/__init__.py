@@ -1,0 +1,1 @@
+"""Smoke tests of the benchmark scripts; those that run one end to end are slow."""
