@@ -26,6 +26,7 @@ from ._base import (
     log_proba_to_proba,
     validate_fit_targets,
 )
+from ._docstrings import with_shared_docstring
 
 # MLPStudent._train looks _run_epoch up in this module at each call:
 # benchmarks/epoch_time.py times the epochs by replacing _mlp._run_epoch.
@@ -45,6 +46,7 @@ from ._mlp_training import (
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
 
+@with_shared_docstring
 class MLPStudent(BaseStudent):
     """Multi-layer perceptron student trained with the knowledge-distillation loss.
 
@@ -86,12 +88,7 @@ class MLPStudent(BaseStudent):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        The labels seen in ``fit``.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in ``fit``, when ``X`` had string column names.
+    {fitted_attributes}
     module_ : torch.nn.Module
         The fitted network, standardization included, in eval mode on ``device_``.
     n_parameters_ : int
