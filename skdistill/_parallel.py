@@ -94,8 +94,8 @@ def run_jobs(function, jobs, costs, n_jobs, kinds=None):
     kinds : sequence of str, default=None
         What each job is (e.g. ``"fit:RandomForestClassifier"``). Inside
         :func:`recording_to`, the memory's recorded seconds per unit of cost of
-        each kind turn the costs into expected seconds, and the jobs' durations
-        are recorded.
+        each kind turn the costs into expected seconds (the dispatch order), and
+        the jobs' durations are recorded against the costs given.
 
     Returns
     -------
@@ -105,13 +105,16 @@ def run_jobs(function, jobs, costs, n_jobs, kinds=None):
     if not jobs:
         return []
     memory = _memory.get()
+    # The order follows the expected seconds; the memory records the raw costs,
+    # as its speeds are seconds per unit of raw cost.
+    order_by = costs
     if memory is not None and kinds is not None:
-        costs = expected_seconds(memory, costs, kinds)
+        order_by = expected_seconds(memory, costs, kinds)
     n_workers = min(effective_n_jobs(n_jobs), len(jobs))
     if n_workers == 1:  # in this thread, with the cores it already has
         timed = [_timed_call(function, job) for job in jobs]
     else:
-        timed = _run_parallel(function, jobs, costs, n_workers)
+        timed = _run_parallel(function, jobs, order_by, n_workers)
     if memory is not None and kinds is not None:
         for kind, cost, (_, seconds) in zip(kinds, costs, timed, strict=True):
             memory.record_duration(kind, cost, seconds)

@@ -16,13 +16,12 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import skdistill
-from skdistill import _memory
+from skdistill import _memory, _memory_file
 from skdistill._memory import (
     OptimizationMemory,
     as_memory,
     fingerprint_data,
     fingerprint_estimator,
-    teacher_proba_cached,
 )
 
 # Child processes load skdistill._memory alone: importing the whole package (torch,
@@ -129,9 +128,9 @@ def test_the_schema_version_and_application_id_are_stored(path):
     OptimizationMemory(path).record({})
     connection = sqlite3.connect(path)
     assert connection.execute("PRAGMA user_version").fetchone()[0] == \
-        len(_memory._MIGRATIONS) == 1
+        len(_memory_file._MIGRATIONS) == 1
     assert connection.execute("PRAGMA application_id").fetchone()[0] == \
-        _memory._APPLICATION_ID
+        _memory_file._APPLICATION_ID
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     connection.close()
 
@@ -140,7 +139,8 @@ def test_an_older_schema_is_migrated_in_place(path, monkeypatch):
     OptimizationMemory(path).record({"val_accuracy": 0.5})
     step = ("ALTER TABLE experiments ADD COLUMN note TEXT",
             "UPDATE experiments SET note = 'migrated'")
-    monkeypatch.setattr(_memory, "_MIGRATIONS", (*_memory._MIGRATIONS, step))
+    monkeypatch.setattr(_memory_file, "_MIGRATIONS",
+                        (*_memory_file._MIGRATIONS, step))
     memory = OptimizationMemory(path)
     assert memory.experiments()[0]["val_accuracy"] == 0.5
     connection = sqlite3.connect(path)
@@ -184,7 +184,6 @@ def test_a_corrupt_file_warns_once_and_is_never_written(path, damage):
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     before = path.read_bytes()
     memory = OptimizationMemory(path)
-    calls = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert memory.record(_experiment()) is None
@@ -193,10 +192,6 @@ def test_a_corrupt_file_warns_once_and_is_never_written(path, damage):
         assert memory.duration_model("fit") is None
         memory.store_proba("teacher", "data", np.ones((2, 2)))
         assert memory.cached_proba("teacher", "data") is None
-        X = np.zeros((2, 1))
-        teacher_proba_cached(memory, "teacher", X,
-                             lambda: calls.append(1) or np.ones((2, 2)))
-    assert calls == [1]
     assert [str(w.message) for w in caught] == [memory.problem]
     assert str(path) in memory.problem
     assert path.read_bytes() == before
@@ -288,36 +283,23 @@ def teacher():
     return LogisticRegression().fit(X, y), X
 
 
-def test_the_teacher_cache_computes_once_per_teacher_and_data(path, teacher):
-    model, X = teacher
-    calls = []
-
-    def compute(model, X):
-        def run():
-            calls.append(1)
-            return model.predict_proba(X)
-        return run
-
-    first = teacher_proba_cached(OptimizationMemory(path), model, X,
-                                 compute(model, X))
-    # A new session on the same file: the same teacher and rows hit the cache.
-    again = teacher_proba_cached(OptimizationMemory(path), model, X.copy(),
-                                 compute(model, X))
-    assert len(calls) == 1
-    np.testing.assert_array_equal(first, again)
-
+def test_a_teacher_output_is_found_again_under_the_same_keys_only(path):
+    proba = np.random.default_rng(0).random((5, 3))
+    OptimizationMemory(path).store_proba("teacher", "data", proba)
+    # A new session on the same file finds it.
     memory = OptimizationMemory(path)
-    teacher_proba_cached(memory, model, X[:-1], compute(model, X[:-1]))
-    assert len(calls) == 2
-    other = LogisticRegression(C=0.1).fit(X, np.arange(60) % 2)
-    teacher_proba_cached(memory, other, X, compute(other, X))
-    assert len(calls) == 3
-    teacher_proba_cached(memory, model, X, compute(model, X), tag="out-of-fold")
-    assert len(calls) == 4
-    teacher_proba_cached(OptimizationMemory(path, cache=False), model, X,
-                         compute(model, X))
-    teacher_proba_cached(None, model, X, compute(model, X))
-    assert len(calls) == 6
+    np.testing.assert_array_equal(memory.cached_proba("teacher", "data"), proba)
+    assert memory.cached_proba("teacher", "other rows") is None
+    assert memory.cached_proba("other teacher", "data") is None
+    assert memory.cached_proba("teacher", "data", tag="out-of-fold") is None
+    memory.store_proba("teacher", "data", proba[:, :2], tag="out-of-fold")
+    assert memory.cached_proba("teacher", "data", tag="out-of-fold").shape == (5, 2)
+    off = OptimizationMemory(path, cache=False)
+    assert off.cached_proba("teacher", "data") is None
+    off.store_proba("teacher", "new", proba)
+    assert memory.cached_proba("teacher", "new") is None
+    memory.clear_cache()
+    assert memory.cached_proba("teacher", "data") is None
 
 
 def test_a_teacher_fingerprint_ignores_thread_counts_only(teacher):

@@ -1,5 +1,8 @@
 """The parallel pipeline: LPT dispatch, capped threads, same results on any backend."""
 
+import sqlite3
+from contextlib import closing
+
 import numpy as np
 import pytest
 from joblib import cpu_count, parallel_config
@@ -181,3 +184,44 @@ def test_a_dask_cluster_gives_the_same_student_as_one_process(three_class_proble
     allowed = max(1, cpu_count() // 2)
     for pools, torch_threads in thread_reports:
         assert max(pools) <= allowed and torch_threads <= allowed
+
+
+class _ShapeRecordingBooster(HistGradientBoostingClassifier):
+    """Remembers the shape of every X it is fitted on (class-wide: fits of clones)."""
+
+    fitted_shapes = []
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fitted_shapes.append(X.shape)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_a_memory_records_the_raw_cost_of_each_job_not_its_expected_seconds(
+        tmp_path):
+    # From a memory's second fit on, the recorded speeds turn the costs into
+    # expected seconds for the dispatch order; the durations must still be
+    # recorded against the raw costs, or the speeds mix two units.
+    X, y = make_classification(300, 5, random_state=0)
+    path = tmp_path / "m.sqlite"
+    teacher = _ShapeRecordingBooster(max_iter=10, random_state=0)
+
+    def fit():
+        _ShapeRecordingBooster.fitted_shapes.clear()
+        HPMDistiller(teacher, student="tree", memory=path, augment=None, n_jobs=1,
+                     random_state=0).fit(X, y)
+        return [estimated_cost(teacher, rows, columns)
+                for rows, columns in _ShapeRecordingBooster.fitted_shapes]
+
+    def recorded_fit_costs(after_id):
+        with closing(sqlite3.connect(path)) as connection:
+            return connection.execute(
+                "SELECT id, cost FROM durations WHERE kind = ? AND id > ? "
+                "ORDER BY id", ("fit:_ShapeRecordingBooster", after_id)).fetchall()
+
+    first_costs = fit()
+    first = recorded_fit_costs(0)
+    assert sorted(cost for _, cost in first) == sorted(first_costs)
+    second_costs = fit()  # the memory now knows the speed of these fits
+    second = recorded_fit_costs(first[-1][0])
+    assert second, "the second fit ran no timed fit job"
+    assert sorted(cost for _, cost in second) == sorted(second_costs)

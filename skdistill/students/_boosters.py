@@ -29,6 +29,7 @@ from ._base import (
     log_proba_to_proba,
     mixed_targets,
 )
+from ._docstrings import with_shared_docstring
 
 _MIN_HESSIAN = 1e-6
 _PROBA_FLOOR = 1e-12
@@ -195,6 +196,7 @@ class _BoosterStudent(BaseStudent):
         return np.exp(_raw_to_log_proba(self._raw(X)))
 
 
+@with_shared_docstring
 class LGBMStudent(_BoosterStudent):
     """Small LightGBM booster trained on the target distribution.
 
@@ -225,22 +227,10 @@ class LGBMStudent(_BoosterStudent):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels, in the column order of ``predict_proba``.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names seen during ``fit``, when ``X`` has string column names.
-    temperature_ : float
-        Temperature the targets were softened with (with a scheduler: that of
-        the last round); ``predict_proba`` sharpens back by it.
-    temperature_history_ : list of float
-        The temperature of each boosting round, ``n_estimators_`` values.
+    {fitted_attributes}
+    {booster_attributes}
     booster_ : lightgbm.Booster
         The fitted booster. Its raw scores exclude ``init_score_``.
-    init_score_ : ndarray of shape (1,) or (n_classes,)
-        Starting raw score: the logit of the positive class's weighted mean
-        target (binary), or the log of the weighted mean target (multiclass).
     n_estimators_ : int
         Boosting rounds actually run (LightGBM stops early when no leaf can be
         split any more).
@@ -359,6 +349,7 @@ class LGBMStudent(_BoosterStudent):
         return self.booster_.predict(X, raw_score=True)
 
 
+@with_shared_docstring
 class XGBStudent(_BoosterStudent):
     """Small XGBoost booster trained on the target distribution.
 
@@ -387,22 +378,10 @@ class XGBStudent(_BoosterStudent):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels, in the column order of ``predict_proba``.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names seen during ``fit``, when ``X`` has string column names.
-    temperature_ : float
-        Temperature the targets were softened with (with a scheduler: that of
-        the last round); ``predict_proba`` sharpens back by it.
-    temperature_history_ : list of float
-        The temperature of each boosting round, ``n_estimators_`` values.
+    {fitted_attributes}
+    {booster_attributes}
     booster_ : xgboost.Booster
         The fitted booster. Its margins exclude ``init_score_``.
-    init_score_ : ndarray of shape (1,) or (n_classes,)
-        Starting margin: the logit of the positive class's weighted mean target
-        (binary), or the log of the weighted mean target (multiclass).
     n_estimators_ : int
         Boosting rounds run.
 

@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseStudent, log_proba_to_proba
+from ._docstrings import with_shared_docstring
 
 _TINY = np.finfo(np.float64).tiny
 
@@ -56,6 +57,7 @@ def _unpack(params, n_classes, n_features, fit_intercept):
     return coef, intercept
 
 
+@with_shared_docstring
 class LinearStudent(BaseStudent):
     """Softmax regression trained on the target distribution.
 
@@ -77,15 +79,8 @@ class LinearStudent(BaseStudent):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels, in the column order of ``predict_proba``.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names seen during ``fit``, when ``X`` has string column names.
-    temperature_ : float
-        Temperature the targets were softened with; ``predict_proba`` sharpens
-        back by it.
+    {fitted_attributes}
+    {temperature_attribute}
     coef_ : ndarray of shape (n_classes, n_features)
         One weight vector per class (two for a binary problem).
     intercept_ : ndarray of shape (n_classes,)

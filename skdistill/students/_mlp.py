@@ -7,17 +7,12 @@ epoch (a scheduler driven by the measured student-teacher gap).
 """
 
 import copy
-import threading
 import warnings
-from contextlib import contextmanager
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812
 from sklearn.base import _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
@@ -31,16 +26,27 @@ from ._base import (
     log_proba_to_proba,
     validate_fit_targets,
 )
+from ._docstrings import with_shared_docstring
+
+# MLPStudent._train looks _run_epoch up in this module at each call:
+# benchmarks/epoch_time.py times the epochs by replacing _mlp._run_epoch.
+from ._mlp_training import (
+    _adam,
+    _Best,
+    _check_finite_loss,
+    _evaluate,
+    _forked_torch_rng,
+    _predict_logits,
+    _run_epoch,
+    _standardization,
+    _TensorData,
+    _validation_split,
+)
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
-_MIN_ROWS_FOR_VALIDATION = 20
-_PREDICT_BATCH = 8192
-_LOG_EPS = 1e-12
-
-# Held while torch's process-wide generators are seeded and drawn from.
-_GLOBAL_RNG_LOCK = threading.RLock()
 
 
+@with_shared_docstring
 class MLPStudent(BaseStudent):
     """Multi-layer perceptron student trained with the knowledge-distillation loss.
 
@@ -82,12 +88,7 @@ class MLPStudent(BaseStudent):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        The labels seen in ``fit``.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in ``fit``, when ``X`` had string column names.
+    {fitted_attributes}
     module_ : torch.nn.Module
         The fitted network, standardization included, in eval mode on ``device_``.
     n_parameters_ : int
@@ -404,156 +405,6 @@ class _Standardize(nn.Module):
         return (x - self.mean) / self.scale
 
 
-@dataclass
-class _TensorData:
-    """Rows as tensors: standardized features, labels, weights, soft targets.
-
-    ``weight`` is ``None`` when all weights are equal; ``log_soft`` holds
-    ``log(p)`` of the teacher probabilities, or is ``None`` without them.
-    """
-
-    X: torch.Tensor
-    y: torch.Tensor
-    weight: torch.Tensor | None
-    log_soft: torch.Tensor | None
-
-    @classmethod
-    def build(cls, X, y_encoded, sample_weight, soft):
-        log_soft = None
-        if soft is not None:
-            log_soft = torch.from_numpy(np.log(np.clip(soft, _LOG_EPS, 1.0))).float()
-        return cls(
-            torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)),
-            torch.from_numpy(y_encoded.astype(np.int64)),
-            torch.from_numpy(sample_weight.astype(np.float32)),
-            log_soft,
-        )
-
-    def subset(self, rows, device):
-        """The given rows on ``device``; weights normalized to mean one."""
-        rows = torch.from_numpy(rows)
-        weight = self.weight[rows]
-        weight = None if torch.all(weight == weight[0]) else weight / weight.mean()
-        log_soft = None if self.log_soft is None else self.log_soft[rows].to(device)
-        return _TensorData(
-            self.X[rows].to(device),
-            self.y[rows].to(device),
-            None if weight is None else weight.to(device),
-            log_soft,
-        )
-
-    def softened(self, temperature):
-        """``(p_T, sum p_T log p_T)`` per row with ``p_T = soften(p, T)``, or None."""
-        if self.log_soft is None:
-            return None
-        log_p = torch.log_softmax(self.log_soft / temperature, dim=1)
-        p = log_p.exp()
-        return p, (p * log_p).sum(dim=1)
-
-
-class _Best:
-    """The best validation loss seen, its epoch and a copy of its weights."""
-
-    def __init__(self):
-        self.loss, self.epoch, self.state = np.inf, -1, None
-
-    def update(self, epoch, loss, net):
-        if loss < self.loss:
-            self.loss, self.epoch = loss, epoch
-            self.state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-
-    def restore(self, net):
-        net.load_state_dict(self.state)
-        return self.epoch
-
-
-def _adam(net, learning_rate, weight_decay):
-    """Adam, fused into one kernel per step where torch supports it (CPU: >= 2.4)."""
-    params = dict(lr=learning_rate, weight_decay=weight_decay)
-    try:
-        return torch.optim.Adam(net.parameters(), fused=True, **params)
-    except (RuntimeError, ValueError):
-        return torch.optim.Adam(net.parameters(), **params)
-
-
-def _run_epoch(net, optimizer, data, targets, temperature, alpha, batch_size,
-               generator):
-    """One pass over ``data`` in random minibatches; the mean training loss."""
-    net.train()
-    n_rows = data.X.shape[0]
-    order = torch.randperm(n_rows, generator=generator).to(data.X.device)
-    losses = []
-    for start in range(0, n_rows, batch_size):
-        rows = order[start:start + batch_size]
-        loss = _kd_loss(net(data.X[rows]), data, rows, targets, temperature, alpha)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.detach())
-    sizes = torch.full((len(losses),), float(batch_size), device=data.X.device)
-    sizes[-1] = n_rows - batch_size * (len(losses) - 1)
-    total = (torch.stack(losses) * sizes).sum().item()
-    if targets is not None:  # the entropy of the targets: constant, left out above
-        neg_entropy = _weighted_mean(targets[1], data.weight)
-        total += alpha * temperature**2 * neg_entropy * n_rows
-    return total / n_rows
-
-
-def _kd_loss(logits, data, rows, targets, temperature, alpha):
-    """Weighted mean over ``rows`` of the KD loss, up to the targets' entropy.
-
-    ``KL(p || q) = sum p log p - sum p log q``: the first term does not depend on
-    the network, so the gradient needs only the cross-entropy with soft labels.
-    """
-    weight = None if data.weight is None else data.weight[rows]
-    reduction = "mean" if weight is None else "none"
-    loss = 0.0
-    if targets is None or alpha < 1:
-        loss = F.cross_entropy(logits, data.y[rows], reduction=reduction)
-        loss = loss if targets is None else (1 - alpha) * loss
-    if targets is not None:
-        soft_ce = F.cross_entropy(
-            logits / temperature, targets[0][rows], reduction=reduction
-        )
-        loss = loss + alpha * temperature**2 * soft_ce
-    return loss if weight is None else (weight * loss).mean()
-
-
-@torch.inference_mode()
-def _evaluate(net, data, alpha):
-    """Validation loss and gap ``KL(p || q)`` at ``T = 1``, weighted means."""
-    net.eval()
-    logits = torch.cat([net(data.X[s:s + _PREDICT_BATCH])
-                        for s in range(0, data.X.shape[0], _PREDICT_BATCH)])
-    log_q = torch.log_softmax(logits, dim=1)
-    ce = F.nll_loss(log_q, data.y, reduction="none")
-    if data.log_soft is None:
-        return _weighted_mean(ce, data.weight), float("nan")
-    soft, neg_entropy = data.softened(1.0)
-    kl = neg_entropy - (soft * log_q).sum(dim=1)
-    loss = alpha * kl + (1 - alpha) * ce
-    return _weighted_mean(loss, data.weight), _weighted_mean(kl, data.weight)
-
-
-def _weighted_mean(values, weight):
-    """Mean of ``values`` weighted by ``weight`` (``None``: all equal), a float."""
-    if weight is None:
-        return float(values.mean())
-    return float((values * weight).sum() / weight.sum())
-
-
-@torch.inference_mode()
-def _predict_logits(module, X, device):
-    """Logits of the rows of ``X`` (numpy), computed in batches on ``device``."""
-    module.eval()
-    out = [
-        module(torch.tensor(X[s:s + _PREDICT_BATCH], dtype=torch.float32,
-                            device=device)).cpu()
-        for s in range(0, X.shape[0], _PREDICT_BATCH)
-    ]
-    return torch.cat(out).numpy()
-
-
 def _resolve_device(device):
     """``torch.device`` for the ``device`` parameter; CUDA must be present."""
     cuda = torch.cuda.is_available()
@@ -588,14 +439,6 @@ def _as_schedule(temperature):
     return _ConstantTemperature(temperature)
 
 
-def _check_finite_loss(loss, epoch):
-    if not np.isfinite(loss):
-        raise ValueError(
-            f"training diverged: the loss of epoch {epoch} is not finite ({loss}); "
-            "lower learning_rate."
-        )
-
-
 def _check_weighted_classes(classes, y_encoded, sample_weight):
     """At least two classes must keep a positive total weight."""
     weight_per_class = np.bincount(y_encoded, weights=sample_weight,
@@ -605,50 +448,3 @@ def _check_weighted_classes(classes, y_encoded, sample_weight):
             "sample_weight leaves fewer than 2 classes with a positive weight; a "
             "classifier needs at least 2 classes."
         )
-
-
-def _validation_split(y_encoded, sample_weight, fraction, seed):
-    """Stratified train/validation indices; no validation rows when impossible."""
-    rows = np.arange(len(y_encoded))
-    if len(rows) < _MIN_ROWS_FOR_VALIDATION:
-        return rows, None
-    try:
-        train, val = train_test_split(
-            rows, test_size=fraction, stratify=y_encoded, random_state=seed
-        )
-    except ValueError:  # a class too small to stratify
-        train, val = train_test_split(rows, test_size=fraction, random_state=seed)
-    n_classes = y_encoded.max() + 1
-    if (
-        len(np.unique(y_encoded[train])) < n_classes
-        or sample_weight[train].sum() <= 0
-        or sample_weight[val].sum() <= 0
-    ):
-        return rows, None
-    return np.sort(train), np.sort(val)
-
-
-def _standardization(X):
-    """Column means and standard deviations (zero deviations become one)."""
-    mean = X.mean(axis=0, dtype=np.float64)
-    scale = X.std(axis=0, dtype=np.float64)
-    scale[scale == 0] = 1.0
-    return mean.astype(np.float32), scale.astype(np.float32)
-
-
-@contextmanager
-def _forked_torch_rng(device, seed):
-    """Seed torch's global generators (dropout, initial weights) inside a fork
-    that restores their previous state on exit.
-
-    The generators belong to the process: fits running in threads (joblib's
-    threading backend) take turns here, or they would draw from each other's
-    seeds and stop being reproducible.
-    """
-    devices = []
-    if device.type == "cuda":
-        index = device.index
-        devices = [torch.cuda.current_device() if index is None else index]
-    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield

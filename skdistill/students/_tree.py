@@ -6,8 +6,10 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseStudent
+from ._docstrings import with_shared_docstring
 
 
+@with_shared_docstring
 class TreeStudent(BaseStudent):
     """Multi-output regression tree fitted on the target distribution.
 
@@ -29,15 +31,8 @@ class TreeStudent(BaseStudent):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels, in the column order of ``predict_proba``.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names seen during ``fit``, when ``X`` has string column names.
-    temperature_ : float
-        Temperature the targets were softened with; ``predict_proba`` sharpens
-        back by it.
+    {fitted_attributes}
+    {temperature_attribute}
     tree_model_ : DecisionTreeRegressor
         The fitted multi-output regressor; its size is ``tree_model_.tree_.node_count``.
 

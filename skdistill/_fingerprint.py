@@ -1,0 +1,62 @@
+"""Fingerprints of teachers and data: the keys of the teacher-output cache.
+
+The optimization memory (:class:`~skdistill._memory.OptimizationMemory`) stores a
+teacher's outputs under a hash of the fitted teacher and a hash of the rows it
+predicted, so that a re-fit with the same teachers on the same rows skips teacher
+inference.
+"""
+
+import joblib
+
+# Estimator attributes that change how fast a teacher runs, not what it predicts:
+# the parallel pipeline caps them, so they must not change a teacher's fingerprint.
+_RUNTIME_PARAMS = frozenset({"n_jobs", "nthread", "num_threads", "n_threads",
+                             "thread_count", "verbose", "verbosity"})
+
+
+def fingerprint_estimator(estimator):
+    """A hash of an estimator: its class, its parameters and its fitted state.
+
+    Thread-count and verbosity attributes (``n_jobs``, ``nthread``, ``verbose``...)
+    are left out: they change how fast a teacher predicts, not what.
+
+    Parameters
+    ----------
+    estimator : object
+        Usually a fitted teacher.
+
+    Returns
+    -------
+    str or None
+        A hex digest (:func:`joblib.hash`); None when the estimator cannot be
+        hashed (then nothing is cached for it).
+    """
+    state = getattr(estimator, "__dict__", None)
+    if isinstance(state, dict):
+        state = {key: value for key, value in state.items()
+                 if key not in _RUNTIME_PARAMS}
+    else:
+        state = estimator
+    kind = type(estimator)
+    try:
+        return joblib.hash((kind.__module__, kind.__qualname__, state))
+    except Exception:
+        return None
+
+
+def fingerprint_data(X):
+    """A hash of the data (array, sparse matrix or DataFrame), or None.
+
+    Parameters
+    ----------
+    X : array-like
+
+    Returns
+    -------
+    str or None
+        A hex digest (:func:`joblib.hash`); None when ``X`` cannot be hashed.
+    """
+    try:
+        return joblib.hash(X)
+    except Exception:
+        return None

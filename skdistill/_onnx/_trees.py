@@ -1,0 +1,167 @@
+"""Fitted trees of scikit-learn, LightGBM and XGBoost as one ONNX ``TreeEnsemble``.
+
+Each library's trees are read into :class:`_Tree` arrays, with its own comparison
+(scikit-learn: ``float32(x) <= t``; LightGBM: ``x <= t`` in float64; XGBoost:
+``float32(x) < t``) and missing-value direction, then written as one
+``ai.onnx.ml.TreeEnsemble`` node (opset 5) with float64 thresholds and leaves.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# TreeEnsemble's encodings of its attributes.
+_BRANCH_LEQ, _BRANCH_LT = 0, 1
+_AGGREGATE_SUM, _POST_TRANSFORM_NONE = 1, 0
+
+
+@dataclass
+class _Tree:
+    """One tree as arrays over its nodes; leaves have ``left == -1``.
+
+    ``missing_left``: where a missing value goes; ``value``: the leaves' output;
+    ``mode``: ``_BRANCH_LEQ`` (``x <= t`` goes left) or ``_BRANCH_LT``.
+    """
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    missing_left: np.ndarray
+    value: np.ndarray
+    mode: int
+
+
+def _tree_ensemble(graph, Z, trees, n_targets):
+    """One ``ai.onnx.ml.TreeEnsemble`` node summing ``(target, _Tree)`` pairs."""
+    from onnx import numpy_helper
+
+    roots, features, splits, modes, missing = [], [], [], [], []
+    true_ids, true_leaf, false_ids, false_leaf = [], [], [], []
+    leaf_targets, leaf_weights = [], []
+    for target, tree in trees:
+        is_leaf = np.asarray(tree.left) < 0
+        branches = np.flatnonzero(~is_leaf)
+        leaves = np.flatnonzero(is_leaf)
+        branch_id = dict(zip(branches, len(features) + np.arange(len(branches)),
+                             strict=True))
+        leaf_id = dict(zip(leaves, len(leaf_weights) + np.arange(len(leaves)),
+                           strict=True))
+        leaf_targets += [target] * len(leaves)
+        leaf_weights += [float(tree.value[leaf]) for leaf in leaves]
+        if len(branches) == 0:  # a lone leaf: a split whose both sides reach it
+            roots.append(len(features))
+            features.append(0)
+            splits.append(0.0)
+            modes.append(_BRANCH_LEQ)
+            missing.append(1)
+            for ids, flags in ((true_ids, true_leaf), (false_ids, false_leaf)):
+                ids.append(leaf_id[leaves[0]])
+                flags.append(1)
+            continue
+        roots.append(branch_id[0])
+        for node in branches:
+            features.append(int(tree.feature[node]))
+            splits.append(float(tree.threshold[node]))
+            modes.append(tree.mode)
+            missing.append(int(tree.missing_left[node]))
+            for child, ids, flags in ((tree.left[node], true_ids, true_leaf),
+                                      (tree.right[node], false_ids, false_leaf)):
+                child_is_leaf = bool(is_leaf[child])
+                ids.append(int(leaf_id[child] if child_is_leaf else branch_id[child]))
+                flags.append(int(child_is_leaf))
+    return graph.add(
+        "TreeEnsemble", [Z], domain="ai.onnx.ml",
+        n_targets=n_targets,
+        aggregate_function=_AGGREGATE_SUM,
+        post_transform=_POST_TRANSFORM_NONE,
+        tree_roots=roots,
+        nodes_featureids=features,
+        nodes_splits=numpy_helper.from_array(np.asarray(splits, dtype=np.float64)),
+        nodes_modes=numpy_helper.from_array(np.asarray(modes, dtype=np.uint8)),
+        nodes_truenodeids=true_ids,
+        nodes_trueleafs=true_leaf,
+        nodes_falsenodeids=false_ids,
+        nodes_falseleafs=false_leaf,
+        nodes_missing_value_tracks_true=missing,
+        leaf_targetids=leaf_targets,
+        leaf_weights=numpy_helper.from_array(np.asarray(leaf_weights,
+                                                        dtype=np.float64)),
+    )
+
+
+def _lgbm_tree(structure):
+    """A LightGBM tree from ``dump_model()``'s nested dicts, nodes in preorder.
+
+    LightGBM sends ``x <= threshold`` left, in float64. A missing value goes the
+    ``default_left`` way for ``missing_type`` ``"NaN"``; for ``"None"`` it is read
+    as 0 and compared.
+    """
+    nodes = []
+
+    def visit(node):
+        index = len(nodes)
+        nodes.append(None)
+        if "leaf_value" in node:
+            nodes[index] = (-1, 0.0, -1, -1, False, node["leaf_value"])
+            return index
+        if node["decision_type"] != "<=":
+            raise NotImplementedError(
+                "to_onnx cannot export LightGBM categorical splits.")
+        threshold = float(node["threshold"])
+        if node["missing_type"] == "NaN":
+            missing_left = bool(node["default_left"])
+        elif node["missing_type"] == "None":
+            missing_left = threshold >= 0.0
+        else:  # "Zero": zeros and missing values take the default way
+            missing_left = bool(node["default_left"])
+            if missing_left != (threshold >= 0.0):
+                raise NotImplementedError(
+                    "to_onnx cannot export LightGBM splits with zero_as_missing.")
+        left = visit(node["left_child"])
+        right = visit(node["right_child"])
+        nodes[index] = (node["split_feature"], threshold, left, right, missing_left,
+                        0.0)
+        return index
+
+    visit(structure)
+    feature, threshold, left, right, missing_left, value = zip(*nodes, strict=True)
+    return _Tree(np.array(feature), np.array(threshold, dtype=np.float64),
+                 np.array(left), np.array(right), np.array(missing_left, dtype=bool),
+                 np.array(value, dtype=np.float64), _BRANCH_LEQ)
+
+
+def _xgb_tree(tree):
+    """An XGBoost tree from its JSON model: ``float32(x) < threshold`` goes left."""
+    if any(tree["split_type"]):
+        raise NotImplementedError("to_onnx cannot export XGBoost categorical splits.")
+    if int(tree["tree_param"].get("size_leaf_vector", "1")) > 1:
+        raise NotImplementedError("to_onnx cannot export XGBoost vector leaves.")
+    # Thresholds and leaf values are float32 (leaves store theirs in
+    # split_conditions); JSON gives their shortest decimal form.
+    conditions = np.asarray(tree["split_conditions"], dtype=np.float32)
+    conditions = conditions.astype(np.float64)
+    left = np.asarray(tree["left_children"])
+    return _Tree(np.asarray(tree["split_indices"]), conditions, left,
+                 np.asarray(tree["right_children"]),
+                 np.asarray(tree["default_left"], dtype=bool),
+                 np.where(left < 0, conditions, 0.0), _BRANCH_LT)
+
+
+_XGB_LOGISTIC = ("binary:logistic", "reg:logistic")
+_XGB_IDENTITY = ("reg:squarederror", "binary:logitraw", "multi:softmax",
+                 "multi:softprob")
+
+
+def _xgb_base_margin(learner):
+    """The margin XGBoost adds to the trees: ``base_score`` through the link."""
+    text = learner["learner_model_param"]["base_score"].strip("[]")
+    base_score = np.array([float(v) for v in text.split(",")], dtype=np.float32)
+    objective = learner["objective"]["name"]
+    if objective in _XGB_LOGISTIC:
+        base_score = base_score.astype(np.float64)
+        return np.log(base_score / (1.0 - base_score))
+    if objective in _XGB_IDENTITY:
+        return base_score.astype(np.float64)
+    raise NotImplementedError(
+        f"to_onnx cannot export an XGBoost booster with objective {objective!r}.")

@@ -1,0 +1,71 @@
+"""Docstring entries the students share, each written once.
+
+A student's class docstring names a shared block on a line of its own, in braces
+(``{fitted_attributes}``); :func:`with_shared_docstring` puts the block's text
+there, at that line's indentation, when the class is defined.
+"""
+
+import re
+
+SHARED_DOCSTRINGS = {
+    # Set by every student's fit (scikit-learn's conventions).
+    "fitted_attributes": """\
+classes_ : ndarray of shape (n_classes,)
+    Class labels, in the column order of ``predict_proba``.
+n_features_in_ : int
+    Number of features seen during ``fit``.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Feature names seen during ``fit``, when ``X`` has string column names.""",
+    # The students fitted on one target distribution (BaseStudent.fit).
+    "temperature_attribute": """\
+temperature_ : float
+    Temperature the targets were softened with; ``predict_proba`` sharpens
+    back by it.""",
+    # The boosted students: a temperature per round, and a prior to start from.
+    "booster_attributes": """\
+temperature_ : float
+    Temperature the targets were softened with (with a scheduler: that of
+    the last round); ``predict_proba`` sharpens back by it.
+temperature_history_ : list of float
+    The temperature of each boosting round, ``n_estimators_`` values.
+init_score_ : ndarray of shape (1,) or (n_classes,)
+    Starting raw score (margin): the logit of the positive class's weighted
+    mean target (binary), or the log of the weighted mean target (multiclass).""",
+}
+
+_MARKER = re.compile(r"^(?P<indent>[ \t]*)\{(?P<name>\w+)\}[ \t]*$")
+
+
+def with_shared_docstring(cls):
+    """Class decorator: each ``{name}`` line of the docstring becomes its block.
+
+    Parameters
+    ----------
+    cls : type
+        A class whose docstring may hold lines such as ``{fitted_attributes}``,
+        each naming a key of ``SHARED_DOCSTRINGS``.
+
+    Returns
+    -------
+    type
+        ``cls``, its ``__doc__`` filled in; unchanged when it has no docstring
+        (``python -OO``).
+
+    Raises
+    ------
+    KeyError
+        For a line in braces that names no shared block.
+    """
+    if cls.__doc__ is None:
+        return cls
+    lines = []
+    for line in cls.__doc__.split("\n"):
+        marker = _MARKER.match(line)
+        if marker is None:
+            lines.append(line)
+            continue
+        indent = marker["indent"]
+        block = SHARED_DOCSTRINGS[marker["name"]]
+        lines += [indent + text if text else text for text in block.split("\n")]
+    cls.__doc__ = "\n".join(lines)
+    return cls
