@@ -47,7 +47,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from skdistill import HPMDistiller, OptimizationMemory, _configure
-from skdistill._configure import Candidate
+from skdistill._candidates import Candidate
 
 from .common import RESULTS, log, one_thread, write_json
 from .datasets import DATASETS as SUITE

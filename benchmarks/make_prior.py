@@ -44,9 +44,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 
-from skdistill import _teachers
-from skdistill._chain import TransferSet
-from skdistill._configure import candidate_space, meta_features
+from skdistill import _teacher_outputs
+from skdistill._candidates import candidate_space
 from skdistill._fusion import make_fusion
 from skdistill._halving import (
     LATENCY_ROWS,
@@ -56,6 +55,8 @@ from skdistill._halving import (
     measure,
 )
 from skdistill._preprocess import default_preprocessor
+from skdistill._ranker import meta_features
+from skdistill._transfer import TransferSet
 from skdistill.metrics import model_size, predict_latency
 
 from .common import ROOT, git, log, one_thread, write_json
@@ -107,13 +108,13 @@ def prepare(name):
     X_held, y_held = _safe_indexing(X, held_out), y[held_out]
     classes = np.unique(y_learn)
     templates = teachers(kind)
-    fitted, _, oof = _teachers.fit_and_cross_fit(templates, X_learn, y_learn, None,
-                                                 classes, CV, SEED, 1)
+    fitted, _, oof = _teacher_outputs.fit_and_cross_fit(
+        templates, X_learn, y_learn, None, classes, CV, SEED, 1)
     preprocessor = default_preprocessor("mlp", X_learn).fit(X_learn)
     Z_learn, Z_held = preprocessor.transform(X_learn), preprocessor.transform(X_held)
     codes = np.searchsorted(classes, y_learn)
     fusion = make_fusion("attention", SEED).fit(Z_learn, oof, codes, None)
-    held_proba = _teachers.teachers_proba(fitted, X_held, classes, 1)
+    held_proba = _teacher_outputs.teachers_proba(fitted, X_held, classes, 1)
     teacher_held = classes[fusion.fuse(Z_held, held_proba).argmax(axis=1)]
     transfer = TransferSet(Z_learn, y_learn, fusion.fuse(Z_learn, oof), None)
     sample = _safe_indexing(X_learn, np.arange(min(LATENCY_ROWS, len(learn))))

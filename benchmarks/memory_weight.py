@@ -17,8 +17,9 @@ results in ``benchmarks/results/memory_weight.json``).
 
 import numpy as np
 
-from skdistill import _configure
-from skdistill._configure import Candidate, Ranker, load_prior
+from skdistill import _ranker
+from skdistill._candidates import Candidate
+from skdistill._ranker import Ranker, load_prior
 
 from .common import RESULTS, write_json
 
@@ -41,12 +42,12 @@ def regrets(by_task, held, memory_tasks, weight, similar):
     group = by_task[held]
     meta = group[0]["dataset"]
     accuracy = np.array([e["val_accuracy"] for e in group])
-    original = _configure.MEMORY_WEIGHT
-    _configure.MEMORY_WEIGHT = weight
+    original = _ranker.MEMORY_WEIGHT
+    _ranker.MEMORY_WEIGHT = weight
     try:
         ranker = Ranker(prior, memory, meta if similar else None)
     finally:
-        _configure.MEMORY_WEIGHT = original
+        _ranker.MEMORY_WEIGHT = original
     scores = ranker.predict(meta, [Candidate.from_dict(e["config"]) for e in group])
     order = np.argsort(-scores, kind="stable")
     return {k: float(accuracy.max() - accuracy[order[:k]].max()) for k in TOP}

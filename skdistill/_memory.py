@@ -26,11 +26,7 @@ from pathlib import Path
 import numpy as np
 
 # The keys of the teacher-output cache; importers of the memory find them here.
-from ._fingerprint import fingerprint_data, fingerprint_estimator
 from ._memory_file import _library_version, _MemoryFile, _now, _transaction
-
-__all__ = ["OptimizationMemory", "as_memory", "fingerprint_data",
-           "fingerprint_estimator"]
 
 _JSON_COLUMNS = ("dataset", "teachers", "config", "extra")
 _NUMBER_COLUMNS = ("val_accuracy", "val_fidelity", "student_bytes",

@@ -17,7 +17,7 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing
 
-from ._memory import fingerprint_data, fingerprint_estimator
+from ._fingerprint import fingerprint_data, fingerprint_estimator
 from ._parallel import estimated_cost, run_jobs
 from ._teachers import (
     EncodedLabelsClassifier,

@@ -173,6 +173,7 @@ def test_a_chain_needs_a_student_whose_size_can_change(digits_split, monkeypatch
     assert not hasattr(distiller, "student_")
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_at_a_large_capacity_gap_the_chain_costs_the_student_no_fidelity():
     # A 100-round booster (about 29,000 nodes) taught to a 4-unit MLP (310
     # weights), on rows the teacher never saw. Measured fidelity on held-out

@@ -23,6 +23,7 @@ def _test_fidelity(noisy_problem, student, alpha, seed):
     return np.mean(distiller.predict(X_test) == teacher.predict(X_test))
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 @pytest.mark.parametrize(
     ("student", "margin"),
     [

@@ -43,6 +43,7 @@ def _random_proba(n_teachers, n_samples, n_classes, seed):
     return softmax(2 * rng.normal(size=(n_teachers, n_samples, n_classes)), axis=2)
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_gate_gives_each_region_to_the_teacher_that_knows_it(two_experts):
     (X_gate, P_gate, y_gate), (X_test, P_test, _) = two_experts
     weights = AttentionFusion().fit(X_gate, P_gate, y_gate).weights(X_test, P_test)
@@ -53,6 +54,7 @@ def test_gate_gives_each_region_to_the_teacher_that_knows_it(two_experts):
     assert weights[~left, 1].mean() > 0.75
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_gated_targets_beat_the_mean_of_the_teachers(two_experts):
     (X_gate, P_gate, y_gate), (X_test, P_test, y_test) = two_experts
     gated = AttentionFusion().fit(X_gate, P_gate, y_gate).fuse(X_test, P_test)
@@ -156,12 +158,14 @@ def test_weights_and_fused_rows_sum_to_one(fusion):
     np.testing.assert_allclose(fitted.fuse(features, proba).sum(axis=1), 1.0)
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_gate_warns_when_it_stops_before_converging(two_experts):
     X_gate, P_gate, y_gate = two_experts[0]
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):
         AttentionFusion(max_iter=2).fit(X_gate, P_gate, y_gate)
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_gate_is_deterministic(two_experts):
     (X_gate, P_gate, y_gate), (X_test, P_test, _) = two_experts
     first = AttentionFusion(random_state=0).fit(X_gate, P_gate, y_gate)

@@ -17,12 +17,8 @@ from sklearn.linear_model import LogisticRegression
 
 import skdistill
 from skdistill import _memory, _memory_file
-from skdistill._memory import (
-    OptimizationMemory,
-    as_memory,
-    fingerprint_data,
-    fingerprint_estimator,
-)
+from skdistill._fingerprint import fingerprint_data, fingerprint_estimator
+from skdistill._memory import OptimizationMemory, as_memory
 
 # Child processes load skdistill._memory alone: importing the whole package (torch,
 # LightGBM, XGBoost) takes about 5 s per process on the shared test cores.
@@ -204,6 +200,7 @@ def test_a_directory_warns_and_the_memory_is_inactive(tmp_path):
     assert len(memory) == 0
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_four_processes_writing_at_once_lose_no_row(path, tmp_path):
     # The four writers also race to create the file and its schema.
     memory = pickle.dumps(OptimizationMemory(path)).hex()

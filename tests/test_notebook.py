@@ -65,6 +65,7 @@ def _outputs_of(notebook, code):
     return cell.outputs
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_notebook_runs_top_to_bottom_and_shows_the_report(executed_notebook):
     cells = _code_cells(executed_notebook)
     assert all(cell.execution_count is not None for cell in cells)

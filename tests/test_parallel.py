@@ -151,6 +151,7 @@ def serial_predictions(three_class_problem):
     return distiller.predict_proba(X)
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_two_processes_give_the_same_student_as_one(three_class_problem,
                                                     serial_predictions):
     X, y = three_class_problem
@@ -166,6 +167,7 @@ def test_the_threading_backend_gives_the_same_student_as_one_process(
     np.testing.assert_array_equal(threaded, serial_predictions)
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_a_dask_cluster_gives_the_same_student_as_one_process(three_class_problem,
                                                               serial_predictions):
     distributed = pytest.importorskip("distributed")

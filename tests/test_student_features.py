@@ -174,6 +174,7 @@ def test_none_gives_the_student_every_column(frame_data, fast_teacher,
     np.testing.assert_array_equal(distiller.student_.predict(X), distiller.predict(X))
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_prefit_teachers_and_the_gate_read_every_column(two_region_problem):
     # Teacher A knows x0 < 0, teacher B x0 >= 0. The student never sees x0; the
     # gate, which reads every column, still learns which teacher to trust where.

@@ -33,6 +33,7 @@ def gated_distillers(two_region_problem):
     }, (X[4500:], y[4500:])
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_gate_trusts_each_teacher_in_its_own_region(gated_distillers):
     distillers, (X_test, _) = gated_distillers
     weights = distillers["attention"].teacher_weights(X_test)
@@ -43,6 +44,7 @@ def test_gate_trusts_each_teacher_in_its_own_region(gated_distillers):
     np.testing.assert_allclose(distillers["mean"].teacher_weights(X_test), 0.5)
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_gated_targets_and_their_student_beat_the_mean(gated_distillers):
     distillers, (X_test, y_test) = gated_distillers
 
@@ -134,6 +136,7 @@ def noisy_rows():
     return (X[:1000], y[:1000]), (X[3000:], y[3000:])
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_out_of_fold_targets_are_less_sure_than_in_sample_ones(noisy_rows):
     (X, y), _ = noisy_rows
     teacher = HistGradientBoostingClassifier(random_state=0).fit(X, y)
@@ -149,6 +152,7 @@ def test_out_of_fold_targets_are_less_sure_than_in_sample_ones(noisy_rows):
     assert in_sample.max(axis=1).mean() > oof.max(axis=1).mean() + 0.05
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 def test_out_of_fold_targets_teach_at_least_as_well(noisy_rows):
     (X, y), (X_test, _) = noisy_rows
     for seed in (0, 1):
@@ -173,6 +177,7 @@ def _augmented_fidelity(noisy_problem, student, augment, seed):
     return fid, distiller.report_
 
 
+@pytest.mark.slow  # a 6,000+ row problem, processes or a cluster
 @pytest.mark.parametrize(
     ("student", "margin"),
     [

@@ -93,7 +93,7 @@ def test_runs_of_disjoint_datasets_merge_into_one_table(quick_results, tmp_path)
 
 def test_the_shipped_prior_never_saw_a_suite_dataset():
     from benchmarks import datasets
-    from skdistill._configure import load_prior
+    from skdistill._ranker import load_prior
 
     tasks = {e["extra"]["task"].split("@")[0] for e in load_prior()}
     assert tasks == set(datasets.PRIOR_DATASETS)

@@ -19,6 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from torch import nn
 from tqdm.auto import tqdm
 
+from .._transfer import early_stopping_split
 from ._base import (
     BaseStudent,
     check_temperature,
@@ -40,10 +41,11 @@ from ._mlp_training import (
     _run_epoch,
     _standardization,
     _TensorData,
-    _validation_split,
 )
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
+# Below this many real rows, early stopping has no validation rows.
+_MIN_ROWS_FOR_VALIDATION = 20
 
 
 @with_shared_docstring
@@ -322,8 +324,9 @@ class MLPStudent(BaseStudent):
         real = all_rows
         if synthetic_rows is not None:
             real = np.flatnonzero(~np.asarray(synthetic_rows, dtype=bool))
-        train, val = _validation_split(
-            y_encoded[real], sample_weight[real], self.validation_fraction, seed
+        train, val = early_stopping_split(
+            y_encoded[real], sample_weight[real], self.validation_fraction, seed,
+            min_rows=_MIN_ROWS_FOR_VALIDATION,
         )
         if val is None:
             return all_rows, None

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
-from sklearn.model_selection import train_test_split
 
-_MIN_ROWS_FOR_VALIDATION = 20
 _PREDICT_BATCH = 8192
 _LOG_EPS = 1e-12
 
@@ -180,27 +178,6 @@ def _check_finite_loss(loss, epoch):
             f"training diverged: the loss of epoch {epoch} is not finite ({loss}); "
             "lower learning_rate."
         )
-
-
-def _validation_split(y_encoded, sample_weight, fraction, seed):
-    """Stratified train/validation indices; no validation rows when impossible."""
-    rows = np.arange(len(y_encoded))
-    if len(rows) < _MIN_ROWS_FOR_VALIDATION:
-        return rows, None
-    try:
-        train, val = train_test_split(
-            rows, test_size=fraction, stratify=y_encoded, random_state=seed
-        )
-    except ValueError:  # a class too small to stratify
-        train, val = train_test_split(rows, test_size=fraction, random_state=seed)
-    n_classes = y_encoded.max() + 1
-    if (
-        len(np.unique(y_encoded[train])) < n_classes
-        or sample_weight[train].sum() <= 0
-        or sample_weight[val].sum() <= 0
-    ):
-        return rows, None
-    return np.sort(train), np.sort(val)
 
 
 def _standardization(X):
