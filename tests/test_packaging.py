@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 _WITHOUT_PANDAS = """
 import importlib.abc
 import sys
@@ -26,6 +28,7 @@ print(distiller.report_.details["n_synthetic_rows"])
 """
 
 
+@pytest.mark.slow  # a fresh Python process importing torch
 def test_fits_without_pandas_which_is_not_a_core_dependency():
     result = subprocess.run([sys.executable, "-c", _WITHOUT_PANDAS],
                             capture_output=True, text=True, timeout=300)

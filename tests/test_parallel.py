@@ -67,7 +67,9 @@ def _thread_report(_):
             torch.get_num_threads())
 
 
-@pytest.mark.parametrize("backend", ["loky", "threading"])
+@pytest.mark.parametrize("backend", [
+    pytest.param("loky", marks=pytest.mark.slow),  # starts worker processes
+    "threading"])
 def test_workers_together_use_no_more_threads_than_cores(backend):
     n_workers = 2
     with parallel_config(backend=backend):
@@ -159,6 +161,7 @@ def test_two_processes_give_the_same_student_as_one(three_class_problem,
     np.testing.assert_array_equal(parallel, serial_predictions)
 
 
+@pytest.mark.slow  # two full fits
 def test_the_threading_backend_gives_the_same_student_as_one_process(
         three_class_problem, serial_predictions):
     X, y = three_class_problem

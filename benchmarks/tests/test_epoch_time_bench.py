@@ -20,7 +20,7 @@ def test_writes_both_timings_and_the_ratio(tmp_path):
         timing = written["results"][side]
         assert timing["epoch_s_median"] > 0
         assert len(timing["epoch_s_median_per_repeat"]) == 2
-        assert timing["setup_s_median"] >= 0
     assert written["ratio_library_to_bare"] > 0
-    assert isinstance(written["within_target"], bool)
+    assert written["within_target"] == (
+        written["ratio_library_to_bare"] <= written["target"])
     assert written["config"]["epochs"] == 2
