@@ -9,6 +9,7 @@ one.
 """
 
 from contextlib import nullcontext
+from dataclasses import replace
 from functools import partial
 from numbers import Real
 
@@ -263,7 +264,12 @@ class BaseDistiller(BaseEstimator):
             Rows sum to one; columns follow ``teacher_names_``.
         """
         X = self._validate_input(X)
-        return self.fusion_.weights(self._fused.gate_inputs(X), self._fused.proba(X))
+        fused = self._fused_teachers()
+        return self.fusion_.weights(fused.gate_inputs(X), fused.proba(X))
+
+    def _fused_teachers(self):
+        """The fitted teachers and their fusion, run with the current ``n_jobs``."""
+        return replace(self._fused, n_jobs=self.n_jobs)
 
     def _validate_training_data(self, X, y, sample_weight):
         """X, y, sample_weight and the classes, checked; the student's columns set."""

@@ -410,7 +410,8 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         ndarray of shape (n_samples, n_classes)
         """
         X = self._validate_input(X)
-        return self.fusion_.fuse(self._fused.gate_inputs(X), self._fused.proba(X))
+        fused = self._fused_teachers()
+        return self.fusion_.fuse(fused.gate_inputs(X), fused.proba(X))
 
     def predict_proba(self, X):
         """Class probabilities from the student alone.
