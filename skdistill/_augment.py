@@ -17,7 +17,7 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import _num_samples
 
 from ._chain import fit_branches
-from ._transfer import selection_split
+from ._transfer import draw_seed, selection_split
 
 # Pairs drawn from one seed. Fixing it (not ``chunk_size``) makes every output row a
 # function of ``random_state`` and its position alone, whatever the chunking.
@@ -449,7 +449,7 @@ def synthetic_rows(X, ratio, fused, rng):
         source = _safe_indexing(X, keep)
     Z_parts, target_parts = [], []
     for chunk in iter_munge(source, max(1, int(round(ratio * n_rows))),
-                            random_state=rng.randint(_SEED_SPACE)):
+                            random_state=draw_seed(rng)):
         Z, targets = fused.label(chunk)
         Z_parts.append(Z)
         target_parts.append(targets)

@@ -45,9 +45,9 @@ _FITTED = ("classes_", "teachers_", "named_teachers_", "teacher_names_", "fusion
 class BaseDistiller(BaseEstimator):
     """The steps of a distillation shared by every task.
 
-    Subclasses implement ``_check_target(y)`` (returns the validated target and
-    the classes, or None), ``_split(y, fraction, rng)`` (the report's
-    validation rows) and ``_default_teacher(seed)``.
+    Subclasses implement ``_check_target(X, y)`` (returns the validated target
+    and the classes), ``_split(y, fraction, rng)`` (the training and validation
+    rows of the report) and ``_default_teacher(seed)``.
     """
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -207,7 +207,7 @@ class BaseDistiller(BaseEstimator):
         """
         params = super().get_params(deep=deep)
         if deep and isinstance(self.teachers, (list, tuple)):
-            for name, teacher in self._named_teacher_params():
+            for name, teacher in _teachers.teacher_pairs(self.teachers):
                 params[f"teachers__{name}"] = teacher
                 if hasattr(teacher, "get_params"):
                     params.update({f"teachers__{name}__{key}": value for key, value
@@ -230,20 +230,15 @@ class BaseDistiller(BaseEstimator):
                 self._set_teacher_param(key.split("__", 2)[1:], value)
         return super().set_params(**params)
 
-    def _named_teacher_params(self):
-        teachers = list(self.teachers)
-        if all(_teachers.is_pair(t) for t in teachers):
-            return teachers
-        return list(zip(_teachers.generated_names(teachers), teachers, strict=True))
-
     def _set_teacher_param(self, path, value):
-        names = [name for name, _ in self._named_teacher_params()]
+        pairs = _teachers.teacher_pairs(self.teachers)
+        names = [name for name, _ in pairs]
         if path[0] not in names:
             raise ValueError(f"No teacher named {path[0]!r}; the teachers are "
                              f"{names}.")
         index = names.index(path[0])
         if len(path) == 2:
-            self._named_teacher_params()[index][1].set_params(**{path[1]: value})
+            pairs[index][1].set_params(**{path[1]: value})
             return
         teachers = list(self.teachers)
         teachers[index] = ((path[0], value) if _teachers.is_pair(teachers[index])

@@ -262,8 +262,7 @@ def follows_schedules(student):
     """Whether ``student`` (a family name, "auto" or an instance) takes a schedule."""
     if student == "auto":
         return True  # the configuration keeps to families that do
-    family = STUDENT_FAMILIES.get(student, type(student)) if isinstance(
-        student, str) else type(student)
+    family = STUDENT_FAMILIES[student] if isinstance(student, str) else type(student)
     return getattr(family, "accepts_temperature_schedule", False)
 
 

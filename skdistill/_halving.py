@@ -179,7 +179,7 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         Called with the list of evaluations of each rung, as soon as it is done.
     check_distillation : bool, default=False
         Spend one fit of the budget on the winner's twin without distillation
-        (:meth:`~skdistill._configure.Candidate.without_distillation`), fitted
+        (:meth:`~skdistill._candidates.Candidate.without_distillation`), fitted
         on the last rung's rows: the twin wins when it is strictly more accurate
         on the selection rows (and within the limits).
 

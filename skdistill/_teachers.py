@@ -52,18 +52,30 @@ def named_teachers(teachers, random_state, default=None):
     if len(teachers) == 0:
         raise ValueError("teachers must not be an empty list; use None for a "
                          "default teacher.")
+    return [(name, _wrap_torch(t)) for name, t in teacher_pairs(teachers)]
+
+
+def teacher_pairs(teachers):
+    """A list of teachers as ``(name, teacher)``: given names checked, or made.
+
+    Raises
+    ------
+    ValueError
+        Repeated names, or a name containing ``"__"``.
+    TypeError
+        A list mixing pairs and bare estimators, or a name that is not a string.
+    """
     pairs = [is_pair(t) for t in teachers]
     if any(pairs) and not all(pairs):
         raise TypeError("teachers mixes (name, estimator) pairs and bare "
                         "estimators; give all of them as pairs or none.")
     if all(pairs):
         _check_names([name for name, _ in teachers])
-        return [(name, _wrap_torch(t)) for name, t in teachers]
-    estimators = [_wrap_torch(t) for t in teachers]
-    return list(zip(generated_names(estimators), estimators, strict=True))
+        return list(teachers)
+    return list(zip(_generated_names(teachers), teachers, strict=True))
 
 
-def generated_names(estimators):
+def _generated_names(estimators):
     """Names from the estimators' class names, numbered where they repeat."""
     names = [type(_unwrapped(e)).__name__.lower() for e in estimators]
     counts = {name: names.count(name) for name in names}

@@ -14,6 +14,7 @@ from ..students import (
     TreeStudent,
     XGBStudent,
 )
+from ..students._base import PROBA_FLOOR
 from ._graph import _OPSET
 from ._trees import (
     _BRANCH_LEQ,
@@ -23,10 +24,6 @@ from ._trees import (
     _xgb_base_margin,
     _xgb_tree,
 )
-
-# The floors of BaseStudent.predict_proba (renormalisation) and of soften (log).
-_SUM_FLOOR = 1e-12
-_LOG_FLOOR = 1e-12
 
 
 def _linear(graph, student, Z):
@@ -137,11 +134,11 @@ def _distribution_to_proba(graph, distribution, temperature):
     proba = graph.add("Max", [distribution, graph.const(0.0)])
     total = graph.add("ReduceSum", [proba, graph.const([1], np.int64)], keepdims=1)
     proba = graph.add("Div", [proba, graph.add("Max", [total,
-                                                       graph.const(_SUM_FLOOR)])])
+                                                       graph.const(PROBA_FLOOR)])])
     inverse = 1.0 / temperature
     if inverse == 1.0:
         return proba
-    log_proba = graph.add("Log", [graph.add("Clip", [proba, graph.const(_LOG_FLOOR),
+    log_proba = graph.add("Log", [graph.add("Clip", [proba, graph.const(PROBA_FLOOR),
                                                      graph.const(1.0)])])
     return graph.add("Softmax", [graph.add("Div", [log_proba,
                                                    graph.const(inverse)])], axis=1)

@@ -26,7 +26,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-_EPS = 1e-12
+# Floor of probabilities before a log, and of row sums before renormalising;
+# the ONNX export writes the same floor into its graphs.
+PROBA_FLOOR = 1e-12
 
 
 def soften(proba, temperature):
@@ -46,7 +48,7 @@ def soften(proba, temperature):
     """
     if temperature == 1.0:
         return np.asarray(proba, dtype=np.float64)
-    logits = np.log(np.clip(proba, _EPS, 1.0))
+    logits = np.log(np.clip(proba, PROBA_FLOOR, 1.0))
     return softmax(logits / temperature, axis=1)
 
 
@@ -102,7 +104,7 @@ def distillation_gap(teacher_proba, student_log_proba, sample_weight=None):
     float
         ``sum_i w_i sum_k p_ik (log p_ik - log q_ik) / sum_i w_i``.
     """
-    log_p = np.log(np.clip(teacher_proba, _EPS, 1.0))
+    log_p = np.log(np.clip(teacher_proba, PROBA_FLOOR, 1.0))
     kl = np.sum(teacher_proba * (log_p - student_log_proba), axis=1)
     if sample_weight is None or np.sum(sample_weight) <= 0:
         return float(np.mean(kl))
@@ -253,7 +255,7 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
         """
         X = self._validate_predict_X(X)
         proba = np.clip(self._predict_distribution(X), 0.0, None)
-        proba = proba / np.maximum(proba.sum(axis=1, keepdims=True), _EPS)
+        proba = proba / np.maximum(proba.sum(axis=1, keepdims=True), PROBA_FLOOR)
         return sharpen(proba, self.temperature_)
 
     def predict(self, X):
