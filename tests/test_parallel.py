@@ -116,6 +116,7 @@ def test_an_estimators_own_thread_count_is_capped_while_it_fits_and_restored():
     assert teacher.n_jobs == -1 and original == {"n_jobs": -1}
 
 
+@pytest.mark.slow  # starts worker processes
 def test_teachers_fitted_in_two_workers_each_get_their_share_of_the_cores():
     X, y = make_classification(200, 5, random_state=0)
     distiller = HPMDistiller(

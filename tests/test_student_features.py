@@ -279,6 +279,7 @@ def test_get_params_and_clone_keep_the_selection(frame_data, fast_teacher,
     assert distiller.student_features == chosen
 
 
+@pytest.mark.slow  # a second full contract run; the default run has the first
 @parametrize_with_checks(
     [HPMDistiller(HistGradientBoostingClassifier(max_iter=20),
                   MLPStudent(hidden_layer_sizes=(16,), learning_rate=1e-2,
