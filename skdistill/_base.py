@@ -35,7 +35,7 @@ from ._ranker import meta_features
 from ._student_features import resolve_student_features, student_columns
 from ._targets import fit_targets
 from ._teacher_outputs import teacher_outputs
-from ._transfer import draw_seed
+from ._transfer import draw_seed, stratified_split
 
 _FITTED = ("classes_", "teachers_", "named_teachers_", "teacher_names_", "fusion_",
            "student_", "report_", "n_features_in_", "feature_names_in_",
@@ -46,8 +46,10 @@ class BaseDistiller(BaseEstimator):
     """The steps of a distillation shared by every task.
 
     Subclasses implement ``_check_target(X, y)`` (returns the validated target
-    and the classes), ``_split(y, fraction, rng)`` (the training and validation
-    rows of the report) and ``_default_teacher(seed)``.
+    and the task, an object like ``_task.ClassificationTask`` that every step
+    asks what the teachers' outputs are and how to score them),
+    ``_set_task_attributes(task)`` (the fitted attributes of the task, such as
+    ``classes_``) and ``_default_teacher(seed)``.
     """
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -77,16 +79,17 @@ class BaseDistiller(BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight, memory):
-        X, y, sample_weight, classes = self._validate_training_data(
+        X, y, sample_weight, task = self._validate_training_data(
             X, y, sample_weight)
         rng = check_random_state(self.random_state)
-        names, teachers = self._checked_teachers(classes, draw_seed(rng))
-        train, valid = self._split(y, self.validation_fraction, rng)
+        names, teachers = self._checked_teachers(task, draw_seed(rng))
+        train, valid = stratified_split(task.strata(y), self.validation_fraction,
+                                        rng)
         X_train, y_train = _safe_indexing(X, train), y[train]
         w_train = None if sample_weight is None else sample_weight[train]
         timings = {}
         outputs = teacher_outputs(
-            teachers, X_train, y_train, w_train, classes, cv=self.cv,
+            teachers, X_train, y_train, w_train, task, cv=self.cv,
             soft_targets=self.soft_targets,
             gate_learns=len(teachers) > 1 and self.fusion != "mean",
             random_state=draw_seed(rng), n_jobs=self.n_jobs, memory=memory,
@@ -94,7 +97,7 @@ class BaseDistiller(BaseEstimator):
         X_student = self._student_columns(X_train)
         with timed(timings, "fusion"):
             fused, transfer = self._fit_targets(X_train, X_student, y_train, w_train,
-                                                outputs, classes, draw_seed(rng))
+                                                outputs, task, draw_seed(rng))
         configuration, transfer, meta, seed = self._configure_and_augment(
             X_train, X_student, transfer, fused, outputs, memory, names, rng,
             timings)
@@ -102,7 +105,7 @@ class BaseDistiller(BaseEstimator):
             chain, chain_search = fit_student(
                 configuration, transfer, outputs.size.capacity, self.chain,
                 self.chain_min_improvement, seed, self.n_jobs)
-        self._set_fitted(classes, names, fused, chain[-1].model)
+        self._set_fitted(task, names, fused, chain[-1].model)
         X_valid, y_valid = _safe_indexing(X, valid), y[valid]
         self.report_ = measure(
             X_valid, y_valid, fused, self.student_, teacher_names=names,
@@ -111,22 +114,21 @@ class BaseDistiller(BaseEstimator):
             details={"fusion": self.fusion, "soft_targets": self.soft_targets,
                      "student_features": self.student_features_.tolist()},
             memory=memory)
-        self._record(memory, meta, X_train, classes)
+        self._record(memory, meta, X_train, task)
         check_serving_budget(self.student_, self.report_,
                              self._student_columns(X_valid), self.max_student_bytes,
                              self.max_latency_ms)
         return self
 
-    def _fit_targets(self, X_train, X_student, y_train, w_train, outputs, classes,
+    def _fit_targets(self, X_train, X_student, y_train, w_train, outputs, task,
                      seed):
         """The fused teachers and the transfer set of the training rows."""
         return fit_targets(
-            X_train, X_student, y_train, np.searchsorted(classes, y_train), w_train,
-            outputs, fusion=self.fusion,
-            student_preprocessor=self.student_preprocessor,
+            X_train, X_student, y_train, w_train, outputs, task=task,
+            fusion=self.fusion, student_preprocessor=self.student_preprocessor,
             family="mlp" if self.student == "auto" else family_of(self.student),
-            classes=classes, student_columns=self._student_columns_picker(),
-            seed=seed, n_jobs=self.n_jobs)
+            student_columns=self._student_columns_picker(), seed=seed,
+            n_jobs=self.n_jobs)
 
     def _configure_and_augment(self, X_train, X_student, transfer, fused, outputs,
                                memory, names, rng, timings):
@@ -146,7 +148,6 @@ class BaseDistiller(BaseEstimator):
         seed : int
             The student's seed, also the selection splits'.
         """
-        y_codes = np.searchsorted(fused.classes, transfer.y)
         make_rows = partial(self._synthetic_rows, X_train, fused, rng)
         if self.augment is not None and self.augment != "auto":
             with timed(timings, "augment"):
@@ -154,8 +155,8 @@ class BaseDistiller(BaseEstimator):
         seed = draw_seed(rng)
         meta = None
         if self.student == "auto" or memory is not None:
-            meta = meta_features(X_student, y_codes, transfer.Z.shape[1],
-                                 outputs.gate_proba)
+            meta = meta_features(X_student, transfer.y, transfer.Z.shape[1],
+                                 outputs.gate, transfer.task)
             meta["n_rows"] = len(transfer.y)
         with timed(timings, "configuration") if self.student == "auto" \
                 else nullcontext():
@@ -180,8 +181,8 @@ class BaseDistiller(BaseEstimator):
                  else self.augment)
         return synthetic_rows(source, ratio, fused, rng)
 
-    def _set_fitted(self, classes, names, fused, model):
-        self.classes_ = classes
+    def _set_fitted(self, task, names, fused, model):
+        self._set_task_attributes(task)
         self.teachers_ = fused.teachers
         self.teacher_names_ = np.asarray(names, dtype=object)
         self.named_teachers_ = Bunch(**dict(zip(names, fused.teachers, strict=True)))
@@ -190,13 +191,13 @@ class BaseDistiller(BaseEstimator):
         self.student_ = Pipeline([("preprocess", fused.preprocessor),
                                   ("student", model)])
 
-    def _record(self, memory, meta, X_train, classes):
+    def _record(self, memory, meta, X_train, task):
         """Keep the fit in the optimization memory."""
         if memory is None:
             return
         memory.record(experiment(
             self.report_, self.student_[-1], meta, self.get_params(deep=False),
-            _num_samples(X_train), self.n_features_in_, len(classes)))
+            _num_samples(X_train), self.n_features_in_, task.n_outputs))
 
     def get_params(self, deep=True):
         """Parameters of the distiller; with ``deep``, of its teachers and student.
@@ -260,35 +261,35 @@ class BaseDistiller(BaseEstimator):
         """
         X = self._validate_input(X)
         fused = self._fused_teachers()
-        return self.fusion_.weights(fused.gate_inputs(X), fused.proba(X))
+        return self.fusion_.weights(fused.gate_inputs(X), fused.outputs(X))
 
     def _fused_teachers(self):
         """The fitted teachers and their fusion, run with the current ``n_jobs``."""
         return replace(self._fused, n_jobs=self.n_jobs)
 
     def _validate_training_data(self, X, y, sample_weight):
-        """X, y, sample_weight and the classes, checked; the student's columns set."""
+        """X, y, sample_weight and the task, checked; the student's columns set."""
         X = self._validate_input(X, reset=True)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        y, classes = self._check_target(X, y)
+        y, task = self._check_target(X, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         self.student_features_ = resolve_student_features(
             self.student_features, self.n_features_in_,
             getattr(self, "feature_names_in_", None))
-        return X, y, sample_weight, classes
+        return X, y, sample_weight, task
 
-    def _checked_teachers(self, classes, seed):
+    def _checked_teachers(self, task, seed):
         """The teachers as names and estimators, checked against the task."""
         pairs = _teachers.named_teachers(self.teachers, seed,
                                          default=self._default_teacher)
         teachers = [teacher for _, teacher in pairs]
         _teachers.check_teacher_methods(teachers)
-        _teachers.check_teacher_classes(teachers, classes)
+        task.check_teachers(teachers)
         self._check_temperature_fits_student()
         check_chain_fits_student(self.chain, self.student)
         return [name for name, _ in pairs], teachers
