@@ -116,8 +116,8 @@ class BaseDistiller(BaseEstimator):
             memory=memory)
         self._record(memory, meta, X_train, task)
         check_serving_budget(self.student_, self.report_,
-                             self._student_columns(X_valid), self.max_student_bytes,
-                             self.max_latency_ms)
+                             self._student_columns(X_valid), task,
+                             self.max_student_bytes, self.max_latency_ms)
         return self
 
     def _fit_targets(self, X_train, X_student, y_train, w_train, outputs, task,

@@ -177,7 +177,7 @@ def fit_chain(student, capacities, transfer, temperature, alpha, n_inputs,
                   alpha=alpha, **extra)
         steps.append(ChainStep(model, capacity, time.perf_counter() - start))
         if capacity is not None:
-            targets = (MIXING * model.predict_proba(transfer.Z)
+            targets = (MIXING * transfer.task.serving_method(model)(transfer.Z)
                        + (1 - MIXING) * transfer.targets)
     own = scalable_capacity(student, n_inputs, n_classes)
     steps[-1] = ChainStep(steps[-1].model, own, steps[-1].seconds)

@@ -355,7 +355,8 @@ def measure(candidate, model, seconds, rung, n_rows, data, limits):
                                 data.teacher_select, data.training.task)
     latency_rows = data.training.Z[np.resize(np.arange(len(data.training.y)),
                                              LATENCY_ROWS)]
-    latency_ms = (1000.0 * predict_latency(model.predict_proba, latency_rows)
+    serve = data.training.task.serving_method(model)
+    latency_ms = (1000.0 * predict_latency(serve, latency_rows)
                   * LATENCY_ROWS / len(latency_rows) + data.extra_ms)
     n_bytes = len(pickle.dumps(model, protocol=5)) + data.extra_bytes
     evaluation = Evaluation(candidate, rung, n_rows, accuracy, agreement, n_bytes,

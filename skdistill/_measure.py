@@ -84,7 +84,7 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
     student_acc = task.score(y_valid, student_pred)
     student_size = model_size(student)
     teacher_latency = _teacher_latency(fused, X_valid, memory)
-    student_latency = predict_latency(student.predict_proba, X_student)
+    student_latency = predict_latency(task.serving_method(student), X_student)
     return DistillationReport(
         n_validation=len(y_valid),
         teacher_accuracy=teacher_acc,
@@ -204,14 +204,16 @@ def experiment(report, student, meta, params, n_rows, n_features, n_classes):
     }
 
 
-def check_serving_budget(student, report, X_valid, max_bytes, max_latency_ms):
+def check_serving_budget(student, report, X_valid, task, max_bytes,
+                         max_latency_ms):
     """Warn when the fitted student is over ``max_student_bytes`` or latency.
 
-    ``X_valid`` are the validation rows, in the student's columns.
+    ``X_valid`` are the validation rows, in the student's columns; ``task``
+    says what the student serves (``task.serving_method``).
     """
     latency_ms = None
     if max_latency_ms is not None:
-        latency_ms = latency_per_1000_rows(student, X_valid)
+        latency_ms = latency_per_1000_rows(student, X_valid, task)
     for name, limit, value in (
             ("max_student_bytes", max_bytes, report.student_size.n_bytes),
             ("max_latency_ms", max_latency_ms, latency_ms)):
@@ -221,8 +223,8 @@ def check_serving_budget(student, report, X_valid, max_bytes, max_latency_ms):
                           stacklevel=5)
 
 
-def latency_per_1000_rows(student, X_valid):
-    """Milliseconds of ``student.predict_proba`` on 1,000 validation rows."""
+def latency_per_1000_rows(student, X_valid, task):
+    """Milliseconds of the student's outputs on 1,000 validation rows."""
     rows = np.resize(np.arange(_num_samples(X_valid)), LATENCY_ROWS)
-    return 1000.0 * predict_latency(student.predict_proba,
+    return 1000.0 * predict_latency(task.serving_method(student),
                                     _safe_indexing(X_valid, rows))

@@ -51,6 +51,10 @@ class ClassificationTask:
         """One teacher's probabilities on ``X``, columns following ``classes``."""
         return teacher_proba(teacher, X, self.classes)
 
+    def serving_method(self, student):
+        """The fitted student's method that gives its outputs: ``predict_proba``."""
+        return student.predict_proba
+
     def check_teachers(self, teachers):
         """Fitted teachers must know only the task's classes."""
         check_teacher_classes(teachers, self.classes)
