@@ -288,7 +288,6 @@ class BaseDistiller(BaseEstimator):
         pairs = _teachers.named_teachers(self.teachers, seed,
                                          default=self._default_teacher)
         teachers = [teacher for _, teacher in pairs]
-        _teachers.check_teacher_methods(teachers)
         task.check_teachers(teachers)
         self._check_temperature_fits_student()
         check_chain_fits_student(self.chain, self.student)

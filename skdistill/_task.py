@@ -17,7 +17,12 @@ itself, R² as the score, strata by quantile).
 import numpy as np
 
 from ._fusion import make_fusion
-from ._teachers import check_teacher_classes, teacher_proba
+from ._teachers import (
+    check_teacher_classes,
+    check_teacher_methods,
+    encoded_if_needed,
+    teacher_proba,
+)
 from .metrics import fidelity
 
 
@@ -47,6 +52,11 @@ class ClassificationTask:
         """What the teachers' outputs depend on besides the teachers and rows."""
         return self.classes
 
+    def teacher_to_fit(self, teacher, y):
+        """The unfitted teacher as it is fitted on ``y``: on labels coded
+        ``0 .. k-1`` where they are anything else (``EncodedLabelsClassifier``)."""
+        return encoded_if_needed(teacher, y)
+
     def teacher_outputs(self, teacher, X):
         """One teacher's probabilities on ``X``, columns following ``classes``."""
         return teacher_proba(teacher, X, self.classes)
@@ -56,7 +66,9 @@ class ClassificationTask:
         return student.predict_proba
 
     def check_teachers(self, teachers):
-        """Fitted teachers must know only the task's classes."""
+        """Raise, naming the teacher, unless each can label rows with
+        probabilities of the task's classes (and fitted ones know only them)."""
+        check_teacher_methods(teachers)
         check_teacher_classes(teachers, self.classes)
 
     def predictions(self, outputs):

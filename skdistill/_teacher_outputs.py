@@ -195,7 +195,7 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
     fitted_here = [not is_fitted(t) for t in teachers]
     to_fit = [t for t, here in zip(teachers, fitted_here, strict=True) if here]
     n_rows, n_features = _shape(X)
-    jobs = [(fit_one, clone(t), X, y, sample_weight) for t in to_fit]
+    jobs = [(fit_one, clone(t), X, y, sample_weight, task) for t in to_fit]
     costs = [estimated_cost(t, n_rows, n_features) for t in to_fit]
     kinds = [_job_kind("fit", t) for t in to_fit]
     folds = []
@@ -274,7 +274,8 @@ def _assemble_oof(teachers, fitted_here, X, n_samples, task, folds, results,
 
 def _fold_outputs(teacher, X, y, sample_weight, fit_rows, predict_rows, task):
     weight = None if sample_weight is None else sample_weight[fit_rows]
-    copy = fit_one(clone(teacher), _safe_indexing(X, fit_rows), y[fit_rows], weight)
+    copy = fit_one(clone(teacher), _safe_indexing(X, fit_rows), y[fit_rows], weight,
+                   task)
     return task.teacher_outputs(copy, _safe_indexing(X, predict_rows))
 
 
