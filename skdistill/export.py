@@ -29,9 +29,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._onnx._graph import _INPUT, _INSTALL_HINT, _OUTPUT, _Graph
 from ._onnx._preprocessing import _convert_step, _is_passthrough
+from ._onnx._skl2onnx import register_skl2onnx_converters
 from ._onnx._students import _STUDENT_CONVERTERS
 
-__all__ = ["to_onnx"]
+__all__ = ["register_skl2onnx_converters", "to_onnx"]
 
 
 def to_onnx(distiller_or_student, X_sample, path=None):
