@@ -19,6 +19,7 @@ from ._chain import chain_report
 from ._configure import family_of
 from ._fusion import fuse
 from ._halving import LATENCY_ROWS, pareto_front
+from ._progress import log_phase
 from ._teacher_outputs import cached_output, teachers_proba_cached
 from .metrics import fidelity, model_size, predict_latency, retention
 from .report import DistillationReport
@@ -29,11 +30,21 @@ RECORDED_PARAMS = ("temperature", "alpha", "fusion", "soft_targets", "chain",
 
 
 @contextmanager
-def timed(timings, phase):
-    """Time the block as ``timings[phase]`` (seconds)."""
+def timed(timings, phase, progress=None):
+    """Time the block as ``timings[phase]`` (seconds), and log it at INFO.
+
+    ``progress`` (a :class:`~skdistill._progress.PhaseBar`) shows the phase
+    while it runs and counts it when it ends.
+    """
+    if progress is not None:
+        progress.start(phase)
     start = time.perf_counter()
     yield
-    timings[phase] = time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    timings[phase] = seconds
+    log_phase(phase, seconds)
+    if progress is not None:
+        progress.done(phase, seconds)
 
 
 def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
