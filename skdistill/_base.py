@@ -29,6 +29,7 @@ from . import _teachers
 from ._augment import augmentation_check, synthetic_rows
 from ._chain import check_chain_fits_student, fit_student
 from ._configure import Request, configure, family_of, follows_schedules
+from ._fingerprint import fingerprints_kept
 from ._measure import check_serving_budget, experiment, measure, timed
 from ._memory import as_memory
 from ._parallel import recording_to
@@ -73,7 +74,8 @@ class BaseDistiller(BaseEstimator):
         try:
             memory = as_memory(self.memory)
             start = time.perf_counter()
-            with recording_to(memory), PhaseBar(self.verbose, self._phases()) as bar:
+            with (recording_to(memory), fingerprints_kept(),
+                  PhaseBar(self.verbose, self._phases()) as bar):
                 self._fit(X, y, sample_weight, memory, bar)
             logger.info("%s fitted in %.2f s", type(self).__name__,
                         time.perf_counter() - start)

@@ -255,7 +255,7 @@ def closest_to_limits(evaluations, limits):
     warnings.warn(
         f"No candidate student was within max_student_bytes={limits.max_bytes} "
         f"and max_latency_ms={limits.max_latency_ms}; the closest one is used: "
-        f"{closest.as_dict()}.", UserWarning, stacklevel=8)
+        f"{closest.as_dict()}.", UserWarning, stacklevel=9)
     return closest
 
 

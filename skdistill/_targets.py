@@ -13,7 +13,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from ._fusion import make_fusion
 from ._preprocess import default_preprocessor
-from ._teacher_outputs import teachers_proba
+from ._teacher_outputs import cached_output, teachers_proba
 from ._transfer import TransferSet
 
 
@@ -63,9 +63,15 @@ class FusedTeachers:
         return teachers_proba(self.teachers, X, self.classes, self.n_jobs)
 
     def label(self, X):
-        """The student's inputs of rows ``X`` and their fused targets."""
+        """The student's inputs of rows ``X`` and their fused targets.
+
+        The teachers' outputs go through the process's cache: a refit with
+        the same seed makes the same synthetic rows.
+        """
         Z_gate = self.gate_inputs(X)
-        targets = self.fusion.fuse(Z_gate, self.proba(X))
+        proba = cached_output(None, "proba", self.teachers, (X, self.classes),
+                              lambda: self.proba(X))
+        targets = self.fusion.fuse(Z_gate, proba)
         return self.student_inputs(X, Z_gate), targets
 
 
