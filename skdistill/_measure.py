@@ -24,6 +24,9 @@ from ._teacher_outputs import cached_output, teachers_proba_cached
 from .metrics import fidelity, model_size, predict_latency, retention
 from .report import DistillationReport
 
+# The report's latencies are timed on at most this many validation rows and
+# scaled to all of them: more rows cost time and tell nothing more.
+LATENCY_MAX_ROWS = 10_000
 # The distiller's parameters the memory records with each fit.
 RECORDED_PARAMS = ("temperature", "alpha", "fusion", "soft_targets", "chain",
                    "augment", "augment_ratio")
@@ -95,7 +98,7 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
     student_acc = float(np.mean(student_pred == y_valid))
     student_size = model_size(student)
     teacher_latency = _teacher_latency(fused, X_valid, memory)
-    student_latency = predict_latency(student.predict_proba, X_student)
+    student_latency = latency_on_all_rows(student.predict_proba, X_student)
     return DistillationReport(
         n_validation=len(y_valid),
         teacher_accuracy=teacher_acc,
@@ -146,10 +149,24 @@ def _teacher_latency(fused, X_valid, memory):
     return float(cached_output(
         memory, "latency", fused.teachers,
         (X_valid, fused.fusion, fused.gate_preprocessor, fused.n_jobs),
-        lambda: np.array([predict_latency(
+        lambda: np.array([latency_on_all_rows(
             lambda rows: fused.fusion.fuse(fused.gate_inputs(rows),
                                            fused.proba(rows)),
             X_valid)]))[0])
+
+
+def latency_on_all_rows(predict, X):
+    """Seconds of ``predict(X)``, timed on at most :data:`LATENCY_MAX_ROWS` rows.
+
+    Beyond that many rows the time of the first ones is scaled to all: a
+    prediction's time grows with the rows, and timing all of them (three times)
+    would cost a large fit more than its teachers' outputs.
+    """
+    n_rows = _num_samples(X)
+    if n_rows <= LATENCY_MAX_ROWS:
+        return predict_latency(predict, X)
+    sample = _safe_indexing(X, np.arange(LATENCY_MAX_ROWS))
+    return predict_latency(predict, sample) * n_rows / LATENCY_MAX_ROWS
 
 
 def _temperature_schedule(student, temperature):

@@ -137,3 +137,27 @@ def test_the_process_cache_hands_out_copies():
     got = cache.get("a")
     got[1] = 2.0
     np.testing.assert_array_equal(cache.get("a"), np.zeros(3))
+
+
+class _RowsSeen(LogisticRegression):
+    """Remembers the row counts it predicted on."""
+
+    seen = []
+
+    def predict_proba(self, X):
+        type(self).seen.append(len(X))
+        return super().predict_proba(X)
+
+
+def test_the_reports_latency_is_timed_on_a_bounded_sample(problem, monkeypatch):
+    from skdistill import _measure
+
+    X, y = problem
+    monkeypatch.setattr(_measure, "LATENCY_MAX_ROWS", 20)
+    teacher = _RowsSeen().fit(X, y)
+    _RowsSeen.seen = []
+    report = _distiller(teacher).fit(X, y).report_
+    # the training rows, the validation rows, then three timings on 20 rows
+    n_valid = report.n_validation
+    assert _RowsSeen.seen == [len(X) - n_valid, n_valid, 20, 20, 20]
+    assert report.teacher_latency_s > 0 and report.student_latency_s > 0
