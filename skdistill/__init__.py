@@ -1,5 +1,7 @@
 """skdistill: knowledge distillation for tabular data, scikit-learn compatible."""
 
+import logging
+
 from ._distiller import HPMDistiller
 from ._memory import OptimizationMemory
 from ._temperature import AdaptiveTemperature, AnnealingTemperature
@@ -13,6 +15,10 @@ from .students import (
 )
 
 __version__ = "0.1.0"
+
+# The library logs each phase of a fit on the "skdistill" logger; what shows is
+# the application's choice (logging.basicConfig(level=logging.INFO)).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AdaptiveTemperature",

@@ -8,6 +8,7 @@ behind the hooks a subclass implements; ``HPMDistiller`` is the classification
 one.
 """
 
+import time
 from contextlib import nullcontext
 from dataclasses import replace
 from functools import partial
@@ -28,9 +29,11 @@ from . import _teachers
 from ._augment import augmentation_check, synthetic_rows
 from ._chain import check_chain_fits_student, fit_student
 from ._configure import Request, configure, family_of, follows_schedules
+from ._fingerprint import fingerprints_kept
 from ._measure import check_serving_budget, experiment, measure, timed
 from ._memory import as_memory
 from ._parallel import recording_to
+from ._progress import PhaseBar, logger
 from ._ranker import meta_features
 from ._student_features import resolve_student_features, student_columns
 from ._targets import fit_targets
@@ -72,13 +75,18 @@ class BaseDistiller(BaseEstimator):
         """
         try:
             memory = as_memory(self.memory)
-            with recording_to(memory):
-                return self._fit(X, y, sample_weight, memory)
+            start = time.perf_counter()
+            with (recording_to(memory), fingerprints_kept(),
+                  PhaseBar(self.verbose, self._phases()) as bar):
+                self._fit(X, y, sample_weight, memory, bar)
+            logger.info("%s fitted in %.2f s", type(self).__name__,
+                        time.perf_counter() - start)
+            return self
         except BaseException:
             self._forget_fit()
             raise
 
-    def _fit(self, X, y, sample_weight, memory):
+    def _fit(self, X, y, sample_weight, memory, bar):
         X, y, sample_weight, task = self._validate_training_data(
             X, y, sample_weight)
         rng = check_random_state(self.random_state)
@@ -88,32 +96,36 @@ class BaseDistiller(BaseEstimator):
         X_train, y_train = _safe_indexing(X, train), y[train]
         w_train = None if sample_weight is None else sample_weight[train]
         timings = {}
+        clock = partial(timed, timings, progress=bar)
         outputs = teacher_outputs(
             teachers, X_train, y_train, w_train, task, cv=self.cv,
             soft_targets=self.soft_targets,
             gate_learns=len(teachers) > 1 and self.fusion != "mean",
             random_state=draw_seed(rng), n_jobs=self.n_jobs, memory=memory,
-            timed=partial(timed, timings))
+            timed=clock)
         X_student = self._student_columns(X_train)
-        with timed(timings, "fusion"):
+        with clock("fusion"):
             fused, transfer = self._fit_targets(X_train, X_student, y_train, w_train,
                                                 outputs, task, draw_seed(rng))
         configuration, transfer, meta, seed = self._configure_and_augment(
             X_train, X_student, transfer, fused, outputs, memory, names, rng,
-            timings)
-        with timed(timings, "student"):
+            clock)
+        with clock("student"):
             chain, chain_search = fit_student(
                 configuration, transfer, outputs.size.capacity, self.chain,
                 self.chain_min_improvement, seed, self.n_jobs)
         self._set_fitted(task, names, fused, chain[-1].model)
         X_valid, y_valid = _safe_indexing(X, valid), y[valid]
-        self.report_ = measure(
-            X_valid, y_valid, fused, self.student_, teacher_names=names,
-            teacher_size=outputs.size, timings=timings, configuration=configuration,
-            chain=chain, chain_search=chain_search, n_synthetic=transfer.n_synthetic,
-            details={"fusion": self.fusion, "soft_targets": self.soft_targets,
-                     "student_features": self.student_features_.tolist()},
-            memory=memory)
+        # The report's own time is logged, not reported: it is measured in it.
+        with timed({}, "report", progress=bar):
+            self.report_ = measure(
+                X_valid, y_valid, fused, self.student_, teacher_names=names,
+                teacher_size=outputs.size, timings=timings,
+                configuration=configuration, chain=chain, chain_search=chain_search,
+                n_synthetic=transfer.n_synthetic,
+                details={"fusion": self.fusion, "soft_targets": self.soft_targets,
+                         "student_features": self.student_features_.tolist()},
+                memory=memory)
         self._record(memory, meta, X_train, task)
         check_serving_budget(self.student_, self.report_,
                              self._student_columns(X_valid), task,
@@ -130,13 +142,23 @@ class BaseDistiller(BaseEstimator):
             student_columns=self._student_columns_picker(), seed=seed,
             n_jobs=self.n_jobs)
 
+    def _phases(self):
+        """The phases a fit goes through, in order (the bar's steps)."""
+        fixed_augment = self.augment is not None and self.augment != "auto"
+        return (["teachers", "soft_targets", "fusion"]
+                + ["augment"] * fixed_augment
+                + ["configuration"] * (self.student == "auto")
+                + ["augment"] * (self.augment == "auto")
+                + ["student", "report"])
+
     def _configure_and_augment(self, X_train, X_student, transfer, fused, outputs,
-                               memory, names, rng, timings):
+                               memory, names, rng, clock):
         """The configuration (component i) and the synthetic rows, in their order.
 
         A fixed ``augment`` extends the transfer set before the configuration
         (which then chooses on it); ``"auto"`` decides after it, with the
-        configured student.
+        configured student. ``clock(phase)`` times a phase (see
+        :func:`~skdistill._measure.timed`).
 
         Returns
         -------
@@ -150,7 +172,7 @@ class BaseDistiller(BaseEstimator):
         """
         make_rows = partial(self._synthetic_rows, X_train, fused, rng)
         if self.augment is not None and self.augment != "auto":
-            with timed(timings, "augment"):
+            with clock("augment"):
                 transfer = transfer.extended(*make_rows())
         seed = draw_seed(rng)
         meta = None
@@ -158,14 +180,13 @@ class BaseDistiller(BaseEstimator):
             meta = meta_features(X_student, transfer.y, transfer.Z.shape[1],
                                  outputs.gate, transfer.task)
             meta["n_rows"] = len(transfer.y)
-        with timed(timings, "configuration") if self.student == "auto" \
-                else nullcontext():
+        with clock("configuration") if self.student == "auto" else nullcontext():
             configuration = configure(
                 Request.from_params(self.get_params(deep=False)), transfer,
                 outputs.size, fused.preprocessor, X_student, meta, memory, names,
                 seed)
         if self.augment == "auto":
-            with timed(timings, "augment"):
+            with clock("augment"):
                 augment, check = augmentation_check(
                     transfer, configuration.student, configuration.temperature,
                     configuration.alpha, make_rows, seed, self.n_jobs)

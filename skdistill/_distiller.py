@@ -179,7 +179,14 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the teachers fitted here and the student.
     verbose : int, default=0
-        ``1`` shows a progress bar over the student's epochs or rounds.
+        ``0`` prints nothing; ``1`` shows one progress bar over the phases of
+        the fit (teachers, their outputs, fusion, configuration search,
+        augmentation, final student, report); ``2`` adds a bar over the
+        search's fits, rung by rung, and the final student's bar over its
+        epochs or rounds. It never changes what is fitted. Each phase is also
+        logged at INFO, with its duration, on the ``"skdistill"`` logger
+        (``logging.basicConfig(level=logging.INFO)`` shows it), whatever
+        ``verbose``.
     device : {"auto", "cpu", "cuda"}, default="auto"
         Device of torch students; ``"auto"`` uses CUDA when present.
 

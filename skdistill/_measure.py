@@ -19,21 +19,35 @@ from ._chain import chain_report
 from ._configure import family_of
 from ._fusion import fuse
 from ._halving import LATENCY_ROWS, pareto_front
+from ._progress import log_phase
 from ._teacher_outputs import cached_output, teachers_outputs_cached
 from .metrics import model_size, predict_latency, retention
 from .report import DistillationReport
 
+# The report's latencies are timed on at most this many validation rows and
+# scaled to all of them: more rows cost time and tell nothing more.
+LATENCY_MAX_ROWS = 10_000
 # The distiller's parameters the memory records with each fit.
 RECORDED_PARAMS = ("temperature", "alpha", "fusion", "soft_targets", "chain",
                    "augment", "augment_ratio")
 
 
 @contextmanager
-def timed(timings, phase):
-    """Time the block as ``timings[phase]`` (seconds)."""
+def timed(timings, phase, progress=None):
+    """Time the block as ``timings[phase]`` (seconds), and log it at INFO.
+
+    ``progress`` (a :class:`~skdistill._progress.PhaseBar`) shows the phase
+    while it runs and counts it when it ends.
+    """
+    if progress is not None:
+        progress.start(phase)
     start = time.perf_counter()
     yield
-    timings[phase] = time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    timings[phase] = seconds
+    log_phase(phase, seconds)
+    if progress is not None:
+        progress.done(phase, seconds)
 
 
 def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
@@ -84,7 +98,7 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
     student_acc = task.score(y_valid, student_pred)
     student_size = model_size(student)
     teacher_latency = _teacher_latency(fused, X_valid, memory)
-    student_latency = predict_latency(task.serving_method(student), X_student)
+    student_latency = latency_on_all_rows(task.serving_method(student), X_student)
     return DistillationReport(
         n_validation=len(y_valid),
         teacher_accuracy=teacher_acc,
@@ -135,10 +149,24 @@ def _teacher_latency(fused, X_valid, memory):
     return float(cached_output(
         memory, "latency", fused.teachers,
         (X_valid, fused.fusion, fused.gate_preprocessor, fused.n_jobs),
-        lambda: np.array([predict_latency(
+        lambda: np.array([latency_on_all_rows(
             lambda rows: fused.fusion.fuse(fused.gate_inputs(rows),
                                            fused.outputs(rows)),
             X_valid)]))[0])
+
+
+def latency_on_all_rows(predict, X):
+    """Seconds of ``predict(X)``, timed on at most :data:`LATENCY_MAX_ROWS` rows.
+
+    Beyond that many rows the time of the first ones is scaled to all: a
+    prediction's time grows with the rows, and timing all of them (three times)
+    would cost a large fit more than its teachers' outputs.
+    """
+    n_rows = _num_samples(X)
+    if n_rows <= LATENCY_MAX_ROWS:
+        return predict_latency(predict, X)
+    sample = _safe_indexing(X, np.arange(LATENCY_MAX_ROWS))
+    return predict_latency(predict, sample) * n_rows / LATENCY_MAX_ROWS
 
 
 def _temperature_schedule(student, temperature):

@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.preprocessing import FunctionTransformer
 
 from ._preprocess import default_preprocessor
-from ._teacher_outputs import teachers_outputs
+from ._teacher_outputs import cached_output, teachers_outputs
 from ._transfer import TransferSet
 
 
@@ -62,9 +62,15 @@ class FusedTeachers:
         return teachers_outputs(self.teachers, X, self.task, self.n_jobs)
 
     def label(self, X):
-        """The student's inputs of rows ``X`` and their fused targets."""
+        """The student's inputs of rows ``X`` and their fused targets.
+
+        The teachers' outputs go through the process's cache: a refit with
+        the same seed makes the same synthetic rows.
+        """
         Z_gate = self.gate_inputs(X)
-        targets = self.fusion.fuse(Z_gate, self.outputs(X))
+        outputs = cached_output(None, "proba", self.teachers,
+                                (X, self.task.cache_key()), lambda: self.outputs(X))
+        targets = self.fusion.fuse(Z_gate, outputs)
         return self.student_inputs(X, Z_gate), targets
 
 

@@ -3,13 +3,16 @@
 The teachers HPMDistiller fits itself are fitted together with their
 cross-fitted copies (one queue, longest first); the copies give out-of-fold
 outputs on the training rows, so that neither the student's targets nor the
-gate learn from a teacher that repeats the labels it memorised. Outputs are kept
-in the optimization memory's cache, keyed by fingerprints of the teachers and of
-everything else they depend on, so that a refit with the same teachers and rows
-does not run them again.
+gate learn from a teacher that repeats the labels it memorised. Outputs are kept,
+keyed by fingerprints of the teachers and of everything else they depend on, in
+this process (:data:`PROCESS_CACHE`, least recently used out first) and in the
+optimization memory's cache, so that a refit with the same teachers and rows (a
+grid search over the distiller's own parameters) does not run them again.
 """
 
 import sys
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,11 +134,16 @@ def cached_output(memory, tag, teachers, data, compute):
 
 
 class OutputCache:
-    """One entry of the memory's cache of teacher outputs (see cached_output)."""
+    """One entry of the caches of teacher outputs (see cached_output).
+
+    Looked up in :data:`PROCESS_CACHE`, then in the memory's cache (when a
+    memory is given); stored in both. Nothing is cached for teachers that fit
+    at random, nor with a memory whose ``cache`` is off.
+    """
 
     def __init__(self, memory, tag, teachers, data):
         self.memory, self.tag, self.keys = memory, tag, None
-        if (memory is None or not memory.active or not memory.cache
+        if ((memory is not None and not memory.cache)
                 or any(_fits_at_random(t) for t in teachers)):
             return
         teacher_keys = [fingerprint_estimator(t) for t in teachers]
@@ -143,19 +151,94 @@ class OutputCache:
         data_key = fingerprint_data((data, _library_versions()))
         if None not in teacher_keys and data_key is not None:
             self.keys = (fingerprint_data(teacher_keys), data_key)
+        if memory is not None and not memory.active:
+            self.memory = None
 
     def get(self):
         """The stored output, or None."""
         if self.keys is None:
             return None
-        return self.memory.cached_proba(*self.keys, self.tag)
+        found = PROCESS_CACHE.get((*self.keys, self.tag))
+        if found is None and self.memory is not None:
+            found = self.memory.cached_proba(*self.keys, self.tag)
+            if found is not None:
+                PROCESS_CACHE.put((*self.keys, self.tag), found)
+        return found
 
     def put(self, output):
         """Store ``output``; return it."""
         output = np.asarray(output)
         if self.keys is not None:
-            self.memory.store_proba(*self.keys, output, self.tag)
+            PROCESS_CACHE.put((*self.keys, self.tag), output)
+            if self.memory is not None:
+                self.memory.store_proba(*self.keys, output, self.tag)
         return output
+
+
+class ProcessCache:
+    """Teacher outputs kept in memory for the length of the process.
+
+    At most ``max_bytes`` of arrays, least recently used out first (an array
+    larger than that is not kept). Arrays are stored as read-only copies and
+    handed out as fresh copies, so that no caller changes another's. Safe
+    under threads.
+
+    Parameters
+    ----------
+    max_bytes : int
+        The most bytes of arrays kept.
+    """
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self._arrays = OrderedDict()
+        self._n_bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        """A copy of the array stored under ``key``, or None."""
+        with self._lock:
+            array = self._arrays.get(key)
+            if array is None:
+                return None
+            self._arrays.move_to_end(key)
+        return array.copy()
+
+    def put(self, key, array):
+        """Keep a copy of ``array`` under ``key`` (numeric arrays only)."""
+        array = np.asarray(array)
+        if array.dtype.hasobject or array.nbytes > self.max_bytes:
+            return
+        stored = array.copy()
+        stored.flags.writeable = False
+        with self._lock:
+            previous = self._arrays.pop(key, None)
+            if previous is not None:
+                self._n_bytes -= previous.nbytes
+            self._arrays[key] = stored
+            self._n_bytes += stored.nbytes
+            while self._n_bytes > self.max_bytes:
+                _, dropped = self._arrays.popitem(last=False)
+                self._n_bytes -= dropped.nbytes
+
+    def clear(self):
+        """Forget every array."""
+        with self._lock:
+            self._arrays.clear()
+            self._n_bytes = 0
+
+    def __len__(self):
+        return len(self._arrays)
+
+    @property
+    def n_bytes(self):
+        """Bytes of the arrays kept."""
+        return self._n_bytes
+
+
+# The process's cache of teacher outputs: 256 MiB, about 30 million probabilities
+# (e.g. three teachers' outputs on a million rows of five classes, twice).
+PROCESS_CACHE = ProcessCache(256 * 2**20)
 
 
 def _fits_at_random(teacher):

@@ -355,7 +355,8 @@ class MLPStudent(BaseStudent):
         self.loss_curve_, self.temperature_history_ = [], []
         self.validation_scores_ = None if val is None else []
         best = _Best()
-        epochs = tqdm(range(self.max_epochs), disable=not self.verbose, unit="epoch")
+        epochs = tqdm(range(self.max_epochs), desc="training", disable=not self.verbose,
+                      unit="epoch")
         for epoch in epochs:
             targets = train.softened(temperature)
             loss = _run_epoch(
