@@ -29,10 +29,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._onnx._graph import _INPUT, _INSTALL_HINT, _OUTPUT, _Graph
 from ._onnx._preprocessing import _convert_step, _is_passthrough
+from ._onnx._serving import OnnxServingModel
 from ._onnx._skl2onnx import register_skl2onnx_converters
 from ._onnx._students import _STUDENT_CONVERTERS
 
-__all__ = ["register_skl2onnx_converters", "to_onnx"]
+__all__ = ["OnnxServingModel", "register_skl2onnx_converters", "serving_model",
+           "to_onnx"]
 
 
 def to_onnx(distiller_or_student, X_sample, path=None):
@@ -143,6 +145,38 @@ def to_onnx(distiller_or_student, X_sample, path=None):
     if path is not None:
         onnx.save_model(model, path)
     return model
+
+
+def serving_model(distiller_or_student, X_sample, n_threads=1):
+    """The student exported to ONNX and served by onnxruntime, for Python users.
+
+    Parameters
+    ----------
+    distiller_or_student : HPMDistiller, Pipeline or student
+        What :func:`to_onnx` takes.
+    X_sample : array-like or DataFrame of shape (n_samples, n_features)
+        What :func:`to_onnx` takes; float32 rows make a float32 model.
+    n_threads : int, default=1
+        onnxruntime's intra-op threads.
+
+    Returns
+    -------
+    OnnxServingModel
+        ``predict``/``predict_proba`` through onnxruntime, ``classes_``; it
+        pickles.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdistill import TreeStudent
+    >>> from skdistill.export import serving_model
+    >>> X, y = load_iris(return_X_y=True)
+    >>> student = TreeStudent(max_depth=3, random_state=0).fit(X, y)
+    >>> served = serving_model(student, X[:5])
+    >>> bool((served.predict(X) == student.predict(X)).all())
+    True
+    """
+    return OnnxServingModel(to_onnx(distiller_or_student, X_sample), n_threads)
 
 
 def _import_onnx():

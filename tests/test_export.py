@@ -286,3 +286,32 @@ def test_skl2onnx_converts_a_user_pipeline_with_a_student(family):
         "color": frame[["color"]].to_numpy(object)})
     assert_allclose(proba, pipeline.predict_proba(frame), rtol=0, atol=1e-5)
     assert np.mean(labels == pipeline.predict(frame)) > 0.99
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_serving_model_predicts_what_the_student_predicts(multiclass, family):
+    import pickle
+
+    from skdistill.export import serving_model
+
+    distiller = _distil(multiclass, FAMILIES[family]())
+    X_test = multiclass[3]
+    served = pickle.loads(pickle.dumps(serving_model(distiller, X_test[:20])))
+    assert_allclose(served.predict_proba(X_test), distiller.predict_proba(X_test),
+                    rtol=0, atol=1e-5)
+    assert np.mean(served.predict(X_test) == distiller.predict(X_test)) > 0.999
+    np.testing.assert_array_equal(served.classes_, distiller.classes_)
+
+
+def test_serving_model_takes_a_dataframe_by_column_name(multiclass):
+    from skdistill.export import serving_model
+
+    distiller, names = _distil_frame(multiclass, TreeStudent(max_depth=4))
+    pd = pytest.importorskip("pandas")
+    X_test = pd.DataFrame(multiclass[3], columns=names)
+    served = serving_model(distiller, X_test.iloc[:5])
+    shuffled = X_test[names[::-1]]
+    assert_allclose(served.predict_proba(shuffled), distiller.predict_proba(X_test),
+                    rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="lacks the columns"):
+        served.predict(X_test.drop(columns=names[0]))
