@@ -3,6 +3,7 @@
 from ._distiller import HPMDistiller
 from ._memory import OptimizationMemory
 from ._temperature import AdaptiveTemperature, AnnealingTemperature
+from .exceptions import SkdistillWarning
 from .report import DistillationReport
 from .students import (
     LGBMStudent,
@@ -23,6 +24,7 @@ __all__ = [
     "LinearStudent",
     "MLPStudent",
     "OptimizationMemory",
+    "SkdistillWarning",
     "TreeStudent",
     "XGBStudent",
     "__version__",

@@ -37,6 +37,7 @@ from ._halving import (
 from ._ranker import ranker_for
 from ._temperature import AdaptiveTemperature, as_scheduler
 from ._transfer import selection_split
+from .exceptions import SkdistillWarning
 from .metrics import model_size, predict_latency
 from .students import STUDENT_FAMILIES
 
@@ -240,7 +241,7 @@ def closest_to_limits(evaluations, limits):
     warnings.warn(
         f"No candidate student was within max_student_bytes={limits.max_bytes} "
         f"and max_latency_ms={limits.max_latency_ms}; the closest one is used: "
-        f"{closest.as_dict()}.", UserWarning, stacklevel=7)
+        f"{closest.as_dict()}.", SkdistillWarning, stacklevel=7)
     return closest
 
 

@@ -19,6 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._parallel import capped_estimator_threads
+from .exceptions import SkdistillWarning
 
 _PREDICT_METHODS = ("predict_proba", "decision_function", "predict")
 
@@ -306,7 +307,7 @@ def _fit_weighted(teacher, X, y, sample_weight):
         warnings.warn(
             f"{name}.fit does not accept sample_weight; the teacher is fitted "
             "unweighted.",
-            UserWarning,
+            SkdistillWarning,
             stacklevel=3,
         )
         return teacher.fit(X, y)
@@ -329,7 +330,7 @@ def teacher_proba(teacher, X, classes):
         f"{type(teacher).__name__} has neither predict_proba nor decision_function; "
         "its hard predictions are used as one-hot targets, which carry no soft "
         "information.",
-        UserWarning,
+        SkdistillWarning,
         stacklevel=2,
     )
     predicted = np.asarray(teacher.predict(X))

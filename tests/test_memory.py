@@ -333,3 +333,23 @@ def test_as_memory_accepts_none_a_path_or_a_memory(path):
         as_memory(3)
     with pytest.raises(TypeError, match="got bool"):
         as_memory(True)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_file_deleted_in_use_is_recreated_with_a_warning(path, how):
+    memory = OptimizationMemory(path)
+    memory.record(_experiment())
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if how == "replaced":
+        OptimizationMemory(path).record(_experiment(val_accuracy=0.5))
+    with pytest.warns(skdistill.SkdistillWarning, match=f"was {how}"):
+        memory.record(_experiment(val_accuracy=0.25))
+    # The record is in the file at the path, where anyone can read it.
+    accuracies = [e["val_accuracy"]
+                  for e in OptimizationMemory(path).experiments()]
+    assert accuracies == ([0.5, 0.25] if how == "replaced" else [0.25])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        memory.record(_experiment(val_accuracy=0.75))
+    assert len(memory) == len(accuracies) + 1

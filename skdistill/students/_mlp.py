@@ -20,6 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._transfer import early_stopping_split
+from ..exceptions import SkdistillWarning
 from ._base import (
     BaseStudent,
     check_temperature,
@@ -311,7 +312,7 @@ class MLPStudent(BaseStudent):
             warnings.warn(
                 f"MLPStudent was fitted on {self.device_!r}, which is not available "
                 "here; it runs on the CPU.",
-                UserWarning,
+                SkdistillWarning,
                 stacklevel=2,
             )
             self.device_ = "cpu"
