@@ -8,13 +8,15 @@ behind the hooks a subclass implements; ``HPMDistiller`` is the classification
 one.
 """
 
-from contextlib import nullcontext
+import warnings
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from functools import partial
 from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing, check_random_state
 from sklearn.utils.validation import (
@@ -24,7 +26,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _teachers
+from . import _checks, _teachers
 from ._augment import augmentation_check, synthetic_rows
 from ._chain import check_chain_fits_student, fit_student
 from ._configure import Request, configure, family_of, follows_schedules
@@ -80,9 +82,10 @@ class BaseDistiller(BaseEstimator):
         X, y, sample_weight, classes = self._validate_training_data(
             X, y, sample_weight)
         rng = check_random_state(self.random_state)
-        names, teachers = self._checked_teachers(classes, draw_seed(rng))
+        names, teachers = self._checked_teachers(X, classes, draw_seed(rng))
         train, valid = self._split(y, self.validation_fraction, rng)
         X_train, y_train = _safe_indexing(X, train), y[train]
+        _checks.warn_if_cv_capped(y_train, self.cv)
         w_train = None if sample_weight is None else sample_weight[train]
         timings = {}
         outputs = teacher_outputs(
@@ -158,13 +161,13 @@ class BaseDistiller(BaseEstimator):
                                  outputs.gate_proba)
             meta["n_rows"] = len(transfer.y)
         with timed(timings, "configuration") if self.student == "auto" \
-                else nullcontext():
+                else nullcontext(), _quiet_trial_fits():
             configuration = configure(
                 Request.from_params(self.get_params(deep=False)), transfer,
                 outputs.size, fused.preprocessor, X_student, meta, memory, names,
                 seed)
         if self.augment == "auto":
-            with timed(timings, "augment"):
+            with timed(timings, "augment"), _quiet_trial_fits():
                 augment, check = augmentation_check(
                     transfer, configuration.student, configuration.temperature,
                     configuration.alpha, make_rows, seed, self.n_jobs)
@@ -221,6 +224,8 @@ class BaseDistiller(BaseEstimator):
         -------
         self : object
         """
+        _checks.check_nested_student_params(params.get("student", self.student),
+                                            params)
         if isinstance(params.get("teachers", self.teachers), (list, tuple)):
             if "teachers" in params:
                 super().set_params(teachers=params.pop("teachers"))
@@ -276,22 +281,35 @@ class BaseDistiller(BaseEstimator):
             )
         y, classes = self._check_target(X, y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+            sample_weight = _check_sample_weight(sample_weight, X,
+                                                 ensure_non_negative=True)
+            if not sample_weight.any():
+                raise ValueError("sample_weight is 0 for every row; at least one "
+                                 "row must have a positive weight.")
         self.student_features_ = resolve_student_features(
             self.student_features, self.n_features_in_,
             getattr(self, "feature_names_in_", None))
         return X, y, sample_weight, classes
 
-    def _checked_teachers(self, classes, seed):
-        """The teachers as names and estimators, checked against the task."""
+    def _checked_teachers(self, X, classes, seed):
+        """The teachers as names and estimators, checked against the task and X.
+
+        The student's parameters are checked here too: every error a fit can
+        know of before the teachers are fitted comes before that work.
+        """
+        _checks.check_student(self.student, self.device)
         pairs = _teachers.named_teachers(self.teachers, seed,
                                          default=self._default_teacher)
+        names = [name for name, _ in pairs]
         teachers = [teacher for _, teacher in pairs]
-        _teachers.check_teacher_methods(teachers)
+        _teachers.check_teacher_methods(teachers, names)
         _teachers.check_teacher_classes(teachers, classes)
+        if self.teachers is None:
+            _checks.check_default_teacher_columns(X)
+        _checks.check_torch_teachers(names, teachers, X, len(classes))
         self._check_temperature_fits_student()
         check_chain_fits_student(self.chain, self.student)
-        return [name for name, _ in pairs], teachers
+        return names, teachers
 
     def _check_temperature_fits_student(self):
         if isinstance(self.temperature, Real) or self.temperature == "auto":
@@ -309,6 +327,10 @@ class BaseDistiller(BaseEstimator):
             check_is_fitted(self)
         if hasattr(X, "columns"):
             validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.shape[0] == 0:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                    f"minimum of 1 is required by {type(self).__name__}.")
         else:
             X = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan",
                               ensure_min_samples=1)
@@ -327,6 +349,18 @@ class BaseDistiller(BaseEstimator):
     def _forget_fit(self):
         for name in _FITTED:
             self.__dict__.pop(name, None)
+
+
+@contextmanager
+def _quiet_trial_fits():
+    """Silence the ConvergenceWarning of the search's trial fits.
+
+    Candidates train on short budgets by design; the final student's fit
+    (``fit_student``) still warns.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        yield
 
 
 def _reject_infinities(X):

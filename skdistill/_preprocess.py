@@ -74,15 +74,57 @@ def default_preprocessor(family, X):
             SimpleImputer(strategy="constant", fill_value=MISSING),
             OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
         )
+    branches = [
+        ("numeric", numeric, _DtypeMask(categorical=False)),
+        ("categorical", _as_object_then(categorical), _DtypeMask(categorical=True)),
+    ]
+    if _datetime_columns(X).any():
+        # Dates and durations as seconds (since 1970 for dates), then as numbers.
+        branches.append(("datetime", make_pipeline(
+            FunctionTransformer(_as_seconds, feature_names_out="one-to-one"),
+            clone(numeric)), _DatetimeMask()))
     return _FastTransform(ColumnTransformer(
-        [
-            ("numeric", numeric, _DtypeMask(categorical=False)),
-            ("categorical", _as_object_then(categorical),
-             _DtypeMask(categorical=True)),
-        ],
+        branches,
         sparse_threshold=0.0,
         verbose_feature_names_out=False,
     ))
+
+
+def _datetime_columns(X):
+    """Mask of the datetime (timezone-aware or not) and timedelta columns."""
+    import pandas as pd
+
+    return np.array([pd.api.types.is_datetime64_any_dtype(dtype)
+                     or pd.api.types.is_timedelta64_dtype(dtype)
+                     for dtype in X.dtypes], dtype=bool)
+
+
+class _DatetimeMask:
+    """Selects the datetime and timedelta columns of a DataFrame."""
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    def __call__(self, X):
+        return _datetime_columns(X)
+
+
+def _as_seconds(X):
+    """Datetime columns as seconds since 1970 (UTC), timedeltas as seconds."""
+    import pandas as pd
+
+    columns = []
+    for i in range(X.shape[1]):
+        column = X.iloc[:, i]
+        if pd.api.types.is_timedelta64_dtype(column.dtype):
+            seconds = column.dt.total_seconds()
+        else:
+            column = pd.to_datetime(column)
+            if column.dt.tz is not None:
+                column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+            seconds = (column - pd.Timestamp(0)).dt.total_seconds()
+        columns.append(seconds.to_numpy(dtype=np.float64, na_value=np.nan))
+    return np.column_stack(columns) if columns else np.empty((X.shape[0], 0))
 
 
 class _DtypeMask:
@@ -102,7 +144,7 @@ class _DtypeMask:
     def __call__(self, X):
         chosen = X.columns.isin(
             X.select_dtypes(include=_CATEGORICAL_DTYPES).columns)
-        return chosen if self.categorical else ~chosen
+        return chosen if self.categorical else ~chosen & ~_datetime_columns(X)
 
 
 def _as_object_then(pipeline):
@@ -279,6 +321,9 @@ def _compile(transformer):
     # ONNX export reads the same mapping).
     positions = transformer._transformer_to_input_indices
     branches = {"numeric": _NumericBranch, "categorical": _CategoricalBranch}
+    if any(len(positions[name]) for name, _, _ in transformer.transformers_
+           if name not in branches and name != "remainder"):
+        return None, None  # a branch the fast path does not know: scikit-learn's
     compiled = {name: branches[name](step, positions[name])
                 for name, step, _ in transformer.transformers_
                 if name in branches and len(positions[name])}

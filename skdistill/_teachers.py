@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 from scipy.special import expit, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_regressor
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -180,9 +180,19 @@ def is_fitted(estimator):
     return True
 
 
-def check_teacher_methods(teachers):
-    """Raise a TypeError naming the first teacher with no way to predict."""
+def check_teacher_methods(teachers, names=None):
+    """Raise a TypeError naming the first teacher with no way to predict.
+
+    A regressor (by its scikit-learn tags) is refused too: its predictions are
+    numbers, not classes.
+    """
     for index, teacher in enumerate(teachers):
+        if is_regressor(teacher):
+            name = f"{names[index]!r}" if names is not None else str(index)
+            raise TypeError(
+                f"teacher {name} ({type(_unwrapped(teacher)).__name__}) is a "
+                "regressor; HPMDistiller distils classifiers (teachers with "
+                "predict_proba, decision_function or class predictions).")
         if not any(hasattr(teacher, m) for m in _PREDICT_METHODS):
             raise TypeError(
                 f"teacher {index} ({type(teacher).__name__}) has none of "
@@ -335,6 +345,12 @@ def teacher_proba(teacher, X, classes):
     )
     predicted = np.asarray(teacher.predict(X))
     column = {c: i for i, c in enumerate(classes.tolist())}
+    unknown = set(predicted.tolist()) - set(column)
+    if unknown:
+        raise ValueError(
+            f"{type(teacher).__name__} predicted values that are not classes of "
+            f"y (e.g. {sorted(map(repr, unknown))[0]}); a teacher must predict "
+            f"class labels among {classes.tolist()[:10]}.")
     proba = np.zeros((len(predicted), len(classes)))
     proba[np.arange(len(predicted)), [column[p] for p in predicted.tolist()]] = 1.0
     return proba
