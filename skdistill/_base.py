@@ -283,9 +283,6 @@ class BaseDistiller(BaseEstimator):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X,
                                                  ensure_non_negative=True)
-            if not sample_weight.any():
-                raise ValueError("sample_weight is 0 for every row; at least one "
-                                 "row must have a positive weight.")
         self.student_features_ = resolve_student_features(
             self.student_features, self.n_features_in_,
             getattr(self, "feature_names_in_", None))

@@ -187,7 +187,7 @@ def check_teacher_methods(teachers, names=None):
     numbers, not classes.
     """
     for index, teacher in enumerate(teachers):
-        if is_regressor(teacher):
+        if _is_regressor(teacher):
             name = f"{names[index]!r}" if names is not None else str(index)
             raise TypeError(
                 f"teacher {name} ({type(_unwrapped(teacher)).__name__}) is a "
@@ -203,6 +203,14 @@ def check_teacher_methods(teachers, names=None):
                 f"teacher {index} ({type(teacher).__name__}) is neither fitted nor "
                 "has a fit method."
             )
+
+
+def _is_regressor(teacher):
+    """Whether scikit-learn's tags call ``teacher`` a regressor (False: no tags)."""
+    try:
+        return is_regressor(teacher)
+    except (AttributeError, TypeError):
+        return False
 
 
 def check_teacher_classes(teachers, classes):
