@@ -163,8 +163,9 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         every column and pick the student's ones first. Checked before any
         work: unknown names, indices out of range, duplicates and an empty
         selection raise a ``ValueError``.
-    memory : None, str, path or OptimizationMemory, default=None
-        The optimization memory (a SQLite file, created on first use): every
+    memory : None, str, path, OptimizationMemory or joblib.Memory, default=None
+        The optimization memory (a SQLite file, created on first use; with a
+        ``joblib.Memory``, the file ``skdistill.db`` in its ``location``): every
         fit is recorded there with its configuration and validation scores,
         parallel jobs' durations refine the expected cost that orders them, and
         the teachers' outputs (out-of-fold, on the training and the validation

@@ -23,11 +23,14 @@ import statistics
 from collections.abc import Mapping
 from pathlib import Path
 
+import joblib
 import numpy as np
 
 # The keys of the teacher-output cache; importers of the memory find them here.
 from ._memory_file import _library_version, _MemoryFile, _now, _transaction
 
+# The file an ``HPMDistiller(memory=joblib.Memory(location))`` keeps there.
+JOBLIB_FILE = "skdistill.db"
 _JSON_COLUMNS = ("dataset", "teachers", "config", "extra")
 _NUMBER_COLUMNS = ("val_accuracy", "val_fidelity", "student_bytes",
                    "student_params", "latency_ms", "fit_seconds")
@@ -391,8 +394,10 @@ def as_memory(value):
 
     Parameters
     ----------
-    value : None, str, os.PathLike or OptimizationMemory
-        None turns the memory off; a path opens (or creates) that file.
+    value : None, str, os.PathLike, OptimizationMemory or joblib.Memory
+        None turns the memory off; a path opens (or creates) that file; a
+        ``joblib.Memory`` (what ``memory=`` means elsewhere in scikit-learn)
+        keeps the file ``skdistill.db`` in its location (None: off).
 
     Returns
     -------
@@ -402,5 +407,10 @@ def as_memory(value):
         return value
     if isinstance(value, (str, os.PathLike)):
         return OptimizationMemory(value)
-    raise TypeError("memory must be None, a path (str or os.PathLike) or an "
-                    f"OptimizationMemory, got {type(value).__name__}: {value!r}")
+    if isinstance(value, joblib.Memory):
+        if value.location is None:
+            return None
+        return OptimizationMemory(Path(os.fspath(value.location)) / JOBLIB_FILE)
+    raise TypeError("memory must be None, a path (str or os.PathLike), an "
+                    "OptimizationMemory or a joblib.Memory, got "
+                    f"{type(value).__name__}: {value!r}")

@@ -353,3 +353,12 @@ def test_a_file_deleted_in_use_is_recreated_with_a_warning(path, how):
         warnings.simplefilter("error")
         memory.record(_experiment(val_accuracy=0.75))
     assert len(memory) == len(accuracies) + 1
+
+
+def test_a_joblib_memory_keeps_the_file_in_its_location(tmp_path):
+    import joblib
+
+    memory = as_memory(joblib.Memory(tmp_path / "cache", verbose=0))
+    assert isinstance(memory, OptimizationMemory)
+    assert memory.path == tmp_path / "cache" / "skdistill.db"
+    assert as_memory(joblib.Memory(None)) is None
