@@ -15,6 +15,7 @@ from functools import partial
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
@@ -22,7 +23,9 @@ from sklearn.utils import Bunch, _safe_indexing, check_random_state
 from sklearn.utils.validation import (
     _check_sample_weight,
     _num_samples,
+    check_consistent_length,
     check_is_fitted,
+    column_or_1d,
     validate_data,
 )
 
@@ -53,7 +56,7 @@ class BaseDistiller(BaseEstimator):
     """
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
         """Fit the teachers that need it, then distil them into the student.
 
         Parameters
@@ -64,6 +67,13 @@ class BaseDistiller(BaseEstimator):
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, passed to the teachers fitted here and to the student.
+        X_val : array-like or DataFrame of shape (n_val, n_features), default=None
+            Rows that measure ``report_`` instead of a ``validation_fraction`` of
+            ``X`` (which then all trains): give rows that prefit teachers never
+            saw, for an honest report (as ``HistGradientBoostingClassifier.fit``
+            takes ``X_val``). Nothing is fitted or chosen on them.
+        y_val : array-like of shape (n_val,), default=None
+            Their targets; required with ``X_val``.
 
         Returns
         -------
@@ -73,17 +83,22 @@ class BaseDistiller(BaseEstimator):
         try:
             memory = as_memory(self.memory)
             with recording_to(memory):
-                return self._fit(X, y, sample_weight, memory)
+                return self._fit(X, y, sample_weight, memory, X_val, y_val)
         except BaseException:
             self._forget_fit()
             raise
 
-    def _fit(self, X, y, sample_weight, memory):
+    def _fit(self, X, y, sample_weight, memory, X_val=None, y_val=None):
         X, y, sample_weight, classes = self._validate_training_data(
             X, y, sample_weight)
+        given_valid = self._validate_validation_rows(X_val, y_val, classes)
         rng = check_random_state(self.random_state)
         names, teachers = self._checked_teachers(X, classes, draw_seed(rng))
+        prefit = [_teachers.is_fitted(teacher) for teacher in teachers]
+        # Drawn even with given validation rows: later seeds stay the same.
         train, valid = self._split(y, self.validation_fraction, rng)
+        if given_valid is not None:
+            train = np.arange(len(y))
         X_train, y_train = _safe_indexing(X, train), y[train]
         _checks.warn_if_cv_capped(y_train, self.cv)
         w_train = None if sample_weight is None else sample_weight[train]
@@ -106,7 +121,8 @@ class BaseDistiller(BaseEstimator):
                 configuration, transfer, outputs.size.capacity, self.chain,
                 self.chain_min_improvement, seed, self.n_jobs)
         self._set_fitted(classes, names, fused, chain[-1].model)
-        X_valid, y_valid = _safe_indexing(X, valid), y[valid]
+        X_valid, y_valid = (given_valid if given_valid is not None
+                            else (_safe_indexing(X, valid), y[valid]))
         self.report_ = measure(
             X_valid, y_valid, fused, self.student_, teacher_names=names,
             teacher_size=outputs.size, timings=timings, configuration=configuration,
@@ -114,6 +130,8 @@ class BaseDistiller(BaseEstimator):
             details={"fusion": self.fusion, "soft_targets": self.soft_targets,
                      "student_features": self.student_features_.tolist()},
             memory=memory)
+        _checks.warn_if_in_sample(self.report_.teacher_accuracies, prefit,
+                                  given_valid is not None)
         self._record(memory, meta, X_train, classes)
         check_serving_budget(self.student_, self.report_,
                              self._student_columns(X_valid), self.max_student_bytes,
@@ -288,6 +306,21 @@ class BaseDistiller(BaseEstimator):
             getattr(self, "feature_names_in_", None))
         return X, y, sample_weight, classes
 
+    def _validate_validation_rows(self, X_val, y_val, classes):
+        """``(X_val, y_val)`` checked against the training data, or None."""
+        if X_val is None and y_val is None:
+            return None
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val must be given together; got only "
+                             f"{'X_val' if y_val is None else 'y_val'}.")
+        X_val = self._validate_input(X_val, check_fitted=False)
+        y_val = column_or_1d(y_val)
+        check_consistent_length(X_val, y_val)
+        unknown = np.setdiff1d(np.unique(y_val), classes)
+        if len(unknown):
+            raise ValueError(f"y_val has labels that y lacks: {unknown.tolist()}.")
+        return X_val, y_val
+
     def _checked_teachers(self, X, classes, seed):
         """The teachers as names and estimators, checked against the task and X.
 
@@ -318,9 +351,9 @@ class BaseDistiller(BaseEstimator):
                 f"XGBStudent follow; the student {self.student!r} takes a number."
             )
 
-    def _validate_input(self, X, *, reset=False):
+    def _validate_input(self, X, *, reset=False, check_fitted=True):
         """Check X: DataFrames pass untouched to the teachers."""
-        if not reset:
+        if not reset and check_fitted:
             check_is_fitted(self)
         if hasattr(X, "columns"):
             validate_data(self, X, reset=reset, skip_check_array=True)
@@ -330,7 +363,11 @@ class BaseDistiller(BaseEstimator):
                     f"minimum of 1 is required by {type(self).__name__}.")
         else:
             X = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan",
-                              ensure_min_samples=1)
+                              ensure_min_samples=1, accept_sparse=True)
+            if sp.issparse(X):
+                # Tabular rows (a one-hot encoded pipeline's output): the
+                # student's preprocessing, MUNGE and the gate read dense rows.
+                X = X.toarray()
         _reject_infinities(X)
         return X
 

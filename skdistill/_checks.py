@@ -137,4 +137,23 @@ def warn_if_cv_capped(y, cv):
         warnings.warn(
             f"cv={cv} is more than the {smallest} training rows of class "
             f"{labels[counts.argmin()].item()!r}: the teachers are cross-fitted on "
-            f"{max(2, smallest)} folds instead.", SkdistillWarning, stacklevel=4)
+            f"{max(2, smallest)} folds instead.", SkdistillWarning, stacklevel=5)
+
+
+def warn_if_in_sample(teacher_accuracies, prefit, given_valid):
+    """Warn when a prefit teacher is perfect on the report's validation rows.
+
+    A teacher scoring 1.0 there most likely was fitted on them: the report's
+    teacher accuracy (and the retention) then say little.
+    """
+    perfect = [name for (name, accuracy), is_prefit
+               in zip(teacher_accuracies.items(), prefit, strict=True)
+               if is_prefit and accuracy >= 1.0]
+    if perfect:
+        where = ("X_val, y_val" if given_valid
+                 else "the validation rows held out of X")
+        warnings.warn(
+            f"The prefit teacher(s) {perfect} score 1.0 on {where}, as a teacher "
+            "does on rows it was fitted on: the report's teacher accuracy and "
+            "retention may be in-sample. Pass fit(..., X_val=..., y_val=...) "
+            "with rows the teachers never saw.", SkdistillWarning, stacklevel=5)

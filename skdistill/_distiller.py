@@ -116,6 +116,8 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified) to measure the
         report; teachers fitted here and the student never train on them.
+        Not used when ``fit`` is given ``X_val`` and ``y_val``: those rows
+        measure the report and every row of ``X`` trains.
     min_compression : float or None, default=10.0
         For ``student="auto"``: only students whose estimated serialized size
         and parameter count (weights, or tree nodes) are at most the teachers'
@@ -450,5 +452,11 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        # What the default teacher and the student's default preprocessing read:
+        # missing values, pandas category and string columns, and sparse
+        # matrices (made dense: the student's rows are dense).
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
         return tags
