@@ -219,6 +219,10 @@ class BaseDistiller(BaseEstimator):
             self.report_, self.student_[-1], meta, self.get_params(deep=False),
             _num_samples(X_train), self.n_features_in_, len(classes)))
 
+    def __sklearn_clone__(self):
+        _checks.warn_if_clone_unfits(self.teachers)
+        return super().__sklearn_clone__()
+
     def get_params(self, deep=True):
         """Parameters of the distiller; with ``deep``, of its teachers and student.
 

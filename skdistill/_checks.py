@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from ._teachers import TorchModuleTeacher
+from ._teachers import TorchModuleTeacher, is_fitted, teacher_pairs
 from .exceptions import SkdistillWarning
 from .students import STUDENT_FAMILIES
 
@@ -157,3 +157,30 @@ def warn_if_in_sample(teacher_accuracies, prefit, given_valid):
             "does on rows it was fitted on: the report's teacher accuracy and "
             "retention may be in-sample. Pass fit(..., X_val=..., y_val=...) "
             "with rows the teachers never saw.", SkdistillWarning, stacklevel=5)
+
+
+def warn_if_clone_unfits(teachers):
+    """Warn that cloning the distiller unfits its fitted, unfrozen teachers.
+
+    ``clone`` (inside ``GridSearchCV`` or ``cross_validate``) clones every
+    parameter: a fitted teacher comes back unfitted and the clone refits it,
+    unless it is wrapped in ``FrozenEstimator``.
+    """
+    from sklearn.frozen import FrozenEstimator
+
+    if teachers is None:
+        return
+    listed = teachers if isinstance(teachers, (list, tuple)) else [teachers]
+    try:
+        pairs = teacher_pairs(listed)
+    except (TypeError, ValueError):
+        return  # fit names the problem
+    unfrozen = [name for name, teacher in pairs
+                if hasattr(teacher, "get_params")
+                and not isinstance(teacher, FrozenEstimator) and is_fitted(teacher)]
+    if unfrozen:
+        warnings.warn(
+            f"Cloning the distiller unfits its fitted teacher(s) {unfrozen}: the "
+            "clone (in GridSearchCV, cross_validate...) fits them again on its "
+            "own rows. Wrap them in sklearn.frozen.FrozenEstimator to keep them "
+            "as they are.", SkdistillWarning, stacklevel=4)

@@ -78,3 +78,22 @@ def test_validation_rows_are_checked():
         distiller.fit(X, Y, X_val=X[:2], y_val=[0, 7])
     with pytest.raises(ValueError, match="feature names"):
         distiller.fit(X, Y, X_val=X.rename(columns={"x": "z"}), y_val=Y)
+
+
+def test_cloning_a_distiller_with_a_fitted_unfrozen_teacher_warns():
+    import warnings
+
+    import pytest
+    from sklearn.base import clone
+    from sklearn.frozen import FrozenEstimator
+
+    from skdistill import SkdistillWarning
+
+    X, teacher = _prefit_tree()
+    with pytest.warns(SkdistillWarning, match=r"unfits its fitted teacher\(s\) "
+                                              r"\['decisiontreeclassifier'\]"):
+        clone(HPMDistiller(teacher))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkdistillWarning)
+        clone(HPMDistiller(FrozenEstimator(teacher)))
+        clone(HPMDistiller([("tree", clone(teacher))]))
