@@ -38,10 +38,10 @@ _KINDS = ["int", "float", "string", "category", "bool"]
 
 @pytest.mark.parametrize("family", ["mlp", "tree"])
 @pytest.mark.parametrize("at_predict", _KINDS)
-@pytest.mark.parametrize("at_fit", ["string", "category", "bool"])
+@pytest.mark.parametrize("at_fit", _KINDS)
 def test_category_values_match_across_dtypes(at_fit, at_predict, family):
-    # A categorical column at fit (string, category or bool dtype); at predict
-    # the same values in each dtype.
+    # A column in one dtype at fit (categorical for string, category and bool;
+    # numeric for int and float), the same values in each dtype at predict.
     values = _BOOLS if "bool" in (at_fit, at_predict) else _NUMBERS
     other = np.linspace(0, 1, len(values))
     fit = pd.DataFrame({"code": _as(at_fit, values), "x": other})
