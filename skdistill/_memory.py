@@ -369,6 +369,44 @@ class OptimizationMemory(_MemoryFile):
 
         self._run(insert, None)
 
+    def reduce_size(self, bytes_limit):
+        """Delete the oldest teacher outputs until the rest take ``bytes_limit``.
+
+        As ``joblib.Memory.reduce_size`` bounds its cache; experiments and
+        durations are kept. SQLite reuses the freed pages for later records
+        (the file itself does not shrink).
+
+        Parameters
+        ----------
+        bytes_limit : int
+            The most bytes of stored arrays to keep (0 empties the cache).
+
+        Returns
+        -------
+        int
+            How many outputs were deleted (0 when the memory is inactive).
+        """
+        if isinstance(bytes_limit, bool) or not isinstance(bytes_limit, int) \
+                or bytes_limit < 0:
+            raise ValueError("bytes_limit must be a non-negative int, got "
+                             f"{bytes_limit!r}")
+
+        def reduce(connection):
+            with _transaction(connection):
+                rows = connection.execute(
+                    "SELECT rowid, length(array) FROM teacher_outputs "
+                    "ORDER BY created DESC, rowid DESC").fetchall()
+                kept, doomed = 0, []
+                for rowid, size in rows:
+                    kept += size
+                    if kept > bytes_limit:
+                        doomed.append((rowid,))
+                connection.executemany(
+                    "DELETE FROM teacher_outputs WHERE rowid = ?", doomed)
+            return len(doomed)
+
+        return self._run(reduce, 0)
+
     def clear_cache(self):
         """Delete every stored teacher output."""
         def delete(connection):

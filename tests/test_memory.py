@@ -362,3 +362,19 @@ def test_a_joblib_memory_keeps_the_file_in_its_location(tmp_path):
     assert isinstance(memory, OptimizationMemory)
     assert memory.path == tmp_path / "cache" / "skdistill.db"
     assert as_memory(joblib.Memory(None)) is None
+
+
+def test_reduce_size_keeps_the_newest_teacher_outputs(path):
+    memory = OptimizationMemory(path)
+    for i in range(4):
+        memory.store_proba(f"teacher{i}", "data", np.full((10, 2), float(i)))
+    size = len(memory._run(lambda c: c.execute(
+        "SELECT array FROM teacher_outputs").fetchone()[0], None))
+    assert memory.reduce_size(2 * size) == 2
+    kept = [memory.cached_proba(f"teacher{i}", "data") is not None
+            for i in range(4)]
+    assert kept == [False, False, True, True]
+    memory.record(_experiment())
+    assert memory.reduce_size(0) == 2 and len(memory) == 1
+    with pytest.raises(ValueError, match="bytes_limit"):
+        memory.reduce_size(-1)
