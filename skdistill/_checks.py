@@ -31,7 +31,7 @@ def check_student(student, device):
             f"{student.__name__}: use student={student.__name__}() instead.")
     if not isinstance(student, str):
         validate = getattr(student, "_validate_params", None)
-        if callable(validate):
+        if callable(validate) and hasattr(student, "_parameter_constraints"):
             validate()
         check = getattr(student, "_check_params_before_fit", None)
         if callable(check):
