@@ -40,7 +40,7 @@ from ._ranker import meta_features
 from ._student_features import resolve_student_features, student_columns
 from ._targets import fit_targets
 from ._teacher_outputs import teacher_outputs
-from ._transfer import draw_seed
+from ._transfer import draw_seed, stratified_split
 
 _FITTED = ("classes_", "teachers_", "named_teachers_", "teacher_names_", "fusion_",
            "student_", "report_", "n_features_in_", "feature_names_in_",
@@ -51,8 +51,10 @@ class BaseDistiller(BaseEstimator):
     """The steps of a distillation shared by every task.
 
     Subclasses implement ``_check_target(X, y)`` (returns the validated target
-    and the classes), ``_split(y, fraction, rng)`` (the training and validation
-    rows of the report) and ``_default_teacher(seed)``.
+    and the task, an object like ``_task.ClassificationTask`` that every step
+    asks what the teachers' outputs are and how to score them),
+    ``_set_task_attributes(task)`` (the fitted attributes of the task, such as
+    ``classes_``) and ``_default_teacher(seed)``.
     """
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -89,22 +91,23 @@ class BaseDistiller(BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight, memory, X_val=None, y_val=None):
-        X, y, sample_weight, classes = self._validate_training_data(
+        X, y, sample_weight, task = self._validate_training_data(
             X, y, sample_weight)
-        given_valid = self._validate_validation_rows(X_val, y_val, classes)
+        given_valid = self._validate_validation_rows(X_val, y_val, task)
         rng = check_random_state(self.random_state)
-        names, teachers = self._checked_teachers(X, classes, draw_seed(rng))
+        names, teachers = self._checked_teachers(X, task, draw_seed(rng))
         prefit = [_teachers.is_fitted(teacher) for teacher in teachers]
         # Drawn even with given validation rows: later seeds stay the same.
-        train, valid = self._split(y, self.validation_fraction, rng)
+        train, valid = stratified_split(task.strata(y), self.validation_fraction,
+                                        rng)
         if given_valid is not None:
             train = np.arange(len(y))
         X_train, y_train = _safe_indexing(X, train), y[train]
-        _checks.warn_if_cv_capped(y_train, self.cv)
+        _checks.warn_if_cv_capped(task.strata(y_train), self.cv)
         w_train = None if sample_weight is None else sample_weight[train]
         timings = {}
         outputs = teacher_outputs(
-            teachers, X_train, y_train, w_train, classes, cv=self.cv,
+            teachers, X_train, y_train, w_train, task, cv=self.cv,
             soft_targets=self.soft_targets,
             gate_learns=len(teachers) > 1 and self.fusion != "mean",
             random_state=draw_seed(rng), n_jobs=self.n_jobs, memory=memory,
@@ -112,7 +115,7 @@ class BaseDistiller(BaseEstimator):
         X_student = self._student_columns(X_train)
         with timed(timings, "fusion"):
             fused, transfer = self._fit_targets(X_train, X_student, y_train, w_train,
-                                                outputs, classes, draw_seed(rng))
+                                                outputs, task, draw_seed(rng))
         configuration, transfer, meta, seed = self._configure_and_augment(
             X_train, X_student, transfer, fused, outputs, memory, names, rng,
             timings)
@@ -120,7 +123,7 @@ class BaseDistiller(BaseEstimator):
             chain, chain_search = fit_student(
                 configuration, transfer, outputs.size.capacity, self.chain,
                 self.chain_min_improvement, seed, self.n_jobs)
-        self._set_fitted(classes, names, fused, chain[-1].model)
+        self._set_fitted(task, names, fused, chain[-1].model)
         X_valid, y_valid = (given_valid if given_valid is not None
                             else (_safe_indexing(X, valid), y[valid]))
         self.report_ = measure(
@@ -132,22 +135,21 @@ class BaseDistiller(BaseEstimator):
             memory=memory)
         _checks.warn_if_in_sample(self.report_.teacher_accuracies, prefit,
                                   given_valid is not None)
-        self._record(memory, meta, X_train, classes)
+        self._record(memory, meta, X_train, task)
         check_serving_budget(self.student_, self.report_,
-                             self._student_columns(X_valid), self.max_student_bytes,
-                             self.max_latency_ms)
+                             self._student_columns(X_valid), task,
+                             self.max_student_bytes, self.max_latency_ms)
         return self
 
-    def _fit_targets(self, X_train, X_student, y_train, w_train, outputs, classes,
+    def _fit_targets(self, X_train, X_student, y_train, w_train, outputs, task,
                      seed):
         """The fused teachers and the transfer set of the training rows."""
         return fit_targets(
-            X_train, X_student, y_train, np.searchsorted(classes, y_train), w_train,
-            outputs, fusion=self.fusion,
-            student_preprocessor=self.student_preprocessor,
+            X_train, X_student, y_train, w_train, outputs, task=task,
+            fusion=self.fusion, student_preprocessor=self.student_preprocessor,
             family="mlp" if self.student == "auto" else family_of(self.student),
-            classes=classes, student_columns=self._student_columns_picker(),
-            seed=seed, n_jobs=self.n_jobs)
+            student_columns=self._student_columns_picker(), seed=seed,
+            n_jobs=self.n_jobs)
 
     def _configure_and_augment(self, X_train, X_student, transfer, fused, outputs,
                                memory, names, rng, timings):
@@ -167,7 +169,6 @@ class BaseDistiller(BaseEstimator):
         seed : int
             The student's seed, also the selection splits'.
         """
-        y_codes = np.searchsorted(fused.classes, transfer.y)
         make_rows = partial(self._synthetic_rows, X_train, fused, rng)
         if self.augment is not None and self.augment != "auto":
             with timed(timings, "augment"):
@@ -175,8 +176,8 @@ class BaseDistiller(BaseEstimator):
         seed = draw_seed(rng)
         meta = None
         if self.student == "auto" or memory is not None:
-            meta = meta_features(X_student, y_codes, transfer.Z.shape[1],
-                                 outputs.gate_proba)
+            meta = meta_features(X_student, transfer.y, transfer.Z.shape[1],
+                                 outputs.gate, transfer.task)
             meta["n_rows"] = len(transfer.y)
         with timed(timings, "configuration") if self.student == "auto" \
                 else nullcontext(), _quiet_trial_fits():
@@ -201,8 +202,8 @@ class BaseDistiller(BaseEstimator):
                  else self.augment)
         return synthetic_rows(source, ratio, fused, rng)
 
-    def _set_fitted(self, classes, names, fused, model):
-        self.classes_ = classes
+    def _set_fitted(self, task, names, fused, model):
+        self._set_task_attributes(task)
         self.teachers_ = fused.teachers
         self.teacher_names_ = np.asarray(names, dtype=object)
         self.named_teachers_ = Bunch(**dict(zip(names, fused.teachers, strict=True)))
@@ -211,13 +212,13 @@ class BaseDistiller(BaseEstimator):
         self.student_ = Pipeline([("preprocess", fused.preprocessor),
                                   ("student", model)])
 
-    def _record(self, memory, meta, X_train, classes):
+    def _record(self, memory, meta, X_train, task):
         """Keep the fit in the optimization memory."""
         if memory is None:
             return
         memory.record(experiment(
             self.report_, self.student_[-1], meta, self.get_params(deep=False),
-            _num_samples(X_train), self.n_features_in_, len(classes)))
+            _num_samples(X_train), self.n_features_in_, task.n_outputs))
 
     def __sklearn_clone__(self):
         _checks.warn_if_clone_unfits(self.teachers)
@@ -287,30 +288,30 @@ class BaseDistiller(BaseEstimator):
         """
         X = self._validate_input(X)
         fused = self._fused_teachers()
-        return self.fusion_.weights(fused.gate_inputs(X), fused.proba(X))
+        return self.fusion_.weights(fused.gate_inputs(X), fused.outputs(X))
 
     def _fused_teachers(self):
         """The fitted teachers and their fusion, run with the current ``n_jobs``."""
         return replace(self._fused, n_jobs=self.n_jobs)
 
     def _validate_training_data(self, X, y, sample_weight):
-        """X, y, sample_weight and the classes, checked; the student's columns set."""
+        """X, y, sample_weight and the task, checked; the student's columns set."""
         X = self._validate_input(X, reset=True)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        y, classes = self._check_target(X, y)
+        y, task = self._check_target(X, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X,
                                                  ensure_non_negative=True)
         self.student_features_ = resolve_student_features(
             self.student_features, self.n_features_in_,
             getattr(self, "feature_names_in_", None))
-        return X, y, sample_weight, classes
+        return X, y, sample_weight, task
 
-    def _validate_validation_rows(self, X_val, y_val, classes):
+    def _validate_validation_rows(self, X_val, y_val, task):
         """``(X_val, y_val)`` checked against the training data, or None."""
         if X_val is None and y_val is None:
             return None
@@ -320,12 +321,14 @@ class BaseDistiller(BaseEstimator):
         X_val = self._validate_input(X_val, check_fitted=False)
         y_val = column_or_1d(y_val)
         check_consistent_length(X_val, y_val)
-        unknown = np.setdiff1d(np.unique(y_val), classes)
+        classes = getattr(task, "classes", None)
+        unknown = ([] if classes is None
+                   else np.setdiff1d(np.unique(y_val), classes))
         if len(unknown):
             raise ValueError(f"y_val has labels that y lacks: {unknown.tolist()}.")
         return X_val, y_val
 
-    def _checked_teachers(self, X, classes, seed):
+    def _checked_teachers(self, X, task, seed):
         """The teachers as names and estimators, checked against the task and X.
 
         The student's parameters are checked here too: every error a fit can
@@ -336,11 +339,10 @@ class BaseDistiller(BaseEstimator):
                                          default=self._default_teacher)
         names = [name for name, _ in pairs]
         teachers = [teacher for _, teacher in pairs]
-        _teachers.check_teacher_methods(teachers, names)
-        _teachers.check_teacher_classes(teachers, classes)
+        task.check_teachers(teachers, names)
         if self.teachers is None:
             _checks.check_default_teacher_columns(X)
-        _checks.check_torch_teachers(names, teachers, X, len(classes))
+        _checks.check_torch_teachers(names, teachers, X, task.n_outputs)
         self._check_temperature_fits_student()
         check_chain_fits_student(self.chain, self.student)
         return names, teachers

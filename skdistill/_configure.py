@@ -186,12 +186,11 @@ def candidates(request, teacher_size, preprocessor_size, n_inputs, n_classes):
 def search_data(transfer, preprocessor, preprocessor_size, X_student, seed):
     """The selection split of the search, and the preprocessing's cost."""
     training, select = selection_split(transfer, seed)
-    classes = np.unique(transfer.y)
     rows = np.arange(min(LATENCY_ROWS, _num_samples(X_student)))
     sample = _safe_indexing(X_student, rows)
     return SearchData(
         training, transfer.Z[select], transfer.y[select],
-        classes[transfer.targets[select].argmax(axis=1)],
+        transfer.task.predictions(transfer.targets[select]),
         extra_bytes=preprocessor_size.n_bytes,
         extra_ms=(1000.0 * predict_latency(preprocessor.transform, sample)
                   * LATENCY_ROWS / _num_samples(sample)))

@@ -12,9 +12,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ._base import BaseDistiller
+from ._task import ClassificationTask
 from ._teachers import default_teacher
 from ._temperature import SCHEDULES
-from ._transfer import stratified_split
 from .students import STUDENT_FAMILIES
 
 
@@ -389,12 +389,10 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
                 "HPMDistiller needs at least 2 classes in y; got 1 class: "
                 f"{classes[0]!r}."
             )
-        return y, classes
+        return y, ClassificationTask(classes)
 
-    @staticmethod
-    def _split(y, fraction, rng):
-        """The report's validation rows: stratified, every class kept in training."""
-        return stratified_split(y, fraction, rng)
+    def _set_task_attributes(self, task):
+        self.classes_ = task.classes
 
     @staticmethod
     def _default_teacher(seed):
@@ -414,7 +412,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         """
         X = self._validate_input(X)
         fused = self._fused_teachers()
-        return self.fusion_.fuse(fused.gate_inputs(X), fused.proba(X))
+        return self.fusion_.fuse(fused.gate_inputs(X), fused.outputs(X))
 
     def predict_proba(self, X):
         """Class probabilities from the student alone.

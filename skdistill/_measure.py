@@ -19,9 +19,9 @@ from ._chain import chain_report
 from ._configure import family_of
 from ._fusion import fuse
 from ._halving import LATENCY_ROWS, pareto_front
-from ._teacher_outputs import cached_output, teachers_proba_cached
+from ._teacher_outputs import cached_output, teachers_outputs_cached
 from .exceptions import SkdistillWarning
-from .metrics import fidelity, model_size, predict_latency, retention
+from .metrics import model_size, predict_latency, retention
 from .report import DistillationReport
 
 # The distiller's parameters the memory records with each fit.
@@ -73,27 +73,27 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
     -------
     DistillationReport
     """
-    classes = fused.classes
-    valid_proba = teachers_proba_cached(memory, fused.teachers, X_valid, classes,
-                                        fused.n_jobs)
+    task = fused.task
+    valid_outputs = teachers_outputs_cached(memory, fused.teachers, X_valid, task,
+                                            fused.n_jobs)
     Z_gate = fused.gate_inputs(X_valid)
-    weights = fused.fusion.weights(Z_gate, valid_proba)
-    teacher_pred = classes[fuse(weights, valid_proba).argmax(axis=1)]
+    weights = fused.fusion.weights(Z_gate, valid_outputs)
+    teacher_pred = task.predictions(fuse(weights, valid_outputs))
     X_student = fused.student_columns(X_valid)
     student_pred = student.predict(X_student)
-    teacher_acc = float(np.mean(teacher_pred == y_valid))
-    student_acc = float(np.mean(student_pred == y_valid))
+    teacher_acc = task.score(y_valid, teacher_pred)
+    student_acc = task.score(y_valid, student_pred)
     student_size = model_size(student)
     teacher_latency = _teacher_latency(fused, X_valid, memory)
-    student_latency = predict_latency(student.predict_proba, X_student)
+    student_latency = predict_latency(task.serving_method(student), X_student)
     return DistillationReport(
         n_validation=len(y_valid),
         teacher_accuracy=teacher_acc,
         teacher_accuracies={
-            name: float(np.mean(classes[proba.argmax(axis=1)] == y_valid))
-            for name, proba in zip(teacher_names, valid_proba, strict=True)},
+            name: task.score(y_valid, task.predictions(outputs))
+            for name, outputs in zip(teacher_names, valid_outputs, strict=True)},
         student_accuracy=student_acc,
-        fidelity=fidelity(student_pred, teacher_pred),
+        fidelity=task.agreement(student_pred, teacher_pred),
         retention=retention(student_acc, teacher_acc),
         teacher_size=teacher_size,
         student_size=student_size,
@@ -115,7 +115,7 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
                 student[-1], configuration.temperature),
             "chain": chain_report(chain,
                                   fused.student_inputs(X_valid, Z_gate), y_valid,
-                                  teacher_pred, classes),
+                                  teacher_pred, task),
             "chain_search": chain_search,
             "configuration": configuration.details,
             "candidates": [e.as_dict() for e in configuration.evaluations],
@@ -138,7 +138,7 @@ def _teacher_latency(fused, X_valid, memory):
         (X_valid, fused.fusion, fused.gate_preprocessor, fused.n_jobs),
         lambda: np.array([predict_latency(
             lambda rows: fused.fusion.fuse(fused.gate_inputs(rows),
-                                           fused.proba(rows)),
+                                           fused.outputs(rows)),
             X_valid)]))[0])
 
 
@@ -205,14 +205,16 @@ def experiment(report, student, meta, params, n_rows, n_features, n_classes):
     }
 
 
-def check_serving_budget(student, report, X_valid, max_bytes, max_latency_ms):
+def check_serving_budget(student, report, X_valid, task, max_bytes,
+                         max_latency_ms):
     """Warn when the fitted student is over ``max_student_bytes`` or latency.
 
-    ``X_valid`` are the validation rows, in the student's columns.
+    ``X_valid`` are the validation rows, in the student's columns; ``task``
+    says what the student serves (``task.serving_method``).
     """
     latency_ms = None
     if max_latency_ms is not None:
-        latency_ms = latency_per_1000_rows(student, X_valid)
+        latency_ms = latency_per_1000_rows(student, X_valid, task)
     for name, limit, value in (
             ("max_student_bytes", max_bytes, report.student_size.n_bytes),
             ("max_latency_ms", max_latency_ms, latency_ms)):
@@ -222,8 +224,8 @@ def check_serving_budget(student, report, X_valid, max_bytes, max_latency_ms):
                           stacklevel=5)
 
 
-def latency_per_1000_rows(student, X_valid):
-    """Milliseconds of ``student.predict_proba`` on 1,000 validation rows."""
+def latency_per_1000_rows(student, X_valid, task):
+    """Milliseconds of the student's outputs on 1,000 validation rows."""
     rows = np.resize(np.arange(_num_samples(X_valid)), LATENCY_ROWS)
-    return 1000.0 * predict_latency(student.predict_proba,
+    return 1000.0 * predict_latency(task.serving_method(student),
                                     _safe_indexing(X_valid, rows))

@@ -19,26 +19,21 @@ from sklearn.utils import _safe_indexing
 
 from ._fingerprint import fingerprint_data, fingerprint_estimator
 from ._parallel import estimated_cost, run_jobs
-from ._teachers import (
-    EncodedLabelsClassifier,
-    fit_one,
-    is_fitted,
-    teacher_proba,
-)
+from ._teachers import EncodedLabelsClassifier, fit_one, is_fitted
 from .metrics import ModelSize, model_size
 
 
 @dataclass(frozen=True)
 class TeacherOutputs:
-    """The fitted teachers and their probabilities on the training rows.
+    """The fitted teachers and their outputs on the training rows.
 
     Attributes
     ----------
     teachers : list of estimators
         Fitted, in the order given; prefit ones are the very objects given.
-    targets_proba : ndarray of shape (n_teachers, n_samples, n_classes)
+    targets : ndarray of shape (n_teachers, n_samples, n_outputs)
         What the student's targets are fused from.
-    gate_proba : ndarray of shape (n_teachers, n_samples, n_classes)
+    gate : ndarray of shape (n_teachers, n_samples, n_outputs)
         What the gate (or the accuracy weights) learns on: out-of-fold for the
         teachers fitted here whenever it learns.
     size : ModelSize
@@ -46,12 +41,12 @@ class TeacherOutputs:
     """
 
     teachers: list
-    targets_proba: np.ndarray
-    gate_proba: np.ndarray
+    targets: np.ndarray
+    gate: np.ndarray
     size: ModelSize
 
 
-def teacher_outputs(teachers, X, y, sample_weight, classes, *, cv, soft_targets,
+def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
                     gate_learns, random_state, n_jobs, memory, timed):
     """Fit the teachers that need it and label the training rows with them.
 
@@ -61,8 +56,8 @@ def teacher_outputs(teachers, X, y, sample_weight, classes, *, cv, soft_targets,
         Fitted (used as they are) or not (cloned and fitted).
     X, y, sample_weight
         The training rows.
-    classes : ndarray
-        The labels, in the order of the probability columns.
+    task : ClassificationTask
+        What a teacher outputs (see ``_task``).
     cv : int
         Folds of the cross-fitted copies.
     soft_targets : {"oof", "in_sample"}
@@ -86,11 +81,12 @@ def teacher_outputs(teachers, X, y, sample_weight, classes, *, cv, soft_targets,
     oof, oof_cache = None, None
     if _needs_oof(teachers, soft_targets, gate_learns):
         oof_cache = OutputCache(memory, "oof", teachers,
-                                (X, y, sample_weight, classes, cv, random_state))
+                                (X, y, sample_weight, task.cache_key(), cv,
+                                 random_state))
         oof = oof_cache.get()
     with timed("teachers"):
         fitted, _, fresh_oof = fit_and_cross_fit(
-            teachers, X, y, sample_weight, classes, cv, random_state, n_jobs,
+            teachers, X, y, sample_weight, task, cv, random_state, n_jobs,
             cross_fit=oof_cache is not None and oof is None)
     if fresh_oof is not None:
         oof = oof_cache.put(fresh_oof)
@@ -99,7 +95,7 @@ def teacher_outputs(teachers, X, y, sample_weight, classes, *, cv, soft_targets,
         if soft_targets == "oof" and oof is not None:
             targets, gate = oof, oof
         else:
-            targets = teachers_proba_cached(memory, fitted, X, classes, n_jobs)
+            targets = teachers_outputs_cached(memory, fitted, X, task, n_jobs)
             gate = targets if oof is None else oof
     return TeacherOutputs(fitted, targets, gate, size)
 
@@ -116,10 +112,10 @@ def _needs_oof(teachers, soft_targets, gate_learns):
     return gate_learns or soft_targets == "oof"
 
 
-def teachers_proba_cached(memory, teachers, X, classes, n_jobs):
-    """:func:`teachers_proba`, through the memory's cache."""
-    return cached_output(memory, "proba", teachers, (X, classes),
-                         lambda: teachers_proba(teachers, X, classes, n_jobs))
+def teachers_outputs_cached(memory, teachers, X, task, n_jobs):
+    """:func:`teachers_outputs`, through the memory's cache."""
+    return cached_output(memory, "proba", teachers, (X, task.cache_key()),
+                         lambda: teachers_outputs(teachers, X, task, n_jobs))
 
 
 def cached_output(memory, tag, teachers, data, compute):
@@ -179,7 +175,7 @@ def _library_versions():
     return tuple(versions)
 
 
-def fit_and_cross_fit(teachers, X, y, sample_weight, classes, cv, random_state,
+def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
                       n_jobs, cross_fit=True):
     """Fit the unfitted teachers and their cross-fitted copies in one dispatch.
 
@@ -193,20 +189,20 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, classes, cv, random_state,
         Same order as ``teachers``; prefit ones are the very same objects.
     fitted_here : list of bool
         Whether HPMDistiller fitted each teacher itself.
-    oof : ndarray of shape (n_teachers, n_samples, n_classes) or None
-        What :func:`out_of_fold_proba` returns, when ``cross_fit``.
+    oof : ndarray of shape (n_teachers, n_samples, n_outputs) or None
+        What :func:`out_of_fold_outputs` returns, when ``cross_fit``.
     """
     fitted_here = [not is_fitted(t) for t in teachers]
     to_fit = [t for t, here in zip(teachers, fitted_here, strict=True) if here]
     n_rows, n_features = _shape(X)
-    jobs = [(fit_one, clone(t), X, y, sample_weight) for t in to_fit]
+    jobs = [(fit_one, clone(t), X, y, sample_weight, task) for t in to_fit]
     costs = [estimated_cost(t, n_rows, n_features) for t in to_fit]
     kinds = [_job_kind("fit", t) for t in to_fit]
     folds = []
     if cross_fit and to_fit:
-        folds = _fold_jobs(teachers, fitted_here, y, cv, random_state)
+        folds = _fold_jobs(teachers, fitted_here, task.strata(y), cv, random_state)
         fold_jobs, fold_costs, fold_kinds = _fold_dispatch(
-            teachers, folds, X, y, sample_weight, classes)
+            teachers, folds, X, y, sample_weight, task)
         jobs, costs, kinds = jobs + fold_jobs, costs + fold_costs, kinds + fold_kinds
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     fitted_clones = iter(results[:len(to_fit)])
@@ -214,7 +210,7 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, classes, cv, random_state,
               for t, fit_it in zip(teachers, fitted_here, strict=True)]
     if not (cross_fit and to_fit):
         return fitted, fitted_here, None
-    oof = _assemble_oof(teachers, fitted_here, X, len(y), classes, folds,
+    oof = _assemble_oof(teachers, fitted_here, X, len(y), task, folds,
                         results[len(to_fit):], n_jobs)
     return fitted, fitted_here, oof
 
@@ -223,9 +219,9 @@ def _apply(function, *args):
     return function(*args)
 
 
-def out_of_fold_proba(teachers, fitted_here, X, y, sample_weight, classes, cv,
-                      random_state, n_jobs):
-    """Honest probabilities of the teachers on their own training rows.
+def out_of_fold_outputs(teachers, fitted_here, X, y, sample_weight, task, cv,
+                        random_state, n_jobs):
+    """Honest outputs of the teachers on their own training rows.
 
     A teacher that HPMDistiller fitted on ``X`` labels each row with a copy fitted
     on the other folds (cross-fitting), so that its targets are not the memorised
@@ -234,68 +230,70 @@ def out_of_fold_proba(teachers, fitted_here, X, y, sample_weight, classes, cv,
 
     Returns
     -------
-    ndarray of shape (n_teachers, n_samples, n_classes)
+    ndarray of shape (n_teachers, n_samples, n_outputs)
     """
-    folds = _fold_jobs(teachers, fitted_here, y, cv, random_state)
-    jobs, costs, kinds = _fold_dispatch(teachers, folds, X, y, sample_weight,
-                                        classes)
+    folds = _fold_jobs(teachers, fitted_here, task.strata(y), cv, random_state)
+    jobs, costs, kinds = _fold_dispatch(teachers, folds, X, y, sample_weight, task)
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
-    return _assemble_oof(teachers, fitted_here, X, len(y), classes, folds, results,
+    return _assemble_oof(teachers, fitted_here, X, len(y), task, folds, results,
                          n_jobs)
 
 
-def _fold_jobs(teachers, fitted_here, y, cv, random_state):
+def _fold_jobs(teachers, fitted_here, strata, cv, random_state):
     """``(teacher index, (fit rows, predict rows))`` for every cross-fitted copy."""
-    n_splits = max(2, min(cv, np.bincount(np.unique(y, return_inverse=True)[1]).min()))
+    smallest = np.bincount(np.unique(strata, return_inverse=True)[1]).min()
+    n_splits = max(2, min(cv, smallest))
     folds = list(StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
-                 .split(np.zeros(len(y)), y))
+                 .split(np.zeros(len(strata)), strata))
     return [(t, fold) for t, here in enumerate(fitted_here) if here
             for fold in folds]
 
 
-def _fold_dispatch(teachers, folds, X, y, sample_weight, classes):
+def _fold_dispatch(teachers, folds, X, y, sample_weight, task):
     """Jobs (for :func:`_apply`), costs and kinds of the cross-fitted copies."""
     n_features = _shape(X)[1]
-    jobs = [(_fold_proba, teachers[t], X, y, sample_weight, fit_rows, predict_rows,
-             classes) for t, (fit_rows, predict_rows) in folds]
+    jobs = [(_fold_outputs, teachers[t], X, y, sample_weight, fit_rows,
+             predict_rows, task) for t, (fit_rows, predict_rows) in folds]
     costs = [estimated_cost(teachers[t], len(fit_rows), n_features)
              for t, (fit_rows, _) in folds]
     kinds = [_job_kind("fit", teachers[t]) for t, _ in folds]
     return jobs, costs, kinds
 
 
-def _assemble_oof(teachers, fitted_here, X, n_samples, classes, folds, results,
+def _assemble_oof(teachers, fitted_here, X, n_samples, task, folds, results,
                   n_jobs):
     prefit = [t for t, here in enumerate(fitted_here) if not here]
-    proba = np.empty((len(teachers), n_samples, len(classes)))
+    outputs = np.empty((len(teachers), n_samples, task.n_outputs))
     if prefit:
-        proba[prefit] = teachers_proba([teachers[t] for t in prefit], X, classes,
-                                       n_jobs)
-    for (t, (_, predict_rows)), fold_proba in zip(folds, results, strict=True):
-        proba[t, predict_rows] = fold_proba
-    return proba
+        outputs[prefit] = teachers_outputs([teachers[t] for t in prefit], X, task,
+                                           n_jobs)
+    for (t, (_, predict_rows)), fold_outputs in zip(folds, results, strict=True):
+        outputs[t, predict_rows] = fold_outputs
+    return outputs
 
 
-def _fold_proba(teacher, X, y, sample_weight, fit_rows, predict_rows, classes):
+def _fold_outputs(teacher, X, y, sample_weight, fit_rows, predict_rows, task):
     weight = None if sample_weight is None else sample_weight[fit_rows]
-    copy = fit_one(clone(teacher), _safe_indexing(X, fit_rows), y[fit_rows], weight)
-    return teacher_proba(copy, _safe_indexing(X, predict_rows), classes)
+    copy = fit_one(clone(teacher), _safe_indexing(X, fit_rows), y[fit_rows], weight,
+                   task)
+    return task.teacher_outputs(copy, _safe_indexing(X, predict_rows))
 
 
-def teachers_proba(teachers, X, classes, n_jobs, chunk_size=50_000):
-    """Probabilities of every teacher on ``X``, chunked and in parallel.
+def teachers_outputs(teachers, X, task, n_jobs, chunk_size=50_000):
+    """Outputs of every teacher on ``X`` (``task.teacher_outputs``), chunked and
+    in parallel.
 
     Returns
     -------
-    ndarray of shape (n_teachers, n_samples, n_classes)
+    ndarray of shape (n_teachers, n_samples, n_outputs)
     """
     n_samples, n_features = _shape(X)
     chunks = [np.arange(start, min(start + chunk_size, n_samples))
               for start in range(0, n_samples, chunk_size)]
     jobs = [(t, rows) for t in range(len(teachers)) for rows in chunks]
     results = run_jobs(
-        teacher_proba,
-        [(teachers[t], _safe_indexing(X, rows), classes) for t, rows in jobs],
+        task.teacher_outputs,
+        [(teachers[t], _safe_indexing(X, rows)) for t, rows in jobs],
         [estimated_cost(teachers[t], len(rows), n_features) for t, rows in jobs],
         n_jobs, kinds=[_job_kind("predict", teachers[t]) for t, _ in jobs])
     per_teacher = [np.concatenate(results[t * len(chunks):(t + 1) * len(chunks)])

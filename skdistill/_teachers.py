@@ -239,7 +239,7 @@ def check_teacher_classes(teachers, classes):
             )
 
 
-def _encoded_if_needed(teacher, y):
+def encoded_if_needed(teacher, y):
     """Wrap ``teacher`` to learn labels coded 0..k-1 unless ``y`` already is."""
     labels = np.unique(y)
     if (isinstance(teacher, EncodedLabelsClassifier)
@@ -300,13 +300,15 @@ class EncodedLabelsClassifier(ClassifierMixin, BaseEstimator):
         return self.labels_[np.asarray(codes, dtype=int)]
 
 
-def fit_one(teacher, X, y, sample_weight):
-    """Fit an unfitted teacher, its labels coded where needed, weighted if it can.
+def fit_one(teacher, X, y, sample_weight, task):
+    """Fit an unfitted teacher, as the task wraps it, weighted if it can.
 
-    Its own thread count is capped to the running job's share of the cores.
+    ``task.teacher_to_fit`` wraps it (a classifier learns labels coded where
+    needed); its own thread count is capped to the running job's share of the
+    cores.
     """
     with capped_estimator_threads(teacher) as original_threads:
-        fitted = _fit_weighted(_encoded_if_needed(teacher, y), X, y, sample_weight)
+        fitted = _fit_weighted(task.teacher_to_fit(teacher, y), X, y, sample_weight)
     if original_threads and isinstance(fitted, EncodedLabelsClassifier):
         # the adapter fitted a clone, which kept the capped values
         fitted.estimator_.set_params(**original_threads)

@@ -1,6 +1,7 @@
 """skdistill.export.to_onnx: the exported graph computes what predict_proba does."""
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -92,6 +93,40 @@ def test_onnx_probabilities_match_predict_proba(family, problem, request):
     model = to_onnx(distiller, X_test[:20])
     assert_allclose(_run(model, X_test), distiller.predict_proba(X_test),
                     rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])
+def test_mlp_graph_is_written_layer_by_layer_without_torch_exporter(
+        multiclass, activation):
+    _, X, y, X_test = multiclass
+    X = np.nan_to_num(X)
+    student = MLPStudent(hidden_layer_sizes=(16, 8), activation=activation,
+                         dropout=0.2, max_epochs=5, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch's exporter warns it is deprecated
+        model = to_onnx(student, X[:5])
+    op_types = {node.op_type for node in model.graph.node}
+    assert {"Gemm", "Softmax"} <= op_types
+    assert op_types <= {"Cast", "Sub", "Div", "Gemm", "Relu", "Tanh", "Gelu",
+                        "Softmax", "Identity"}
+    X_test = np.nan_to_num(X_test)
+    assert_allclose(_run(model, X_test), student.predict_proba(X_test),
+                    rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_a_float32_sample_gives_a_float32_input(multiclass, family):
+    distiller = _distil(multiclass, FAMILIES[family]())
+    X_test = multiclass[3].astype(np.float32)
+    model = to_onnx(distiller, X_test[:20])
+    assert model.graph.input[0].type.tensor_type.elem_type == \
+        onnx.TensorProto.FLOAT
+    session = ort.InferenceSession(model.SerializeToString())
+    proba = session.run(None, {"X": X_test})[0]
+    assert_allclose(proba, distiller.predict_proba(X_test.astype(np.float64)),
+                    rtol=0, atol=1e-5)
+    with pytest.raises(Exception, match="(?i)type"):
+        session.run(None, {"X": X_test.astype(np.float64)})
 
 
 @pytest.mark.parametrize("family", ["tree", "lgbm", "xgb"])
