@@ -5,6 +5,7 @@ import logging
 from ._distiller import HPMDistiller
 from ._memory import OptimizationMemory
 from ._temperature import AdaptiveTemperature, AnnealingTemperature
+from .exceptions import SkdistillWarning
 from .report import DistillationReport
 from .students import (
     LGBMStudent,
@@ -29,6 +30,7 @@ __all__ = [
     "LinearStudent",
     "MLPStudent",
     "OptimizationMemory",
+    "SkdistillWarning",
     "TreeStudent",
     "XGBStudent",
     "__version__",

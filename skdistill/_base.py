@@ -9,23 +9,28 @@ one.
 """
 
 import time
-from contextlib import nullcontext
+import warnings
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from functools import partial
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing, check_random_state
 from sklearn.utils.validation import (
     _check_sample_weight,
     _num_samples,
+    check_consistent_length,
     check_is_fitted,
+    column_or_1d,
     validate_data,
 )
 
-from . import _teachers
+from . import _checks, _teachers
 from ._augment import augmentation_check, synthetic_rows
 from ._chain import check_chain_fits_student, fit_student
 from ._configure import Request, configure, family_of, follows_schedules
@@ -56,7 +61,7 @@ class BaseDistiller(BaseEstimator):
     """
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
         """Fit the teachers that need it, then distil them into the student.
 
         Parameters
@@ -67,6 +72,13 @@ class BaseDistiller(BaseEstimator):
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, passed to the teachers fitted here and to the student.
+        X_val : array-like or DataFrame of shape (n_val, n_features), default=None
+            Rows that measure ``report_`` instead of a ``validation_fraction`` of
+            ``X`` (which then all trains): give rows that prefit teachers never
+            saw, for an honest report (as ``HistGradientBoostingClassifier.fit``
+            takes ``X_val``). Nothing is fitted or chosen on them.
+        y_val : array-like of shape (n_val,), default=None
+            Their targets; required with ``X_val``.
 
         Returns
         -------
@@ -78,7 +90,7 @@ class BaseDistiller(BaseEstimator):
             start = time.perf_counter()
             with (recording_to(memory), fingerprints_kept(),
                   PhaseBar(self.verbose, self._phases()) as bar):
-                self._fit(X, y, sample_weight, memory, bar)
+                self._fit(X, y, sample_weight, memory, bar, X_val, y_val)
             logger.info("%s fitted in %.2f s", type(self).__name__,
                         time.perf_counter() - start)
             return self
@@ -86,14 +98,20 @@ class BaseDistiller(BaseEstimator):
             self._forget_fit()
             raise
 
-    def _fit(self, X, y, sample_weight, memory, bar):
+    def _fit(self, X, y, sample_weight, memory, bar, X_val=None, y_val=None):
         X, y, sample_weight, task = self._validate_training_data(
             X, y, sample_weight)
+        given_valid = self._validate_validation_rows(X_val, y_val, task)
         rng = check_random_state(self.random_state)
-        names, teachers = self._checked_teachers(task, draw_seed(rng))
+        names, teachers = self._checked_teachers(X, task, draw_seed(rng))
+        prefit = [_teachers.is_fitted(teacher) for teacher in teachers]
+        # Drawn even with given validation rows: later seeds stay the same.
         train, valid = stratified_split(task.strata(y), self.validation_fraction,
                                         rng)
+        if given_valid is not None:
+            train = np.arange(len(y))
         X_train, y_train = _safe_indexing(X, train), y[train]
+        _checks.warn_if_cv_capped(task.strata(y_train), self.cv)
         w_train = None if sample_weight is None else sample_weight[train]
         timings = {}
         clock = partial(timed, timings, progress=bar)
@@ -115,7 +133,8 @@ class BaseDistiller(BaseEstimator):
                 configuration, transfer, outputs.size.capacity, self.chain,
                 self.chain_min_improvement, seed, self.n_jobs)
         self._set_fitted(task, names, fused, chain[-1].model)
-        X_valid, y_valid = _safe_indexing(X, valid), y[valid]
+        X_valid, y_valid = (given_valid if given_valid is not None
+                            else (_safe_indexing(X, valid), y[valid]))
         # The report's own time is logged, not reported: it is measured in it.
         with timed({}, "report", progress=bar):
             self.report_ = measure(
@@ -126,6 +145,8 @@ class BaseDistiller(BaseEstimator):
                 details={"fusion": self.fusion, "soft_targets": self.soft_targets,
                          "student_features": self.student_features_.tolist()},
                 memory=memory)
+        _checks.warn_if_in_sample(self.report_.teacher_accuracies, prefit,
+                                  given_valid is not None)
         self._record(memory, meta, X_train, task)
         check_serving_budget(self.student_, self.report_,
                              self._student_columns(X_valid), task,
@@ -180,13 +201,14 @@ class BaseDistiller(BaseEstimator):
             meta = meta_features(X_student, transfer.y, transfer.Z.shape[1],
                                  outputs.gate, transfer.task)
             meta["n_rows"] = len(transfer.y)
-        with clock("configuration") if self.student == "auto" else nullcontext():
+        with clock("configuration") if self.student == "auto" \
+                else nullcontext(), _quiet_trial_fits():
             configuration = configure(
                 Request.from_params(self.get_params(deep=False)), transfer,
                 outputs.size, fused.preprocessor, X_student, meta, memory, names,
                 seed)
         if self.augment == "auto":
-            with clock("augment"):
+            with clock("augment"), _quiet_trial_fits():
                 augment, check = augmentation_check(
                     transfer, configuration.student, configuration.temperature,
                     configuration.alpha, make_rows, seed, self.n_jobs)
@@ -220,6 +242,10 @@ class BaseDistiller(BaseEstimator):
             self.report_, self.student_[-1], meta, self.get_params(deep=False),
             _num_samples(X_train), self.n_features_in_, task.n_outputs))
 
+    def __sklearn_clone__(self):
+        _checks.warn_if_clone_unfits(self.teachers)
+        return super().__sklearn_clone__()
+
     def get_params(self, deep=True):
         """Parameters of the distiller; with ``deep``, of its teachers and student.
 
@@ -243,6 +269,8 @@ class BaseDistiller(BaseEstimator):
         -------
         self : object
         """
+        _checks.check_nested_student_params(params.get("student", self.student),
+                                            params)
         if isinstance(params.get("teachers", self.teachers), (list, tuple)):
             if "teachers" in params:
                 super().set_params(teachers=params.pop("teachers"))
@@ -298,21 +326,48 @@ class BaseDistiller(BaseEstimator):
             )
         y, task = self._check_target(X, y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+            sample_weight = _check_sample_weight(sample_weight, X,
+                                                 ensure_non_negative=True)
         self.student_features_ = resolve_student_features(
             self.student_features, self.n_features_in_,
             getattr(self, "feature_names_in_", None))
         return X, y, sample_weight, task
 
-    def _checked_teachers(self, task, seed):
-        """The teachers as names and estimators, checked against the task."""
+    def _validate_validation_rows(self, X_val, y_val, task):
+        """``(X_val, y_val)`` checked against the training data, or None."""
+        if X_val is None and y_val is None:
+            return None
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val must be given together; got only "
+                             f"{'X_val' if y_val is None else 'y_val'}.")
+        X_val = self._validate_input(X_val, check_fitted=False)
+        y_val = column_or_1d(y_val)
+        check_consistent_length(X_val, y_val)
+        classes = getattr(task, "classes", None)
+        unknown = ([] if classes is None
+                   else np.setdiff1d(np.unique(y_val), classes))
+        if len(unknown):
+            raise ValueError(f"y_val has labels that y lacks: {unknown.tolist()}.")
+        return X_val, y_val
+
+    def _checked_teachers(self, X, task, seed):
+        """The teachers as names and estimators, checked against the task and X.
+
+        The student's parameters are checked here too: every error a fit can
+        know of before the teachers are fitted comes before that work.
+        """
+        _checks.check_student(self.student, self.device)
         pairs = _teachers.named_teachers(self.teachers, seed,
                                          default=self._default_teacher)
+        names = [name for name, _ in pairs]
         teachers = [teacher for _, teacher in pairs]
-        task.check_teachers(teachers)
+        task.check_teachers(teachers, names)
+        if self.teachers is None:
+            _checks.check_default_teacher_columns(X)
+        _checks.check_torch_teachers(names, teachers, X, task.n_outputs)
         self._check_temperature_fits_student()
         check_chain_fits_student(self.chain, self.student)
-        return [name for name, _ in pairs], teachers
+        return names, teachers
 
     def _check_temperature_fits_student(self):
         if isinstance(self.temperature, Real) or self.temperature == "auto":
@@ -324,15 +379,23 @@ class BaseDistiller(BaseEstimator):
                 f"XGBStudent follow; the student {self.student!r} takes a number."
             )
 
-    def _validate_input(self, X, *, reset=False):
+    def _validate_input(self, X, *, reset=False, check_fitted=True):
         """Check X: DataFrames pass untouched to the teachers."""
-        if not reset:
+        if not reset and check_fitted:
             check_is_fitted(self)
         if hasattr(X, "columns"):
             validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.shape[0] == 0:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                    f"minimum of 1 is required by {type(self).__name__}.")
         else:
             X = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan",
-                              ensure_min_samples=1)
+                              ensure_min_samples=1, accept_sparse=True)
+            if sp.issparse(X):
+                # Tabular rows (a one-hot encoded pipeline's output): the
+                # student's preprocessing, MUNGE and the gate read dense rows.
+                X = X.toarray()
         _reject_infinities(X)
         return X
 
@@ -348,6 +411,18 @@ class BaseDistiller(BaseEstimator):
     def _forget_fit(self):
         for name in _FITTED:
             self.__dict__.pop(name, None)
+
+
+@contextmanager
+def _quiet_trial_fits():
+    """Silence the ConvergenceWarning of the search's trial fits.
+
+    Candidates train on short budgets by design; the final student's fit
+    (``fit_student``) still warns.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        yield
 
 
 def _reject_infinities(X):

@@ -40,6 +40,7 @@ from ._progress import logger
 from ._ranker import ranker_for
 from ._temperature import AdaptiveTemperature, as_scheduler
 from ._transfer import selection_split
+from .exceptions import SkdistillWarning
 from .metrics import model_size, predict_latency
 from .students import STUDENT_FAMILIES
 
@@ -254,7 +255,7 @@ def closest_to_limits(evaluations, limits):
     warnings.warn(
         f"No candidate student was within max_student_bytes={limits.max_bytes} "
         f"and max_latency_ms={limits.max_latency_ms}; the closest one is used: "
-        f"{closest.as_dict()}.", UserWarning, stacklevel=9)
+        f"{closest.as_dict()}.", SkdistillWarning, stacklevel=9)
     return closest
 
 

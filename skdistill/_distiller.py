@@ -116,6 +116,8 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified) to measure the
         report; teachers fitted here and the student never train on them.
+        Not used when ``fit`` is given ``X_val`` and ``y_val``: those rows
+        measure the report and every row of ``X`` trains.
     min_compression : float or None, default=10.0
         For ``student="auto"``: only students whose estimated serialized size
         and parameter count (weights, or tree nodes) are at most the teachers'
@@ -163,8 +165,9 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         every column and pick the student's ones first. Checked before any
         work: unknown names, indices out of range, duplicates and an empty
         selection raise a ``ValueError``.
-    memory : None, str, path or OptimizationMemory, default=None
-        The optimization memory (a SQLite file, created on first use): every
+    memory : None, str, path, OptimizationMemory or joblib.Memory, default=None
+        The optimization memory (a SQLite file, created on first use; with a
+        ``joblib.Memory``, the file ``skdistill.db`` in its ``location``): every
         fit is recorded there with its configuration and validation scores,
         parallel jobs' durations refine the expected cost that orders them, and
         the teachers' outputs (out-of-fold, on the training and the validation
@@ -454,5 +457,11 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        # What the default teacher and the student's default preprocessing read:
+        # missing values, pandas category and string columns, and sparse
+        # matrices (made dense: the student's rows are dense).
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
         return tags

@@ -21,6 +21,7 @@ from ._fusion import fuse
 from ._halving import LATENCY_ROWS, pareto_front
 from ._progress import log_phase
 from ._teacher_outputs import cached_output, teachers_outputs_cached
+from .exceptions import SkdistillWarning
 from .metrics import model_size, predict_latency, retention
 from .report import DistillationReport
 
@@ -247,7 +248,7 @@ def check_serving_budget(student, report, X_valid, task, max_bytes,
             ("max_latency_ms", max_latency_ms, latency_ms)):
         if limit is not None and value > limit:
             warnings.warn(f"The student is over {name}={limit}: {value:.4g} "
-                          "measured on the validation rows.", UserWarning,
+                          "measured on the validation rows.", SkdistillWarning,
                           stacklevel=5)
 
 

@@ -113,17 +113,35 @@ def fit_targets(X, X_student, y, sample_weight, outputs, *, task, fusion,
     preprocessor = fit_preprocessor(student_preprocessor, family, X_student)
     gate_preprocessor = preprocessor
     if X_student is not X:
-        # The gate never serves, so it reads every column; a preprocessor given
-        # for the student's columns may not know the others.
-        gate_preprocessor = default_preprocessor(family, X).fit(X)
+        if fusion == "attention" and len(outputs.teachers) > 1:
+            # The gate never serves, so it reads every column; a preprocessor
+            # given for the student's columns may not know the others.
+            gate_preprocessor = default_preprocessor(family, X).fit(X)
+        else:
+            # A fusion that reads no features: no preprocessing of the other
+            # columns (which the default one might not even read).
+            gate_preprocessor = _StudentColumnsThen(preprocessor, student_columns)
     Z = preprocessor.transform(X_student)
-    Z_gate = Z if gate_preprocessor is preprocessor else gate_preprocessor.transform(X)
+    Z_gate = (Z if gate_preprocessor is preprocessor
+              or isinstance(gate_preprocessor, _StudentColumnsThen)
+              else gate_preprocessor.transform(X))
     fitted = task.make_fusion(fusion, seed).fit(
         Z_gate, outputs.gate, task.encode(y), sample_weight)
     targets = fitted.fuse(Z_gate, outputs.targets)
     fused = FusedTeachers(outputs.teachers, task, fitted, preprocessor,
                           gate_preprocessor, student_columns, n_jobs)
     return fused, TransferSet(Z, y, targets, sample_weight, task=task)
+
+
+class _StudentColumnsThen:
+    """The student's preprocessing of the student's columns, as the gate's inputs."""
+
+    def __init__(self, preprocessor, student_columns):
+        self.preprocessor = preprocessor
+        self.student_columns = student_columns
+
+    def transform(self, X):
+        return self.preprocessor.transform(self.student_columns(X))
 
 
 def fit_preprocessor(student_preprocessor, family, X_student):

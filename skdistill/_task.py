@@ -65,10 +65,11 @@ class ClassificationTask:
         """The fitted student's method that gives its outputs: ``predict_proba``."""
         return student.predict_proba
 
-    def check_teachers(self, teachers):
+    def check_teachers(self, teachers, names=None):
         """Raise, naming the teacher, unless each can label rows with
-        probabilities of the task's classes (and fitted ones know only them)."""
-        check_teacher_methods(teachers)
+        probabilities of the task's classes (and fitted ones know only them);
+        a regressor is refused."""
+        check_teacher_methods(teachers, names)
         check_teacher_classes(teachers, self.classes)
 
     def predictions(self, outputs):

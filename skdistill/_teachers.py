@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 from scipy.special import expit, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_regressor
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -19,6 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._parallel import capped_estimator_threads
+from .exceptions import SkdistillWarning
 
 _PREDICT_METHODS = ("predict_proba", "decision_function", "predict")
 
@@ -179,9 +180,19 @@ def is_fitted(estimator):
     return True
 
 
-def check_teacher_methods(teachers):
-    """Raise a TypeError naming the first teacher with no way to predict."""
+def check_teacher_methods(teachers, names=None):
+    """Raise a TypeError naming the first teacher with no way to predict.
+
+    A regressor (by its scikit-learn tags) is refused too: its predictions are
+    numbers, not classes.
+    """
     for index, teacher in enumerate(teachers):
+        if _is_regressor(teacher):
+            name = f"{names[index]!r}" if names is not None else str(index)
+            raise TypeError(
+                f"teacher {name} ({type(_unwrapped(teacher)).__name__}) is a "
+                "regressor; HPMDistiller distils classifiers (teachers with "
+                "predict_proba, decision_function or class predictions).")
         if not any(hasattr(teacher, m) for m in _PREDICT_METHODS):
             raise TypeError(
                 f"teacher {index} ({type(teacher).__name__}) has none of "
@@ -192,6 +203,14 @@ def check_teacher_methods(teachers):
                 f"teacher {index} ({type(teacher).__name__}) is neither fitted nor "
                 "has a fit method."
             )
+
+
+def _is_regressor(teacher):
+    """Whether scikit-learn's tags call ``teacher`` a regressor (False: no tags)."""
+    try:
+        return is_regressor(teacher)
+    except (AttributeError, TypeError):
+        return False
 
 
 def check_teacher_classes(teachers, classes):
@@ -308,7 +327,7 @@ def _fit_weighted(teacher, X, y, sample_weight):
         warnings.warn(
             f"{name}.fit does not accept sample_weight; the teacher is fitted "
             "unweighted.",
-            UserWarning,
+            SkdistillWarning,
             stacklevel=3,
         )
         return teacher.fit(X, y)
@@ -331,11 +350,17 @@ def teacher_proba(teacher, X, classes):
         f"{type(teacher).__name__} has neither predict_proba nor decision_function; "
         "its hard predictions are used as one-hot targets, which carry no soft "
         "information.",
-        UserWarning,
+        SkdistillWarning,
         stacklevel=2,
     )
     predicted = np.asarray(teacher.predict(X))
     column = {c: i for i, c in enumerate(classes.tolist())}
+    unknown = set(predicted.tolist()) - set(column)
+    if unknown:
+        raise ValueError(
+            f"{type(teacher).__name__} predicted values that are not classes of "
+            f"y (e.g. {sorted(map(repr, unknown))[0]}); a teacher must predict "
+            f"class labels among {classes.tolist()[:10]}.")
     proba = np.zeros((len(predicted), len(classes)))
     proba[np.arange(len(predicted)), [column[p] for p in predicted.tolist()]] = 1.0
     return proba
