@@ -16,9 +16,14 @@ the student serves with nothing but an ONNX runtime. Every family of
 - ``LinearStudent``: a matrix product and a softmax, then the same sharpening.
 
 The preprocessing that ``HPMDistiller`` fits for the student (imputation with
-missing-value indicators, standard scaling, a ``ColumnTransformer`` over numeric
-columns) is written node by node in float64, so it equals scikit-learn's to the
-last bit; any other transformer goes through ``skl2onnx``.
+missing-value indicators, standard scaling, the categorical columns' ordinal or
+one-hot codes) is written node by node in float64, so it equals scikit-learn's to
+the last bit; any other transformer goes through ``skl2onnx``.
+
+:func:`onnx_inputs` makes the graph's inputs from a DataFrame,
+:func:`serving_model` serves the graph behind ``predict``/``predict_proba``, and
+:func:`register_skl2onnx_converters` lets ``skl2onnx.to_onnx`` convert a user's
+own pipeline that ends in a student.
 """
 
 import json
@@ -32,9 +37,16 @@ from ._onnx._preprocessing import _convert_step, _is_passthrough
 from ._onnx._serving import OnnxServingModel
 from ._onnx._skl2onnx import register_skl2onnx_converters
 from ._onnx._students import _STUDENT_CONVERTERS
+from ._onnx._table import (
+    CATEGORICAL_INPUT,
+    feeds,
+    layout_of,
+    table_layout,
+    table_preprocessing,
+)
 
-__all__ = ["OnnxServingModel", "register_skl2onnx_converters", "serving_model",
-           "to_onnx"]
+__all__ = ["OnnxServingModel", "onnx_inputs", "register_skl2onnx_converters",
+           "serving_model", "to_onnx"]
 
 
 def to_onnx(distiller_or_student, X_sample, path=None):
@@ -49,10 +61,11 @@ def to_onnx(distiller_or_student, X_sample, path=None):
     X_sample : array-like or DataFrame of shape (n_samples, n_features)
         A few rows of what the model is given at serving time (raw rows, before
         the preprocessing): they fix the input's width and column order and are
-        passed through the scikit-learn steps to check them. DataFrames must have
-        numeric columns only. Its dtype sets the graph's input type: float32
-        rows (an array, or a DataFrame whose columns are all float32) give a
-        float32 input, anything else a float64 one.
+        passed through the scikit-learn steps to check them. Its dtype sets the
+        numeric input's type: float32 rows (an array, or a DataFrame whose
+        numeric columns are all float32) give a float32 input, anything else a
+        float64 one. Categorical columns (category, object, string, bool) are
+        supported behind the distiller's default preprocessing.
     path : str or path-like, default=None
         Where to write the model too; ``None`` only returns it.
 
@@ -61,11 +74,16 @@ def to_onnx(distiller_or_student, X_sample, path=None):
     onnx.ModelProto
         A graph with one input ``"X"``, float64 (or float32, as ``X_sample``)
         of shape ``(n_rows, n_features)`` (columns in the order of
-        ``feature_names_in_`` when the model saw names), and one output
+        ``feature_names_in_`` when the model saw names), or, when the student's
+        default preprocessing saw categorical columns, two: ``"X"`` with the
+        numeric columns and ``"X_categorical"``, strings of shape ``(n_rows,
+        n_categorical)`` (:func:`onnx_inputs` makes both from a DataFrame);
+        and one output
         ``"probabilities"``, float64 of shape ``(n_rows, n_classes)``, columns
         in the order of ``classes_``. The labels are in the
         model's metadata (``metadata_props["classes"]``, JSON), with the input
-        column names (``"input_columns"``) and the student family.
+        column names (``"input_columns"``, and ``"categorical_columns"`` for
+        the string input) and the student family.
 
     Raises
     ------
@@ -74,7 +92,8 @@ def to_onnx(distiller_or_student, X_sample, path=None):
         default ones) is not installed: ``pip install "skdistill[onnx]"``.
     NotImplementedError
         For a student family or a preprocessing step that cannot be exported,
-        and for DataFrames with non-numeric (categorical) columns.
+        for categorical columns behind a preprocessing other than the default
+        one, and for datetime or timedelta columns.
     ValueError
         When ``X_sample`` does not have the columns the model was fitted on.
 
@@ -100,8 +119,14 @@ def to_onnx(distiller_or_student, X_sample, path=None):
     ``ai.onnx.ml.TreeEnsemble`` (opset 5, float64 thresholds and leaves), which
     onnxruntime runs from version 1.21 on.
 
-    Categorical columns would need string inputs and their encoders in the graph;
-    they are not supported yet.
+    Categorical columns: the string input holds each value in the canonical
+    form the default preprocessing matches categories by (``20``, ``20.0`` and
+    ``"20"`` are all ``"20"``; missing values are ``"__missing__"``), and
+    ``LabelEncoder`` nodes look it up in the categories seen in ``fit``; then
+    the ordinal codes (trees, boosters) or one-hot columns, the infrequent and
+    unseen categories included (MLP, linear), exactly as ``predict_proba``
+    encodes them. Feed it with :func:`onnx_inputs`, or serve it from Python
+    with :func:`serving_model`.
 
     Examples
     --------
@@ -126,10 +151,21 @@ def to_onnx(distiller_or_student, X_sample, path=None):
             f"supported families are {_supported_families()}."
         )
     input_type = "FLOAT" if _is_float32(X_sample) else "DOUBLE"
-    sample, columns = _checked_sample(X_sample, steps[0] if steps else student)
+    first = steps[0] if steps else student
+    layout = _layout(first)
+    sample, columns = _checked_sample(X_sample, first,
+                                      categorical_ok=layout is not None)
     graph = _Graph()
     Z = _INPUT if input_type == "DOUBLE" else graph.cast(_INPUT, "DOUBLE")
     Z_sample = sample
+    if layout is None:
+        inputs = [(_INPUT, input_type, np.shape(sample)[1])]
+    else:
+        inputs = _table_inputs(layout, input_type)
+        numeric_sample = sample[layout.names(layout.numeric)]
+        Z = table_preprocessing(graph, first, layout, Z, numeric_sample,
+                                _convert_step)
+        Z_sample, steps = first.transform(sample), steps[1:]
     for step in steps:
         Z, Z_sample = _convert_step(graph, step, Z, Z_sample)
     if Z_sample.shape[1] != student.n_features_in_:
@@ -139,12 +175,56 @@ def to_onnx(distiller_or_student, X_sample, path=None):
         )
     proba = convert(graph, student, Z)
     graph.add("Identity", [proba], output=_OUTPUT)
-    model = graph.model(np.shape(sample)[1], len(student.classes_), input_type)
-    _describe(model, student, columns)
+    model = graph.model(inputs, len(student.classes_))
+    _describe(model, student, columns, layout)
     onnx.checker.check_model(model, full_check=True)
     if path is not None:
         onnx.save_model(model, path)
     return model
+
+
+def onnx_inputs(model, X):
+    """The inputs of an exported model, made from rows ``X``, for ``session.run``.
+
+    Parameters
+    ----------
+    model : onnx.ModelProto
+        What :func:`to_onnx` returned.
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Rows as the distiller takes them; a DataFrame (columns by name) when
+        the student saw categorical columns.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``{"X": ...}``, and ``"X_categorical"`` (canonical strings, missing
+        values as ``"__missing__"``) for a model with categorical columns.
+
+    Examples
+    --------
+    >>> import onnxruntime as ort
+    >>> import pandas as pd
+    >>> from skdistill import TreeStudent
+    >>> from skdistill.export import onnx_inputs, to_onnx
+    >>> X = pd.DataFrame({"x": [0.1, 0.4, 0.8, 0.9], "z": [1.0, 0.0, 1.0, 0.0]})
+    >>> student = TreeStudent(max_depth=2).fit(X, [0, 0, 1, 1])
+    >>> model = to_onnx(student, X)
+    >>> session = ort.InferenceSession(model.SerializeToString())
+    >>> session.run(None, onnx_inputs(model, X[["z", "x"]]))[0].shape
+    (4, 2)
+    """
+    from onnx import TensorProto
+
+    elem_type = model.graph.input[0].type.tensor_type.elem_type
+    dtype = np.float32 if elem_type == TensorProto.FLOAT else np.float64
+    layout = layout_of(model)
+    if layout is not None:
+        return feeds(layout, X, dtype)
+    columns = {prop.key: prop.value for prop in model.metadata_props}.get(
+        "input_columns")
+    if hasattr(X, "columns") and columns is not None:
+        X = X[json.loads(columns)]
+    return {_INPUT: np.asarray(X, dtype=dtype)}
 
 
 def serving_model(distiller_or_student, X_sample, n_threads=1):
@@ -202,11 +282,25 @@ def _unpack(model):
 
 
 def _is_float32(X_sample):
-    """Whether the sample's values are float32 (an array, or every column)."""
-    dtypes = getattr(X_sample, "dtypes", None)
-    if dtypes is not None:
+    """Whether the sample's numbers are float32 (an array, or every numeric
+    column of a DataFrame)."""
+    if hasattr(X_sample, "select_dtypes"):
+        dtypes = X_sample.select_dtypes(include="number").dtypes
         return len(dtypes) > 0 and all(dtype == np.float32 for dtype in dtypes)
     return getattr(X_sample, "dtype", None) == np.float32
+
+
+def _layout(first):
+    """The table layout of the default preprocessing with categorical columns."""
+    names = getattr(first, "feature_names_in_", None)
+    if names is None:
+        return None
+    return table_layout(first, [str(name) for name in names])
+
+
+def _table_inputs(layout, input_type):
+    numeric = [(_INPUT, input_type, len(layout.numeric))] if layout.numeric else []
+    return numeric + [(CATEGORICAL_INPUT, "STRING", len(layout.categorical))]
 
 
 def _supported_families():
@@ -214,8 +308,9 @@ def _supported_families():
 
 
 
-def _checked_sample(X_sample, first):
-    """``X_sample`` checked to be numeric, in ``first``'s column order; the columns.
+def _checked_sample(X_sample, first, categorical_ok=False):
+    """``X_sample`` checked to be numeric (unless ``categorical_ok``), in
+    ``first``'s column order; the columns.
 
     When ``first`` (the first step, or the student) saw column names, the sample
     is a DataFrame with those columns in that order (the fitted steps may select
@@ -236,7 +331,7 @@ def _checked_sample(X_sample, first):
             if not pd.api.types.is_numeric_dtype(dtype)
             or pd.api.types.is_bool_dtype(dtype)
         ]
-        if categorical:
+        if categorical and not categorical_ok:
             raise NotImplementedError(
                 "to_onnx supports numeric inputs only: mixed-type DataFrames are "
                 f"not supported (categorical columns: {categorical})."
@@ -267,13 +362,20 @@ def _checked_sample(X_sample, first):
     return sample, columns
 
 
-def _describe(model, student, columns):
-    """Labels, input columns and family in the model's metadata."""
+def _describe(model, student, columns, layout):
+    """Labels, input columns and family in the model's metadata.
+
+    With categorical columns, ``input_columns`` are the numeric input's and
+    ``categorical_columns`` the string input's.
+    """
     from onnx import helper
 
     classes = [c.item() if hasattr(c, "item") else c for c in student.classes_]
     props = {"classes": json.dumps(classes, default=str),
              "student": type(student).__name__}
-    if columns is not None:
+    if layout is not None:
+        props["input_columns"] = json.dumps(layout.names(layout.numeric))
+        props["categorical_columns"] = json.dumps(layout.names(layout.categorical))
+    elif columns is not None:
         props["input_columns"] = json.dumps(columns)
     helper.set_model_props(model, props)

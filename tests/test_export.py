@@ -227,15 +227,80 @@ def test_unsupported_family_raises_naming_it(multiclass, student):
         to_onnx(distiller, multiclass[3][:5])
 
 
-def test_mixed_type_dataframe_raises_naming_the_categorical_column(multiclass):
+def _table(n_rows=800, seed=0):
+    """A DataFrame with numeric, category, object (int values) and bool columns,
+    missing values in a numeric and a category column, and its labels."""
     pd = pytest.importorskip("pandas")
-    _, X, y, _ = multiclass
-    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"])
-    frame["colour"] = pd.Categorical(np.where(X[:, 3] > 0, "red", "blue"))
-    teacher = HistGradientBoostingClassifier(max_iter=10, random_state=0)
-    distiller = HPMDistiller(teacher.fit(frame, y), student="tree",
-                             random_state=0).fit(frame, y)
-    with pytest.raises(NotImplementedError, match="mixed-type.*colour"):
+    rng = np.random.RandomState(seed)
+    frame = pd.DataFrame({
+        "a": rng.randn(n_rows),
+        "colour": pd.Categorical(rng.choice(["red", "green", "blue", None], n_rows)),
+        "b": rng.randn(n_rows),
+        "size": rng.choice([10, 20, 30], n_rows).astype(object),
+        "flag": rng.rand(n_rows) > 0.5,
+    })
+    frame.loc[rng.rand(n_rows) < 0.05, "a"] = np.nan
+    y = np.where(frame["a"].fillna(0) + (frame["colour"] == "red")
+                 + (frame["size"] == 20) > 0.5, "yes", "no")
+    return frame, y
+
+
+@pytest.fixture(scope="module")
+def table_distillers():
+    frame, y = _table()
+    return frame, {
+        family: HPMDistiller(student=make().set_params(**(
+            {"random_state": 0} if "random_state" in make().get_params() else {})),
+            augment=None, chain=False, random_state=0).fit(frame[:600], y[:600])
+        for family, make in FAMILIES.items()}
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_categorical_columns_are_encoded_in_the_graph(table_distillers, family):
+    from skdistill.export import onnx_inputs, serving_model
+
+    frame, distillers = table_distillers
+    distiller = distillers[family]
+    model = to_onnx(distiller, frame[:5])
+    assert [i.name for i in model.graph.input] == ["X", "X_categorical"]
+    rows = frame[600:].copy()
+    rows.loc[rows.index[:5], "colour"] = None
+    # Values of another dtype than at fit (a CSV round trip) keep their category.
+    rows["size"] = rows["size"].astype(float)
+    session = ort.InferenceSession(model.SerializeToString())
+    proba = session.run(None, onnx_inputs(model, rows))[0]
+    tolerance = 1e-5 if family in ("mlp", "xgb") else 1e-9
+    assert_allclose(proba, distiller.predict_proba(rows), rtol=0, atol=tolerance)
+    served = serving_model(distiller, frame[:5])
+    assert_allclose(served.predict_proba(rows[list(frame.columns)[::-1]]),
+                    distiller.predict_proba(rows), rtol=0, atol=tolerance)
+
+
+def test_an_unseen_category_goes_where_predict_proba_sends_it(table_distillers):
+    from skdistill.export import onnx_inputs
+
+    frame, distillers = table_distillers
+    rows = frame[600:620].copy()
+    rows["colour"] = rows["colour"].cat.add_categories(["purple"])
+    rows.loc[rows.index[:10], "colour"] = "purple"
+    for family in ("mlp", "tree"):
+        model = to_onnx(distillers[family], frame[:5])
+        session = ort.InferenceSession(model.SerializeToString())
+        assert_allclose(session.run(None, onnx_inputs(model, rows))[0],
+                        distillers[family].predict_proba(rows), rtol=0, atol=1e-5)
+
+
+def test_datetime_columns_raise_naming_them():
+    pd = pytest.importorskip("pandas")
+    frame, y = _table(n_rows=300)
+    frame["when"] = pd.Timestamp("2026-01-01") + pd.to_timedelta(
+        np.arange(len(frame)), unit="D")
+    from sklearn.dummy import DummyClassifier
+
+    teacher = DummyClassifier(strategy="prior").fit(frame, y)  # reads any column
+    distiller = HPMDistiller(teacher, student=TreeStudent(max_depth=3), augment=None,
+                             chain=False, random_state=0).fit(frame, y)
+    with pytest.raises(NotImplementedError, match="datetime.*when"):
         to_onnx(distiller, frame)
 
 

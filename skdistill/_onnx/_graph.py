@@ -78,13 +78,15 @@ class _Graph:
                 self.opsets.setdefault(opset.domain, opset.version)
         return rename(graph.output[0].name)
 
-    def model(self, n_features, n_classes, input_type="DOUBLE"):
+    def model(self, inputs, n_classes):
+        """The model; ``inputs`` are ``(name, TensorProto type name, width)``."""
         from onnx import TensorProto, helper
 
         graph = helper.make_graph(
             self.nodes, "skdistill_student",
-            [helper.make_tensor_value_info(_INPUT, getattr(TensorProto, input_type),
-                                           [None, n_features])],
+            [helper.make_tensor_value_info(name, getattr(TensorProto, type_name),
+                                           [None, width])
+             for name, type_name, width in inputs],
             [helper.make_tensor_value_info(_OUTPUT, TensorProto.DOUBLE,
                                            [None, n_classes])],
             initializer=self.initializers,

@@ -5,6 +5,7 @@ import json
 import numpy as np
 
 from ._graph import _INPUT, _INSTALL_HINT
+from ._table import feeds, layout_of
 
 
 class OnnxServingModel:
@@ -48,6 +49,10 @@ class OnnxServingModel:
         self.n_features_in_ = int(tensor_type.shape.dim[1].dim_value)
         self._dtype = (np.float32 if tensor_type.elem_type == TensorProto.FLOAT
                        else np.float64)
+        self._layout = layout_of(model)
+        if self._layout is not None:
+            self.feature_names_in_ = np.asarray(self._layout.columns, dtype=object)
+            self.n_features_in_ = len(self._layout.columns)
         self._session = _session(self.model_bytes, n_threads)
 
     def predict_proba(self, X):
@@ -56,12 +61,18 @@ class OnnxServingModel:
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric rows; a DataFrame's columns are taken by name.
+            Numeric rows, or a DataFrame (its columns taken by name; a DataFrame
+            is required when the student saw categorical columns).
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
         """
+        if self._layout is not None:
+            if not hasattr(X, "columns"):
+                raise TypeError("this model has categorical columns: give X as a "
+                                "DataFrame with the columns by name.")
+            return self._session.run(None, feeds(self._layout, X, self._dtype))[0]
         return self._session.run(None, {_INPUT: self._rows(X)})[0]
 
     def predict(self, X):
