@@ -87,8 +87,8 @@ class BaseDistiller(BaseEstimator):
         timings = {}
         outputs = teacher_outputs(
             teachers, X_train, y_train, w_train, classes, cv=self.cv,
-            soft_targets=self.soft_targets,
-            gate_learns=len(teachers) > 1 and self.fusion != "mean",
+            soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
+            names=names, gate_learns=len(teachers) > 1 and self.fusion != "mean",
             random_state=draw_seed(rng), n_jobs=self.n_jobs, memory=memory,
             timed=partial(timed, timings))
         X_student = self._student_columns(X_train)
@@ -109,6 +109,7 @@ class BaseDistiller(BaseEstimator):
             teacher_size=outputs.size, timings=timings, configuration=configuration,
             chain=chain, chain_search=chain_search, n_synthetic=transfer.n_synthetic,
             details={"fusion": self.fusion, "soft_targets": self.soft_targets,
+                     "prefit_teachers": self.prefit_teachers,
                      "student_features": self.student_features_.tolist()},
             memory=memory)
         self._record(memory, meta, X_train, classes)
