@@ -37,7 +37,7 @@ from skdistill import HPMDistiller, MLPStudent
 
 from .common import RESULTS, library, log, mean_std, one_thread, pct, write_json
 from .datasets import load
-from .suite.fit import Split
+from .suite.fit import Split, warm_up
 
 COMMAND = "nice -n 10 python -m benchmarks.prefit_oof"
 DATASETS = ("diamonds", "hpc_data", "email")
@@ -162,6 +162,7 @@ def main(argv=None):
                 "max_rows": args.max_rows, "uptime_before": _uptime()}
     started = time.perf_counter()
     with one_thread():
+        warm_up()
         rows = [run_seed(name, seed, args.max_rows)
                 for name in args.datasets for seed in args.seeds]
     document.update(wall_s=time.perf_counter() - started,
