@@ -25,6 +25,7 @@ import argparse
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -108,6 +109,8 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--max-rows", type=int, default=3000)
     parser.add_argument("--output", default="mlp_patience")
+    parser.add_argument("--out", default=str(RESULTS),
+                        help="folder of the results (default: results/)")
     args = parser.parse_args(argv)
     document = {"command": " ".join([COMMAND, *(argv if argv is not None
                                                 else sys.argv[1:])]),
@@ -117,9 +120,11 @@ def main(argv=None):
         rows = [run_seed(name, seed, args.max_rows)
                 for name in args.datasets for seed in args.seeds]
     document.update(uptime_after=_uptime(), rows=rows)
-    write_json(RESULTS / f"{args.output}.json", document)
-    (RESULTS / f"{args.output}.md").write_text(render(document))
-    log(f"wrote {RESULTS / args.output}.md")
+    out = Path(args.out)
+    write_json(out / f"{args.output}.json", document)
+    (out / f"{args.output}.md").write_text(render(document))
+    log(f"wrote {out / args.output}.md")
+    return document
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import argparse
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from lightgbm import LGBMClassifier
@@ -172,6 +173,8 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--max-rows", type=int, default=3000)
     parser.add_argument("--output", default="prefit_oof")
+    parser.add_argument("--out", default=str(RESULTS),
+                        help="folder of the results (default: results/)")
     args = parser.parse_args(argv)
     document = {"command": " ".join([COMMAND, *(argv if argv is not None
                                                 else sys.argv[1:])]),
@@ -184,9 +187,11 @@ def main(argv=None):
                 for name in args.datasets for seed in args.seeds]
     document.update(wall_s=time.perf_counter() - started,
                     uptime_after=_uptime(), rows=rows, summary=summarise(rows))
-    write_json(RESULTS / f"{args.output}.json", document)
-    (RESULTS / f"{args.output}.md").write_text(render(document))
-    log(f"wrote {RESULTS / args.output}.md")
+    out = Path(args.out)
+    write_json(out / f"{args.output}.json", document)
+    (out / f"{args.output}.md").write_text(render(document))
+    log(f"wrote {out / args.output}.md")
+    return document
 
 
 if __name__ == "__main__":
