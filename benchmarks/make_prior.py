@@ -46,7 +46,6 @@ from sklearn.utils import _safe_indexing
 
 from skdistill import _teacher_outputs
 from skdistill._candidates import candidate_space
-from skdistill._fusion import make_fusion
 from skdistill._halving import (
     LATENCY_ROWS,
     Limits,
@@ -56,6 +55,7 @@ from skdistill._halving import (
 )
 from skdistill._preprocess import default_preprocessor
 from skdistill._ranker import meta_features
+from skdistill._task import ClassificationTask
 from skdistill._transfer import TransferSet
 from skdistill.metrics import model_size, predict_latency
 
@@ -106,24 +106,25 @@ def prepare(name):
     learn, held_out = task_rows(X, y, size)
     X_learn, y_learn = _safe_indexing(X, learn), y[learn]
     X_held, y_held = _safe_indexing(X, held_out), y[held_out]
-    classes = np.unique(y_learn)
+    task = ClassificationTask(np.unique(y_learn))
     templates = teachers(kind)
     fitted, _, oof = _teacher_outputs.fit_and_cross_fit(
-        templates, X_learn, y_learn, None, classes, CV, SEED, 1)
+        templates, X_learn, y_learn, None, task, CV, SEED, 1)
     preprocessor = default_preprocessor("mlp", X_learn).fit(X_learn)
     Z_learn, Z_held = preprocessor.transform(X_learn), preprocessor.transform(X_held)
-    codes = np.searchsorted(classes, y_learn)
-    fusion = make_fusion("attention", SEED).fit(Z_learn, oof, codes, None)
-    held_proba = _teacher_outputs.teachers_proba(fitted, X_held, classes, 1)
-    teacher_held = classes[fusion.fuse(Z_held, held_proba).argmax(axis=1)]
-    transfer = TransferSet(Z_learn, y_learn, fusion.fuse(Z_learn, oof), None)
+    fusion = task.make_fusion("attention", SEED).fit(Z_learn, oof,
+                                                      task.encode(y_learn), None)
+    held_outputs = _teacher_outputs.teachers_outputs(fitted, X_held, task, 1)
+    teacher_held = task.predictions(fusion.fuse(Z_held, held_outputs))
+    transfer = TransferSet(Z_learn, y_learn, fusion.fuse(Z_learn, oof), None,
+                           task=task)
     sample = _safe_indexing(X_learn, np.arange(min(LATENCY_ROWS, len(learn))))
     data = SearchData(
         transfer, Z_held, y_held, teacher_held,
         extra_bytes=model_size(preprocessor).n_bytes,
         extra_ms=1000.0 * predict_latency(preprocessor.transform, sample)
         * LATENCY_ROWS / len(sample))
-    meta = meta_features(X_learn, codes, Z_learn.shape[1], oof)
+    meta = meta_features(X_learn, y_learn, Z_learn.shape[1], oof, task)
     names = [type(t).__name__ for t in templates]
     return data, meta, names
 

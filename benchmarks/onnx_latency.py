@@ -6,6 +6,8 @@ random forest of 100 trees), and one ``HPMDistiller`` per student family. For ea
 family, on 10,000 rows, best of ``--repeats`` runs:
 
 - ``onnx``: ``onnxruntime`` running ``skdistill.export.to_onnx(distiller, ...)``,
+- ``served``: ``skdistill.export.serving_model(distiller, ...).predict_proba``
+  (the same graph behind a scikit-learn face: column checks and dtype casts),
 - ``python``: ``distiller.student_.predict_proba`` (preprocessing + student),
 - ``teachers``: ``distiller.teacher_proba`` (both teachers and the fusion; the
   same for every family, so timed once),
@@ -41,7 +43,7 @@ from skdistill import (
     XGBStudent,
     __version__,
 )
-from skdistill.export import to_onnx
+from skdistill.export import serving_model, to_onnx
 
 from .common import RESULTS, one_thread, write_json
 
@@ -135,6 +137,7 @@ def measure(name, teachers, train, X, repeats, single_rows):
     def onnx_proba(rows):
         return session.run(None, {"X": rows})[0]
 
+    served_proba = serving_model(distiller, X[:10]).predict_proba
     python_proba = distiller.student_.predict_proba
     max_abs_diff = float(np.abs(onnx_proba(X) - python_proba(X)).max())
     return distiller, {
@@ -146,10 +149,12 @@ def measure(name, teachers, train, X, repeats, single_rows):
         "batch_10k_s": {
             "python": best_time(lambda: python_proba(X), repeats),
             "onnx": best_time(lambda: onnx_proba(X), repeats),
+            "served": best_time(lambda: served_proba(X), repeats),
         },
         "one_row_s": {
             "python": median_time_per_call(python_proba, X, single_rows),
             "onnx": median_time_per_call(onnx_proba, X, single_rows),
+            "served": median_time_per_call(served_proba, X, single_rows),
         },
     }
 

@@ -1,8 +1,11 @@
 """skdistill: knowledge distillation for tabular data, scikit-learn compatible."""
 
+import logging
+
 from ._distiller import HPMDistiller
 from ._memory import OptimizationMemory
 from ._temperature import AdaptiveTemperature, AnnealingTemperature
+from .exceptions import SkdistillWarning
 from .report import DistillationReport
 from .students import (
     LGBMStudent,
@@ -14,6 +17,10 @@ from .students import (
 
 __version__ = "0.1.0"
 
+# The library logs each phase of a fit on the "skdistill" logger; what shows is
+# the application's choice (logging.basicConfig(level=logging.INFO)).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
 __all__ = [
     "AdaptiveTemperature",
     "AnnealingTemperature",
@@ -23,6 +30,7 @@ __all__ = [
     "LinearStudent",
     "MLPStudent",
     "OptimizationMemory",
+    "SkdistillWarning",
     "TreeStudent",
     "XGBStudent",
     "__version__",

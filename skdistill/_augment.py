@@ -438,9 +438,9 @@ def synthetic_rows(X, ratio, fused, rng):
     Z : ndarray
         The student's inputs of the synthetic rows.
     y : ndarray
-        The fused teachers' predicted labels.
+        The fused teachers' predictions (``fused.task.predictions``).
     targets : ndarray
-        The fused teachers' probabilities.
+        The fused teachers' outputs.
     """
     n_rows = _num_samples(X)
     source = X
@@ -454,7 +454,7 @@ def synthetic_rows(X, ratio, fused, rng):
         Z_parts.append(Z)
         target_parts.append(targets)
     targets = np.vstack(target_parts)
-    return np.vstack(Z_parts), fused.classes[targets.argmax(axis=1)], targets
+    return np.vstack(Z_parts), fused.task.predictions(targets), targets
 
 
 def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
@@ -464,8 +464,9 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
     The student trains twice on the transfer set less the selection rows: on
     those rows alone, and with MUNGE rows made from them only (rows made near a
     selection row would carry its label: the teachers were fitted on it). The
-    synthetic rows are kept only when the student is strictly more accurate
-    with them on the selection rows.
+    synthetic rows are kept only when the student scores strictly higher
+    (``transfer.task.score``: accuracy for classification) with them on the
+    selection rows.
 
     Parameters
     ----------
@@ -487,7 +488,7 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
     -------
     augment : bool
     check : dict
-        Both selection accuracies and the choice, for ``report_.details``.
+        Both selection scores and the choice, for ``report_.details``.
     """
     if len(transfer.y) > AUTO_MAX_ROWS:
         return False, {"chosen": None, "reason": (
@@ -501,8 +502,9 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
     chains = fit_branches(clone(student), None, [(0, training), (0, augmented)],
                           temperature, alpha, n_inputs, n_classes, n_jobs)
     without, munge = (
-        float(np.mean(chain[-1].model.predict(transfer.Z[select])
-                      == transfer.y[select])) for chain in chains)
+        transfer.task.score(transfer.y[select],
+                            chain[-1].model.predict(transfer.Z[select]))
+        for chain in chains)
     return munge > without, {
         "accuracy_without": without, "accuracy_munge": munge,
         "n_synthetic_rows": augmented.n_synthetic,

@@ -8,34 +8,42 @@ behind the hooks a subclass implements; ``HPMDistiller`` is the classification
 one.
 """
 
-from contextlib import nullcontext
+import time
+import warnings
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from functools import partial
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing, check_random_state
 from sklearn.utils.validation import (
     _check_sample_weight,
     _num_samples,
+    check_consistent_length,
     check_is_fitted,
+    column_or_1d,
     validate_data,
 )
 
-from . import _teachers
+from . import _checks, _teachers
 from ._augment import augmentation_check, synthetic_rows
 from ._chain import check_chain_fits_student, fit_student
 from ._configure import Request, configure, family_of, follows_schedules
+from ._fingerprint import fingerprints_kept
 from ._measure import check_serving_budget, experiment, measure, timed
 from ._memory import as_memory
 from ._parallel import recording_to
+from ._progress import PhaseBar, logger
 from ._ranker import meta_features
 from ._student_features import resolve_student_features, student_columns
 from ._targets import fit_targets
 from ._teacher_outputs import teacher_outputs
-from ._transfer import draw_seed
+from ._transfer import draw_seed, stratified_split
 
 _FITTED = ("classes_", "teachers_", "named_teachers_", "teacher_names_", "fusion_",
            "student_", "report_", "n_features_in_", "feature_names_in_",
@@ -46,12 +54,14 @@ class BaseDistiller(BaseEstimator):
     """The steps of a distillation shared by every task.
 
     Subclasses implement ``_check_target(X, y)`` (returns the validated target
-    and the classes), ``_split(y, fraction, rng)`` (the training and validation
-    rows of the report) and ``_default_teacher(seed)``.
+    and the task, an object like ``_task.ClassificationTask`` that every step
+    asks what the teachers' outputs are and how to score them),
+    ``_set_task_attributes(task)`` (the fitted attributes of the task, such as
+    ``classes_``) and ``_default_teacher(seed)``.
     """
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
         """Fit the teachers that need it, then distil them into the student.
 
         Parameters
@@ -62,6 +72,13 @@ class BaseDistiller(BaseEstimator):
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, passed to the teachers fitted here and to the student.
+        X_val : array-like or DataFrame of shape (n_val, n_features), default=None
+            Rows that measure ``report_`` instead of a ``validation_fraction`` of
+            ``X`` (which then all trains): give rows that prefit teachers never
+            saw, for an honest report (as ``HistGradientBoostingClassifier.fit``
+            takes ``X_val``). Nothing is fitted or chosen on them.
+        y_val : array-like of shape (n_val,), default=None
+            Their targets; required with ``X_val``.
 
         Returns
         -------
@@ -70,72 +87,101 @@ class BaseDistiller(BaseEstimator):
         """
         try:
             memory = as_memory(self.memory)
-            with recording_to(memory):
-                return self._fit(X, y, sample_weight, memory)
+            start = time.perf_counter()
+            with (recording_to(memory), fingerprints_kept(),
+                  PhaseBar(self.verbose, self._phases()) as bar):
+                self._fit(X, y, sample_weight, memory, bar, X_val, y_val)
+            logger.info("%s fitted in %.2f s", type(self).__name__,
+                        time.perf_counter() - start)
+            return self
         except BaseException:
             self._forget_fit()
             raise
 
-    def _fit(self, X, y, sample_weight, memory):
-        X, y, sample_weight, classes = self._validate_training_data(
+    def _fit(self, X, y, sample_weight, memory, bar, X_val=None, y_val=None):
+        X, y, sample_weight, task = self._validate_training_data(
             X, y, sample_weight)
+        given_valid = self._validate_validation_rows(X_val, y_val, task)
         rng = check_random_state(self.random_state)
-        names, teachers = self._checked_teachers(classes, draw_seed(rng))
-        train, valid = self._split(y, self.validation_fraction, rng)
+        names, teachers = self._checked_teachers(X, task, draw_seed(rng))
+        prefit = [_teachers.is_fitted(teacher) for teacher in teachers]
+        # Drawn even with given validation rows: later seeds stay the same.
+        train, valid = stratified_split(task.strata(y), self.validation_fraction,
+                                        rng)
+        if given_valid is not None:
+            train = np.arange(len(y))
         X_train, y_train = _safe_indexing(X, train), y[train]
+        _checks.warn_if_cv_capped(task.strata(y_train), self.cv)
         w_train = None if sample_weight is None else sample_weight[train]
         timings = {}
+        clock = partial(timed, timings, progress=bar)
         outputs = teacher_outputs(
-            teachers, X_train, y_train, w_train, classes, cv=self.cv,
+            teachers, X_train, y_train, w_train, task, cv=self.cv,
             soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
-            names=names, gate_learns=len(teachers) > 1 and self.fusion != "mean",
+            names=names,
+            gate_learns=len(teachers) > 1 and self.fusion != "mean",
             random_state=draw_seed(rng), n_jobs=self.n_jobs, memory=memory,
-            timed=partial(timed, timings))
+            timed=clock)
         X_student = self._student_columns(X_train)
-        with timed(timings, "fusion"):
+        with clock("fusion"):
             fused, transfer = self._fit_targets(X_train, X_student, y_train, w_train,
-                                                outputs, classes, draw_seed(rng))
+                                                outputs, task, draw_seed(rng))
         configuration, transfer, meta, seed = self._configure_and_augment(
             X_train, X_student, transfer, fused, outputs, memory, names, rng,
-            timings)
-        with timed(timings, "student"):
+            clock)
+        with clock("student"):
             chain, chain_search = fit_student(
                 configuration, transfer, outputs.size.capacity, self.chain,
                 self.chain_min_improvement, seed, self.n_jobs)
-        self._set_fitted(classes, names, fused, chain[-1].model)
-        X_valid, y_valid = _safe_indexing(X, valid), y[valid]
-        self.report_ = measure(
-            X_valid, y_valid, fused, self.student_, teacher_names=names,
-            teacher_size=outputs.size, timings=timings, configuration=configuration,
-            chain=chain, chain_search=chain_search, n_synthetic=transfer.n_synthetic,
-            details={"fusion": self.fusion, "soft_targets": self.soft_targets,
-                     "prefit_teachers": self.prefit_teachers,
-                     "student_features": self.student_features_.tolist()},
-            memory=memory)
-        self._record(memory, meta, X_train, classes)
+        self._set_fitted(task, names, fused, chain[-1].model)
+        X_valid, y_valid = (given_valid if given_valid is not None
+                            else (_safe_indexing(X, valid), y[valid]))
+        # The report's own time is logged, not reported: it is measured in it.
+        with timed({}, "report", progress=bar):
+            self.report_ = measure(
+                X_valid, y_valid, fused, self.student_, teacher_names=names,
+                teacher_size=outputs.size, timings=timings,
+                configuration=configuration, chain=chain, chain_search=chain_search,
+                n_synthetic=transfer.n_synthetic,
+                details={"fusion": self.fusion, "soft_targets": self.soft_targets,
+                         "prefit_teachers": self.prefit_teachers,
+                         "student_features": self.student_features_.tolist()},
+                memory=memory)
+        _checks.warn_if_in_sample(self.report_.teacher_accuracies, prefit,
+                                  given_valid is not None)
+        self._record(memory, meta, X_train, task)
         check_serving_budget(self.student_, self.report_,
-                             self._student_columns(X_valid), self.max_student_bytes,
-                             self.max_latency_ms)
+                             self._student_columns(X_valid), task,
+                             self.max_student_bytes, self.max_latency_ms)
         return self
 
-    def _fit_targets(self, X_train, X_student, y_train, w_train, outputs, classes,
+    def _fit_targets(self, X_train, X_student, y_train, w_train, outputs, task,
                      seed):
         """The fused teachers and the transfer set of the training rows."""
         return fit_targets(
-            X_train, X_student, y_train, np.searchsorted(classes, y_train), w_train,
-            outputs, fusion=self.fusion,
-            student_preprocessor=self.student_preprocessor,
+            X_train, X_student, y_train, w_train, outputs, task=task,
+            fusion=self.fusion, student_preprocessor=self.student_preprocessor,
             family="mlp" if self.student == "auto" else family_of(self.student),
-            classes=classes, student_columns=self._student_columns_picker(),
-            seed=seed, n_jobs=self.n_jobs)
+            student_columns=self._student_columns_picker(), seed=seed,
+            n_jobs=self.n_jobs)
+
+    def _phases(self):
+        """The phases a fit goes through, in order (the bar's steps)."""
+        fixed_augment = self.augment is not None and self.augment != "auto"
+        return (["teachers", "soft_targets", "fusion"]
+                + ["augment"] * fixed_augment
+                + ["configuration"] * (self.student == "auto")
+                + ["augment"] * (self.augment == "auto")
+                + ["student", "report"])
 
     def _configure_and_augment(self, X_train, X_student, transfer, fused, outputs,
-                               memory, names, rng, timings):
+                               memory, names, rng, clock):
         """The configuration (component i) and the synthetic rows, in their order.
 
         A fixed ``augment`` extends the transfer set before the configuration
         (which then chooses on it); ``"auto"`` decides after it, with the
-        configured student.
+        configured student. ``clock(phase)`` times a phase (see
+        :func:`~skdistill._measure.timed`).
 
         Returns
         -------
@@ -147,25 +193,24 @@ class BaseDistiller(BaseEstimator):
         seed : int
             The student's seed, also the selection splits'.
         """
-        y_codes = np.searchsorted(fused.classes, transfer.y)
         make_rows = partial(self._synthetic_rows, X_train, fused, rng)
         if self.augment is not None and self.augment != "auto":
-            with timed(timings, "augment"):
+            with clock("augment"):
                 transfer = transfer.extended(*make_rows())
         seed = draw_seed(rng)
         meta = None
         if self.student == "auto" or memory is not None:
-            meta = meta_features(X_student, y_codes, transfer.Z.shape[1],
-                                 outputs.gate_proba)
+            meta = meta_features(X_student, transfer.y, transfer.Z.shape[1],
+                                 outputs.gate, transfer.task)
             meta["n_rows"] = len(transfer.y)
-        with timed(timings, "configuration") if self.student == "auto" \
-                else nullcontext():
+        with clock("configuration") if self.student == "auto" \
+                else nullcontext(), _quiet_trial_fits():
             configuration = configure(
                 Request.from_params(self.get_params(deep=False)), transfer,
                 outputs.size, fused.preprocessor, X_student, meta, memory, names,
                 seed)
         if self.augment == "auto":
-            with timed(timings, "augment"):
+            with clock("augment"), _quiet_trial_fits():
                 augment, check = augmentation_check(
                     transfer, configuration.student, configuration.temperature,
                     configuration.alpha, make_rows, seed, self.n_jobs)
@@ -181,8 +226,8 @@ class BaseDistiller(BaseEstimator):
                  else self.augment)
         return synthetic_rows(source, ratio, fused, rng)
 
-    def _set_fitted(self, classes, names, fused, model):
-        self.classes_ = classes
+    def _set_fitted(self, task, names, fused, model):
+        self._set_task_attributes(task)
         self.teachers_ = fused.teachers
         self.teacher_names_ = np.asarray(names, dtype=object)
         self.named_teachers_ = Bunch(**dict(zip(names, fused.teachers, strict=True)))
@@ -191,13 +236,17 @@ class BaseDistiller(BaseEstimator):
         self.student_ = Pipeline([("preprocess", fused.preprocessor),
                                   ("student", model)])
 
-    def _record(self, memory, meta, X_train, classes):
+    def _record(self, memory, meta, X_train, task):
         """Keep the fit in the optimization memory."""
         if memory is None:
             return
         memory.record(experiment(
             self.report_, self.student_[-1], meta, self.get_params(deep=False),
-            _num_samples(X_train), self.n_features_in_, len(classes)))
+            _num_samples(X_train), self.n_features_in_, task.n_outputs))
+
+    def __sklearn_clone__(self):
+        _checks.warn_if_clone_unfits(self.teachers)
+        return super().__sklearn_clone__()
 
     def get_params(self, deep=True):
         """Parameters of the distiller; with ``deep``, of its teachers and student.
@@ -222,6 +271,8 @@ class BaseDistiller(BaseEstimator):
         -------
         self : object
         """
+        _checks.check_nested_student_params(params.get("student", self.student),
+                                            params)
         if isinstance(params.get("teachers", self.teachers), (list, tuple)):
             if "teachers" in params:
                 super().set_params(teachers=params.pop("teachers"))
@@ -261,38 +312,64 @@ class BaseDistiller(BaseEstimator):
         """
         X = self._validate_input(X)
         fused = self._fused_teachers()
-        return self.fusion_.weights(fused.gate_inputs(X), fused.proba(X))
+        return self.fusion_.weights(fused.gate_inputs(X), fused.outputs(X))
 
     def _fused_teachers(self):
         """The fitted teachers and their fusion, run with the current ``n_jobs``."""
         return replace(self._fused, n_jobs=self.n_jobs)
 
     def _validate_training_data(self, X, y, sample_weight):
-        """X, y, sample_weight and the classes, checked; the student's columns set."""
+        """X, y, sample_weight and the task, checked; the student's columns set."""
         X = self._validate_input(X, reset=True)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        y, classes = self._check_target(X, y)
+        y, task = self._check_target(X, y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+            sample_weight = _check_sample_weight(sample_weight, X,
+                                                 ensure_non_negative=True)
         self.student_features_ = resolve_student_features(
             self.student_features, self.n_features_in_,
             getattr(self, "feature_names_in_", None))
-        return X, y, sample_weight, classes
+        return X, y, sample_weight, task
 
-    def _checked_teachers(self, classes, seed):
-        """The teachers as names and estimators, checked against the task."""
+    def _validate_validation_rows(self, X_val, y_val, task):
+        """``(X_val, y_val)`` checked against the training data, or None."""
+        if X_val is None and y_val is None:
+            return None
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val must be given together; got only "
+                             f"{'X_val' if y_val is None else 'y_val'}.")
+        X_val = self._validate_input(X_val, check_fitted=False)
+        y_val = column_or_1d(y_val)
+        check_consistent_length(X_val, y_val)
+        classes = getattr(task, "classes", None)
+        unknown = ([] if classes is None
+                   else np.setdiff1d(np.unique(y_val), classes))
+        if len(unknown):
+            raise ValueError(f"y_val has labels that y lacks: {unknown.tolist()}.")
+        return X_val, y_val
+
+    def _checked_teachers(self, X, task, seed):
+        """The teachers as names and estimators, checked against the task and X.
+
+        The student's parameters are checked here too: every error a fit can
+        know of before the teachers are fitted comes before that work.
+        """
+        _checks.check_student(self.student, self.device)
         pairs = _teachers.named_teachers(self.teachers, seed,
                                          default=self._default_teacher)
+        names = [name for name, _ in pairs]
         teachers = [teacher for _, teacher in pairs]
-        _teachers.check_teacher_methods(teachers)
-        _teachers.check_teacher_classes(teachers, classes)
+        task.check_teachers(teachers, names)
+        if self.teachers is None:
+            _checks.check_default_teacher_columns(X)
+        _checks.check_torch_teachers(names, teachers, X, task.n_outputs)
         self._check_temperature_fits_student()
         check_chain_fits_student(self.chain, self.student)
-        return [name for name, _ in pairs], teachers
+        return names, teachers
 
     def _check_temperature_fits_student(self):
         if isinstance(self.temperature, Real) or self.temperature == "auto":
@@ -304,15 +381,23 @@ class BaseDistiller(BaseEstimator):
                 f"XGBStudent follow; the student {self.student!r} takes a number."
             )
 
-    def _validate_input(self, X, *, reset=False):
+    def _validate_input(self, X, *, reset=False, check_fitted=True):
         """Check X: DataFrames pass untouched to the teachers."""
-        if not reset:
+        if not reset and check_fitted:
             check_is_fitted(self)
         if hasattr(X, "columns"):
             validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.shape[0] == 0:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                    f"minimum of 1 is required by {type(self).__name__}.")
         else:
             X = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan",
-                              ensure_min_samples=1)
+                              ensure_min_samples=1, accept_sparse=True)
+            if sp.issparse(X):
+                # Tabular rows (a one-hot encoded pipeline's output): the
+                # student's preprocessing, MUNGE and the gate read dense rows.
+                X = X.toarray()
         _reject_infinities(X)
         return X
 
@@ -328,6 +413,18 @@ class BaseDistiller(BaseEstimator):
     def _forget_fit(self):
         for name in _FITTED:
             self.__dict__.pop(name, None)
+
+
+@contextmanager
+def _quiet_trial_fits():
+    """Silence the ConvergenceWarning of the search's trial fits.
+
+    Candidates train on short budgets by design; the final student's fit
+    (``fit_student``) still warns.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        yield
 
 
 def _reject_infinities(X):

@@ -29,7 +29,6 @@ from sklearn.base import clone
 from ._capacity import mlp_parameters, student_capacity
 from ._parallel import run_jobs
 from ._transfer import selection_split
-from .metrics import fidelity
 from .students import (
     STUDENT_FAMILIES,
     LGBMStudent,
@@ -178,7 +177,7 @@ def fit_chain(student, capacities, transfer, temperature, alpha, n_inputs,
                   alpha=alpha, **extra)
         steps.append(ChainStep(model, capacity, time.perf_counter() - start))
         if capacity is not None:
-            targets = (MIXING * model.predict_proba(transfer.Z)
+            targets = (MIXING * transfer.task.serving_method(model)(transfer.Z)
                        + (1 - MIXING) * transfer.targets)
     own = scalable_capacity(student, n_inputs, n_classes)
     steps[-1] = ChainStep(steps[-1].model, own, steps[-1].seconds)
@@ -323,7 +322,8 @@ def _search_assistants(student, teacher_capacity, own_capacity, transfer,
     training, select = selection_split(transfer, seed)
     if max_assistants == 0 or len(select) == 0:
         return 0, {}, None
-    teacher_pred = transfer.targets[select].argmax(axis=1)
+    task = transfer.task
+    teacher_pred = task.predictions(transfer.targets[select])
     n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
     batch = max(1, effective_n_jobs(n_jobs))
     scores, next_count, plain_refit = {}, 0, None
@@ -340,24 +340,23 @@ def _search_assistants(student, teacher_capacity, own_capacity, transfer,
         if speculate:
             plain_refit = chains.pop()
         for count, steps in zip(counts, chains, strict=True):
-            student_pred = steps[-1].model.predict_proba(
-                transfer.Z[select]).argmax(axis=1)
-            scores[count] = fidelity(student_pred, teacher_pred)
+            student_pred = steps[-1].model.predict(transfer.Z[select])
+            scores[count] = task.agreement(student_pred, teacher_pred)
         chosen, next_count = choose_assistants(scores, max_assistants,
                                                min_improvement)
     return chosen, scores, plain_refit if chosen == 0 else None
 
 
-def chain_report(chain, Z_valid, y_valid, teacher_pred, classes):
+def chain_report(chain, Z_valid, y_valid, teacher_pred, task):
     """Each step of the chain measured on the validation rows."""
     rows = []
     for index, step in enumerate(chain):
-        predicted = classes[step.model.predict_proba(Z_valid).argmax(axis=1)]
+        predicted = step.model.predict(Z_valid)
         rows.append({
             "role": "student" if index == len(chain) - 1 else "assistant",
             "capacity": step.capacity,
-            "accuracy": float(np.mean(predicted == y_valid)),
-            "fidelity": fidelity(predicted, teacher_pred),
+            "accuracy": task.score(y_valid, predicted),
+            "fidelity": task.agreement(predicted, teacher_pred),
             "time_s": step.seconds,
         })
     return rows

@@ -7,6 +7,7 @@ halving on a selection split of the training rows (:mod:`._halving`), within
 the size budget and the serving limits.
 """
 
+import time
 import uuid
 import warnings
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
+from tqdm.auto import tqdm
 
 from ._candidates import (
     FAMILIES,
@@ -34,9 +36,11 @@ from ._halving import (
     probe_limits,
     successive_halving,
 )
+from ._progress import logger
 from ._ranker import ranker_for
 from ._temperature import AdaptiveTemperature, as_scheduler
 from ._transfer import selection_split
+from .exceptions import SkdistillWarning
 from .metrics import model_size, predict_latency
 from .students import STUDENT_FAMILIES
 
@@ -185,12 +189,11 @@ def candidates(request, teacher_size, preprocessor_size, n_inputs, n_classes):
 def search_data(transfer, preprocessor, preprocessor_size, X_student, seed):
     """The selection split of the search, and the preprocessing's cost."""
     training, select = selection_split(transfer, seed)
-    classes = np.unique(transfer.y)
     rows = np.arange(min(LATENCY_ROWS, _num_samples(X_student)))
     sample = _safe_indexing(X_student, rows)
     return SearchData(
         training, transfer.Z[select], transfer.y[select],
-        classes[transfer.targets[select].argmax(axis=1)],
+        transfer.task.predictions(transfer.targets[select]),
         extra_bytes=preprocessor_size.n_bytes,
         extra_ms=(1000.0 * predict_latency(preprocessor.transform, sample)
                   * LATENCY_ROWS / _num_samples(sample)))
@@ -201,7 +204,8 @@ def search(ranked, make_data, request, seed, on_rung):
 
     ``make_data`` builds the :class:`SearchData`, only when it is needed.
     With serving limits, the best ranked candidates within them are found
-    first (probes on a few rows, not counted in ``search_budget``).
+    first (probes on a few rows, not counted in ``search_budget``). Each rung
+    is logged (and, with ``verbose=2``, counted on a bar) as it ends.
     """
     limits = request.limits
     if not request.search_budget and not limits.any:
@@ -213,6 +217,17 @@ def search(ranked, make_data, request, seed, on_rung):
     check_distillation = request.alpha == "auto" and budget >= 3
     plan = (plan_rungs(len(ranked), budget - check_distillation,
                        len(data.training.y)) if len(data.y_select) else [])
+    n_fits = None if limits.any else (sum(count for count, _ in plan)
+                                      + check_distillation * (len(plan) > 0))
+    with RungFeedback(on_rung, request.verbose, n_fits) as on_rung:
+        return _race(ranked, plan, data, request, settings, seed, on_rung,
+                     check_distillation)
+
+
+def _race(ranked, plan, data, request, settings, seed, on_rung,
+          check_distillation):
+    """:func:`search` once its rows and rungs are planned."""
+    limits, budget = request.limits, request.search_budget or 0
     evaluations = []
     if limits.any:
         ranked, evaluations = probe_limits(
@@ -240,8 +255,45 @@ def closest_to_limits(evaluations, limits):
     warnings.warn(
         f"No candidate student was within max_student_bytes={limits.max_bytes} "
         f"and max_latency_ms={limits.max_latency_ms}; the closest one is used: "
-        f"{closest.as_dict()}.", UserWarning, stacklevel=7)
+        f"{closest.as_dict()}.", SkdistillWarning, stacklevel=9)
     return closest
+
+
+class RungFeedback:
+    """Each rung of the search, as it ends: logged at INFO with its duration.
+
+    With ``verbose >= 2`` a bar counts the search's fits (``n_fits``, None when
+    unknown in advance) rung by rung. Called with a rung's evaluations, it
+    passes them on to ``on_rung`` (e.g. :func:`search_recorder`'s callback).
+    """
+
+    def __init__(self, on_rung, verbose, n_fits):
+        self.on_rung = on_rung
+        self.bar = tqdm(total=n_fits, desc="search", unit="fit", leave=False,
+                        disable=verbose < 2, dynamic_ncols=True)
+        self.start = time.perf_counter()
+
+    def __call__(self, evaluations):
+        now = time.perf_counter()
+        seconds, self.start = now - self.start, now
+        first = evaluations[0]
+        scores = [e.accuracy for e in evaluations if e.accuracy is not None]
+        name = "twin check" if first.twin else f"rung {first.rung}"
+        logger.info("search %s: %d candidate(s) on %d rows, best accuracy %s: "
+                    "%.2f s", name, len(evaluations), first.n_rows,
+                    f"{max(scores):.4f}" if scores else "-", seconds,
+                    extra={"phase": "search_rung", "rung": first.rung,
+                           "seconds": seconds})
+        self.bar.set_postfix_str(name)
+        self.bar.update(len(evaluations))
+        if self.on_rung is not None:
+            self.on_rung(evaluations)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.bar.close()
 
 
 def search_recorder(memory, meta, teacher_names):
@@ -283,8 +335,12 @@ def student_template(student):
 
 
 def with_fit_settings(student, request, seed):
-    """The student with the distiller's seed, verbosity and device."""
-    params = {"verbose": request.verbose, "device": request.device}
+    """The student with the distiller's seed, verbosity and device.
+
+    The student shows its bar over epochs or rounds at the distiller's
+    ``verbose=2``.
+    """
+    params = {"verbose": int(request.verbose >= 2), "device": request.device}
     if isinstance(request.student, str) or student.get_params().get(
             "random_state", 0) is None:
         params["random_state"] = seed

@@ -12,9 +12,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ._base import BaseDistiller
+from ._task import ClassificationTask
 from ._teachers import default_teacher
 from ._temperature import SCHEDULES
-from ._transfer import stratified_split
 from .students import STUDENT_FAMILIES
 
 
@@ -127,6 +127,8 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified) to measure the
         report; teachers fitted here and the student never train on them.
+        Not used when ``fit`` is given ``X_val`` and ``y_val``: those rows
+        measure the report and every row of ``X`` trains.
     min_compression : float or None, default=10.0
         For ``student="auto"``: only students whose estimated serialized size
         and parameter count (weights, or tree nodes) are at most the teachers'
@@ -174,8 +176,9 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         every column and pick the student's ones first. Checked before any
         work: unknown names, indices out of range, duplicates and an empty
         selection raise a ``ValueError``.
-    memory : None, str, path or OptimizationMemory, default=None
-        The optimization memory (a SQLite file, created on first use): every
+    memory : None, str, path, OptimizationMemory or joblib.Memory, default=None
+        The optimization memory (a SQLite file, created on first use; with a
+        ``joblib.Memory``, the file ``skdistill.db`` in its ``location``): every
         fit is recorded there with its configuration and validation scores,
         parallel jobs' durations refine the expected cost that orders them, and
         the teachers' outputs (out-of-fold, on the training and the validation
@@ -190,7 +193,14 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the teachers fitted here and the student.
     verbose : int, default=0
-        ``1`` shows a progress bar over the student's epochs or rounds.
+        ``0`` prints nothing; ``1`` shows one progress bar over the phases of
+        the fit (teachers, their outputs, fusion, configuration search,
+        augmentation, final student, report); ``2`` adds a bar over the
+        search's fits, rung by rung, and the final student's bar over its
+        epochs or rounds. It never changes what is fitted. Each phase is also
+        logged at INFO, with its duration, on the ``"skdistill"`` logger
+        (``logging.basicConfig(level=logging.INFO)`` shows it), whatever
+        ``verbose``.
     device : {"auto", "cpu", "cuda"}, default="auto"
         Device of torch students; ``"auto"`` uses CUDA when present.
 
@@ -400,12 +410,10 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
                 "HPMDistiller needs at least 2 classes in y; got 1 class: "
                 f"{classes[0]!r}."
             )
-        return y, classes
+        return y, ClassificationTask(classes)
 
-    @staticmethod
-    def _split(y, fraction, rng):
-        """The report's validation rows: stratified, every class kept in training."""
-        return stratified_split(y, fraction, rng)
+    def _set_task_attributes(self, task):
+        self.classes_ = task.classes
 
     @staticmethod
     def _default_teacher(seed):
@@ -425,7 +433,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         """
         X = self._validate_input(X)
         fused = self._fused_teachers()
-        return self.fusion_.fuse(fused.gate_inputs(X), fused.proba(X))
+        return self.fusion_.fuse(fused.gate_inputs(X), fused.outputs(X))
 
     def predict_proba(self, X):
         """Class probabilities from the student alone.
@@ -463,5 +471,11 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        # What the default teacher and the student's default preprocessing read:
+        # missing values, pandas category and string columns, and sparse
+        # matrices (made dense: the student's rows are dense).
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
         return tags

@@ -6,12 +6,32 @@ predicted, so that a re-fit with the same teachers on the same rows skips teache
 inference.
 """
 
+import contextvars
+from contextlib import contextmanager
+
 import joblib
 
 # Estimator attributes that change how fast a teacher runs, not what it predicts:
 # the parallel pipeline caps them, so they must not change a teacher's fingerprint.
 _RUNTIME_PARAMS = frozenset({"n_jobs", "nthread", "num_threads", "n_threads",
                              "thread_count", "verbose", "verbosity"})
+# Within one fit, each estimator's fingerprint by id (see fingerprints_kept).
+_kept = contextvars.ContextVar("skdistill_fingerprints", default=None)
+
+
+@contextmanager
+def fingerprints_kept():
+    """Within the block, each estimator is hashed once, at its first fingerprint.
+
+    A fit does not change the teachers it runs (it fits clones), and it asks
+    for their fingerprints at every cache lookup: hashing a large forest takes
+    about as long as a prediction with it.
+    """
+    token = _kept.set({})
+    try:
+        yield
+    finally:
+        _kept.reset(token)
 
 
 def fingerprint_estimator(estimator):
@@ -31,6 +51,16 @@ def fingerprint_estimator(estimator):
         A hex digest (:func:`joblib.hash`); None when the estimator cannot be
         hashed (then nothing is cached for it).
     """
+    kept = _kept.get()
+    if kept is not None and id(estimator) in kept:
+        return kept[id(estimator)][1]
+    key = _fingerprint_estimator(estimator)
+    if kept is not None:  # the estimator too: its id stays its own
+        kept[id(estimator)] = (estimator, key)
+    return key
+
+
+def _fingerprint_estimator(estimator):
     state = getattr(estimator, "__dict__", None)
     if isinstance(state, dict):
         state = {key: value for key, value in state.items()

@@ -22,7 +22,7 @@ from joblib import effective_n_jobs
 from ._chain import fit_chain
 from ._parallel import estimated_cost, run_jobs
 from ._transfer import TransferSet
-from .metrics import count_parameters, fidelity, predict_latency
+from .metrics import count_parameters, predict_latency
 
 MAX_RUNGS = 3
 # No rung trains on fewer rows than this (fewer rungs instead).
@@ -190,7 +190,7 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         candidate was over them.
     evaluations : list of Evaluation
     """
-    order = nested_order(data.training.y, seed)
+    order = nested_order(data.training.task.strata(data.training.y), seed)
     alive, evaluations, last = diverse_order(ranked), [], []
     for rung, (n_candidates, n_rows) in enumerate(plan):
         subset = data.training.subset(np.sort(order[:n_rows]))
@@ -259,7 +259,7 @@ def probe_limits(ranked, wanted, data, limits, fit_settings, n_jobs, seed,
     evaluations : list of Evaluation
         The probes, with ``rung="probe"``.
     """
-    order = nested_order(data.training.y, seed)
+    order = nested_order(data.training.task.strata(data.training.y), seed)
     subset = data.training.subset(np.sort(order[:PROBE_ROWS]))
     n_inputs, n_classes = subset.Z.shape[1], subset.targets.shape[1]
     pool, within, evaluations = list(ranked), [], []
@@ -318,14 +318,14 @@ def diverse_order(ranked):
     return [ranked[i] for i in sorted(range(len(ranked)), key=keys.__getitem__)]
 
 
-def nested_order(y, seed):
-    """A row order whose every prefix is stratified and holds every class."""
+def nested_order(strata, seed):
+    """A row order whose every prefix is stratified and holds every stratum."""
     rng = np.random.RandomState(seed)
-    position = np.empty(len(y))
-    for label in np.unique(y):
-        rows = np.flatnonzero(y == label)
+    position = np.empty(len(strata))
+    for stratum in np.unique(strata):
+        rows = np.flatnonzero(strata == stratum)
         position[rng.permutation(rows)] = np.arange(len(rows)) / len(rows)
-    return np.lexsort((rng.random_sample(len(y)), position))
+    return np.lexsort((rng.random_sample(len(strata)), position))
 
 
 def evaluate_all(candidates, transfer, data, limits, fit_settings, n_jobs, rung):
@@ -352,10 +352,11 @@ def fit_candidate(candidate, transfer, fit_settings):
 def measure(candidate, model, seconds, rung, n_rows, data, limits):
     """Accuracy and fidelity on the selection rows, size and latency."""
     accuracy, agreement = score(model, data.Z_select, data.y_select,
-                                data.teacher_select)
+                                data.teacher_select, data.training.task)
     latency_rows = data.training.Z[np.resize(np.arange(len(data.training.y)),
                                              LATENCY_ROWS)]
-    latency_ms = (1000.0 * predict_latency(model.predict_proba, latency_rows)
+    serve = data.training.task.serving_method(model)
+    latency_ms = (1000.0 * predict_latency(serve, latency_rows)
                   * LATENCY_ROWS / len(latency_rows) + data.extra_ms)
     n_bytes = len(pickle.dumps(model, protocol=5)) + data.extra_bytes
     evaluation = Evaluation(candidate, rung, n_rows, accuracy, agreement, n_bytes,
@@ -364,12 +365,15 @@ def measure(candidate, model, seconds, rung, n_rows, data, limits):
     return Evaluation(**{**evaluation.__dict__, "within_limits": within})
 
 
-def score(model, Z, y, teacher_labels):
-    """Accuracy and fidelity of ``model`` on rows ``Z``; None without rows."""
+def score(model, Z, y, teacher_pred, task):
+    """The task's score and agreement of ``model`` on rows ``Z``; None without rows.
+
+    For classification, accuracy and fidelity to the teachers' labels.
+    """
     if len(y) == 0:
         return None, None
     predicted = model.predict(Z)
-    return float(np.mean(predicted == y)), fidelity(predicted, teacher_labels)
+    return task.score(y, predicted), task.agreement(predicted, teacher_pred)
 
 
 def pareto_front(evaluations, cost):

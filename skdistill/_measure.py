@@ -19,21 +19,36 @@ from ._chain import chain_report
 from ._configure import family_of
 from ._fusion import fuse
 from ._halving import LATENCY_ROWS, pareto_front
-from ._teacher_outputs import cached_output, teachers_proba_cached
-from .metrics import fidelity, model_size, predict_latency, retention
+from ._progress import log_phase
+from ._teacher_outputs import cached_output, teachers_outputs_cached
+from .exceptions import SkdistillWarning
+from .metrics import model_size, predict_latency, retention
 from .report import DistillationReport
 
+# The report's latencies are timed on at most this many validation rows and
+# scaled to all of them: more rows cost time and tell nothing more.
+LATENCY_MAX_ROWS = 10_000
 # The distiller's parameters the memory records with each fit.
 RECORDED_PARAMS = ("temperature", "alpha", "fusion", "soft_targets",
                    "prefit_teachers", "chain", "augment", "augment_ratio")
 
 
 @contextmanager
-def timed(timings, phase):
-    """Time the block as ``timings[phase]`` (seconds)."""
+def timed(timings, phase, progress=None):
+    """Time the block as ``timings[phase]`` (seconds), and log it at INFO.
+
+    ``progress`` (a :class:`~skdistill._progress.PhaseBar`) shows the phase
+    while it runs and counts it when it ends.
+    """
+    if progress is not None:
+        progress.start(phase)
     start = time.perf_counter()
     yield
-    timings[phase] = time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    timings[phase] = seconds
+    log_phase(phase, seconds)
+    if progress is not None:
+        progress.done(phase, seconds)
 
 
 def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
@@ -72,27 +87,27 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
     -------
     DistillationReport
     """
-    classes = fused.classes
-    valid_proba = teachers_proba_cached(memory, fused.teachers, X_valid, classes,
-                                        fused.n_jobs)
+    task = fused.task
+    valid_outputs = teachers_outputs_cached(memory, fused.teachers, X_valid, task,
+                                            fused.n_jobs)
     Z_gate = fused.gate_inputs(X_valid)
-    weights = fused.fusion.weights(Z_gate, valid_proba)
-    teacher_pred = classes[fuse(weights, valid_proba).argmax(axis=1)]
+    weights = fused.fusion.weights(Z_gate, valid_outputs)
+    teacher_pred = task.predictions(fuse(weights, valid_outputs))
     X_student = fused.student_columns(X_valid)
     student_pred = student.predict(X_student)
-    teacher_acc = float(np.mean(teacher_pred == y_valid))
-    student_acc = float(np.mean(student_pred == y_valid))
+    teacher_acc = task.score(y_valid, teacher_pred)
+    student_acc = task.score(y_valid, student_pred)
     student_size = model_size(student)
     teacher_latency = _teacher_latency(fused, X_valid, memory)
-    student_latency = predict_latency(student.predict_proba, X_student)
+    student_latency = latency_on_all_rows(task.serving_method(student), X_student)
     return DistillationReport(
         n_validation=len(y_valid),
         teacher_accuracy=teacher_acc,
         teacher_accuracies={
-            name: float(np.mean(classes[proba.argmax(axis=1)] == y_valid))
-            for name, proba in zip(teacher_names, valid_proba, strict=True)},
+            name: task.score(y_valid, task.predictions(outputs))
+            for name, outputs in zip(teacher_names, valid_outputs, strict=True)},
         student_accuracy=student_acc,
-        fidelity=fidelity(student_pred, teacher_pred),
+        fidelity=task.agreement(student_pred, teacher_pred),
         retention=retention(student_acc, teacher_acc),
         teacher_size=teacher_size,
         student_size=student_size,
@@ -115,7 +130,7 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
                 student[-1], configuration.temperature),
             "chain": chain_report(chain,
                                   fused.student_inputs(X_valid, Z_gate), y_valid,
-                                  teacher_pred, classes),
+                                  teacher_pred, task),
             "chain_search": chain_search,
             "configuration": configuration.details,
             "candidates": [e.as_dict() for e in configuration.evaluations],
@@ -136,10 +151,24 @@ def _teacher_latency(fused, X_valid, memory):
     return float(cached_output(
         memory, "latency", fused.teachers,
         (X_valid, fused.fusion, fused.gate_preprocessor, fused.n_jobs),
-        lambda: np.array([predict_latency(
+        lambda: np.array([latency_on_all_rows(
             lambda rows: fused.fusion.fuse(fused.gate_inputs(rows),
-                                           fused.proba(rows)),
+                                           fused.outputs(rows)),
             X_valid)]))[0])
+
+
+def latency_on_all_rows(predict, X):
+    """Seconds of ``predict(X)``, timed on at most :data:`LATENCY_MAX_ROWS` rows.
+
+    Beyond that many rows the time of the first ones is scaled to all: a
+    prediction's time grows with the rows, and timing all of them (three times)
+    would cost a large fit more than its teachers' outputs.
+    """
+    n_rows = _num_samples(X)
+    if n_rows <= LATENCY_MAX_ROWS:
+        return predict_latency(predict, X)
+    sample = _safe_indexing(X, np.arange(LATENCY_MAX_ROWS))
+    return predict_latency(predict, sample) * n_rows / LATENCY_MAX_ROWS
 
 
 def _temperature_schedule(student, temperature):
@@ -205,25 +234,27 @@ def experiment(report, student, meta, params, n_rows, n_features, n_classes):
     }
 
 
-def check_serving_budget(student, report, X_valid, max_bytes, max_latency_ms):
+def check_serving_budget(student, report, X_valid, task, max_bytes,
+                         max_latency_ms):
     """Warn when the fitted student is over ``max_student_bytes`` or latency.
 
-    ``X_valid`` are the validation rows, in the student's columns.
+    ``X_valid`` are the validation rows, in the student's columns; ``task``
+    says what the student serves (``task.serving_method``).
     """
     latency_ms = None
     if max_latency_ms is not None:
-        latency_ms = latency_per_1000_rows(student, X_valid)
+        latency_ms = latency_per_1000_rows(student, X_valid, task)
     for name, limit, value in (
             ("max_student_bytes", max_bytes, report.student_size.n_bytes),
             ("max_latency_ms", max_latency_ms, latency_ms)):
         if limit is not None and value > limit:
             warnings.warn(f"The student is over {name}={limit}: {value:.4g} "
-                          "measured on the validation rows.", UserWarning,
+                          "measured on the validation rows.", SkdistillWarning,
                           stacklevel=5)
 
 
-def latency_per_1000_rows(student, X_valid):
-    """Milliseconds of ``student.predict_proba`` on 1,000 validation rows."""
+def latency_per_1000_rows(student, X_valid, task):
+    """Milliseconds of the student's outputs on 1,000 validation rows."""
     rows = np.resize(np.arange(_num_samples(X_valid)), LATENCY_ROWS)
-    return 1000.0 * predict_latency(student.predict_proba,
+    return 1000.0 * predict_latency(task.serving_method(student),
                                     _safe_indexing(X_valid, rows))

@@ -23,11 +23,14 @@ import statistics
 from collections.abc import Mapping
 from pathlib import Path
 
+import joblib
 import numpy as np
 
 # The keys of the teacher-output cache; importers of the memory find them here.
 from ._memory_file import _library_version, _MemoryFile, _now, _transaction
 
+# The file an ``HPMDistiller(memory=joblib.Memory(location))`` keeps there.
+JOBLIB_FILE = "skdistill.db"
 _JSON_COLUMNS = ("dataset", "teachers", "config", "extra")
 _NUMBER_COLUMNS = ("val_accuracy", "val_fidelity", "student_bytes",
                    "student_params", "latency_ms", "fit_seconds")
@@ -366,6 +369,44 @@ class OptimizationMemory(_MemoryFile):
 
         self._run(insert, None)
 
+    def reduce_size(self, bytes_limit):
+        """Delete the oldest teacher outputs until the rest take ``bytes_limit``.
+
+        As ``joblib.Memory.reduce_size`` bounds its cache; experiments and
+        durations are kept. SQLite reuses the freed pages for later records
+        (the file itself does not shrink).
+
+        Parameters
+        ----------
+        bytes_limit : int
+            The most bytes of stored arrays to keep (0 empties the cache).
+
+        Returns
+        -------
+        int
+            How many outputs were deleted (0 when the memory is inactive).
+        """
+        if isinstance(bytes_limit, bool) or not isinstance(bytes_limit, int) \
+                or bytes_limit < 0:
+            raise ValueError("bytes_limit must be a non-negative int, got "
+                             f"{bytes_limit!r}")
+
+        def reduce(connection):
+            with _transaction(connection):
+                rows = connection.execute(
+                    "SELECT rowid, length(array) FROM teacher_outputs "
+                    "ORDER BY created DESC, rowid DESC").fetchall()
+                kept, doomed = 0, []
+                for rowid, size in rows:
+                    kept += size
+                    if kept > bytes_limit:
+                        doomed.append((rowid,))
+                connection.executemany(
+                    "DELETE FROM teacher_outputs WHERE rowid = ?", doomed)
+            return len(doomed)
+
+        return self._run(reduce, 0)
+
     def clear_cache(self):
         """Delete every stored teacher output."""
         def delete(connection):
@@ -391,8 +432,10 @@ def as_memory(value):
 
     Parameters
     ----------
-    value : None, str, os.PathLike or OptimizationMemory
-        None turns the memory off; a path opens (or creates) that file.
+    value : None, str, os.PathLike, OptimizationMemory or joblib.Memory
+        None turns the memory off; a path opens (or creates) that file; a
+        ``joblib.Memory`` (what ``memory=`` means elsewhere in scikit-learn)
+        keeps the file ``skdistill.db`` in its location (None: off).
 
     Returns
     -------
@@ -402,5 +445,10 @@ def as_memory(value):
         return value
     if isinstance(value, (str, os.PathLike)):
         return OptimizationMemory(value)
-    raise TypeError("memory must be None, a path (str or os.PathLike) or an "
-                    f"OptimizationMemory, got {type(value).__name__}: {value!r}")
+    if isinstance(value, joblib.Memory):
+        if value.location is None:
+            return None
+        return OptimizationMemory(Path(os.fspath(value.location)) / JOBLIB_FILE)
+    raise TypeError("memory must be None, a path (str or os.PathLike), an "
+                    "OptimizationMemory or a joblib.Memory, got "
+                    f"{type(value).__name__}: {value!r}")

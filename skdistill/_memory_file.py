@@ -12,7 +12,11 @@ used. :class:`~skdistill._memory.OptimizationMemory` builds its records on it.
 * a file that cannot be used (not SQLite, truncated, a directory, another
   application's database, a schema newer than this version reads) gives one
   warning naming the path and the problem; the memory then does nothing (records
-  are dropped, queries answer empty) and the file is left exactly as it was.
+  are dropped, queries answer empty) and the file is left exactly as it was;
+* a file deleted (or replaced) while a connection is open is noticed before the
+  next operation: a warning names it, and the memory opens the path afresh (a new,
+  empty file where it was deleted) instead of writing to the deleted one, whose
+  records nobody could read.
 """
 
 import os
@@ -25,6 +29,8 @@ import warnings
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+
+from .exceptions import SkdistillWarning
 
 # "SKDM" in the header's application_id: marks a file as an skdistill memory.
 _APPLICATION_ID = 0x534B444D
@@ -157,13 +163,36 @@ class _MemoryFile:
         local = self._local
         connection = getattr(local, "connection", None)
         if connection is not None:
-            if local.pid == os.getpid():
+            if local.pid != os.getpid():
+                _INHERITED.append(connection)
+                local.connection = None
+            elif self._identity() == local.identity:
                 return connection
-            _INHERITED.append(connection)
-            local.connection = None
+            else:
+                self._reopen_warning()
+                self.close()
         connection = self._open()
         local.connection, local.pid = connection, os.getpid()
+        local.identity = self._identity()
         return connection
+
+    def _identity(self):
+        """The file's device and inode (None: no file at the path)."""
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def _reopen_warning(self):
+        if self.path.exists():
+            what, then = "replaced by another file", "the new file is opened"
+        else:
+            what, then = "deleted", "a new, empty memory file is created there"
+        warnings.warn(
+            f"skdistill memory {str(self.path)!r} was {what} while in use; {then} "
+            "and later records go to it (the records of the old file are lost "
+            "with it).", SkdistillWarning, stacklevel=5)
 
     def _open(self):
         if self.path.is_dir():
@@ -241,7 +270,7 @@ class _MemoryFile:
         if self.problem is None:
             self.problem = (f"skdistill memory {str(self.path)!r} is not used: "
                             f"{problem}. The file is left as it is.")
-            warnings.warn(self.problem, UserWarning, stacklevel=4)
+            warnings.warn(self.problem, SkdistillWarning, stacklevel=4)
         self.close()
 
     def _run(self, operation, default):
@@ -270,7 +299,8 @@ class _MemoryFile:
                         continue
                     warnings.warn(f"skdistill memory {str(self.path)!r} stayed "
                                   f"locked for {self.timeout:g} s ({error}); this "
-                                  "operation is skipped", UserWarning, stacklevel=3)
+                                  "operation is skipped", SkdistillWarning,
+                                  stacklevel=3)
                     return default
                 self._disable(f"{type(error).__name__}: {error}")
                 return default

@@ -34,7 +34,7 @@ _CATEGORICAL_MAX_LEVELS = 10
 _CATEGORICAL_SAMPLE = 2_000
 
 
-def meta_features(X, y, n_inputs, teacher_proba):
+def meta_features(X, y, n_inputs, teacher_outputs, task):
     """What the configuration knows of a task before training a student.
 
     Parameters
@@ -42,39 +42,31 @@ def meta_features(X, y, n_inputs, teacher_proba):
     X : array-like or DataFrame of shape (n_samples, n_features)
         The training rows, as given to ``fit``.
     y : ndarray of shape (n_samples,)
-        Labels encoded ``0 .. n_classes - 1``.
+        Their targets.
     n_inputs : int
         Width of the student's preprocessed input.
-    teacher_proba : ndarray of shape (n_teachers, n_samples, n_classes)
-        The teachers' out-of-fold probabilities on the training rows.
+    teacher_outputs : ndarray of shape (n_teachers, n_samples, n_outputs)
+        The teachers' out-of-fold outputs on the training rows.
+    task : ClassificationTask
+        Describes the targets and the teachers (``task.target_meta``).
 
     Returns
     -------
     dict
         The keys of :data:`META_FEATURES`: rows, raw features, preprocessed
-        inputs, classes, class entropy (normalised to [0, 1]), the fraction of
-        categorical-like columns, the number of teachers, and the accuracy, mean
-        top probability and mean pairwise disagreement of the teachers.
+        inputs, the fraction of categorical-like columns and the number of
+        teachers, then the task's own (for classification: classes, class
+        entropy, and the accuracy, mean top probability and mean pairwise
+        disagreement of the teachers).
     """
-    n_teachers, n_rows, n_classes = teacher_proba.shape
-    shares = np.bincount(y, minlength=n_classes) / n_rows
-    shares = shares[shares > 0]
-    mean = teacher_proba.mean(axis=0)
-    predicted = teacher_proba.argmax(axis=2)
-    pairs = [(i, j) for i in range(n_teachers) for j in range(i + 1, n_teachers)]
+    n_teachers, n_rows, _ = teacher_outputs.shape
     return {
         "n_rows": int(n_rows),
         "n_features": int(np.shape(X)[1]),
         "n_inputs": int(n_inputs),
-        "n_classes": int(n_classes),
-        "class_entropy": float(-np.sum(shares * np.log(shares)) / np.log(n_classes)),
         "categorical_fraction": categorical_fraction(X),
         "n_teachers": int(n_teachers),
-        "teacher_accuracy": float(np.mean(mean.argmax(axis=1) == y)),
-        "teacher_confidence": float(np.mean(mean.max(axis=1))),
-        "teacher_disagreement": float(np.mean(
-            [np.mean(predicted[i] != predicted[j]) for i, j in pairs]) if pairs
-            else 0.0),
+        **task.target_meta(y, teacher_outputs),
     }
 
 

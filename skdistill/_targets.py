@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from sklearn.base import clone
 from sklearn.preprocessing import FunctionTransformer
 
-from ._fusion import make_fusion
 from ._preprocess import default_preprocessor
-from ._teacher_outputs import teachers_proba
+from ._teacher_outputs import cached_output, teachers_outputs
 from ._transfer import TransferSet
 
 
@@ -25,8 +24,8 @@ class FusedTeachers:
     ----------
     teachers : list of estimators
         Fitted teachers.
-    classes : ndarray
-        Column order of the probabilities.
+    task : ClassificationTask
+        What the teachers' outputs are (see ``_task``).
     fusion : object
         The fitted fusion (``fuse``, ``weights``).
     preprocessor : transformer
@@ -41,7 +40,7 @@ class FusedTeachers:
     """
 
     teachers: list
-    classes: object
+    task: object
     fusion: object
     preprocessor: object
     gate_preprocessor: object
@@ -58,20 +57,25 @@ class FusedTeachers:
             return Z_gate
         return self.preprocessor.transform(self.student_columns(X))
 
-    def proba(self, X):
-        """Every teacher's probabilities, shape (n_teachers, n_samples, n_classes)."""
-        return teachers_proba(self.teachers, X, self.classes, self.n_jobs)
+    def outputs(self, X):
+        """Every teacher's outputs, shape (n_teachers, n_samples, n_outputs)."""
+        return teachers_outputs(self.teachers, X, self.task, self.n_jobs)
 
     def label(self, X):
-        """The student's inputs of rows ``X`` and their fused targets."""
+        """The student's inputs of rows ``X`` and their fused targets.
+
+        The teachers' outputs go through the process's cache: a refit with
+        the same seed makes the same synthetic rows.
+        """
         Z_gate = self.gate_inputs(X)
-        targets = self.fusion.fuse(Z_gate, self.proba(X))
+        outputs = cached_output(None, "proba", self.teachers,
+                                (X, self.task.cache_key()), lambda: self.outputs(X))
+        targets = self.fusion.fuse(Z_gate, outputs)
         return self.student_inputs(X, Z_gate), targets
 
 
-def fit_targets(X, X_student, y, y_codes, sample_weight, outputs, *, fusion,
-                student_preprocessor, family, classes, student_columns, seed,
-                n_jobs):
+def fit_targets(X, X_student, y, sample_weight, outputs, *, task, fusion,
+                student_preprocessor, family, student_columns, seed, n_jobs):
     """Fit the preprocessing and the fusion; the transfer set of the training rows.
 
     Parameters
@@ -81,19 +85,19 @@ def fit_targets(X, X_student, y, y_codes, sample_weight, outputs, *, fusion,
     X_student : array-like or DataFrame
         The same rows, the student's columns.
     y : ndarray
-        Their labels; ``y_codes`` the same coded ``0 .. n_classes - 1``.
+        Their targets.
     sample_weight : ndarray or None
         Their weights.
     outputs : TeacherOutputs
-        The teachers and their probabilities on these rows.
+        The teachers and their outputs on these rows.
+    task : ClassificationTask
+        What the outputs are; makes the fusion.
     fusion : {"attention", "mean", "accuracy"}
         The fusion to fit.
     student_preprocessor : transformer, "passthrough" or None
         The distiller's parameter.
     family : str
         The student's family: sets the default preprocessing.
-    classes : ndarray
-        The labels.
     student_columns : callable
         Picks the student's columns.
     seed : int
@@ -109,17 +113,35 @@ def fit_targets(X, X_student, y, y_codes, sample_weight, outputs, *, fusion,
     preprocessor = fit_preprocessor(student_preprocessor, family, X_student)
     gate_preprocessor = preprocessor
     if X_student is not X:
-        # The gate never serves, so it reads every column; a preprocessor given
-        # for the student's columns may not know the others.
-        gate_preprocessor = default_preprocessor(family, X).fit(X)
+        if fusion == "attention" and len(outputs.teachers) > 1:
+            # The gate never serves, so it reads every column; a preprocessor
+            # given for the student's columns may not know the others.
+            gate_preprocessor = default_preprocessor(family, X).fit(X)
+        else:
+            # A fusion that reads no features: no preprocessing of the other
+            # columns (which the default one might not even read).
+            gate_preprocessor = _StudentColumnsThen(preprocessor, student_columns)
     Z = preprocessor.transform(X_student)
-    Z_gate = Z if gate_preprocessor is preprocessor else gate_preprocessor.transform(X)
-    fitted = make_fusion(fusion, seed).fit(Z_gate, outputs.gate_proba, y_codes,
-                                           sample_weight)
-    targets = fitted.fuse(Z_gate, outputs.targets_proba)
-    fused = FusedTeachers(outputs.teachers, classes, fitted, preprocessor,
+    Z_gate = (Z if gate_preprocessor is preprocessor
+              or isinstance(gate_preprocessor, _StudentColumnsThen)
+              else gate_preprocessor.transform(X))
+    fitted = task.make_fusion(fusion, seed).fit(
+        Z_gate, outputs.gate, task.encode(y), sample_weight)
+    targets = fitted.fuse(Z_gate, outputs.targets)
+    fused = FusedTeachers(outputs.teachers, task, fitted, preprocessor,
                           gate_preprocessor, student_columns, n_jobs)
-    return fused, TransferSet(Z, y, targets, sample_weight)
+    return fused, TransferSet(Z, y, targets, sample_weight, task=task)
+
+
+class _StudentColumnsThen:
+    """The student's preprocessing of the student's columns, as the gate's inputs."""
+
+    def __init__(self, preprocessor, student_columns):
+        self.preprocessor = preprocessor
+        self.student_columns = student_columns
+
+    def transform(self, X):
+        return self.preprocessor.transform(self.student_columns(X))
 
 
 def fit_preprocessor(student_preprocessor, family, X_student):

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 from scipy.special import expit, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_regressor
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -19,6 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._parallel import capped_estimator_threads
+from .exceptions import SkdistillWarning
 
 _PREDICT_METHODS = ("predict_proba", "decision_function", "predict")
 
@@ -203,9 +204,19 @@ def unfitted_twin(teacher):
     return twin
 
 
-def check_teacher_methods(teachers):
-    """Raise a TypeError naming the first teacher with no way to predict."""
+def check_teacher_methods(teachers, names=None):
+    """Raise a TypeError naming the first teacher with no way to predict.
+
+    A regressor (by its scikit-learn tags) is refused too: its predictions are
+    numbers, not classes.
+    """
     for index, teacher in enumerate(teachers):
+        if _is_regressor(teacher):
+            name = f"{names[index]!r}" if names is not None else str(index)
+            raise TypeError(
+                f"teacher {name} ({type(_unwrapped(teacher)).__name__}) is a "
+                "regressor; HPMDistiller distils classifiers (teachers with "
+                "predict_proba, decision_function or class predictions).")
         if not any(hasattr(teacher, m) for m in _PREDICT_METHODS):
             raise TypeError(
                 f"teacher {index} ({type(teacher).__name__}) has none of "
@@ -216,6 +227,14 @@ def check_teacher_methods(teachers):
                 f"teacher {index} ({type(teacher).__name__}) is neither fitted nor "
                 "has a fit method."
             )
+
+
+def _is_regressor(teacher):
+    """Whether scikit-learn's tags call ``teacher`` a regressor (False: no tags)."""
+    try:
+        return is_regressor(teacher)
+    except (AttributeError, TypeError):
+        return False
 
 
 def check_teacher_classes(teachers, classes):
@@ -244,7 +263,7 @@ def check_teacher_classes(teachers, classes):
             )
 
 
-def _encoded_if_needed(teacher, y):
+def encoded_if_needed(teacher, y):
     """Wrap ``teacher`` to learn labels coded 0..k-1 unless ``y`` already is."""
     labels = np.unique(y)
     if (isinstance(teacher, EncodedLabelsClassifier)
@@ -305,13 +324,15 @@ class EncodedLabelsClassifier(ClassifierMixin, BaseEstimator):
         return self.labels_[np.asarray(codes, dtype=int)]
 
 
-def fit_one(teacher, X, y, sample_weight):
-    """Fit an unfitted teacher, its labels coded where needed, weighted if it can.
+def fit_one(teacher, X, y, sample_weight, task):
+    """Fit an unfitted teacher, as the task wraps it, weighted if it can.
 
-    Its own thread count is capped to the running job's share of the cores.
+    ``task.teacher_to_fit`` wraps it (a classifier learns labels coded where
+    needed); its own thread count is capped to the running job's share of the
+    cores.
     """
     with capped_estimator_threads(teacher) as original_threads:
-        fitted = _fit_weighted(_encoded_if_needed(teacher, y), X, y, sample_weight)
+        fitted = _fit_weighted(task.teacher_to_fit(teacher, y), X, y, sample_weight)
     if original_threads and isinstance(fitted, EncodedLabelsClassifier):
         # the adapter fitted a clone, which kept the capped values
         fitted.estimator_.set_params(**original_threads)
@@ -330,7 +351,7 @@ def _fit_weighted(teacher, X, y, sample_weight):
         warnings.warn(
             f"{name}.fit does not accept sample_weight; the teacher is fitted "
             "unweighted.",
-            UserWarning,
+            SkdistillWarning,
             stacklevel=3,
         )
         return teacher.fit(X, y)
@@ -353,11 +374,17 @@ def teacher_proba(teacher, X, classes):
         f"{type(teacher).__name__} has neither predict_proba nor decision_function; "
         "its hard predictions are used as one-hot targets, which carry no soft "
         "information.",
-        UserWarning,
+        SkdistillWarning,
         stacklevel=2,
     )
     predicted = np.asarray(teacher.predict(X))
     column = {c: i for i, c in enumerate(classes.tolist())}
+    unknown = set(predicted.tolist()) - set(column)
+    if unknown:
+        raise ValueError(
+            f"{type(teacher).__name__} predicted values that are not classes of "
+            f"y (e.g. {sorted(map(repr, unknown))[0]}); a teacher must predict "
+            f"class labels among {classes.tolist()[:10]}.")
     proba = np.zeros((len(predicted), len(classes)))
     proba[np.arange(len(predicted)), [column[p] for p in predicted.tolist()]] = 1.0
     return proba

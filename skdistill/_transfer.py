@@ -10,7 +10,7 @@ Three splits, all from the rows given to ``fit`` and never from test data:
   (:func:`early_stopping_split`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -25,13 +25,31 @@ _SEED_SPACE = 2**31 - 1
 
 @dataclass(frozen=True)
 class TransferSet:
-    """The rows a student learns from: preprocessed inputs and their targets."""
+    """The rows a student learns from: preprocessed inputs and their targets.
+
+    Attributes
+    ----------
+    Z : ndarray of shape (n_samples, n_inputs)
+        The student's inputs.
+    y : ndarray of shape (n_samples,)
+        The targets of the real rows; the fused teachers' predictions for the
+        synthetic ones.
+    targets : ndarray of shape (n_samples, n_outputs)
+        The fused teachers' outputs.
+    weight : ndarray of shape (n_samples,) or None
+        Row weights.
+    synthetic : ndarray of bool or None
+        Which rows are synthetic (None: none is).
+    task : ClassificationTask
+        Reads, scores and stratifies the targets (see ``_task``).
+    """
 
     Z: np.ndarray
     y: np.ndarray
     targets: np.ndarray
     weight: np.ndarray | None
     synthetic: np.ndarray | None = None
+    task: object = field(kw_only=True)
 
     @property
     def n_synthetic(self):
@@ -47,14 +65,15 @@ class TransferSet:
                                      np.full(n_new, self.weight.mean())])
         synthetic = np.concatenate([np.zeros(n_real, bool), np.ones(n_new, bool)])
         return TransferSet(np.vstack([self.Z, Z]), np.concatenate([self.y, y]),
-                           np.vstack([self.targets, targets]), weight, synthetic)
+                           np.vstack([self.targets, targets]), weight, synthetic,
+                           task=self.task)
 
     def subset(self, rows):
         """The set restricted to ``rows``."""
         weight = None if self.weight is None else self.weight[rows]
         synthetic = None if self.synthetic is None else self.synthetic[rows]
         return TransferSet(self.Z[rows], self.y[rows], self.targets[rows], weight,
-                           synthetic)
+                           synthetic, task=self.task)
 
 
 def draw_seed(rng):
@@ -63,16 +82,16 @@ def draw_seed(rng):
 
 
 def stratified_split(y, fraction, rng):
-    """Split row indices per class; every class keeps at least one training row.
+    """Split row indices per stratum; every stratum keeps a training row.
 
     Parameters
     ----------
     y : ndarray of shape (n_samples,)
-        Labels.
+        The strata: the labels for classification (``task.strata``).
     fraction : float
-        Share of each class's rows to hold out.
+        Share of each stratum's rows to hold out.
     rng : RandomState
-        Draws the permutation of each class's rows.
+        Draws the permutation of each stratum's rows.
 
     Returns
     -------
@@ -117,8 +136,8 @@ def selection_split(transfer, seed):
         real = np.flatnonzero(~transfer.synthetic)
     if len(real) < MIN_SELECTION_ROWS:
         return transfer, np.array([], dtype=int)
-    _, select = stratified_split(transfer.y[real], SELECTION_FRACTION,
-                                 check_random_state(seed))
+    _, select = stratified_split(transfer.task.strata(transfer.y[real]),
+                                 SELECTION_FRACTION, check_random_state(seed))
     select = real[select]
     training = transfer.subset(np.setdiff1d(np.arange(len(transfer.y)), select))
     return training, select

@@ -5,8 +5,8 @@ returns the probabilities ``predict_proba`` returns, computed the same way, so t
 the student serves with nothing but an ONNX runtime. Every family of
 :mod:`skdistill.students` is supported:
 
-- ``MLPStudent``: the torch network through ``torch.onnx.export`` (the TorchScript
-  exporter, ``dynamo=False``: it needs no ``onnxscript``), then a softmax.
+- ``MLPStudent``: the torch network written layer by layer (standardization,
+  ``Gemm`` and activation nodes in float32), then a float64 softmax.
 - ``TreeStudent``, ``LGBMStudent``, ``XGBStudent``: the fitted trees rewritten as
   one ``ai.onnx.ml`` ``TreeEnsemble`` node in float64, with each library's own
   comparison (scikit-learn: ``float32(x) <= t``; LightGBM: ``x <= t`` in float64;
@@ -29,9 +29,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._onnx._graph import _INPUT, _INSTALL_HINT, _OUTPUT, _Graph
 from ._onnx._preprocessing import _convert_step, _is_passthrough
+from ._onnx._serving import OnnxServingModel
+from ._onnx._skl2onnx import register_skl2onnx_converters
 from ._onnx._students import _STUDENT_CONVERTERS
 
-__all__ = ["to_onnx"]
+__all__ = ["OnnxServingModel", "register_skl2onnx_converters", "serving_model",
+           "to_onnx"]
 
 
 def to_onnx(distiller_or_student, X_sample, path=None):
@@ -47,17 +50,20 @@ def to_onnx(distiller_or_student, X_sample, path=None):
         A few rows of what the model is given at serving time (raw rows, before
         the preprocessing): they fix the input's width and column order and are
         passed through the scikit-learn steps to check them. DataFrames must have
-        numeric columns only.
+        numeric columns only. Its dtype sets the graph's input type: float32
+        rows (an array, or a DataFrame whose columns are all float32) give a
+        float32 input, anything else a float64 one.
     path : str or path-like, default=None
         Where to write the model too; ``None`` only returns it.
 
     Returns
     -------
     onnx.ModelProto
-        A graph with one input ``"X"``, float64 of shape ``(n_rows, n_features)``
-        (columns in the order of ``feature_names_in_`` when the model saw names),
-        and one output ``"probabilities"``, float64 of shape ``(n_rows,
-        n_classes)``, columns in the order of ``classes_``. The labels are in the
+        A graph with one input ``"X"``, float64 (or float32, as ``X_sample``)
+        of shape ``(n_rows, n_features)`` (columns in the order of
+        ``feature_names_in_`` when the model saw names), and one output
+        ``"probabilities"``, float64 of shape ``(n_rows, n_classes)``, columns
+        in the order of ``classes_``. The labels are in the
         model's metadata (``metadata_props["classes"]``, JSON), with the input
         column names (``"input_columns"``) and the student family.
 
@@ -78,17 +84,19 @@ def to_onnx(distiller_or_student, X_sample, path=None):
 
     Notes
     -----
-    Feed the graph float64 rows. It computes in float64 and rounds to float32
-    exactly where the libraries do: before a scikit-learn or XGBoost tree, and
-    before the torch network. Its probabilities agree with ``predict_proba`` to
-    about 1e-15 for tree, LightGBM and linear students (onnxruntime's graph
-    optimizations may move the last digits, up to about 1e-9), and to float32
-    precision (about 1e-7) for XGBoost, which sums its trees in float32, and for
-    MLPs.
+    Feed the graph rows of its input type (float64 unless exported from a
+    float32 sample: most ONNX serving code sends float32, and skl2onnx's
+    default is float32). It casts them to float64, computes in float64 and
+    rounds to float32 exactly where the libraries do: before a scikit-learn or
+    XGBoost tree, and before the torch network. Its probabilities agree with
+    ``predict_proba`` to about 1e-15 for tree, LightGBM and linear students
+    (onnxruntime's graph optimizations may move the last digits, up to about
+    1e-9), and to float32 precision (about 1e-7) for XGBoost, which sums its
+    trees in float32, and for MLPs.
 
-    The MLP goes through ``torch.onnx.export(..., dynamo=False)``: the
-    TorchScript exporter, at opset 20, the highest it knows (the dynamo exporter,
-    the default since torch 2.9, needs ``onnxscript``). The trees use
+    The MLP is written layer by layer (``Sub``/``Div`` for its
+    standardization, ``Gemm`` and the activation per layer, in float32 as torch
+    runs it), with no torch exporter involved. The trees use
     ``ai.onnx.ml.TreeEnsemble`` (opset 5, float64 thresholds and leaves), which
     onnxruntime runs from version 1.21 on.
 
@@ -117,9 +125,11 @@ def to_onnx(distiller_or_student, X_sample, path=None):
             f"to_onnx cannot export a {type(student).__name__} student; the "
             f"supported families are {_supported_families()}."
         )
+    input_type = "FLOAT" if _is_float32(X_sample) else "DOUBLE"
     sample, columns = _checked_sample(X_sample, steps[0] if steps else student)
     graph = _Graph()
-    Z, Z_sample = _INPUT, sample
+    Z = _INPUT if input_type == "DOUBLE" else graph.cast(_INPUT, "DOUBLE")
+    Z_sample = sample
     for step in steps:
         Z, Z_sample = _convert_step(graph, step, Z, Z_sample)
     if Z_sample.shape[1] != student.n_features_in_:
@@ -129,12 +139,44 @@ def to_onnx(distiller_or_student, X_sample, path=None):
         )
     proba = convert(graph, student, Z)
     graph.add("Identity", [proba], output=_OUTPUT)
-    model = graph.model(np.shape(sample)[1], len(student.classes_))
+    model = graph.model(np.shape(sample)[1], len(student.classes_), input_type)
     _describe(model, student, columns)
     onnx.checker.check_model(model, full_check=True)
     if path is not None:
         onnx.save_model(model, path)
     return model
+
+
+def serving_model(distiller_or_student, X_sample, n_threads=1):
+    """The student exported to ONNX and served by onnxruntime, for Python users.
+
+    Parameters
+    ----------
+    distiller_or_student : HPMDistiller, Pipeline or student
+        What :func:`to_onnx` takes.
+    X_sample : array-like or DataFrame of shape (n_samples, n_features)
+        What :func:`to_onnx` takes; float32 rows make a float32 model.
+    n_threads : int, default=1
+        onnxruntime's intra-op threads.
+
+    Returns
+    -------
+    OnnxServingModel
+        ``predict``/``predict_proba`` through onnxruntime, ``classes_``; it
+        pickles.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdistill import TreeStudent
+    >>> from skdistill.export import serving_model
+    >>> X, y = load_iris(return_X_y=True)
+    >>> student = TreeStudent(max_depth=3, random_state=0).fit(X, y)
+    >>> served = serving_model(student, X[:5])
+    >>> bool((served.predict(X) == student.predict(X)).all())
+    True
+    """
+    return OnnxServingModel(to_onnx(distiller_or_student, X_sample), n_threads)
 
 
 def _import_onnx():
@@ -157,6 +199,14 @@ def _unpack(model):
     steps = [step for _, step in model.steps[:-1]
              if step is not None and not _is_passthrough(step)]
     return steps, model.steps[-1][1]
+
+
+def _is_float32(X_sample):
+    """Whether the sample's values are float32 (an array, or every column)."""
+    dtypes = getattr(X_sample, "dtypes", None)
+    if dtypes is not None:
+        return len(dtypes) > 0 and all(dtype == np.float32 for dtype in dtypes)
+    return getattr(X_sample, "dtype", None) == np.float32
 
 
 def _supported_families():

@@ -75,7 +75,27 @@ def model_size(model):
     -------
     ModelSize
     """
-    return ModelSize(count_parameters(model), len(pickle.dumps(model, protocol=5)))
+    return ModelSize(count_parameters(model), serialized_bytes(model))
+
+
+def serialized_bytes(model):
+    """Bytes of ``model`` pickled (protocol 5).
+
+    A model that the standard pickle cannot serialize (a lambda inside a
+    ``FunctionTransformer``) is measured with cloudpickle (joblib's process
+    workers use it), which writes such functions by value.
+    """
+    try:
+        return len(pickle.dumps(model, protocol=5))
+    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        try:
+            import cloudpickle
+        except ImportError:
+            raise TypeError(
+                f"{type(model).__name__} cannot be pickled ({error}), so its size "
+                "cannot be measured; define its functions at module level, or "
+                "install cloudpickle, which measures such models.") from error
+        return len(cloudpickle.dumps(model, protocol=5))
 
 
 def count_parameters(model):

@@ -8,6 +8,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from skdistill import MLPStudent
+from skdistill._teacher_outputs import PROCESS_CACHE
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -19,6 +20,12 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(autouse=True)
+def _no_teacher_outputs_of_other_tests():
+    # The process keeps teacher outputs between fits: each test starts without.
+    PROCESS_CACHE.clear()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from skdistill._chain import (
     max_auto_assistants,
     with_capacity,
 )
+from skdistill._task import ClassificationTask
 from skdistill._transfer import TransferSet
 
 
@@ -79,7 +80,9 @@ def test_each_step_learns_from_the_previous_one_mixed_with_the_teachers(
 
     monkeypatch.setattr(TreeStudent, "fit", recording_fit)
     steps = fit_chain(TreeStudent(max_depth=2, random_state=0), [63.0, 15.0],
-                      TransferSet(X, y, teacher, None), 2.0, 0.7, 6, 3)
+                      TransferSet(X, y, teacher, None,
+                                  task=ClassificationTask(np.unique(y))),
+                      2.0, 0.7, 6, 3)
     assert len(steps) == 3 and len(seen) == 3
     np.testing.assert_array_equal(seen[0], teacher)
     for previous, targets in zip(steps[:-1], seen[1:], strict=True):

@@ -29,10 +29,12 @@ from skdistill._halving import (
     successive_halving,
 )
 from skdistill._ranker import load_prior, meta_features, prior_ranker, ranker_for
+from skdistill._task import ClassificationTask
 from skdistill._transfer import TransferSet
 from skdistill.metrics import model_size
 
 # A configuration the prior does not put first on the tasks below.
+_BINARY = ClassificationTask(np.array([0, 1]))
 _WINNER = Candidate("tree", (3,), 4.0, 0.5)
 
 
@@ -94,7 +96,8 @@ def test_meta_features_describe_the_rows_and_the_teachers():
         [[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]],
         [[0.7, 0.3], [0.4, 0.6], [0.2, 0.8], [0.6, 0.4]],
     ])
-    meta = meta_features(X, y, n_inputs=5, teacher_proba=proba)
+    meta = meta_features(X, y, n_inputs=5, teacher_outputs=proba,
+                         task=ClassificationTask(np.array([0, 1])))
     assert meta["n_rows"] == 4 and meta["n_features"] == 3 and meta["n_inputs"] == 5
     assert meta["class_entropy"] == pytest.approx(1.0)
     assert meta["categorical_fraction"] == pytest.approx(2 / 3)
@@ -159,7 +162,7 @@ def _misled_search_data(flip_labels=0.0, invert_targets=True):
     labels = np.where(rng.uniform(size=len(y)) < flip_labels, 1 - y, y)
     pointed = 1 - y if invert_targets else y
     targets = np.column_stack([1 - pointed * 0.8 - 0.1, pointed * 0.8 + 0.1])
-    transfer = TransferSet(X, labels, targets, None)
+    transfer = TransferSet(X, labels, targets, None, task=_BINARY)
     return SearchData(transfer.subset(np.arange(350)), X[350:], y[350:], y[350:])
 
 
@@ -309,9 +312,9 @@ def test_the_search_scores_only_training_rows_never_the_validation_rows(
     scored, validation = [], []
     score, measure = _halving.score, _base.measure
 
-    def recording_score(model, Z, y, teacher_labels):
+    def recording_score(model, Z, *args):
         scored.append(np.array(Z))
-        return score(model, Z, y, teacher_labels)
+        return score(model, Z, *args)
 
     def recording_measure(X_valid, *args, **kwargs):
         validation.append(np.array(X_valid))
@@ -376,7 +379,7 @@ def test_without_a_budget_the_best_ranked_candidate_is_fitted_once(monkeypatch,
 def _search_data(n_rows=300, seed=0):
     X, y = _data(seed=seed, n_samples=n_rows)
     targets = np.column_stack([1 - y * 0.8 - 0.1, y * 0.8 + 0.1])
-    transfer = TransferSet(X, y, targets, None)
+    transfer = TransferSet(X, y, targets, None, task=_BINARY)
     return SearchData(transfer.subset(np.arange(200)), X[200:], y[200:], y[200:])
 
 

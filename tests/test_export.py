@@ -1,6 +1,7 @@
 """skdistill.export.to_onnx: the exported graph computes what predict_proba does."""
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -92,6 +93,40 @@ def test_onnx_probabilities_match_predict_proba(family, problem, request):
     model = to_onnx(distiller, X_test[:20])
     assert_allclose(_run(model, X_test), distiller.predict_proba(X_test),
                     rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])
+def test_mlp_graph_is_written_layer_by_layer_without_torch_exporter(
+        multiclass, activation):
+    _, X, y, X_test = multiclass
+    X = np.nan_to_num(X)
+    student = MLPStudent(hidden_layer_sizes=(16, 8), activation=activation,
+                         dropout=0.2, max_epochs=5, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch's exporter warns it is deprecated
+        model = to_onnx(student, X[:5])
+    op_types = {node.op_type for node in model.graph.node}
+    assert {"Gemm", "Softmax"} <= op_types
+    assert op_types <= {"Cast", "Sub", "Div", "Gemm", "Relu", "Tanh", "Gelu",
+                        "Softmax", "Identity"}
+    X_test = np.nan_to_num(X_test)
+    assert_allclose(_run(model, X_test), student.predict_proba(X_test),
+                    rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_a_float32_sample_gives_a_float32_input(multiclass, family):
+    distiller = _distil(multiclass, FAMILIES[family]())
+    X_test = multiclass[3].astype(np.float32)
+    model = to_onnx(distiller, X_test[:20])
+    assert model.graph.input[0].type.tensor_type.elem_type == \
+        onnx.TensorProto.FLOAT
+    session = ort.InferenceSession(model.SerializeToString())
+    proba = session.run(None, {"X": X_test})[0]
+    assert_allclose(proba, distiller.predict_proba(X_test.astype(np.float64)),
+                    rtol=0, atol=1e-5)
+    with pytest.raises(Exception, match="(?i)type"):
+        session.run(None, {"X": X_test.astype(np.float64)})
 
 
 @pytest.mark.parametrize("family", ["tree", "lgbm", "xgb"])
@@ -217,3 +252,66 @@ def test_missing_dependency_names_the_extra(multiclass, monkeypatch, module):
     monkeypatch.setitem(sys.modules, module, None)  # import raises ImportError
     with pytest.raises(ImportError, match=r'pip install "skdistill\[onnx\]"'):
         to_onnx(distiller, multiclass[3][:5])
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_skl2onnx_converts_a_user_pipeline_with_a_student(family):
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from skdistill.export import register_skl2onnx_converters
+
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.randn(600), "b": rng.randn(600),
+                          "color": rng.choice(["red", "green", "blue"], 600)})
+    y = np.where(frame["a"] + (frame["color"] == "red") > 0.3, "yes", "no")
+    student = FAMILIES[family]()
+    pipeline = make_pipeline(
+        ColumnTransformer([("numeric", StandardScaler(), ["a", "b"]),
+                           ("color", OneHotEncoder(sparse_output=False), ["color"])]),
+        student).fit(frame, y)
+    register_skl2onnx_converters()
+    model = skl2onnx.to_onnx(
+        pipeline, initial_types=[("a", FloatTensorType([None, 1])),
+                                 ("b", FloatTensorType([None, 1])),
+                                 ("color", StringTensorType([None, 1]))],
+        target_opset={"": 20, "ai.onnx.ml": 3},
+        options={id(student): {"zipmap": False}})
+    session = ort.InferenceSession(model.SerializeToString())
+    labels, proba = session.run(None, {
+        "a": frame[["a"]].to_numpy(np.float32), "b": frame[["b"]].to_numpy(np.float32),
+        "color": frame[["color"]].to_numpy(object)})
+    assert_allclose(proba, pipeline.predict_proba(frame), rtol=0, atol=1e-5)
+    assert np.mean(labels == pipeline.predict(frame)) > 0.99
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_serving_model_predicts_what_the_student_predicts(multiclass, family):
+    import pickle
+
+    from skdistill.export import serving_model
+
+    distiller = _distil(multiclass, FAMILIES[family]())
+    X_test = multiclass[3]
+    served = pickle.loads(pickle.dumps(serving_model(distiller, X_test[:20])))
+    assert_allclose(served.predict_proba(X_test), distiller.predict_proba(X_test),
+                    rtol=0, atol=1e-5)
+    assert np.mean(served.predict(X_test) == distiller.predict(X_test)) > 0.999
+    np.testing.assert_array_equal(served.classes_, distiller.classes_)
+
+
+def test_serving_model_takes_a_dataframe_by_column_name(multiclass):
+    from skdistill.export import serving_model
+
+    distiller, names = _distil_frame(multiclass, TreeStudent(max_depth=4))
+    pd = pytest.importorskip("pandas")
+    X_test = pd.DataFrame(multiclass[3], columns=names)
+    served = serving_model(distiller, X_test.iloc[:5])
+    shuffled = X_test[names[::-1]]
+    assert_allclose(served.predict_proba(shuffled), distiller.predict_proba(X_test),
+                    rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="lacks the columns"):
+        served.predict(X_test.drop(columns=names[0]))

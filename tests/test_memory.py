@@ -333,3 +333,48 @@ def test_as_memory_accepts_none_a_path_or_a_memory(path):
         as_memory(3)
     with pytest.raises(TypeError, match="got bool"):
         as_memory(True)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_file_deleted_in_use_is_recreated_with_a_warning(path, how):
+    memory = OptimizationMemory(path)
+    memory.record(_experiment())
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if how == "replaced":
+        OptimizationMemory(path).record(_experiment(val_accuracy=0.5))
+    with pytest.warns(skdistill.SkdistillWarning, match=f"was {how}"):
+        memory.record(_experiment(val_accuracy=0.25))
+    # The record is in the file at the path, where anyone can read it.
+    accuracies = [e["val_accuracy"]
+                  for e in OptimizationMemory(path).experiments()]
+    assert accuracies == ([0.5, 0.25] if how == "replaced" else [0.25])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        memory.record(_experiment(val_accuracy=0.75))
+    assert len(memory) == len(accuracies) + 1
+
+
+def test_a_joblib_memory_keeps_the_file_in_its_location(tmp_path):
+    import joblib
+
+    memory = as_memory(joblib.Memory(tmp_path / "cache", verbose=0))
+    assert isinstance(memory, OptimizationMemory)
+    assert memory.path == tmp_path / "cache" / "skdistill.db"
+    assert as_memory(joblib.Memory(None)) is None
+
+
+def test_reduce_size_keeps_the_newest_teacher_outputs(path):
+    memory = OptimizationMemory(path)
+    for i in range(4):
+        memory.store_proba(f"teacher{i}", "data", np.full((10, 2), float(i)))
+    size = len(memory._run(lambda c: c.execute(
+        "SELECT array FROM teacher_outputs").fetchone()[0], None))
+    assert memory.reduce_size(2 * size) == 2
+    kept = [memory.cached_proba(f"teacher{i}", "data") is not None
+            for i in range(4)]
+    assert kept == [False, False, True, True]
+    memory.record(_experiment())
+    assert memory.reduce_size(0) == 2 and len(memory) == 1
+    with pytest.raises(ValueError, match="bytes_limit"):
+        memory.reduce_size(-1)

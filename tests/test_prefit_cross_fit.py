@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 
 from skdistill import HPMDistiller, MLPStudent, TreeStudent, _base
 from skdistill._memory import OptimizationMemory
+from skdistill._task import ClassificationTask
 from skdistill._teacher_outputs import teacher_outputs
 from skdistill._teachers import (
     EncodedLabelsClassifier,
@@ -39,7 +40,7 @@ def _fused_inputs(monkeypatch, distiller, X, y):
     original = _base.fit_targets
 
     def spy(*args, **kwargs):
-        seen.append((args[0], args[2], args[5].targets_proba[0]))
+        seen.append((args[0], args[2], args[4].targets[0]))
         return original(*args, **kwargs)
 
     monkeypatch.setattr(_base, "fit_targets", spy)
@@ -137,13 +138,13 @@ def test_cached_in_sample_outputs_are_not_reused_for_cross_fitting(memorised,
     # with a teacher fitted here, the out-of-fold cache is used in both modes
     teachers = [FrozenEstimator(teacher),
                 LogisticRegression(random_state=0)]
-    classes = np.unique(y)
+    task = ClassificationTask(np.unique(y))
 
     def targets(mode):
         return teacher_outputs(
-            teachers, X, y, None, classes, cv=3, soft_targets="oof",
+            teachers, X, y, None, task, cv=3, soft_targets="oof",
             gate_learns=True, random_state=0, n_jobs=None, memory=memory,
-            timed=lambda phase: nullcontext(), prefit_teachers=mode).targets_proba
+            timed=lambda phase: nullcontext(), prefit_teachers=mode).targets
 
     as_is = targets("as_is")
     np.testing.assert_allclose(as_is[0], teacher.predict_proba(X))

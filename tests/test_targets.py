@@ -13,7 +13,8 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 
 from skdistill import HPMDistiller, LGBMStudent, MLPStudent, XGBStudent
-from skdistill._teacher_outputs import out_of_fold_proba, teachers_proba
+from skdistill._task import ClassificationTask
+from skdistill._teacher_outputs import out_of_fold_outputs, teachers_outputs
 
 SMALL_MLP = dict(hidden_layer_sizes=(16,), learning_rate=1e-2, max_epochs=60)
 # Wide enough to learn the two regions' rules (a 16-unit MLP cannot, whatever its
@@ -141,11 +142,11 @@ def noisy_rows():
 def test_out_of_fold_targets_are_less_sure_than_in_sample_ones(noisy_rows):
     (X, y), _ = noisy_rows
     teacher = HistGradientBoostingClassifier(random_state=0).fit(X, y)
-    classes = np.unique(y)
-    in_sample = teachers_proba([teacher], X, classes, n_jobs=None)[0]
+    task = ClassificationTask(np.unique(y))
+    in_sample = teachers_outputs([teacher], X, task, n_jobs=None)[0]
     template = HistGradientBoostingClassifier(random_state=0)
-    oof = out_of_fold_proba([template], [template], X, y, None, classes, cv=3,
-                            random_state=0, n_jobs=None)[0]
+    oof = out_of_fold_outputs([template], [template], X, y, None, task, cv=3,
+                              random_state=0, n_jobs=None)[0]
     # A teacher on its own rows repeats the (15 % noisy) labels, surely: measured,
     # agreement with y 1.000 vs 0.765, mean top probability 0.999 vs 0.910.
     repeated = np.mean(in_sample.argmax(axis=1) == y)

@@ -9,7 +9,8 @@ from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
 from skdistill import HPMDistiller
-from skdistill._teacher_outputs import teachers_proba
+from skdistill._task import ClassificationTask
+from skdistill._teacher_outputs import teachers_outputs
 from skdistill._teachers import teacher_proba
 
 
@@ -83,8 +84,9 @@ def test_trained_torch_module_is_a_teacher(binary_data, fast_student):
 def test_chunked_inference_equals_one_pass(multiclass_data):
     X, y = multiclass_data
     teachers = [LogisticRegression().fit(X, y), DecisionTreeClassifier().fit(X, y)]
-    whole = teachers_proba(teachers, X, np.arange(3), n_jobs=1)
-    chunked = teachers_proba(teachers, X, np.arange(3), n_jobs=2, chunk_size=37)
+    task = ClassificationTask(np.arange(3))
+    whole = teachers_outputs(teachers, X, task, n_jobs=1)
+    chunked = teachers_outputs(teachers, X, task, n_jobs=2, chunk_size=37)
     np.testing.assert_allclose(chunked, whole)
     assert whole.shape == (2, len(X), 3)
 

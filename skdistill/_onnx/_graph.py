@@ -5,8 +5,8 @@ import copy
 import numpy as np
 
 _INSTALL_HINT = 'pip install "skdistill[onnx]"'
-# The TorchScript exporter of torch.onnx goes up to opset 20; ai.onnx.ml 5 brings the
-# TreeEnsemble operator, whose thresholds and leaf values may be float64.
+# Opset 20 brings Gelu; ai.onnx.ml 5 brings the TreeEnsemble operator, whose
+# thresholds and leaf values may be float64.
 _OPSET = 20
 _ML_OPSET = 5
 _IR_VERSION = 10
@@ -78,12 +78,12 @@ class _Graph:
                 self.opsets.setdefault(opset.domain, opset.version)
         return rename(graph.output[0].name)
 
-    def model(self, n_features, n_classes):
+    def model(self, n_features, n_classes, input_type="DOUBLE"):
         from onnx import TensorProto, helper
 
         graph = helper.make_graph(
             self.nodes, "skdistill_student",
-            [helper.make_tensor_value_info(_INPUT, TensorProto.DOUBLE,
+            [helper.make_tensor_value_info(_INPUT, getattr(TensorProto, input_type),
                                            [None, n_features])],
             [helper.make_tensor_value_info(_OUTPUT, TensorProto.DOUBLE,
                                            [None, n_classes])],

@@ -1,9 +1,6 @@
 """Each student family's ``predict_proba`` as ONNX nodes."""
 
-import copy
-import io
 import json
-import warnings
 
 import numpy as np
 
@@ -15,7 +12,6 @@ from ..students import (
     XGBStudent,
 )
 from ..students._base import PROBA_FLOOR
-from ._graph import _OPSET
 from ._trees import (
     _BRANCH_LEQ,
     _lgbm_tree,
@@ -77,33 +73,37 @@ def _xgb(graph, student, Z):
 
 
 def _mlp(graph, student, Z):
-    import torch
-    from onnx import load_model_from_string
-
-    module = copy.deepcopy(student.module_).to("cpu").eval()
-    buffer = io.BytesIO()
-    options = {}
-    if "dynamo" in _parameters(torch.onnx.export):
-        options["dynamo"] = False  # the TorchScript exporter: no onnxscript needed
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        torch.onnx.export(
-            module, (torch.zeros(1, student.n_features_in_),), buffer,
-            input_names=["input"], output_names=["logits"],
-            dynamic_axes={"input": {0: "rows"}, "logits": {0: "rows"}},
-            opset_version=_OPSET, **options,
-        )
-    network = load_model_from_string(buffer.getvalue())
-    # MLPStudent feeds the network float32 rows and takes a float64 softmax.
-    logits = graph.inline(network, graph.cast(Z, "FLOAT"), "mlp")
-    return graph.add("Softmax", [graph.cast(logits, "DOUBLE")], axis=1)
+    """The network layer by layer in float32 (as MLPStudent runs it), then a
+    float64 softmax."""
+    hidden = graph.cast(Z, "FLOAT")
+    for layer in student.module_:
+        hidden = _mlp_layer(graph, layer, hidden)
+    return graph.add("Softmax", [graph.cast(hidden, "DOUBLE")], axis=1)
 
 
-def _parameters(function):
-    import inspect
+def _mlp_layer(graph, layer, hidden):
+    """One layer of ``MLPStudent.module_`` as ONNX nodes (eval mode)."""
+    from torch import nn
 
-    return inspect.signature(function).parameters
+    def weights(tensor):
+        return graph.const(tensor.detach().cpu().numpy(), np.float32)
+
+    kind = type(layer).__name__
+    if kind == "_Standardize":
+        centred = graph.add("Sub", [hidden, weights(layer.mean)])
+        return graph.add("Div", [centred, weights(layer.scale)])
+    if isinstance(layer, nn.Linear):
+        return graph.add("Gemm", [hidden, weights(layer.weight), weights(layer.bias)],
+                         transB=1)
+    if isinstance(layer, nn.Dropout):
+        return hidden  # the identity in eval mode
+    if isinstance(layer, nn.ReLU):
+        return graph.add("Relu", [hidden])
+    if isinstance(layer, nn.Tanh):
+        return graph.add("Tanh", [hidden])
+    if isinstance(layer, nn.GELU) and layer.approximate in ("none", "tanh"):
+        return graph.add("Gelu", [hidden], approximate=layer.approximate)
+    raise NotImplementedError(f"to_onnx cannot export an MLP layer {layer!r}.")
 
 
 _STUDENT_CONVERTERS = {

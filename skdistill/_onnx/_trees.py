@@ -33,7 +33,14 @@ class _Tree:
 
 
 def _tree_ensemble(graph, Z, trees, n_targets):
-    """One ``ai.onnx.ml.TreeEnsemble`` node summing ``(target, _Tree)`` pairs."""
+    """One ``ai.onnx.ml.TreeEnsemble`` node summing ``(target, _Tree)`` pairs.
+
+    With ``graph.ml_opset`` below 5 (skl2onnx writes ``ai.onnx.ml`` 3 at most),
+    one ``TreeEnsembleRegressor`` node instead: float64 thresholds too, but its
+    sums come out in float32.
+    """
+    if graph.opsets["ai.onnx.ml"] < 5:
+        return _tree_ensemble_regressor(graph, Z, trees, n_targets)
     from onnx import numpy_helper
 
     roots, features, splits, modes, missing = [], [], [], [], []
@@ -88,6 +95,44 @@ def _tree_ensemble(graph, Z, trees, n_targets):
         leaf_weights=numpy_helper.from_array(np.asarray(leaf_weights,
                                                         dtype=np.float64)),
     )
+
+
+def _tree_ensemble_regressor(graph, Z, trees, n_targets):
+    """``ai.onnx.ml.TreeEnsembleRegressor`` (opset 3) summing ``(target, _Tree)``."""
+    from onnx import numpy_helper
+
+    modes = {_BRANCH_LEQ: "BRANCH_LEQ", _BRANCH_LT: "BRANCH_LT"}
+    nodes = {key: [] for key in ("treeids", "nodeids", "featureids", "modes",
+                                 "values", "truenodeids", "falsenodeids",
+                                 "missing_value_tracks_true")}
+    targets = {key: [] for key in ("treeids", "nodeids", "ids", "weights")}
+    for tree_id, (target, tree) in enumerate(trees):
+        for node in range(len(tree.left)):
+            leaf = tree.left[node] < 0
+            nodes["treeids"].append(tree_id)
+            nodes["nodeids"].append(node)
+            nodes["featureids"].append(0 if leaf else int(tree.feature[node]))
+            nodes["modes"].append("LEAF" if leaf else modes[tree.mode])
+            nodes["values"].append(0.0 if leaf else float(tree.threshold[node]))
+            nodes["truenodeids"].append(0 if leaf else int(tree.left[node]))
+            nodes["falsenodeids"].append(0 if leaf else int(tree.right[node]))
+            nodes["missing_value_tracks_true"].append(
+                0 if leaf else int(tree.missing_left[node]))
+            if leaf:
+                targets["treeids"].append(tree_id)
+                targets["nodeids"].append(node)
+                targets["ids"].append(int(target))
+                targets["weights"].append(float(tree.value[node]))
+    values = numpy_helper.from_array(np.asarray(nodes.pop("values"), np.float64))
+    weights = numpy_helper.from_array(np.asarray(targets.pop("weights"),
+                                                 np.float64))
+    out = graph.add(
+        "TreeEnsembleRegressor", [Z], domain="ai.onnx.ml", n_targets=n_targets,
+        aggregate_function="SUM", post_transform="NONE",
+        nodes_values_as_tensor=values, target_weights_as_tensor=weights,
+        **{f"nodes_{key}": value for key, value in nodes.items()},
+        **{f"target_{key}": value for key, value in targets.items()})
+    return graph.cast(out, "DOUBLE")
 
 
 def _lgbm_tree(structure):

@@ -13,6 +13,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
@@ -20,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._transfer import early_stopping_split
+from ..exceptions import SkdistillWarning
 from ._base import (
     BaseStudent,
     check_temperature,
@@ -292,6 +294,11 @@ class MLPStudent(BaseStudent):
         self.n_parameters_ = sum(p.numel() for p in self.module_.parameters())
         return self
 
+    def _check_params_before_fit(self):
+        """The checks of ``fit`` that need no data (for a distiller's early check)."""
+        _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        _resolve_device(self.device)
+
     def predict_proba(self, X):
         """Class probabilities of the rows of ``X``.
 
@@ -328,7 +335,7 @@ class MLPStudent(BaseStudent):
             warnings.warn(
                 f"MLPStudent was fitted on {self.device_!r}, which is not available "
                 "here; it runs on the CPU.",
-                UserWarning,
+                SkdistillWarning,
                 stacklevel=2,
             )
             self.device_ = "cpu"
@@ -378,7 +385,8 @@ class MLPStudent(BaseStudent):
         self.loss_curve_, self.temperature_history_ = [], []
         self.validation_scores_ = None if val is None else []
         best = _Best()
-        epochs = tqdm(range(self.max_epochs), disable=not self.verbose, unit="epoch")
+        epochs = tqdm(range(self.max_epochs), desc="training", disable=not self.verbose,
+                      unit="epoch")
         for epoch in epochs:
             targets = train.softened(temperature)
             loss = _run_epoch(
@@ -400,6 +408,13 @@ class MLPStudent(BaseStudent):
             epochs.set_postfix(postfix)
             if val is not None and epoch - best.epoch >= patience:
                 break
+        else:
+            if val is not None and self.max_epochs > self.n_iter_no_change:
+                warnings.warn(
+                    f"MLPStudent stopped at max_epochs={self.max_epochs} while its "
+                    "validation loss was still improving (early stopping did not "
+                    "stop it); increase max_epochs.", ConvergenceWarning,
+                    stacklevel=4)
         epochs.close()
         self.n_epochs_ = epoch + 1
         self.best_epoch_ = epoch if val is None else best.restore(net)

@@ -1,0 +1,115 @@
+"""The exported student served by onnxruntime behind ``predict``/``predict_proba``."""
+
+import json
+
+import numpy as np
+
+from ._graph import _INPUT, _INSTALL_HINT
+
+
+class OnnxServingModel:
+    """A student's ONNX graph run by onnxruntime, with a scikit-learn face.
+
+    Made by :func:`skdistill.export.serving_model`. It predicts what the
+    student predicts (to the agreement of :func:`~skdistill.export.to_onnx`)
+    without the Python overhead of the student's pipeline, which dominates one
+    row at a time. It pickles as the model's bytes; the session is rebuilt on
+    loading.
+
+    Parameters
+    ----------
+    model : onnx.ModelProto
+        What :func:`~skdistill.export.to_onnx` returned.
+    n_threads : int, default=1
+        onnxruntime's intra-op threads: one suits serving one row per call;
+        more may help large batches.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels, in the order of the probability columns.
+    feature_names_in_ : ndarray of str or None
+        The input columns, in the graph's order, when the student saw names.
+    n_features_in_ : int
+        Width of the input.
+    """
+
+    def __init__(self, model, n_threads=1):
+        self.model_bytes = model.SerializeToString()
+        self.n_threads = n_threads
+        props = {prop.key: prop.value for prop in model.metadata_props}
+        self.classes_ = np.asarray(json.loads(props["classes"]))
+        columns = props.get("input_columns")
+        self.feature_names_in_ = (None if columns is None
+                                  else np.asarray(json.loads(columns), dtype=object))
+        from onnx import TensorProto
+
+        tensor_type = model.graph.input[0].type.tensor_type
+        self.n_features_in_ = int(tensor_type.shape.dim[1].dim_value)
+        self._dtype = (np.float32 if tensor_type.elem_type == TensorProto.FLOAT
+                       else np.float64)
+        self._session = _session(self.model_bytes, n_threads)
+
+    def predict_proba(self, X):
+        """Class probabilities of the rows of ``X``, from the ONNX graph.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric rows; a DataFrame's columns are taken by name.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return self._session.run(None, {_INPUT: self._rows(X)})[0]
+
+    def predict(self, X):
+        """Labels of the rows of ``X``: the most probable class.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric rows; a DataFrame's columns are taken by name.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def _rows(self, X):
+        if hasattr(X, "columns") and self.feature_names_in_ is not None:
+            missing = sorted(set(self.feature_names_in_) - set(map(str, X.columns)))
+            if missing:
+                raise ValueError(f"X lacks the columns {missing}.")
+            X = X[list(self.feature_names_in_)]
+        rows = np.asarray(X, dtype=self._dtype)
+        if rows.ndim != 2 or rows.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has shape {rows.shape}; the model takes rows of "
+                f"{self.n_features_in_} features.")
+        return rows
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_session"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._session = _session(self.model_bytes, self.n_threads)
+
+
+def _session(model_bytes, n_threads):
+    try:
+        import onnxruntime as ort
+    except ImportError as error:
+        raise ImportError(
+            f"serving an ONNX model needs the onnxruntime package: {_INSTALL_HINT}"
+        ) from error
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = n_threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(model_bytes, options,
+                                providers=["CPUExecutionProvider"])

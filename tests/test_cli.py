@@ -1,0 +1,33 @@
+"""``python -m skdistill``: plain help, a version, a demo that names its student."""
+
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+import skdistill
+from skdistill.__main__ import main
+
+
+def test_help_is_plain_text(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "demo" in text and "``" not in text
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"skdistill {skdistill.__version__}"
+
+
+def test_the_demo_names_the_student_it_chose(monkeypatch, capsys):
+    distiller = skdistill.HPMDistiller
+
+    def fast(random_state):
+        return distiller(
+            HistGradientBoostingClassifier(max_iter=5, random_state=0),
+            student="tree", augment=None, cv=2, random_state=random_state)
+
+    monkeypatch.setattr(skdistill, "HPMDistiller", fast)
+    main(["demo"])
+    assert "chose the student TreeStudent" in capsys.readouterr().out

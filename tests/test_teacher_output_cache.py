@@ -1,0 +1,163 @@
+"""No repeated teacher work: the process keeps the teachers' outputs."""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.datasets import make_classification
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+from skdistill import HPMDistiller, MLPStudent, OptimizationMemory
+from skdistill._teacher_outputs import PROCESS_CACHE, ProcessCache
+
+
+class _CountingTeacher(ClassifierMixin, BaseEstimator):
+    """A logistic regression counting its fits and its calls per row set
+    (class-wide, so that counting does not change the state the cache keys on)."""
+
+    calls = {"fit": 0, "predict_proba": 0}
+
+    def __init__(self, C=1.0, random_state=0):
+        self.C = C
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        type(self).calls["fit"] += 1
+        self.model_ = LogisticRegression(C=self.C).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        type(self).calls["predict_proba"] += 1
+        return self.model_.predict_proba(X)
+
+
+@pytest.fixture
+def counting():
+    _CountingTeacher.calls.update(fit=0, predict_proba=0)
+    return _CountingTeacher.calls
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return make_classification(400, 6, n_informative=4, random_state=0)
+
+
+def _distiller(teacher, **params):
+    params = {"augment": None, "random_state": 0, **params}
+    return HPMDistiller(teacher, MLPStudent(hidden_layer_sizes=(4,), max_epochs=5),
+                        **params)
+
+
+def test_a_refit_on_the_same_rows_does_not_run_the_teacher_again(problem,
+                                                                  counting):
+    X, y = problem
+    teacher = _CountingTeacher().fit(X, y)
+    first = _distiller(teacher).fit(X, y)
+    assert counting["predict_proba"] > 0
+    counting["predict_proba"] = 0
+    second = _distiller(teacher, alpha=0.3).fit(X, y)
+    assert counting["predict_proba"] == 0
+    np.testing.assert_array_equal(_distiller(teacher, alpha=0.3).fit(X, y)
+                                  .predict_proba(X), second.predict_proba(X))
+    assert second.report_.teacher_accuracy == first.report_.teacher_accuracy
+    _distiller(teacher).fit(X[:300], y[:300])  # other rows: run again
+    assert counting["predict_proba"] > 0
+
+
+def test_cached_outputs_give_the_fit_they_replace(problem):
+    X, y = problem
+    teacher = _CountingTeacher().fit(X, y)
+    warm = _distiller(teacher, augment="munge").fit(X, y)
+    warm_again = _distiller(teacher, augment="munge").fit(X, y)
+    PROCESS_CACHE.clear()
+    cold = _distiller(teacher, augment="munge").fit(X, y)
+    np.testing.assert_array_equal(warm_again.predict_proba(X), cold.predict_proba(X))
+    np.testing.assert_array_equal(warm.predict_proba(X), cold.predict_proba(X))
+
+
+def test_a_grid_over_frozen_teachers_costs_the_teachers_of_one_candidate(
+        problem, counting):
+    X, y = problem
+    frozen = FrozenEstimator(_CountingTeacher().fit(X, y))
+
+    def calls_of(grid):
+        PROCESS_CACHE.clear()
+        counting["predict_proba"] = 0
+        GridSearchCV(_distiller(frozen, augment="munge", augment_ratio=1.0),
+                     grid, cv=2).fit(X, y)
+        return counting["predict_proba"]
+
+    one = calls_of({"alpha": [0.5]})
+    four = calls_of({"alpha": [0.3, 0.7], "temperature": [1.0, 3.0]})
+    assert four == one > 0
+
+
+def test_teachers_fitted_at_random_are_fitted_again(problem, counting):
+    X, y = problem
+    _distiller(_CountingTeacher(random_state=None)).fit(X, y)
+    counting["fit"] = 0
+    distiller = _distiller(_CountingTeacher(random_state=None)).fit(X, y)
+    assert counting["fit"] == 1 + distiller.cv  # the teacher and its folds
+    counting["fit"] = 0
+    _distiller(_CountingTeacher(random_state=0)).fit(X, y)
+    _distiller(_CountingTeacher(random_state=0)).fit(X, y)
+    assert counting["fit"] == 2 + distiller.cv  # the seeded one's folds once
+
+
+def test_a_memory_with_its_cache_off_turns_the_process_cache_off(
+        problem, counting, tmp_path):
+    X, y = problem
+    teacher = _CountingTeacher().fit(X, y)
+    memory = OptimizationMemory(tmp_path / "memory.db", cache=False)
+    _distiller(teacher, memory=memory).fit(X, y)
+    counting["predict_proba"] = 0
+    _distiller(teacher, memory=memory).fit(X, y)
+    assert counting["predict_proba"] > 0
+
+
+def test_the_process_cache_forgets_the_least_recently_used_beyond_its_bytes():
+    cache = ProcessCache(max_bytes=3 * 80)  # three arrays of ten float64
+    for key in "abc":
+        cache.put(key, np.zeros(10))
+    cache.get("a")  # used: "b" is now the oldest
+    cache.put("d", np.ones(10))
+    assert cache.get("b") is None and cache.get("a") is not None
+    assert len(cache) == 3 and cache.n_bytes == 240
+    cache.put("huge", np.zeros(100))  # over the bound on its own: not kept
+    assert cache.get("huge") is None and len(cache) == 3
+
+
+def test_the_process_cache_hands_out_copies():
+    cache = ProcessCache(max_bytes=1_000)
+    original = np.zeros(3)
+    cache.put("a", original)
+    original[0] = 1.0
+    got = cache.get("a")
+    got[1] = 2.0
+    np.testing.assert_array_equal(cache.get("a"), np.zeros(3))
+
+
+class _RowsSeen(LogisticRegression):
+    """Remembers the row counts it predicted on."""
+
+    seen = []
+
+    def predict_proba(self, X):
+        type(self).seen.append(len(X))
+        return super().predict_proba(X)
+
+
+def test_the_reports_latency_is_timed_on_a_bounded_sample(problem, monkeypatch):
+    from skdistill import _measure
+
+    X, y = problem
+    monkeypatch.setattr(_measure, "LATENCY_MAX_ROWS", 20)
+    teacher = _RowsSeen().fit(X, y)
+    _RowsSeen.seen = []
+    report = _distiller(teacher).fit(X, y).report_
+    # the training rows, the validation rows, then three timings on 20 rows
+    n_valid = report.n_validation
+    assert _RowsSeen.seen == [len(X) - n_valid, n_valid, 20, 20, 20]
+    assert report.teacher_latency_s > 0 and report.student_latency_s > 0
