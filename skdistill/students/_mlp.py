@@ -409,7 +409,7 @@ class MLPStudent(BaseStudent):
             if val is not None and epoch - best.epoch >= patience:
                 break
         else:
-            if val is not None and self.max_epochs > self.n_iter_no_change:
+            if val is not None and self.max_epochs > patience:
                 warnings.warn(
                     f"MLPStudent stopped at max_epochs={self.max_epochs} while its "
                     "validation loss was still improving (early stopping did not "

@@ -378,6 +378,8 @@ def _rare_rule(seed=1, n_samples=4000):
     return (X[:2000], y[:2000]), (X[2000:], y[2000:])
 
 
+# the patient student is still improving at its 200th epoch: warned, as it should
+@pytest.mark.filterwarnings("ignore:MLPStudent stopped at max_epochs")
 def test_patience_in_steps_keeps_a_small_data_student_off_the_prior_plateau():
     (X, y), (X_test, y_test) = _rare_rule()
     epochs = MLPStudent(hidden_layer_sizes=(16,), random_state=1).fit(X, y)
@@ -390,13 +392,19 @@ def test_patience_in_steps_keeps_a_small_data_student_off_the_prior_plateau():
     assert steps.score(X_test, y_test) >= epochs.score(X_test, y_test) + 0.02
 
 
-def test_patience_steps_never_shortens_the_patience_in_epochs():
-    X, y = make_classification(n_samples=3000, random_state=0)
-    # 3,000 rows are 11 steps an epoch: 20 steps are fewer than 10 epochs
-    plain = MLPStudent(**FAST).fit(X, y)
-    short = MLPStudent(**FAST, patience_steps=20).fit(X, y)
+def test_patience_steps_extend_the_patience_in_epochs_never_shorten_it():
+    X, y = make_classification(n_samples=3000, flip_y=0.1, random_state=0)
+    params = dict(hidden_layer_sizes=(16,), learning_rate=1e-2, max_epochs=200,
+                  random_state=0)
+    # 2,700 training rows are 11 steps an epoch: 20 steps are fewer than the 10
+    # epochs of n_iter_no_change, 400 steps are 37 epochs (measured: 16, 16, 43)
+    plain = MLPStudent(**params).fit(X, y)
+    short = MLPStudent(**params, patience_steps=20).fit(X, y)
+    long = MLPStudent(**params, patience_steps=400).fit(X, y)
+    assert plain.n_epochs_ < 200
     assert short.n_epochs_ == plain.n_epochs_
     assert_allclose(short.predict_proba(X), plain.predict_proba(X))
+    assert long.n_epochs_ > plain.n_epochs_ + 20
 
 
 def test_the_cosine_schedule_settles_the_last_epochs():
