@@ -117,7 +117,8 @@ class BaseDistiller(BaseEstimator):
         clock = partial(timed, timings, progress=bar)
         outputs = teacher_outputs(
             teachers, X_train, y_train, w_train, task, cv=self.cv,
-            soft_targets=self.soft_targets,
+            soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
+            names=names,
             gate_learns=len(teachers) > 1 and self.fusion != "mean",
             random_state=draw_seed(rng), n_jobs=self.n_jobs, memory=memory,
             timed=clock)
@@ -143,6 +144,7 @@ class BaseDistiller(BaseEstimator):
                 configuration=configuration, chain=chain, chain_search=chain_search,
                 n_synthetic=transfer.n_synthetic,
                 details={"fusion": self.fusion, "soft_targets": self.soft_targets,
+                         "prefit_teachers": self.prefit_teachers,
                          "student_features": self.student_features_.tolist()},
                 memory=memory)
         _checks.warn_if_in_sample(self.report_.teacher_accuracies, prefit,

@@ -70,21 +70,32 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         How several teachers' probabilities become one target: a gate giving
         per-sample weights, the plain mean, or global weights from each
         teacher's accuracy. The gate and the accuracies are learned against the
-        true labels on out-of-fold outputs of the teachers fitted here; prefit
-        teachers are scored on the rows given to ``fit`` as they are, so give
-        them rows they were not fitted on. With one teacher every fusion is the
-        identity.
+        true labels on out-of-fold outputs of the cross-fitted teachers (see
+        ``soft_targets`` and ``prefit_teachers``). With one teacher every fusion
+        is the identity.
     soft_targets : {"oof", "in_sample"}, default="oof"
-        Where the targets on the training rows come from for teachers that
-        HPMDistiller fits itself: copies cross-fitted on ``cv`` folds (a teacher
-        predicting on its own training rows mostly repeats the hard labels), or
-        the teacher fitted on all rows. Prefit teachers always label the rows as
-        they are: give them rows they were not fitted on, or use augmentation.
-        With several teachers and a learned ``fusion``, the copies are
-        cross-fitted either way, for the gate: ``"in_sample"`` then saves no
-        time.
+        Where the targets on the training rows come from: copies of each
+        teacher cross-fitted on ``cv`` folds (a teacher predicting on its own
+        training rows mostly repeats the hard labels), or the teacher fitted on
+        all rows. Prefit teachers are cross-fitted too unless
+        ``prefit_teachers="as_is"``. With several teachers and a learned
+        ``fusion``, the copies are cross-fitted either way, for the gate:
+        ``"in_sample"`` then saves no time.
+    prefit_teachers : {"cross_fit", "as_is"}, default="cross_fit"
+        How prefit teachers label the training rows when out-of-fold outputs
+        are wanted (see ``soft_targets``). ``"cross_fit"``: as if they were
+        fitted here, with ``cv`` copies of their unfitted twins (``clone`` of
+        the teacher, or of the estimator a ``FrozenEstimator`` holds, with the
+        same parameters) fitted on the other folds, for a teacher is most often
+        fitted on the very rows then given to ``fit``; this costs ``cv`` fits of
+        each prefit teacher. The prefit teachers themselves label everything
+        else (synthetic rows, the report, :meth:`teacher_proba`) and are
+        ``teachers_``. A prefit teacher that cannot be cloned unfitted (a torch
+        module) labels the rows as it is, with a warning. ``"as_is"``: every
+        prefit teacher labels the training rows as it is, right when it never
+        saw them.
     cv : int, default=5
-        Folds of the out-of-fold outputs of the teachers fitted here (the soft
+        Folds of the out-of-fold outputs of the cross-fitted teachers (the soft
         targets with ``soft_targets="oof"``, and what the gate learns on).
     chain : "auto", bool or int, default=False
         Assistants between the teachers and the student (progressive
@@ -310,6 +321,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         "alpha": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
         "fusion": [StrOptions({"attention", "mean", "accuracy"})],
         "soft_targets": [StrOptions({"oof", "in_sample"})],
+        "prefit_teachers": [StrOptions({"cross_fit", "as_is"})],
         "cv": [Interval(Integral, 2, None, closed="left")],
         "chain": [StrOptions({"auto"}), "boolean",
                   Interval(Integral, 0, None, closed="left")],
@@ -342,6 +354,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         alpha="auto",
         fusion="attention",
         soft_targets="oof",
+        prefit_teachers="cross_fit",
         cv=5,
         chain=False,
         chain_min_improvement=0.005,
@@ -366,6 +379,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         self.alpha = alpha
         self.fusion = fusion
         self.soft_targets = soft_targets
+        self.prefit_teachers = prefit_teachers
         self.cv = cv
         self.chain = chain
         self.chain_min_improvement = chain_min_improvement

@@ -29,8 +29,8 @@ from .report import DistillationReport
 # scaled to all of them: more rows cost time and tell nothing more.
 LATENCY_MAX_ROWS = 10_000
 # The distiller's parameters the memory records with each fit.
-RECORDED_PARAMS = ("temperature", "alpha", "fusion", "soft_targets", "chain",
-                   "augment", "augment_ratio")
+RECORDED_PARAMS = ("temperature", "alpha", "fusion", "soft_targets",
+                   "prefit_teachers", "chain", "augment", "augment_ratio")
 
 
 @contextmanager
@@ -123,6 +123,7 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
             "teacher_weights": dict(zip(teacher_names, weights.mean(axis=0).tolist(),
                                         strict=True)),
             "soft_targets": details["soft_targets"],
+            "prefit_teachers": details["prefit_teachers"],
             "n_synthetic_rows": n_synthetic,
             "student_features": details["student_features"],
             "temperature_schedule": _temperature_schedule(

@@ -3,7 +3,10 @@
 The teachers HPMDistiller fits itself are fitted together with their
 cross-fitted copies (one queue, longest first); the copies give out-of-fold
 outputs on the training rows, so that neither the student's targets nor the
-gate learn from a teacher that repeats the labels it memorised. Outputs are kept,
+gate learn from a teacher that repeats the labels it memorised. Prefit teachers
+get the same treatment through copies of their unfitted twins (see
+:func:`~skdistill._teachers.unfitted_twin`), unless ``prefit_teachers="as_is"``:
+they were most likely fitted on the very rows given to ``fit``. Outputs are kept,
 keyed by fingerprints of the teachers and of everything else they depend on, in
 this process (:data:`PROCESS_CACHE`, least recently used out first) and in the
 optimization memory's cache, so that a refit with the same teachers and rows (a
@@ -12,6 +15,7 @@ grid search over the distiller's own parameters) does not run them again.
 
 import sys
 import threading
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -22,7 +26,8 @@ from sklearn.utils import _safe_indexing
 
 from ._fingerprint import fingerprint_data, fingerprint_estimator
 from ._parallel import estimated_cost, run_jobs
-from ._teachers import EncodedLabelsClassifier, fit_one, is_fitted
+from ._teachers import EncodedLabelsClassifier, fit_one, is_fitted, unfitted_twin
+from .exceptions import SkdistillWarning
 from .metrics import ModelSize, model_size
 
 
@@ -38,7 +43,7 @@ class TeacherOutputs:
         What the student's targets are fused from.
     gate : ndarray of shape (n_teachers, n_samples, n_outputs)
         What the gate (or the accuracy weights) learns on: out-of-fold for the
-        teachers fitted here whenever it learns.
+        cross-fitted teachers whenever it learns.
     size : ModelSize
         The teachers' size, measured once.
     """
@@ -50,7 +55,8 @@ class TeacherOutputs:
 
 
 def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
-                    gate_learns, random_state, n_jobs, memory, timed):
+                    gate_learns, random_state, n_jobs, memory, timed,
+                    prefit_teachers="as_is", names=None):
     """Fit the teachers that need it and label the training rows with them.
 
     Parameters
@@ -67,7 +73,7 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
         Where the targets on the training rows come from.
     gate_learns : bool
         Whether the fusion learns from the teachers' outputs (then they are
-        out-of-fold for the teachers fitted here, whatever ``soft_targets``).
+        out-of-fold for the cross-fitted teachers, whatever ``soft_targets``).
     random_state : int
         Seeds the folds.
     n_jobs : int or None
@@ -76,21 +82,34 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
         Its cache keeps the outputs.
     timed : callable
         ``timed(phase)`` is a context that times a phase of the fit.
+    prefit_teachers : {"cross_fit", "as_is"}
+        Whether prefit teachers are cross-fitted too (through their unfitted
+        twins) or label the training rows as they are.
+    names : list of str, optional
+        The teachers' names, for the warning about a prefit teacher that cannot
+        be cross-fitted.
 
     Returns
     -------
     TeacherOutputs
     """
     oof, oof_cache = None, None
-    if _needs_oof(teachers, soft_targets, gate_learns):
-        oof_cache = OutputCache(memory, "oof", teachers,
+    wants_oof = gate_learns or soft_targets == "oof"
+    twins = prefit_twins(teachers, prefit_teachers if wants_oof else "as_is", names)
+    if wants_oof and any(not is_fitted(t) or twin is not None
+                         for t, twin in zip(teachers, twins, strict=True)):
+        # A cross-fitted prefit teacher is keyed by its unfitted twin (its
+        # parameters), never by its fitted state as its in-sample outputs are.
+        keyed = [t if twin is None else twin
+                 for t, twin in zip(teachers, twins, strict=True)]
+        oof_cache = OutputCache(memory, "oof", keyed,
                                 (X, y, sample_weight, task.cache_key(), cv,
                                  random_state))
         oof = oof_cache.get()
     with timed("teachers"):
         fitted, _, fresh_oof = fit_and_cross_fit(
             teachers, X, y, sample_weight, task, cv, random_state, n_jobs,
-            cross_fit=oof_cache is not None and oof is None)
+            cross_fit=oof_cache is not None and oof is None, prefit_twins=twins)
     if fresh_oof is not None:
         oof = oof_cache.put(fresh_oof)
     size = model_size(fitted)  # pickles them: measured once
@@ -103,16 +122,36 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
     return TeacherOutputs(fitted, targets, gate, size)
 
 
-def _needs_oof(teachers, soft_targets, gate_learns):
-    """Whether teachers fitted here must label their rows out of fold.
+def prefit_twins(teachers, prefit_teachers, names=None):
+    """Per teacher, the unfitted twin whose copies are cross-fitted, or None.
 
-    For the student's targets (``soft_targets="oof"``), and for the gate (or
-    the accuracy weights) even with ``"in_sample"`` targets: a teacher scored
-    on rows it was fitted on looks better than it is.
+    None for the teachers fitted here (they are their own template), and for
+    every prefit teacher with ``prefit_teachers="as_is"``. With ``"cross_fit"``,
+    a prefit teacher without a twin (a torch module, an uncloneable object)
+    labels its rows as it is, with a warning naming it.
     """
-    if all(is_fitted(t) for t in teachers):
-        return False
-    return gate_learns or soft_targets == "oof"
+    twins = []
+    for index, teacher in enumerate(teachers):
+        twin = None
+        if prefit_teachers == "cross_fit" and is_fitted(teacher):
+            twin = unfitted_twin(teacher)
+            if twin is None:
+                _warn_not_cross_fitted(index, teacher, names)
+        twins.append(twin)
+    return twins
+
+
+def _warn_not_cross_fitted(index, teacher, names):
+    name = names[index] if names is not None else f"teacher {index}"
+    inner = teacher.module if hasattr(teacher, "module") else teacher
+    warnings.warn(
+        f"prefit teacher {name!r} ({type(inner).__name__}) cannot be cloned "
+        "unfitted, so it is not cross-fitted: it labels the rows given to fit as "
+        "it is, and if it was fitted on them its targets there mostly repeat the "
+        "hard labels. Give it unfitted (HPMDistiller then fits it and its "
+        "cross-fitted copies), fit on rows it never saw, or set "
+        "prefit_teachers='as_is' to keep its own outputs without this warning.",
+        SkdistillWarning, stacklevel=4)
 
 
 def teachers_outputs_cached(memory, teachers, X, task, n_jobs):
@@ -259,12 +298,16 @@ def _library_versions():
 
 
 def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
-                      n_jobs, cross_fit=True):
+                      n_jobs, cross_fit=True, prefit_twins=None):
     """Fit the unfitted teachers and their cross-fitted copies in one dispatch.
 
-    One queue, longest first, for the teachers and their fold copies: the
-    workers stay busy until the last job instead of waiting, between two
-    queues, for the slowest teacher.
+    One queue, longest first, for the teachers and their fold copies (and
+    those of the prefit teachers' twins): the workers stay busy until the last
+    job instead of waiting, between two queues, for the slowest teacher.
+
+    ``prefit_twins`` (per teacher, see :func:`prefit_twins`; None: no prefit
+    teacher is cross-fitted) gives the unfitted twins of the prefit teachers to
+    cross-fit; the prefit teachers themselves are returned untouched.
 
     Returns
     -------
@@ -277,79 +320,88 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
     """
     fitted_here = [not is_fitted(t) for t in teachers]
     to_fit = [t for t, here in zip(teachers, fitted_here, strict=True) if here]
+    templates = _templates(teachers, fitted_here, prefit_twins)
+    cross_fit = cross_fit and any(t is not None for t in templates)
     n_rows, n_features = _shape(X)
     jobs = [(fit_one, clone(t), X, y, sample_weight, task) for t in to_fit]
     costs = [estimated_cost(t, n_rows, n_features) for t in to_fit]
     kinds = [_job_kind("fit", t) for t in to_fit]
     folds = []
-    if cross_fit and to_fit:
-        folds = _fold_jobs(teachers, fitted_here, task.strata(y), cv, random_state)
+    if cross_fit:
+        folds = _fold_jobs(templates, task.strata(y), cv, random_state)
         fold_jobs, fold_costs, fold_kinds = _fold_dispatch(
-            teachers, folds, X, y, sample_weight, task)
+            templates, folds, X, y, sample_weight, task)
         jobs, costs, kinds = jobs + fold_jobs, costs + fold_costs, kinds + fold_kinds
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     fitted_clones = iter(results[:len(to_fit)])
     fitted = [next(fitted_clones) if fit_it else t
               for t, fit_it in zip(teachers, fitted_here, strict=True)]
-    if not (cross_fit and to_fit):
+    if not cross_fit:
         return fitted, fitted_here, None
-    oof = _assemble_oof(teachers, fitted_here, X, len(y), task, folds,
+    oof = _assemble_oof(teachers, templates, X, len(y), task, folds,
                         results[len(to_fit):], n_jobs)
     return fitted, fitted_here, oof
+
+
+def _templates(teachers, fitted_here, prefit_twins):
+    """Per teacher, what its cross-fitted copies are cloned from, or None."""
+    twins = prefit_twins or [None] * len(teachers)
+    return [t if here else twin
+            for t, here, twin in zip(teachers, fitted_here, twins, strict=True)]
 
 
 def _apply(function, *args):
     return function(*args)
 
 
-def out_of_fold_outputs(teachers, fitted_here, X, y, sample_weight, task, cv,
+def out_of_fold_outputs(teachers, templates, X, y, sample_weight, task, cv,
                         random_state, n_jobs):
     """Honest outputs of the teachers on their own training rows.
 
-    A teacher that HPMDistiller fitted on ``X`` labels each row with a copy fitted
-    on the other folds (cross-fitting), so that its targets are not the memorised
-    hard labels. Prefit teachers cannot be cross-fitted: they label ``X`` as they
-    are.
+    A teacher with a template (itself when HPMDistiller fits it, the unfitted
+    twin of a prefit one) labels each row of ``X`` with a copy of the template
+    fitted on the other folds (cross-fitting), so that its targets are not the
+    memorised hard labels. A teacher without one (None) labels ``X`` as it is.
 
     Returns
     -------
     ndarray of shape (n_teachers, n_samples, n_outputs)
     """
-    folds = _fold_jobs(teachers, fitted_here, task.strata(y), cv, random_state)
-    jobs, costs, kinds = _fold_dispatch(teachers, folds, X, y, sample_weight, task)
+    folds = _fold_jobs(templates, task.strata(y), cv, random_state)
+    jobs, costs, kinds = _fold_dispatch(templates, folds, X, y, sample_weight, task)
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
-    return _assemble_oof(teachers, fitted_here, X, len(y), task, folds, results,
+    return _assemble_oof(teachers, templates, X, len(y), task, folds, results,
                          n_jobs)
 
 
-def _fold_jobs(teachers, fitted_here, strata, cv, random_state):
+def _fold_jobs(templates, strata, cv, random_state):
     """``(teacher index, (fit rows, predict rows))`` for every cross-fitted copy."""
     smallest = np.bincount(np.unique(strata, return_inverse=True)[1]).min()
     n_splits = max(2, min(cv, smallest))
     folds = list(StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
                  .split(np.zeros(len(strata)), strata))
-    return [(t, fold) for t, here in enumerate(fitted_here) if here
-            for fold in folds]
+    return [(t, fold) for t, template in enumerate(templates)
+            if template is not None for fold in folds]
 
 
-def _fold_dispatch(teachers, folds, X, y, sample_weight, task):
+def _fold_dispatch(templates, folds, X, y, sample_weight, task):
     """Jobs (for :func:`_apply`), costs and kinds of the cross-fitted copies."""
     n_features = _shape(X)[1]
-    jobs = [(_fold_outputs, teachers[t], X, y, sample_weight, fit_rows,
+    jobs = [(_fold_outputs, templates[t], X, y, sample_weight, fit_rows,
              predict_rows, task) for t, (fit_rows, predict_rows) in folds]
-    costs = [estimated_cost(teachers[t], len(fit_rows), n_features)
+    costs = [estimated_cost(templates[t], len(fit_rows), n_features)
              for t, (fit_rows, _) in folds]
-    kinds = [_job_kind("fit", teachers[t]) for t, _ in folds]
+    kinds = [_job_kind("fit", templates[t]) for t, _ in folds]
     return jobs, costs, kinds
 
 
-def _assemble_oof(teachers, fitted_here, X, n_samples, task, folds, results,
+def _assemble_oof(teachers, templates, X, n_samples, task, folds, results,
                   n_jobs):
-    prefit = [t for t, here in enumerate(fitted_here) if not here]
+    as_is = [t for t, template in enumerate(templates) if template is None]
     outputs = np.empty((len(teachers), n_samples, task.n_outputs))
-    if prefit:
-        outputs[prefit] = teachers_outputs([teachers[t] for t in prefit], X, task,
-                                           n_jobs)
+    if as_is:
+        outputs[as_is] = teachers_outputs([teachers[t] for t in as_is], X, task,
+                                          n_jobs)
     for (t, (_, predict_rows)), fold_outputs in zip(folds, results, strict=True):
         outputs[t, predict_rows] = fold_outputs
     return outputs

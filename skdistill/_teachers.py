@@ -180,6 +180,30 @@ def is_fitted(estimator):
     return True
 
 
+def unfitted_twin(teacher):
+    """An unfitted estimator with a prefit teacher's parameters, or None.
+
+    What cross-fitting a prefit teacher clones: for a
+    :class:`~sklearn.frozen.FrozenEstimator`, the twin of the estimator it holds
+    (cloning the frozen wrapper gives the fitted wrapper back); otherwise
+    :func:`~sklearn.base.clone` of the teacher (parameters kept, fitted state
+    dropped), :class:`EncodedLabelsClassifier` included. None when there is no
+    such estimator: a torch module, an object without ``get_params``, a clone
+    that raises or that comes back fitted.
+    """
+    if isinstance(teacher, FrozenEstimator):
+        return unfitted_twin(teacher.estimator)
+    if isinstance(teacher, TorchModuleTeacher) or not hasattr(teacher, "get_params"):
+        return None
+    try:
+        twin = clone(teacher)
+    except Exception:
+        return None
+    if twin is teacher or not hasattr(twin, "fit") or is_fitted(twin):
+        return None
+    return twin
+
+
 def check_teacher_methods(teachers, names=None):
     """Raise a TypeError naming the first teacher with no way to predict.
 

@@ -6,6 +6,10 @@ through a different path of ``fit``: the configuration search with two fitted
 teachers and the augmentation check; a prefit teacher with a fixed MLP, a chain
 and MUNGE rows on a DataFrame with a categorical column; the chain search with a
 tree student and accuracy-weighted fusion.
+
+The prefit case keeps ``prefit_teachers="as_is"``, the only behaviour before
+that parameter: its teacher was fitted on the rows given to ``fit``, so the
+default (``"cross_fit"``) changes its targets, as it should.
 """
 
 from pathlib import Path
@@ -46,7 +50,7 @@ def _prefit_chain_case():
         teachers=FrozenEstimator(teacher),
         student=MLPStudent(hidden_layer_sizes=(16,), max_epochs=40),
         chain=1, augment="munge", augment_ratio=1.0, temperature="adaptive",
-        random_state=1)
+        prefit_teachers="as_is", random_state=1)
     return distiller, frame[:400], y[:400], frame[400:]
 
 

@@ -217,7 +217,8 @@ def _distil(teacher, X, y, augment, seed):
     from skdistill import HPMDistiller, TreeStudent
 
     return HPMDistiller(teacher, student=TreeStudent(max_depth=6), augment=augment,
-                        augment_ratio=10, random_state=seed, n_jobs=1).fit(X, y)
+                        augment_ratio=10, prefit_teachers="as_is",
+                        random_state=seed, n_jobs=1).fit(X, y)
 
 
 def test_auto_keeps_munge_rows_where_they_help(forest_task):

@@ -195,7 +195,8 @@ def test_at_a_large_capacity_gap_the_chain_costs_the_student_no_fidelity():
     def held_out_fidelity(chain):
         distiller = HPMDistiller(FrozenEstimator(teacher),
                                  student=MLPStudent(hidden_layer_sizes=(4,)),
-                                 chain=chain, random_state=1)
+                                 chain=chain, prefit_teachers="as_is",
+                                 random_state=1)
         distiller.fit(X[distil], y[distil])
         return np.mean(distiller.predict(X[held_out]) == teacher_pred)
 

@@ -205,8 +205,10 @@ def test_the_distiller_trains_on_hard_labels_when_its_teacher_misleads(monkeypat
     X, y, X_test, y_test = X_all[:600], y_all[:600], X_all[600:], y_all[600:]
     wrong = HistGradientBoostingClassifier(max_iter=15).fit(X, 1 - y)
     # A constant temperature of 1 keeps the teacher's wrong targets sharp.
+    # as_is: copies cross-fitted on these rows would learn the right labels
     misled = HPMDistiller(wrong, search_budget=6, temperature=1.0,
-                          min_compression=None, random_state=0).fit(X, y)
+                          min_compression=None, prefit_teachers="as_is",
+                          random_state=0).fit(X, y)
     details = misled.report_.details
     assert details["configuration"]["config"]["alpha"] == 0.0
     check = details["configuration"]["distillation_check"]
@@ -218,7 +220,8 @@ def test_the_distiller_trains_on_hard_labels_when_its_teacher_misleads(monkeypat
         c["rung"] for c in details["candidates"])
     assert misled.score(X_test, y_test) > 0.8
     fixed = HPMDistiller(wrong, search_budget=6, temperature=1.0, alpha=0.7,
-                         min_compression=None, random_state=0).fit(X, y)
+                         min_compression=None, prefit_teachers="as_is",
+                         random_state=0).fit(X, y)
     assert all(c["config"]["alpha"] == 0.7
                for c in fixed.report_.details["candidates"])
     assert fixed.report_.details["configuration"]["distillation_check"] is None

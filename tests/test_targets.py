@@ -29,7 +29,8 @@ def gated_distillers(two_region_problem):
     frozen = [FrozenEstimator(teacher) for teacher in teachers]
     return {
         fusion: HPMDistiller(frozen, student=MLPStudent(**WIDE_MLP), fusion=fusion,
-                             random_state=0).fit(X[3000:4500], y[3000:4500])
+                             prefit_teachers="as_is", random_state=0,
+                             ).fit(X[3000:4500], y[3000:4500])
         for fusion in ("attention", "mean")
     }, (X[4500:], y[4500:])
 
@@ -95,7 +96,7 @@ def _digits_fidelity(digits_starved, temperature, seed):
     distiller = HPMDistiller(FrozenEstimator(teacher),
                              student=MLPStudent(hidden_layer_sizes=(8,)),
                              temperature=temperature, augment=None,
-                             random_state=seed).fit(X, y)
+                             prefit_teachers="as_is", random_state=seed).fit(X, y)
     fid = np.mean(distiller.predict(X_test) == teacher.predict(X_test))
     return fid, distiller.report_.details["temperature_schedule"]
 
@@ -143,9 +144,9 @@ def test_out_of_fold_targets_are_less_sure_than_in_sample_ones(noisy_rows):
     teacher = HistGradientBoostingClassifier(random_state=0).fit(X, y)
     task = ClassificationTask(np.unique(y))
     in_sample = teachers_outputs([teacher], X, task, n_jobs=None)[0]
-    oof = out_of_fold_outputs([HistGradientBoostingClassifier(random_state=0)],
-                              [True], X, y, None, task, cv=3, random_state=0,
-                              n_jobs=None)[0]
+    template = HistGradientBoostingClassifier(random_state=0)
+    oof = out_of_fold_outputs([template], [template], X, y, None, task, cv=3,
+                              random_state=0, n_jobs=None)[0]
     # A teacher on its own rows repeats the (15 % noisy) labels, surely: measured,
     # agreement with y 1.000 vs 0.765, mean top probability 0.999 vs 0.910.
     repeated = np.mean(in_sample.argmax(axis=1) == y)
@@ -173,7 +174,8 @@ def _augmented_fidelity(noisy_problem, student, augment, seed):
     teacher, (X, y), (X_test, _) = noisy_problem
     # chain=False: the synthetic rows alone make the difference measured here
     distiller = HPMDistiller(FrozenEstimator(teacher), student=student, augment=augment,
-                             chain=False, random_state=seed).fit(X[:300], y[:300])
+                             chain=False, prefit_teachers="as_is",
+                             random_state=seed).fit(X[:300], y[:300])
     fid = np.mean(distiller.predict(X_test) == teacher.predict(X_test))
     return fid, distiller.report_
 

@@ -81,6 +81,17 @@ class MLPStudent(BaseStudent):
         Share of the rows held out for early stopping, in (0, 1).
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
+    patience_steps : int or None, default=None
+        Patience of early stopping in optimizer steps as well: training stops
+        only once the validation loss has not improved for ``n_iter_no_change``
+        epochs and for this many minibatch steps. On small data an epoch is one
+        or two steps, and ten of them can end the training on the plateau of the
+        class prior (the net predicting the majority class); ``1000`` waits
+        there as long as on a large set. ``None``: epochs alone.
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        Adam's step size over the training: constant, or decayed at every
+        minibatch step along a half cosine from ``learning_rate`` to zero over
+        ``max_epochs`` epochs.
     dropout : float, default=0.0
         Dropout probability after every hidden layer, in [0, 1).
     device : {"cpu", "cuda", "auto"}, default="cpu"
@@ -175,6 +186,8 @@ class MLPStudent(BaseStudent):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "patience_steps": [None, Interval(Integral, 1, None, closed="left")],
+        "lr_schedule": [StrOptions({"constant", "cosine"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "random_state": ["random_state"],
@@ -192,6 +205,8 @@ class MLPStudent(BaseStudent):
         early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        patience_steps=None,
+        lr_schedule="constant",
         dropout=0.0,
         device="cpu",
         random_state=None,
@@ -206,6 +221,8 @@ class MLPStudent(BaseStudent):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.patience_steps = patience_steps
+        self.lr_schedule = lr_schedule
         self.dropout = dropout
         self.device = device
         self.random_state = random_state
@@ -356,6 +373,12 @@ class MLPStudent(BaseStudent):
         """
         schedule, temperature = schedule
         optimizer = _adam(net, self.learning_rate, self.weight_decay)
+        steps_per_epoch = -(-train.X.shape[0] // self.batch_size)
+        lr_schedule = None
+        if self.lr_schedule == "cosine":
+            lr_schedule = _cosine_schedule(optimizer,
+                                           self.max_epochs * steps_per_epoch)
+        patience = self._patience_epochs(steps_per_epoch)
         track_gap = not isinstance(schedule, _ConstantTemperature)
         monitor = val if val is not None else train
         temperature = check_temperature(temperature)
@@ -368,7 +391,7 @@ class MLPStudent(BaseStudent):
             targets = train.softened(temperature)
             loss = _run_epoch(
                 net, optimizer, train, targets, temperature, alpha,
-                self.batch_size, generator,
+                self.batch_size, generator, lr_schedule,
             )
             _check_finite_loss(loss, epoch)
             self.loss_curve_.append(loss)
@@ -383,10 +406,10 @@ class MLPStudent(BaseStudent):
                 postfix["val_loss"] = f"{val_loss:.4f}"
                 best.update(epoch, val_loss, net)
             epochs.set_postfix(postfix)
-            if val is not None and epoch - best.epoch >= self.n_iter_no_change:
+            if val is not None and epoch - best.epoch >= patience:
                 break
         else:
-            if val is not None and self.max_epochs > self.n_iter_no_change:
+            if val is not None and self.max_epochs > patience:
                 warnings.warn(
                     f"MLPStudent stopped at max_epochs={self.max_epochs} while its "
                     "validation loss was still improving (early stopping did not "
@@ -396,6 +419,22 @@ class MLPStudent(BaseStudent):
         self.n_epochs_ = epoch + 1
         self.best_epoch_ = epoch if val is None else best.restore(net)
         net.eval()
+
+    def _patience_epochs(self, steps_per_epoch):
+        """Early stopping's patience in epochs: ``n_iter_no_change``, or more
+        where ``patience_steps`` asks for more minibatch steps."""
+        if self.patience_steps is None:
+            return self.n_iter_no_change
+        return max(self.n_iter_no_change,
+                   -(-self.patience_steps // steps_per_epoch))
+
+
+def _cosine_schedule(optimizer, total_steps):
+    """A half cosine from the optimizer's step size down to zero, over
+    ``total_steps`` minibatch steps."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 0.5 * (1.0 + np.cos(np.pi * min(step, total_steps)
+                                                    / total_steps)))
 
 
 class _ConstantTemperature:

@@ -95,8 +95,12 @@ def _adam(net, learning_rate, weight_decay):
 
 
 def _run_epoch(net, optimizer, data, targets, temperature, alpha, batch_size,
-               generator):
-    """One pass over ``data`` in random minibatches; the mean training loss."""
+               generator, lr_schedule=None):
+    """One pass over ``data`` in random minibatches; the mean training loss.
+
+    ``lr_schedule`` (a torch learning-rate scheduler, or None) steps after every
+    optimizer step.
+    """
     net.train()
     n_rows = data.X.shape[0]
     order = torch.randperm(n_rows, generator=generator).to(data.X.device)
@@ -107,6 +111,8 @@ def _run_epoch(net, optimizer, data, targets, temperature, alpha, batch_size,
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if lr_schedule is not None:
+            lr_schedule.step()
         losses.append(loss.detach())
     sizes = torch.full((len(losses),), float(batch_size), device=data.X.device)
     sizes[-1] = n_rows - batch_size * (len(losses) - 1)

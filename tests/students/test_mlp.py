@@ -360,3 +360,61 @@ def test_synthetic_rows_are_never_held_out_for_early_stopping():
     assert len(val) > 0 and not synthetic[val].any()
     assert set(np.flatnonzero(synthetic)) <= set(train)
     assert len(train) + len(val) == 200
+
+
+def _rare_rule(seed=1, n_samples=4000):
+    """16 % positives by two threshold rules, among 50 one-hot noise columns.
+
+    Like mlc_churn's churners (a few thresholds, a 51-level state column): the
+    (16,) MLP first learns the prior, and its validation loss can stall there for
+    more than ten epochs before the rules are found.
+    """
+    rng = np.random.RandomState(seed)
+    numbers = rng.normal(size=(n_samples, 5))
+    noise = np.eye(50)[rng.randint(50, size=n_samples)]
+    y = ((numbers[:, 0] > 1.3) | ((numbers[:, 1] > 1.2) & (numbers[:, 2] > 0)))
+    y = np.where(rng.uniform(size=n_samples) < 0.03, ~y, y).astype(int)
+    X = np.hstack([numbers, noise])
+    return (X[:2000], y[:2000]), (X[2000:], y[2000:])
+
+
+# the patient student is still improving at its 200th epoch: warned, as it should
+@pytest.mark.filterwarnings("ignore:MLPStudent stopped at max_epochs")
+def test_patience_in_steps_keeps_a_small_data_student_off_the_prior_plateau():
+    (X, y), (X_test, y_test) = _rare_rule()
+    epochs = MLPStudent(hidden_layer_sizes=(16,), random_state=1).fit(X, y)
+    steps = MLPStudent(hidden_layer_sizes=(16,), patience_steps=1000,
+                       random_state=1).fit(X, y)
+    # measured, seeds 0/1: 10 epochs of patience stop at epoch 66/52 with test
+    # accuracy 0.855/0.861; 1,000 steps (8 an epoch) run on to the 200th epoch
+    # and reach 0.895/0.889 (always predicting 0: 0.825)
+    assert epochs.n_epochs_ < 100 and steps.n_epochs_ > epochs.n_epochs_
+    assert steps.score(X_test, y_test) >= epochs.score(X_test, y_test) + 0.02
+
+
+def test_patience_steps_extend_the_patience_in_epochs_never_shorten_it():
+    X, y = make_classification(n_samples=3000, flip_y=0.1, random_state=0)
+    params = dict(hidden_layer_sizes=(16,), learning_rate=1e-2, max_epochs=200,
+                  random_state=0)
+    # 2,700 training rows are 11 steps an epoch: 20 steps are fewer than the 10
+    # epochs of n_iter_no_change, 400 steps are 37 epochs (measured: 16, 16, 43)
+    plain = MLPStudent(**params).fit(X, y)
+    short = MLPStudent(**params, patience_steps=20).fit(X, y)
+    long = MLPStudent(**params, patience_steps=400).fit(X, y)
+    assert plain.n_epochs_ < 200
+    assert short.n_epochs_ == plain.n_epochs_
+    assert_allclose(short.predict_proba(X), plain.predict_proba(X))
+    assert long.n_epochs_ > plain.n_epochs_ + 20
+
+
+def test_the_cosine_schedule_settles_the_last_epochs():
+    X, y = make_classification(n_samples=600, flip_y=0.2, random_state=0)
+    params = dict(hidden_layer_sizes=(32,), learning_rate=0.05, max_epochs=40,
+                  early_stopping=False, batch_size=32, random_state=0)
+    constant = MLPStudent(**params).fit(X, y).loss_curve_
+    cosine = MLPStudent(**params, lr_schedule="cosine").fit(X, y).loss_curve_
+    # the first epoch runs at (nearly) the full step size either way
+    assert cosine[0] == pytest.approx(constant[0], rel=0.05)
+    # at a step size this large the constant schedule keeps jumping; the
+    # cosine one has all but stopped moving
+    assert np.std(np.diff(cosine[-5:])) < 0.2 * np.std(np.diff(constant[-5:]))
