@@ -3,10 +3,10 @@
 The teachers HPMDistiller fits itself are fitted together with their
 cross-fitted copies (one queue, longest first); the copies give out-of-fold
 outputs on the training rows, so that neither the student's targets nor the
-gate learn from a teacher that repeats the labels it memorised. Prefit teachers
-get the same treatment through copies of their unfitted twins (see
-:func:`~skdistill._teachers.unfitted_twin`), unless ``prefit_teachers="as_is"``:
-they were most likely fitted on the very rows given to ``fit``. Outputs are kept,
+gate learn from a teacher that repeats the labels it memorised. With
+``prefit_teachers="cross_fit"`` prefit teachers get the same treatment through
+copies of their unfitted twins (see :func:`~skdistill._teachers.unfitted_twin`),
+for a teacher fitted on the very rows given to ``fit``. Outputs are kept,
 keyed by fingerprints of the teachers and of everything else they depend on, in
 this process (:data:`PROCESS_CACHE`, least recently used out first) and in the
 optimization memory's cache, so that a refit with the same teachers and rows (a

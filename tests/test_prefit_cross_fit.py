@@ -85,7 +85,7 @@ def test_the_prefit_teachers_stay_the_teachers(memorised):
     frozen = FrozenEstimator(teacher)
     plain = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
     distiller = HPMDistiller([frozen, plain], student=FAST, augment=None,
-                             random_state=0).fit(X, y)
+                             prefit_teachers="cross_fit", random_state=0).fit(X, y)
     assert distiller.teachers_[0] is frozen and distiller.teachers_[1] is plain
     assert frozen.estimator is teacher
     np.testing.assert_array_equal(teacher.predict_proba(X_test), before)
@@ -123,7 +123,7 @@ def test_a_teacher_that_cannot_be_cross_fitted_is_named_in_a_warning(
     with pytest.warns(UserWarning, match=r"prefit teacher '\w+'.*cannot be cloned"
                       r".*prefit_teachers='as_is'"):
         HPMDistiller(teacher, student=FAST, augment=None,
-                     random_state=0).fit(X, y)
+                     prefit_teachers="cross_fit", random_state=0).fit(X, y)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         HPMDistiller(teacher, student=FAST, augment=None, prefit_teachers="as_is",
