@@ -55,8 +55,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--output", default=str(RESULTS / "onnx_parity.md"))
     args = parser.parse_args(argv)
-    lines = [f"# ONNX parity with categorical columns (commit `{git('rev-parse', '--short', 'HEAD')}`)",
-             "", "`python -m benchmarks.onnx_parity`: max |ONNX - predict_proba| on "
+    commit = git("rev-parse", "--short", "HEAD")
+    lines = [f"# ONNX parity with categorical columns (commit `{commit}`)", "",
+             "`python -m benchmarks.onnx_parity`: max |ONNX - predict_proba| on "
              "500 held-out rows.", "",
              "| dataset | " + " | ".join(STUDENTS) + " |",
              "|---|" + "---|" * len(STUDENTS)]
