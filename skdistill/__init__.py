@@ -4,13 +4,19 @@ import logging
 
 from ._distiller import HPMDistiller
 from ._memory import OptimizationMemory
+from ._regressor import HPMRegressor
 from ._temperature import AdaptiveTemperature, AnnealingTemperature
-from .report import DistillationReport
+from .report import DistillationReport, RegressionReport
 from .students import (
+    LGBMRegressionStudent,
     LGBMStudent,
+    LinearRegressionStudent,
     LinearStudent,
+    MLPRegressionStudent,
     MLPStudent,
+    TreeRegressionStudent,
     TreeStudent,
+    XGBRegressionStudent,
     XGBStudent,
 )
 
@@ -25,11 +31,18 @@ __all__ = [
     "AnnealingTemperature",
     "DistillationReport",
     "HPMDistiller",
+    "HPMRegressor",
+    "LGBMRegressionStudent",
     "LGBMStudent",
+    "LinearRegressionStudent",
     "LinearStudent",
+    "MLPRegressionStudent",
     "MLPStudent",
     "OptimizationMemory",
+    "RegressionReport",
+    "TreeRegressionStudent",
     "TreeStudent",
+    "XGBRegressionStudent",
     "XGBStudent",
     "__version__",
 ]

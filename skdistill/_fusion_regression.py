@@ -252,7 +252,8 @@ class AttentionRegressionFusion(_RegressionFusion, AttentionFusion):
     >>> y = np.where(x[:, 0] > 0, x[:, 0], 0.0)
     >>> predictions = np.stack([np.zeros((400, 1)), x])  # right on one side each
     >>> gate = AttentionRegressionFusion().fit(x, predictions, y)
-    >>> gate.weights([[-2.0], [2.0]], np.array([[[0.0], [0.0]], [[-2.0], [2.0]]])).round(1)
+    >>> rows = np.array([[[0.0], [0.0]], [[-2.0], [2.0]]])
+    >>> gate.weights([[-2.0], [2.0]], rows).round(1)
     array([[1., 0.],
            [0., 1.]])
     """
