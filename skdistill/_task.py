@@ -204,7 +204,7 @@ class RegressionTask:
         """
         y = np.asarray(y, dtype=np.float64)
         edges = np.unique(np.quantile(y, np.linspace(0, 1, N_STRATA + 1)[1:-1]))
-        return np.searchsorted(edges, y, side="right")
+        return np.searchsorted(edges, y, side="left")
 
     def encode(self, y):
         """What the fusion learns against: the target as floats."""
