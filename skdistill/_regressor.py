@@ -216,11 +216,13 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         """A numeric, finite target, as many values as rows."""
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
-        if y.dtype.kind not in "biuf":
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
             raise ValueError(
-                "HPMRegressor needs a numeric target; got y of dtype "
-                f"{y.dtype} (for class labels use HPMDistiller).")
-        y = y.astype(np.float64)
+                "Unknown label type: HPMRegressor needs a numeric target; got y "
+                f"of dtype {y.dtype} (for class labels use HPMDistiller)."
+            ) from None
         if not np.all(np.isfinite(y)):
             raise ValueError("Input y contains NaN or infinity; HPMRegressor "
                              "needs a finite target.")

@@ -31,8 +31,10 @@ from .metrics import fidelity
 from .report import DistillationReport, RegressionReport
 from .students import REGRESSION_STUDENT_FAMILIES, STUDENT_FAMILIES
 
-# RegressionTask.strata: quantile bins of the target.
+# RegressionTask.strata: at most N_STRATA quantile bins of the target, and at
+# least MIN_STRATUM_ROWS rows per bin (so that a fifth of a bin is a row).
 N_STRATA = 5
+MIN_STRATUM_ROWS = 10
 
 
 class ClassificationTask:
@@ -197,13 +199,16 @@ class RegressionTask:
         return float(r2_score(teacher_pred, y_pred))
 
     def strata(self, y):
-        """What splits keep in proportion: :data:`N_STRATA` quantile bins of ``y``.
+        """What splits keep in proportion: quantile bins of ``y``.
 
-        Bins are cut at the target's quantiles; repeated quantiles (a target
-        with few distinct values) merge their bins, so every bin is non-empty.
+        :data:`N_STRATA` bins, fewer below :data:`MIN_STRATUM_ROWS` rows per
+        bin; bins are cut at the target's quantiles, and repeated quantiles (a
+        target with few distinct values) merge their bins. A value equal to a
+        cut goes to the lower bin.
         """
         y = np.asarray(y, dtype=np.float64)
-        edges = np.unique(np.quantile(y, np.linspace(0, 1, N_STRATA + 1)[1:-1]))
+        n_bins = int(np.clip(len(y) // MIN_STRATUM_ROWS, 1, N_STRATA))
+        edges = np.unique(np.quantile(y, np.linspace(0, 1, n_bins + 1)[1:-1]))
         return np.searchsorted(edges, y, side="left")
 
     def encode(self, y):
