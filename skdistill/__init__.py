@@ -4,14 +4,20 @@ import logging
 
 from ._distiller import HPMDistiller
 from ._memory import OptimizationMemory
+from ._regressor import HPMRegressor
 from ._temperature import AdaptiveTemperature, AnnealingTemperature
 from .exceptions import SkdistillWarning
-from .report import DistillationReport
+from .report import DistillationReport, RegressionReport
 from .students import (
+    LGBMRegressionStudent,
     LGBMStudent,
+    LinearRegressionStudent,
     LinearStudent,
+    MLPRegressionStudent,
     MLPStudent,
+    TreeRegressionStudent,
     TreeStudent,
+    XGBRegressionStudent,
     XGBStudent,
 )
 
@@ -26,12 +32,19 @@ __all__ = [
     "AnnealingTemperature",
     "DistillationReport",
     "HPMDistiller",
+    "HPMRegressor",
+    "LGBMRegressionStudent",
     "LGBMStudent",
+    "LinearRegressionStudent",
     "LinearStudent",
+    "MLPRegressionStudent",
     "MLPStudent",
     "OptimizationMemory",
     "SkdistillWarning",
+    "RegressionReport",
+    "TreeRegressionStudent",
     "TreeStudent",
+    "XGBRegressionStudent",
     "XGBStudent",
     "__version__",
 ]

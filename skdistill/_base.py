@@ -410,6 +410,17 @@ class BaseDistiller(BaseEstimator):
         """The columns of validated rows ``X`` that the student takes."""
         return self._student_columns_picker()(X)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # What the default teachers and the student's default preprocessing
+        # read: missing values, pandas category and string columns, and sparse
+        # matrices (made dense: the student's rows are dense).
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
     def _forget_fit(self):
         for name in _FITTED:
             self.__dict__.pop(name, None)

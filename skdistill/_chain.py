@@ -169,12 +169,13 @@ def fit_chain(student, capacities, transfer, temperature, alpha, n_inputs,
     for model, capacity in zip(models, [*capacities, None], strict=True):
         start = time.perf_counter()
         extra = {}
+        if temperature is not None:  # None: a student without one (regression)
+            extra["temperature"] = copy.deepcopy(temperature)
         if (transfer.synthetic is not None
                 and "synthetic_rows" in inspect.signature(model.fit).parameters):
             extra["synthetic_rows"] = transfer.synthetic
         model.fit(transfer.Z, transfer.y, sample_weight=transfer.weight,
-                  soft_targets=targets, temperature=copy.deepcopy(temperature),
-                  alpha=alpha, **extra)
+                  soft_targets=targets, alpha=alpha, **extra)
         steps.append(ChainStep(model, capacity, time.perf_counter() - start))
         if capacity is not None:
             targets = (MIXING * transfer.task.serving_method(model)(transfer.Z)

@@ -42,7 +42,7 @@ from ._temperature import AdaptiveTemperature, as_scheduler
 from ._transfer import selection_split
 from .exceptions import SkdistillWarning
 from .metrics import model_size, predict_latency
-from .students import STUDENT_FAMILIES
+from .students import REGRESSION_STUDENT_FAMILIES, STUDENT_FAMILIES
 
 # temperature="auto" for students that take a number: the middle of the 1-4 range
 # of Hinton et al. (2015); students that follow a schedule get AdaptiveTemperature,
@@ -96,10 +96,10 @@ class Request:
     def from_params(cls, params):
         """The request of a distiller's parameters (``get_params(deep=False)``)."""
         return cls(
-            student=params["student"], temperature=params["temperature"],
-            alpha=params["alpha"], chain=params["chain"],
-            min_compression=params["min_compression"],
-            search_budget=params["search_budget"],
+            student=params["student"], temperature=params.get("temperature"),
+            alpha=params["alpha"], chain=params.get("chain", False),
+            min_compression=params.get("min_compression"),
+            search_budget=params.get("search_budget"),
             limits=Limits(params["max_student_bytes"], params["max_latency_ms"]),
             device=params["device"], verbose=params["verbose"],
             n_jobs=params["n_jobs"])
@@ -135,7 +135,8 @@ def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
     Configuration
     """
     if request.student != "auto":
-        student = student_template(request.student)
+        student = student_template(request.student,
+                                   transfer.task.student_families)
         return Configuration(
             with_fit_settings(student, request, seed), user_temperature(request),
             DEFAULT_ALPHA if request.alpha == "auto" else request.alpha,
@@ -319,7 +320,12 @@ def follows_schedules(student):
 
 
 def user_temperature(request):
-    """The temperature (a number or a fresh scheduler) of a student the user chose."""
+    """The temperature (a number or a fresh scheduler) of a student the user chose.
+
+    ``None`` for a distiller without a temperature (the regressor's).
+    """
+    if request.temperature is None:
+        return None
     if request.temperature != "auto":
         return as_scheduler(request.temperature)
     if follows_schedules(request.student):
@@ -327,11 +333,15 @@ def user_temperature(request):
     return CONSTANT_TEMPERATURE
 
 
-def student_template(student):
-    """The unfitted student the user asked for (a family or an instance)."""
+def student_template(student, families=STUDENT_FAMILIES):
+    """The unfitted student the user asked for (a family or an instance).
+
+    ``families`` maps the family names to the task's student classes
+    (``task.student_families``).
+    """
     if not isinstance(student, str):
         return clone(student)
-    return STUDENT_FAMILIES[student]()
+    return families[student]()
 
 
 def with_fit_settings(student, request, seed):
@@ -352,9 +362,10 @@ def family_of(student):
     """The family name of a student (or the name itself); ``"custom"`` if unknown."""
     if isinstance(student, str):
         return student
-    for family, cls in STUDENT_FAMILIES.items():
-        if type(student) is cls:
-            return family
+    for families in (STUDENT_FAMILIES, REGRESSION_STUDENT_FAMILIES):
+        for family, cls in families.items():
+            if type(student) is cls:
+                return family
     return "custom"
 
 

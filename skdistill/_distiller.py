@@ -473,14 +473,3 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # What the default teacher and the student's default preprocessing read:
-        # missing values, pandas category and string columns, and sparse
-        # matrices (made dense: the student's rows are dense).
-        tags.input_tags.allow_nan = True
-        tags.input_tags.sparse = True
-        tags.input_tags.categorical = True
-        tags.input_tags.string = True
-        return tags

@@ -337,7 +337,18 @@ class AttentionFusion(_Fusion):
         self._check_params()
         features, teacher_proba, y, sample_weight = self._check_fit_input(
             features, teacher_proba, y, sample_weight)
-        raw = gate_inputs(features, teacher_proba)
+        log_p = np.log(np.maximum(
+            teacher_proba[:, np.arange(len(y)), y].T, _LOG_FLOOR))
+        return self._fit_gate(gate_inputs(features, teacher_proba), log_p,
+                              sample_weight)
+
+    def _fit_gate(self, raw, evidence, sample_weight):
+        """Fit ``b`` and ``V`` on the raw gate inputs against ``evidence``.
+
+        ``evidence`` is what :meth:`_gate_loss` scores a mixture with (here
+        the log-probability each teacher gives the true label); a subclass
+        with another loss (the regression gate) reuses the rest.
+        """
         self.mean_ = np.average(raw, axis=0, weights=sample_weight)
         scale = np.sqrt(np.average((raw - self.mean_) ** 2, axis=0,
                                    weights=sample_weight))
@@ -349,11 +360,9 @@ class AttentionFusion(_Fusion):
             return self
         bias_only = np.isinf(self.alpha)
         phi = (raw - self.mean_) / self.scale_
-        log_p = np.log(np.maximum(
-            teacher_proba[:, np.arange(len(y)), y].T, _LOG_FLOOR))
         total = sample_weight.sum()
         params, self.n_iter_ = self._minimize(
-            phi[:, :0] if bias_only else phi, log_p, sample_weight / total,
+            phi[:, :0] if bias_only else phi, evidence, sample_weight / total,
             0.0 if bias_only else self.alpha * n_inputs / total, 1.0 / total)
         bias = params[:self.n_teachers_]
         self.intercept_ = bias - bias.mean()
@@ -364,8 +373,17 @@ class AttentionFusion(_Fusion):
     def weights(self, features, teacher_proba):
         """The gate's weights over the teachers, shape (n_samples, n_teachers)."""
         features, teacher_proba = self._check_input(features, teacher_proba)
-        phi = (gate_inputs(features, teacher_proba) - self.mean_) / self.scale_
+        return self._gate_weights(gate_inputs(features, teacher_proba))
+
+    def _gate_weights(self, raw):
+        """Softmax of the fitted gate on raw gate inputs."""
+        phi = (raw - self.mean_) / self.scale_
         return softmax(self.intercept_ + phi @ self.coef_.T, axis=1)
+
+    @staticmethod
+    def _gate_loss(*args):
+        """The loss the gate minimises (see :func:`gate_loss`)."""
+        return gate_loss(*args)
 
     def _check_params(self):
         if not isinstance(self.alpha, Real) or not self.alpha >= 0:
@@ -374,18 +392,18 @@ class AttentionFusion(_Fusion):
             raise ValueError(
                 f"max_iter must be an integer >= 1; got {self.max_iter!r}.")
 
-    def _minimize(self, phi, log_p, sample_weight, penalty, bias_penalty):
+    def _minimize(self, phi, evidence, sample_weight, penalty, bias_penalty):
         start = np.zeros(self.n_teachers_ * (1 + phi.shape[1]))
         # The products are thin (n x m by m x T): extra BLAS threads only
         # contend, which costs 100x on a busy machine.
         with threadpool_limits(limits=1, user_api="blas"):
-            result = minimize(gate_loss, start, jac=True, method="L-BFGS-B",
-                              args=(phi, log_p, sample_weight, penalty,
+            result = minimize(self._gate_loss, start, jac=True, method="L-BFGS-B",
+                              args=(phi, evidence, sample_weight, penalty,
                                     bias_penalty),
                               options={"maxiter": self.max_iter})
         if not result.success and result.nit >= self.max_iter:
             warnings.warn(
-                f"AttentionFusion's gate did not converge in max_iter="
+                f"{type(self).__name__}'s gate did not converge in max_iter="
                 f"{self.max_iter} iterations; increase max_iter.",
                 ConvergenceWarning, stacklevel=3,
             )

@@ -17,13 +17,11 @@ from sklearn.utils.validation import _num_samples
 
 from ._chain import chain_report
 from ._configure import family_of
-from ._fusion import fuse
 from ._halving import LATENCY_ROWS, pareto_front
 from ._progress import log_phase
 from ._teacher_outputs import cached_output, teachers_outputs_cached
 from .exceptions import SkdistillWarning
 from .metrics import model_size, predict_latency, retention
-from .report import DistillationReport
 
 # The report's latencies are timed on at most this many validation rows and
 # scaled to all of them: more rows cost time and tell nothing more.
@@ -92,7 +90,7 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
                                             fused.n_jobs)
     Z_gate = fused.gate_inputs(X_valid)
     weights = fused.fusion.weights(Z_gate, valid_outputs)
-    teacher_pred = task.predictions(fuse(weights, valid_outputs))
+    teacher_pred = task.predictions(fused.fusion.fuse(Z_gate, valid_outputs))
     X_student = fused.student_columns(X_valid)
     student_pred = student.predict(X_student)
     teacher_acc = task.score(y_valid, teacher_pred)
@@ -100,7 +98,7 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
     student_size = model_size(student)
     teacher_latency = _teacher_latency(fused, X_valid, memory)
     student_latency = latency_on_all_rows(task.serving_method(student), X_student)
-    return DistillationReport(
+    return task.report_type(
         n_validation=len(y_valid),
         teacher_accuracy=teacher_acc,
         teacher_accuracies={
@@ -118,6 +116,7 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
         student_latency_s=student_latency,
         speedup=teacher_latency / max(student_latency, 1e-9),
         timings_s=timings,
+        **task.report_scores(y_valid, teacher_pred, student_pred),
         details={
             "fusion": details["fusion"],
             "teacher_weights": dict(zip(teacher_names, weights.mean(axis=0).tolist(),

@@ -15,15 +15,26 @@ itself, R² as the score, strata by quantile).
 """
 
 import numpy as np
+from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
 from ._fusion import make_fusion
+from ._fusion_regression import make_regression_fusion
 from ._teachers import (
+    check_regression_teachers,
     check_teacher_classes,
     check_teacher_methods,
     encoded_if_needed,
+    teacher_prediction,
     teacher_proba,
 )
 from .metrics import fidelity
+from .report import DistillationReport, RegressionReport
+from .students import REGRESSION_STUDENT_FAMILIES, STUDENT_FAMILIES
+
+# RegressionTask.strata: at most N_STRATA quantile bins of the target, and at
+# least MIN_STRATUM_ROWS rows per bin (so that a fifth of a bin is a row).
+N_STRATA = 5
+MIN_STRATUM_ROWS = 10
 
 
 class ClassificationTask:
@@ -36,6 +47,10 @@ class ClassificationTask:
     """
 
     kind = "classification"
+    # The student classes of each family name (``student="mlp"``...), and the
+    # report the fit measures.
+    student_families = STUDENT_FAMILIES
+    report_type = DistillationReport
 
     def __init__(self, classes):
         self.classes = np.asarray(classes)
@@ -96,6 +111,10 @@ class ClassificationTask:
         """The fusion of probability vectors called ``name``, unfitted."""
         return make_fusion(name, seed)
 
+    def report_scores(self, y_true, teacher_pred, student_pred):
+        """The report's fields beyond the shared ones: none for classification."""
+        return {}
+
     def target_meta(self, y, outputs):
         """The task's meta-features for the configuration's ranker.
 
@@ -127,4 +146,122 @@ class ClassificationTask:
             "teacher_disagreement": float(np.mean(
                 [np.mean(predicted[i] != predicted[j]) for i, j in pairs]) if pairs
                 else 0.0),
+        }
+
+
+class RegressionTask:
+    """Regression: each teacher's prediction as its one output, scored by R².
+
+    :class:`~skdistill.HPMRegressor`'s task. Outputs have shape
+    ``(n_samples, 1)``: the prediction is the output itself; the score is R²
+    and the agreement with the teachers the R² of the student's predictions
+    against theirs; rows are stratified by quantile bins of the target.
+    """
+
+    kind = "regression"
+    n_outputs = 1
+    student_families = REGRESSION_STUDENT_FAMILIES
+    report_type = RegressionReport
+
+    def __repr__(self):
+        return "RegressionTask()"
+
+    def cache_key(self):
+        """What the teachers' outputs depend on besides the teachers and rows."""
+        return "regression"
+
+    def teacher_to_fit(self, teacher, y):
+        """The unfitted teacher as it is fitted on ``y``: itself."""
+        return teacher
+
+    def teacher_outputs(self, teacher, X):
+        """One teacher's predictions on ``X``, shape (n_samples, 1)."""
+        return teacher_prediction(teacher, X)
+
+    def serving_method(self, student):
+        """The fitted student's method that gives its outputs: ``predict``."""
+        return student.predict
+
+    def check_teachers(self, teachers, names=None):
+        """Raise, naming the teacher, unless each is a regressor that can predict
+        (a classifier is refused: its predictions are labels)."""
+        check_regression_teachers(teachers)
+
+    def predictions(self, outputs):
+        """The predictions that outputs of shape (n_samples, 1) hold."""
+        return np.asarray(outputs)[:, 0]
+
+    def score(self, y_true, y_pred):
+        """R²: higher is better."""
+        return float(r2_score(y_true, y_pred))
+
+    def agreement(self, y_pred, teacher_pred):
+        """Fidelity: R² of the student's predictions against the teachers'."""
+        return float(r2_score(teacher_pred, y_pred))
+
+    def strata(self, y):
+        """What splits keep in proportion: quantile bins of ``y``.
+
+        :data:`N_STRATA` bins, fewer below :data:`MIN_STRATUM_ROWS` rows per
+        bin; bins are cut at the target's quantiles, and repeated quantiles (a
+        target with few distinct values) merge their bins. A value equal to a
+        cut goes to the lower bin.
+        """
+        y = np.asarray(y, dtype=np.float64)
+        n_bins = int(np.clip(len(y) // MIN_STRATUM_ROWS, 1, N_STRATA))
+        edges = np.unique(np.quantile(y, np.linspace(0, 1, n_bins + 1)[1:-1]))
+        return np.searchsorted(edges, y, side="left")
+
+    def encode(self, y):
+        """What the fusion learns against: the target as floats."""
+        return np.asarray(y, dtype=np.float64)
+
+    def make_fusion(self, name, seed):
+        """The fusion of predictions called ``name``, unfitted."""
+        return make_regression_fusion(name, seed)
+
+    def report_scores(self, y_true, teacher_pred, student_pred):
+        """RMSE and MAE of the fused teachers and of the student."""
+        return {
+            "teacher_rmse": float(np.sqrt(mean_squared_error(y_true, teacher_pred))),
+            "teacher_mae": float(mean_absolute_error(y_true, teacher_pred)),
+            "student_rmse": float(np.sqrt(mean_squared_error(y_true, student_pred))),
+            "student_mae": float(mean_absolute_error(y_true, student_pred)),
+        }
+
+    def target_meta(self, y, outputs):
+        """The task's meta-features, under the keys the ranker reads.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,)
+            The targets of the training rows.
+        outputs : ndarray of shape (n_teachers, n_samples, 1)
+            The teachers' out-of-fold predictions on those rows.
+
+        Returns
+        -------
+        dict
+            ``n_classes`` 1 and ``class_entropy`` 0 (no classes);
+            ``teacher_accuracy``: R² of the teachers' mean prediction;
+            ``teacher_confidence``: 1 minus the teachers' mean spread (their
+            standard deviation per row) over the target's, clipped to [0, 1];
+            ``teacher_disagreement``: the teachers' mean pairwise RMS
+            difference over the target's standard deviation. The ranker's
+            prior holds classification experiments only, so for regression
+            these are recorded, not used to rank (see ARCHITECTURE.md).
+        """
+        values = outputs[:, :, 0]
+        n_teachers = values.shape[0]
+        spread_y = float(np.std(y)) or 1.0
+        pairs = [(i, j) for i in range(n_teachers) for j in range(i + 1, n_teachers)]
+        return {
+            "n_classes": 1,
+            "class_entropy": 0.0,
+            "teacher_accuracy": self.score(y, values.mean(axis=0)),
+            "teacher_confidence": float(np.clip(
+                1.0 - np.mean(values.std(axis=0)) / spread_y, 0.0, 1.0)),
+            "teacher_disagreement": float(np.mean(
+                [np.sqrt(np.mean((values[i] - values[j]) ** 2)) / spread_y
+                 for i, j in pairs]) if pairs else 0.0),
         }

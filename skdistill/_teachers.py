@@ -11,8 +11,17 @@ import warnings
 
 import numpy as np
 from scipy.special import expit, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_regressor
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    clone,
+    is_classifier,
+    is_regressor,
+)
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils.metaestimators import available_if
@@ -27,6 +36,11 @@ _PREDICT_METHODS = ("predict_proba", "decision_function", "predict")
 def default_teacher(random_state):
     """The strong teacher fitted when the user gives none."""
     return HistGradientBoostingClassifier(random_state=random_state)
+
+
+def default_regression_teacher(random_state):
+    """The strong regression teacher fitted when the user gives none."""
+    return HistGradientBoostingRegressor(random_state=random_state)
 
 
 def named_teachers(teachers, random_state, default=None):
@@ -217,6 +231,12 @@ def check_teacher_methods(teachers, names=None):
                 f"teacher {name} ({type(_unwrapped(teacher)).__name__}) is a "
                 "regressor; HPMDistiller distils classifiers (teachers with "
                 "predict_proba, decision_function or class predictions).")
+    check_can_label(teachers)
+
+
+def check_can_label(teachers):
+    """Raise a TypeError naming the first teacher that cannot predict or be fitted."""
+    for index, teacher in enumerate(teachers):
         if not any(hasattr(teacher, m) for m in _PREDICT_METHODS):
             raise TypeError(
                 f"teacher {index} ({type(teacher).__name__}) has none of "
@@ -235,6 +255,50 @@ def _is_regressor(teacher):
         return is_regressor(teacher)
     except (AttributeError, TypeError):
         return False
+
+
+def check_regression_teachers(teachers):
+    """Raise a TypeError naming the first teacher that cannot be a regressor's.
+
+    A teacher must predict (a torch module's output is its prediction), be
+    fitted or fittable, and not be a classifier: its ``predict`` gives labels,
+    not the numbers a regressor distils.
+    """
+    check_can_label(teachers)
+    for index, teacher in enumerate(teachers):
+        if isinstance(teacher, TorchModuleTeacher):
+            continue
+        name = type(_unwrapped(teacher)).__name__
+        if is_classifier(teacher) or hasattr(_unwrapped(teacher), "classes_"):
+            raise TypeError(
+                f"teacher {index} ({name}) is a classifier; HPMRegressor distils "
+                "regressors (use HPMDistiller for a classification target).")
+        if not hasattr(teacher, "predict"):
+            raise TypeError(
+                f"teacher {index} ({name}) has no predict method; a regression "
+                "teacher must predict the target.")
+
+
+def teacher_prediction(teacher, X):
+    """One regression teacher's predictions on ``X``, as a column.
+
+    ``predict``, or a torch module's output (which must have one column).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, 1)
+    """
+    if isinstance(teacher, TorchModuleTeacher):
+        out = teacher.decision_function(X)
+    else:
+        out = teacher.predict(X)
+    out = np.asarray(out, dtype=np.float64)
+    out = out.reshape(out.shape[0], -1)
+    if out.shape[1] != 1:
+        raise ValueError(
+            f"{type(_unwrapped(teacher)).__name__} predicts {out.shape[1]} "
+            "outputs per row; HPMRegressor distils one target.")
+    return out
 
 
 def check_teacher_classes(teachers, classes):

@@ -213,6 +213,55 @@ class DistillationReport:
         return figure
 
 
+@dataclass(frozen=True)
+class RegressionReport(DistillationReport):
+    """What a fitted :class:`~skdistill.HPMRegressor` measured on its validation rows.
+
+    The fields of :class:`DistillationReport`, where a score is R²
+    (``teacher_accuracy`` is the fused teachers' R², ``student_accuracy`` the
+    student's, ``teacher_accuracies`` each teacher's), ``fidelity`` is the R² of
+    the student's predictions against the fused teachers' and ``retention`` is
+    ``student R² / teacher R²``; and the errors below, in the target's units.
+    Latencies are of ``predict``.
+
+    Attributes
+    ----------
+    teacher_rmse, student_rmse : float
+        Root mean squared error of the fused teachers and of the student.
+    teacher_mae, student_mae : float
+        Mean absolute error of the fused teachers and of the student.
+    """
+
+    teacher_rmse: float = math.nan
+    teacher_mae: float = math.nan
+    student_rmse: float = math.nan
+    student_mae: float = math.nan
+
+    @property
+    def teacher_r2(self):
+        """R² of the fused teachers (``teacher_accuracy``)."""
+        return self.teacher_accuracy
+
+    @property
+    def student_r2(self):
+        """R² of the student (``student_accuracy``)."""
+        return self.student_accuracy
+
+    def _headline_rows(self):
+        names = {"teacher accuracy": "teacher R²", "student accuracy": "student R²",
+                 "fidelity": "fidelity (R² vs teachers)"}
+        rows = [(names.get(name, name), value)
+                for name, value in super()._headline_rows()]
+        errors = [("teacher RMSE", f"{self.teacher_rmse:.4g}"),
+                  ("student RMSE", f"{self.student_rmse:.4g}"),
+                  ("teacher MAE", f"{self.teacher_mae:.4g}"),
+                  ("student MAE", f"{self.student_mae:.4g}")]
+        return rows[:4] + errors + rows[4:]
+
+    def __repr__(self):
+        return "Regression" + super().__repr__()
+
+
 def _import_pyplot():
     try:
         import matplotlib.pyplot as plt

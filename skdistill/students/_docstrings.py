@@ -16,6 +16,16 @@ n_features_in_ : int
     Number of features seen during ``fit``.
 feature_names_in_ : ndarray of shape (n_features_in_,)
     Feature names seen during ``fit``, when ``X`` has string column names.""",
+    # Set by every regression student's fit (BaseRegressionStudent).
+    "regression_attributes": """\
+n_features_in_ : int
+    Number of features seen during ``fit``.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Feature names seen during ``fit``, when ``X`` has string column names.
+target_mean_, target_scale_ : float
+    Weighted mean and standard deviation of the target the student learned;
+    it learned ``(target - target_mean_) / target_scale_`` and ``predict``
+    scales back.""",
     # The students fitted on one target distribution (BaseStudent.fit).
     "temperature_attribute": """\
 temperature_ : float

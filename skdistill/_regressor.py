@@ -1,0 +1,281 @@
+"""HPMRegressor: what is specific to regression, its parameters, little else.
+
+The steps of ``fit`` are shared with every task in :mod:`._base`; the
+regression answers to what they ask are :class:`~._task.RegressionTask`'s.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+from ._base import BaseDistiller
+from ._task import RegressionTask
+from ._teachers import default_regression_teacher
+from .students import REGRESSION_STUDENT_FAMILIES
+
+
+class HPMRegressor(RegressorMixin, BaseDistiller):
+    """Distil one or several regression teachers into a compact student.
+
+    The regression twin of :class:`HPMDistiller`: the teachers (fitted or not;
+    scikit-learn, XGBoost, LightGBM, a ``Pipeline``, a trained torch module)
+    predict the training rows out of fold, their predictions are fused, and a
+    small student learns ``alpha * teachers + (1 - alpha) * y``. At inference
+    only the student runs.
+
+    There is no ``temperature`` parameter: a prediction is one number, with no
+    distribution to soften. The progressive chain and the adaptive
+    configuration (``student="auto"``) are not available for regression yet:
+    the student is the one given (default ``"lgbm"``) and is fitted without
+    assistants.
+
+    Parameters
+    ----------
+    teachers : estimator, list of estimators or of (str, estimator), or None, \
+            default=None
+        ``None`` fits a :class:`~sklearn.ensemble.HistGradientBoostingRegressor`.
+        Fitted teachers are used as they are (wrap them in
+        :class:`~sklearn.frozen.FrozenEstimator` to keep them through
+        :func:`~sklearn.base.clone`); unfitted ones are cloned and fitted.
+        Named as in :class:`HPMDistiller`. A trained ``torch.nn.Module``
+        mapping float32 features to one output per row is accepted too. A
+        classifier is refused with a ``TypeError``.
+    student : {"mlp", "tree", "lgbm", "xgb", "linear"} or estimator, \
+            default="lgbm"
+        The student family (:data:`~skdistill.students.REGRESSION_STUDENT_FAMILIES`:
+        :class:`~skdistill.students.MLPRegressionStudent`,
+        :class:`~skdistill.students.TreeRegressionStudent`,
+        :class:`~skdistill.students.LGBMRegressionStudent`,
+        :class:`~skdistill.students.XGBRegressionStudent`,
+        :class:`~skdistill.students.LinearRegressionStudent`), or a student
+        instance: a regressor whose ``fit`` takes ``soft_targets`` and
+        ``alpha``.
+    alpha : float or "auto", default="auto"
+        Weight of the teachers' predictions against the true target, in
+        [0, 1]; ``"auto"`` is 0.7.
+    fusion : {"attention", "mean", "accuracy"}, default="attention"
+        How several teachers' predictions become one target: a gate giving
+        per-sample weights from the row's features, the teachers' predictions
+        and their disagreement, fitted against the true target with a squared
+        loss; the plain mean; or global weights proportional to each teacher's
+        inverse squared error. Learned on the out-of-fold predictions.
+    soft_targets : {"oof", "in_sample"}, default="oof"
+        As in :class:`HPMDistiller`: the targets on the training rows of the
+        teachers fitted here come from copies cross-fitted on ``cv`` folds.
+    prefit_teachers : {"as_is", "cross_fit"}, default="as_is"
+        As in :class:`HPMDistiller`: prefit teachers predict the training rows
+        as they are, or (``"cross_fit"``) through copies of their unfitted
+        twins cross-fitted on ``cv`` folds, for teachers fitted on those rows.
+    cv : int, default=5
+        Folds of the cross-fitted copies (stratified by quantile of ``y``).
+    augment : None, "munge", "auto" or float, default="auto"
+        MUNGE rows labelled by the fused teachers, as in
+        :class:`HPMDistiller`; ``"auto"`` keeps them only if they raise the
+        student's R² on a selection split of the training rows.
+    augment_ratio : float, default=4.0
+        Synthetic rows per training row.
+    validation_fraction : float, default=0.2
+        Fraction of the training rows held out (stratified by quantile of
+        ``y``) to measure the report.
+    student_preprocessor : transformer, "passthrough" or None, default=None
+        As in :class:`HPMDistiller`.
+    student_features : array-like of str, int or bool, or None, default=None
+        As in :class:`HPMDistiller`.
+    memory : None, str, path or OptimizationMemory, default=None
+        Caches the teachers' outputs and latency, as in :class:`HPMDistiller`.
+        Regression fits are not recorded as experiments yet (the ranker learns
+        from classification experiments only).
+    max_student_bytes, max_latency_ms : float or None, default=None
+        Serving budget: a student over it gives a warning (latency of
+        ``predict``).
+    n_jobs : int or None, default=None
+        Parallel jobs for fitting and querying teachers.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the splits, the teachers fitted here and the student.
+    verbose : int, default=0
+        As in :class:`HPMDistiller`.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Device of torch students.
+
+    Attributes
+    ----------
+    student_ : Pipeline
+        The student with its preprocessing: usable alone on raw rows.
+    teachers_ : list of estimators
+        The teachers used; prefit ones are the very objects given.
+    teacher_names_ : ndarray of str
+        The teachers' names, in the order of ``teachers_``.
+    named_teachers_ : Bunch
+        The fitted teachers by name.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``, when ``X`` has column names.
+    student_features_ : ndarray
+        The columns ``student_`` takes, in its order.
+    fusion_ : object
+        The fitted fusion of the teachers (see ``teacher_weights``).
+    report_ : RegressionReport
+        R², RMSE and MAE of the fused teachers and of the student on the
+        validation rows, each teacher's R², fidelity (R² of the student
+        against the teachers), retention (student R² / teacher R²), sizes,
+        compression, latencies, speed-up and timings.
+
+    See Also
+    --------
+    HPMDistiller : The classification distiller.
+
+    Notes
+    -----
+    Each regression student standardizes the target it learns and predicts
+    in the units of ``y``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from skdistill import HPMRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> regressor = HPMRegressor(student="linear", random_state=0).fit(X, y)
+    >>> regressor.predict(X[:2]).shape
+    (2,)
+    >>> regressor.report_.student_r2 > 0.3
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "teachers": "no_validation",  # named_teachers: clear errors before work
+        "student": [StrOptions(set(REGRESSION_STUDENT_FAMILIES)),
+                    HasMethods(["fit", "predict"])],
+        "alpha": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
+        "fusion": [StrOptions({"attention", "mean", "accuracy"})],
+        "soft_targets": [StrOptions({"oof", "in_sample"})],
+        "prefit_teachers": [StrOptions({"cross_fit", "as_is"})],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "augment": [None, StrOptions({"munge", "auto"}),
+                    Interval(Real, 0, None, closed="neither")],
+        "augment_ratio": [Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 0.5, closed="right")],
+        "student_preprocessor": [
+            None, StrOptions({"passthrough"}), HasMethods(["fit", "transform"]),
+        ],
+        "student_features": [None, "array-like"],
+        "memory": "no_validation",  # as_memory: a clear TypeError before any work
+        "max_student_bytes": [None, Interval(Real, 0, None, closed="neither")],
+        "max_latency_ms": [None, Interval(Real, 0, None, closed="neither")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [StrOptions({"auto", "cpu", "cuda"})],
+    }
+
+    # The shared steps read these; the regressor has no chain yet (not
+    # parameters: a parameter that takes one value would only mislead).
+    chain = False
+    chain_min_improvement = 0.0
+
+    def __init__(
+        self,
+        teachers=None,
+        student="lgbm",
+        *,
+        alpha="auto",
+        fusion="attention",
+        soft_targets="oof",
+        prefit_teachers="as_is",
+        cv=5,
+        augment="auto",
+        augment_ratio=4.0,
+        validation_fraction=0.2,
+        student_preprocessor=None,
+        student_features=None,
+        memory=None,
+        max_student_bytes=None,
+        max_latency_ms=None,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+        device="auto",
+    ):
+        self.teachers = teachers
+        self.student = student
+        self.alpha = alpha
+        self.fusion = fusion
+        self.soft_targets = soft_targets
+        self.prefit_teachers = prefit_teachers
+        self.cv = cv
+        self.augment = augment
+        self.augment_ratio = augment_ratio
+        self.validation_fraction = validation_fraction
+        self.student_preprocessor = student_preprocessor
+        self.student_features = student_features
+        self.memory = memory
+        self.max_student_bytes = max_student_bytes
+        self.max_latency_ms = max_latency_ms
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    def _check_target(self, X, y):
+        """A numeric, finite target, as many values as rows."""
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "Unknown label type: HPMRegressor needs a numeric target; got y "
+                f"of dtype {y.dtype} (for class labels use HPMDistiller)."
+            ) from None
+        if not np.all(np.isfinite(y)):
+            raise ValueError("Input y contains NaN or infinity; HPMRegressor "
+                             "needs a finite target.")
+        return y, RegressionTask()
+
+    def _set_task_attributes(self, task):
+        pass  # a regressor has no fitted attribute of its task
+
+    @staticmethod
+    def _default_teacher(seed):
+        return default_regression_teacher(seed)
+
+    def _check_temperature_fits_student(self):
+        pass  # no temperature
+
+    def _record(self, memory, meta, X_train, task):
+        """Regression fits are not recorded as experiments yet: the ranker would
+        read them as classification ones."""
+
+    def teacher_predict(self, X):
+        """The fused teachers' predictions, the targets the student learns from.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        X = self._validate_input(X)
+        fused = self._fused_teachers()
+        return self.fusion_.fuse(fused.gate_inputs(X), fused.outputs(X))[:, 0]
+
+    def predict(self, X):
+        """Predicted target of each row, from the student alone.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows to predict, with every column seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        X = self._validate_input(X)
+        return self.student_.predict(self._student_columns(X))
