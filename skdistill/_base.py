@@ -43,6 +43,7 @@ from ._ranker import meta_features
 from ._student_features import resolve_student_features, student_columns
 from ._targets import fit_targets
 from ._teacher_outputs import teacher_outputs
+from ._time_budget import TimeBudget
 from ._transfer import draw_seed, stratified_split
 
 _FITTED = ("classes_", "teachers_", "named_teachers_", "teacher_names_", "fusion_",
@@ -99,61 +100,91 @@ class BaseDistiller(BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight, memory, bar, X_val=None, y_val=None):
+        budget = TimeBudget(self.time_limit)
         X, y, sample_weight, task = self._validate_training_data(
             X, y, sample_weight)
         given_valid = self._validate_validation_rows(X_val, y_val, task)
         rng = check_random_state(self.random_state)
         names, teachers = self._checked_teachers(X, task, draw_seed(rng))
-        prefit = [_teachers.is_fitted(teacher) for teacher in teachers]
-        # Drawn even with given validation rows: later seeds stay the same.
-        train, valid = stratified_split(task.strata(y), self.validation_fraction,
-                                        rng)
-        if given_valid is not None:
-            train = np.arange(len(y))
+        train, valid = self._report_split(task, y, rng, given_valid is not None)
         X_train, y_train = _safe_indexing(X, train), y[train]
-        _checks.warn_if_cv_capped(task.strata(y_train), self.cv)
         w_train = None if sample_weight is None else sample_weight[train]
         timings = {}
         clock = partial(timed, timings, progress=bar)
-        outputs = teacher_outputs(
-            teachers, X_train, y_train, w_train, task, cv=self.cv,
-            soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
-            names=names,
-            gate_learns=len(teachers) > 1 and self.fusion != "mean",
-            random_state=draw_seed(rng), n_jobs=self.n_jobs, memory=memory,
-            timed=clock)
+        outputs = self._teacher_outputs(teachers, names, X_train, y_train, w_train,
+                                        task, draw_seed(rng), memory, clock)
         X_student = self._student_columns(X_train)
         with clock("fusion"):
             fused, transfer = self._fit_targets(X_train, X_student, y_train, w_train,
                                                 outputs, task, draw_seed(rng))
         configuration, transfer, meta, seed = self._configure_and_augment(
             X_train, X_student, transfer, fused, outputs, memory, names, rng,
-            clock)
+            clock, budget)
         with clock("student"):
             chain, chain_search = fit_student(
-                configuration, transfer, outputs.size.capacity, self.chain,
+                configuration, transfer, outputs.size.capacity,
+                self._chain_within(budget, configuration, len(transfer.y)),
                 self.chain_min_improvement, seed, self.n_jobs)
         self._set_fitted(task, names, fused, chain[-1].model)
         X_valid, y_valid = (given_valid if given_valid is not None
                             else (_safe_indexing(X, valid), y[valid]))
         # The report's own time is logged, not reported: it is measured in it.
         with timed({}, "report", progress=bar):
-            self.report_ = measure(
-                X_valid, y_valid, fused, self.student_, teacher_names=names,
-                teacher_size=outputs.size, timings=timings,
-                configuration=configuration, chain=chain, chain_search=chain_search,
-                n_synthetic=transfer.n_synthetic,
-                details={"fusion": self.fusion, "soft_targets": self.soft_targets,
-                         "prefit_teachers": self.prefit_teachers,
-                         "student_features": self.student_features_.tolist()},
-                memory=memory)
-        _checks.warn_if_in_sample(self.report_.teacher_accuracies, prefit,
+            self.report_ = self._report(
+                X_valid, y_valid, fused, names, outputs, timings, configuration,
+                chain, chain_search, transfer, memory, budget)
+        _checks.warn_if_in_sample(self.report_.teacher_accuracies,
+                                  [_teachers.is_fitted(t) for t in teachers],
                                   given_valid is not None)
         self._record(memory, meta, X_train, task)
         check_serving_budget(self.student_, self.report_,
                              self._student_columns(X_valid), task,
                              self.max_student_bytes, self.max_latency_ms)
         return self
+
+    def _report_split(self, task, y, rng, validation_given):
+        """The training and validation rows of the report.
+
+        Drawn even with given validation rows, so that later seeds stay the
+        same; then every row trains.
+        """
+        train, valid = stratified_split(task.strata(y), self.validation_fraction,
+                                        rng)
+        if validation_given:
+            train = np.arange(len(y))
+        _checks.warn_if_cv_capped(task.strata(y[train]), self.cv)
+        return train, valid
+
+    def _teacher_outputs(self, teachers, names, X_train, y_train, w_train, task,
+                         seed, memory, clock):
+        """The fitted teachers and their outputs on the training rows."""
+        return teacher_outputs(
+            teachers, X_train, y_train, w_train, task, cv=self.cv,
+            soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
+            names=names, gate_learns=len(teachers) > 1 and self.fusion != "mean",
+            random_state=seed, n_jobs=self.n_jobs, memory=memory, timed=clock)
+
+    def _report(self, X_valid, y_valid, fused, names, outputs, timings,
+                configuration, chain, chain_search, transfer, memory, budget):
+        """The report on the validation rows (see :func:`_measure.measure`)."""
+        return measure(
+            X_valid, y_valid, fused, self.student_, teacher_names=names,
+            teacher_size=outputs.size, timings=timings,
+            configuration=configuration, chain=chain, chain_search=chain_search,
+            n_synthetic=transfer.n_synthetic,
+            details={"fusion": self.fusion, "soft_targets": self.soft_targets,
+                     "prefit_teachers": self.prefit_teachers,
+                     "student_features": self.student_features_.tolist(),
+                     "time_limit": budget.summary()},
+            memory=memory)
+
+    def _chain_within(self, budget, configuration, n_rows):
+        """``chain``, less the chain search when the time left cannot pay it."""
+        if self.chain not in (True, "auto") or budget.allows(
+                _student_seconds(configuration, n_rows, factor=3)):
+            return self.chain
+        budget.cut("chain search skipped (the student alone)")
+        return False
 
     def _fit_targets(self, X_train, X_student, y_train, w_train, outputs, task,
                      seed):
@@ -175,13 +206,14 @@ class BaseDistiller(BaseEstimator):
                 + ["student", "report"])
 
     def _configure_and_augment(self, X_train, X_student, transfer, fused, outputs,
-                               memory, names, rng, clock):
+                               memory, names, rng, clock, budget):
         """The configuration (component i) and the synthetic rows, in their order.
 
         A fixed ``augment`` extends the transfer set before the configuration
         (which then chooses on it); ``"auto"`` decides after it, with the
         configured student. ``clock(phase)`` times a phase (see
-        :func:`~skdistill._measure.timed`).
+        :func:`~skdistill._measure.timed`); ``budget`` (the ``time_limit``)
+        cuts the search and the augmentation check when time runs out.
 
         Returns
         -------
@@ -208,8 +240,14 @@ class BaseDistiller(BaseEstimator):
             configuration = configure(
                 Request.from_params(self.get_params(deep=False)), transfer,
                 outputs.size, fused.preprocessor, X_student, meta, memory, names,
-                seed)
-        if self.augment == "auto":
+                seed, time_budget=budget)
+        # The check's two fits (on four fifths of the rows, without and with
+        # synthetic rows), then the final fit with them.
+        check_rows = 0.8 + 1.8 * (1 + self.augment_ratio)
+        if self.augment == "auto" and not budget.allows(_student_seconds(
+                configuration, len(transfer.y), factor=check_rows)):
+            budget.cut("augmentation check skipped (no synthetic rows)")
+        elif self.augment == "auto":
             with clock("augment"), _quiet_trial_fits():
                 augment, check = augmentation_check(
                     transfer, configuration.student, configuration.temperature,
@@ -447,3 +485,16 @@ def _reject_infinities(X):
     if np.isinf(values).any():
         raise ValueError("Input X contains infinity; replace it before fitting "
                          "(missing values may be NaN where the teachers accept it).")
+
+
+def _student_seconds(configuration, n_rows, factor=1.0):
+    """Expected seconds of fitting the configured student on ``factor`` times
+    ``n_rows`` rows, at the rate per row the search measured for it (for the
+    slowest candidate when it was not measured); None without a search."""
+    evaluations = configuration.evaluations
+    if not evaluations:
+        return None
+    own = [e for e in evaluations
+           if e.candidate.as_dict() == configuration.details.get("config")]
+    per_row = max(e.fit_seconds / e.n_rows for e in own or evaluations)
+    return factor * per_row * n_rows

@@ -91,6 +91,16 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     max_student_bytes, max_latency_ms : float or None, default=None
         Serving budget: a student over it gives a warning (latency of
         ``predict``).
+    time_limit : float or None, default=None
+        Seconds the whole fit may take (AutoGluon's ``time_limit``). The
+        teachers and the final student always run; the configuration search
+        (rung by rung, the first while a quarter of the limit is left), its
+        distil-or-not check, the augmentation check and the chain search run
+        only when their cost, estimated from the fits measured so far, fits in
+        what is left with the final student's fit. What was cut is in
+        ``report_.details["time_limit"]`` and logged. A fit may overrun the
+        limit by the teachers' fit, the first rung of the search (nothing
+        measured yet) and the final student's fit.
     n_jobs : int or None, default=None
         Parallel jobs for fitting and querying teachers.
     random_state : int, RandomState instance or None, default=None
@@ -165,6 +175,7 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         "memory": "no_validation",  # as_memory: a clear TypeError before any work
         "max_student_bytes": [None, Interval(Real, 0, None, closed="neither")],
         "max_latency_ms": [None, Interval(Real, 0, None, closed="neither")],
+        "time_limit": [None, Interval(Real, 0, None, closed="neither")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -194,6 +205,7 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         memory=None,
         max_student_bytes=None,
         max_latency_ms=None,
+        time_limit=None,
         n_jobs=None,
         random_state=None,
         verbose=0,
@@ -214,6 +226,7 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         self.memory = memory
         self.max_student_bytes = max_student_bytes
         self.max_latency_ms = max_latency_ms
+        self.time_limit = time_limit
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
