@@ -489,12 +489,15 @@ def _reject_infinities(X):
 
 def _student_seconds(configuration, n_rows, factor=1.0):
     """Expected seconds of fitting the configured student on ``factor`` times
-    ``n_rows`` rows, at the rate per row the search measured for it (for the
-    slowest candidate when it was not measured); None without a search."""
+    ``n_rows`` rows, at the rate per row the search measured for it on the most
+    rows (the slowest candidate's there when it was not measured); None
+    without a search."""
     evaluations = configuration.evaluations
     if not evaluations:
         return None
     own = [e for e in evaluations
            if e.candidate.as_dict() == configuration.details.get("config")]
-    per_row = max(e.fit_seconds / e.n_rows for e in own or evaluations)
+    known = own or evaluations
+    most_rows = max(e.n_rows for e in known)
+    per_row = max(e.fit_seconds / e.n_rows for e in known if e.n_rows == most_rows)
     return factor * per_row * n_rows

@@ -43,6 +43,7 @@ from ._mlp_training import (
     _run_epoch,
     _standardization,
     _TensorData,
+    small_network_threads,
 )
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
@@ -314,7 +315,8 @@ class MLPStudent(BaseStudent):
         """
         X = self._validate_predict_X(X)
         device = next(self.module_.buffers()).device
-        logits = _predict_logits(self.module_, X, device)
+        with small_network_threads(self.module_):
+            logits = _predict_logits(self.module_, X, device)
         return log_proba_to_proba(logits.astype(np.float64))
 
     def __getstate__(self):
@@ -367,6 +369,12 @@ class MLPStudent(BaseStudent):
         return nn.Sequential(*layers)
 
     def _train(self, net, train, val, schedule, alpha, generator):
+        """The epoch loop (one torch thread for a small network, see
+        :func:`small_network_threads`)."""
+        with small_network_threads(net):
+            self._epochs(net, train, val, schedule, alpha, generator)
+
+    def _epochs(self, net, train, val, schedule, alpha, generator):
         """The epoch loop: train, evaluate, early-stop, consult the schedule.
 
         ``schedule`` is ``(scheduler, temperature of the first epoch)``.
