@@ -17,6 +17,7 @@ from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import cpu_count
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
@@ -37,7 +38,7 @@ from ._configure import Request, configure, family_of, follows_schedules
 from ._fingerprint import fingerprints_kept
 from ._measure import check_serving_budget, experiment, measure, timed
 from ._memory import as_memory
-from ._parallel import recording_to
+from ._parallel import available_cores, recording_to, worker_thread_limits
 from ._progress import PhaseBar, logger
 from ._ranker import meta_features
 from ._student_features import resolve_student_features, student_columns
@@ -89,7 +90,7 @@ class BaseDistiller(BaseEstimator):
         try:
             memory = as_memory(self.memory)
             start = time.perf_counter()
-            with (recording_to(memory), fingerprints_kept(),
+            with (recording_to(memory), fingerprints_kept(), self._thread_limits(),
                   PhaseBar(self.verbose, self._phases()) as bar):
                 self._fit(X, y, sample_weight, memory, bar, X_val, y_val)
             logger.info("%s fitted in %.2f s", type(self).__name__,
@@ -98,6 +99,16 @@ class BaseDistiller(BaseEstimator):
         except BaseException:
             self._forget_fit()
             raise
+
+    def _thread_limits(self):
+        """With ``n_jobs=None``, thread pools capped to the cores the machine's
+        other work leaves free (:func:`~skdistill._parallel.available_cores`)."""
+        cores = available_cores()
+        if self.n_jobs is not None or cores >= cpu_count():
+            return nullcontext()
+        logger.info("other work on the machine: this fit uses %d thread(s) of %d "
+                    "cores", cores, cpu_count())
+        return worker_thread_limits(cores)
 
     def _fit(self, X, y, sample_weight, memory, bar, X_val=None, y_val=None):
         budget = TimeBudget(self.time_limit)

@@ -102,7 +102,12 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         limit by the teachers' fit, the first rung of the search (nothing
         measured yet) and the final student's fit.
     n_jobs : int or None, default=None
-        Parallel jobs for fitting and querying teachers.
+        Parallel jobs for fitting and querying teachers (joblib semantics).
+        With ``None``, one job, and its thread pools (OpenMP, BLAS, torch) are
+        capped to the cores that the machine's other work leaves free (the
+        cores less the 1-minute load average, at least one; logged): OpenMP
+        pools spinning on busy cores made a default fit several times slower.
+        Any other value leaves the threads to the jobs.
     random_state : int, RandomState instance or None, default=None
         Seeds the splits, the teachers fitted here and the student.
     verbose : int, default=0
