@@ -6,7 +6,8 @@ through ``FrozenEstimator`` (the usual call), then ``HPMDistiller()`` with its
 defaults and no limit, and with each limit of ``--limits``. For each: the fit's
 seconds, their ratio to the limit (the target: at most 1.1, plus the final
 student's fit), the test accuracy and what ``report_`` says was cut. One thread.
-The teacher's own fit is not in the distiller's time.
+The teacher's own fit is not in the distiller's time; the process's cache of
+teacher outputs is cleared before each fit, so each one runs the teacher.
 
 Run::
 
