@@ -125,6 +125,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         clock = partial(timed, timings, progress=bar)
         outputs = self._teacher_outputs(teachers, names, X_train, y_train, w_train,
                                         task, draw_seed(rng), memory, clock)
+        n_valid = len(valid if given_valid is None else given_valid[1])
+        budget.reserve(_report_seconds(timings, n_valid, len(train)))
         X_student = self._student_columns(X_train)
         with clock("fusion"):
             fused, transfer = self._fit_targets(X_train, X_student, y_train, w_train,
@@ -464,3 +466,14 @@ def _student_seconds(configuration, n_rows, factor=1.0):
     most_rows = max(e.n_rows for e in known)
     per_row = max(e.fit_seconds / e.n_rows for e in known if e.n_rows == most_rows)
     return factor * per_row * n_rows
+
+
+def _report_seconds(timings, n_valid, n_train):
+    """Expected seconds of the report: the teachers run on the validation rows
+    (their outputs, then their latency, with room) at the rate they ran on the
+    training rows (a fifth of their fitting's when their outputs there came
+    from the cross-fitting), and a quarter second for the student's side."""
+    predicting = timings.get("soft_targets", 0.0)
+    if predicting < 0.01:
+        predicting = 0.2 * timings.get("teachers", 0.0)
+    return 3.0 * predicting * n_valid / max(n_train, 1) + 0.25

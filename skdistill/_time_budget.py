@@ -28,6 +28,7 @@ class TimeBudget:
     def __init__(self, limit_s):
         self.limit_s = limit_s
         self.cuts = []
+        self.reserved_s = 0.0
         self._start = time.perf_counter()
 
     @property
@@ -43,17 +44,24 @@ class TimeBudget:
         """Seconds left (infinite without a limit)."""
         return math.inf if not self.active else self.limit_s - self.elapsed()
 
+    def reserve(self, seconds):
+        """Keep ``seconds`` of what is left for the work that always runs last
+        (the report)."""
+        self.reserved_s = seconds
+
     def allows(self, seconds):
-        """Whether work estimated at ``seconds`` fits in what is left.
+        """Whether work estimated at ``seconds`` fits in what is left, less
+        what is reserved.
 
         ``None`` (nothing measured to estimate from) fits while at least
         :data:`FIRST_RUNG_SHARE` of the limit is left.
         """
         if not self.active:
             return True
+        free = self.left() - self.reserved_s
         if seconds is None:
-            return self.left() >= FIRST_RUNG_SHARE * self.limit_s
-        return seconds <= self.left()
+            return free >= FIRST_RUNG_SHARE * self.limit_s
+        return seconds <= free
 
     def cut(self, what):
         """Record (and log) what was left out to stay within the limit."""

@@ -51,6 +51,8 @@ def test_the_budget_lets_work_through_only_while_it_fits():
     assert budget.allows(None) and budget.allows(5.0) and not budget.allows(20.0)
     budget._start -= 10.0 * (1 - FIRST_RUNG_SHARE) + 0.5  # most of it spent
     assert not budget.allows(None) and budget.allows(1.0)
+    budget.reserve(1.0)  # the report's share of what is left
+    assert not budget.allows(1.0)
     assert TimeBudget(None).allows(1e9) and TimeBudget(None).summary() is None
 
 
