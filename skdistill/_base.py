@@ -125,15 +125,17 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         clock = partial(timed, timings, progress=bar)
         outputs = self._teacher_outputs(teachers, names, X_train, y_train, w_train,
                                         task, draw_seed(rng), memory, clock)
+        teacher_rate = _teachers_seconds_per_row(timings, len(train))
         n_valid = len(valid if given_valid is None else given_valid[1])
-        budget.reserve(_report_seconds(timings, n_valid, len(train)))
+        # The report runs the teachers on the validation rows (outputs, latency).
+        budget.reserve(3.0 * teacher_rate * n_valid + 0.25)
         X_student = self._student_columns(X_train)
         with clock("fusion"):
             fused, transfer = self._fit_targets(X_train, X_student, y_train, w_train,
                                                 outputs, task, draw_seed(rng))
         configuration, transfer, meta, seed = self._configure_and_augment(
             X_train, X_student, transfer, fused, outputs, memory, names, rng,
-            clock, budget)
+            clock, (budget, teacher_rate))
         with clock("student"):
             chain, chain_search = fit_student(
                 configuration, transfer, outputs.size.capacity,
@@ -220,14 +222,15 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 + ["student", "report"])
 
     def _configure_and_augment(self, X_train, X_student, transfer, fused, outputs,
-                               memory, names, rng, clock, budget):
+                               memory, names, rng, clock, time_budget):
         """The configuration (component i) and the synthetic rows, in their order.
 
         A fixed ``augment`` extends the transfer set before the configuration
         (which then chooses on it); ``"auto"`` decides after it, with the
         configured student. ``clock(phase)`` times a phase (see
-        :func:`~skdistill._measure.timed`); ``budget`` (the ``time_limit``)
-        cuts the search and the augmentation check when time runs out.
+        :func:`~skdistill._measure.timed`); ``time_budget``, the ``TimeBudget``
+        and the teachers' seconds per row, cuts the search and the
+        augmentation check when time runs out.
 
         Returns
         -------
@@ -239,6 +242,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         seed : int
             The student's seed, also the selection splits'.
         """
+        budget, teacher_rate = time_budget
         make_rows = partial(self._synthetic_rows, X_train, fused, rng)
         if self.augment is not None and self.augment != "auto":
             with clock("augment"):
@@ -255,11 +259,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 Request.from_params(self.get_params(deep=False)), transfer,
                 outputs.size, fused.preprocessor, X_student, meta, memory, names,
                 seed, time_budget=budget)
-        # The check's two fits (on four fifths of the rows, without and with
-        # synthetic rows), then the final fit with them.
-        check_rows = 0.8 + 1.8 * (1 + self.augment_ratio)
-        if self.augment == "auto" and not budget.allows(_student_seconds(
-                configuration, len(transfer.y), factor=check_rows)):
+        if self.augment == "auto" and not budget.allows(_augmentation_seconds(
+                configuration, len(transfer.y), self.augment_ratio, teacher_rate)):
             budget.cut("augmentation check skipped (no synthetic rows)")
         elif self.augment == "auto":
             with clock("augment"), _quiet_trial_fits():
@@ -468,12 +469,23 @@ def _student_seconds(configuration, n_rows, factor=1.0):
     return factor * per_row * n_rows
 
 
-def _report_seconds(timings, n_valid, n_train):
-    """Expected seconds of the report: the teachers run on the validation rows
-    (their outputs, then their latency, with room) at the rate they ran on the
-    training rows (a fifth of their fitting's when their outputs there came
-    from the cross-fitting), and a quarter second for the student's side."""
+def _teachers_seconds_per_row(timings, n_train):
+    """The teachers' seconds per row labelled: their run on the training rows
+    (a fifth of their fitting's when their outputs there came from the
+    cross-fitting)."""
     predicting = timings.get("soft_targets", 0.0)
     if predicting < 0.01:
         predicting = 0.2 * timings.get("teachers", 0.0)
-    return 3.0 * predicting * n_valid / max(n_train, 1) + 0.25
+    return predicting / max(n_train, 1)
+
+
+def _augmentation_seconds(configuration, n_rows, ratio, teacher_rate):
+    """Expected seconds of the augmentation check and of its outcome: MUNGE
+    rows made from four fifths of the rows and labelled by the teachers, the
+    student fitted on those rows without and with them, then the final
+    student's synthetic rows; None without a search."""
+    fits = _student_seconds(configuration, n_rows,
+                            factor=0.8 + 1.8 * (1 + ratio))
+    if fits is None:
+        return None
+    return fits + 1.8 * ratio * n_rows * teacher_rate
