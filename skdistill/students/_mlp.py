@@ -50,8 +50,46 @@ _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 _MIN_ROWS_FOR_VALIDATION = 20
 
 
+class TorchNetworkState:
+    """What the torch students share around their fitted ``module_``.
+
+    Pickling moves the network to the CPU, so that a model trained on a GPU
+    loads anywhere; loading moves it back to its GPU when one is present
+    (else a warning, and the CPU). ``_check_params_before_fit`` runs the
+    checks of ``fit`` that need no data.
+    """
+
+    def _check_params_before_fit(self):
+        """The checks of ``fit`` that need no data (for a distiller's early check)."""
+        _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        _resolve_device(self.device)
+
+    def __getstate__(self):
+        """Pickle with the network on the CPU, so that it loads without a GPU."""
+        state = super().__getstate__()
+        if "module_" in state and self.device_ != "cpu":
+            state["module_"] = copy.deepcopy(self.module_).to("cpu")
+        return state
+
+    def __setstate__(self, state):
+        """Restore, moving the network back to its GPU when one is present."""
+        super().__setstate__(state)
+        if getattr(self, "device_", "cpu") == "cpu" or not hasattr(self, "module_"):
+            return
+        if torch.cuda.is_available():
+            self.module_.to(self.device_)
+        else:
+            warnings.warn(
+                f"{type(self).__name__} was fitted on {self.device_!r}, which is "
+                "not available here; it runs on the CPU.",
+                SkdistillWarning,
+                stacklevel=2,
+            )
+            self.device_ = "cpu"
+
+
 @with_shared_docstring
-class MLPStudent(BaseStudent):
+class MLPStudent(TorchNetworkState, BaseStudent):
     """Multi-layer perceptron student trained with the knowledge-distillation loss.
 
     A fully connected torch network (inputs standardized inside the model), trained
@@ -285,7 +323,8 @@ class MLPStudent(BaseStudent):
         self.device_ = device.type
         generator = torch.Generator().manual_seed(int(torch_seed))
         with _forked_torch_rng(device, int(torch_seed)):
-            net = self._build_network(X.shape[1], len(classes), hidden).to(device)
+            net = network(X.shape[1], hidden, self.activation, self.dropout,
+                          len(classes)).to(device)
             if self.dropout > 0:  # dropout draws from the global generator
                 self._train(net, train, val, (schedule, initial), alpha, generator)
         if self.dropout == 0:  # free of the global generator: threads run at once
@@ -293,11 +332,6 @@ class MLPStudent(BaseStudent):
         self.module_ = nn.Sequential(_Standardize(mean, scale), *net).to(device).eval()
         self.n_parameters_ = sum(p.numel() for p in self.module_.parameters())
         return self
-
-    def _check_params_before_fit(self):
-        """The checks of ``fit`` that need no data (for a distiller's early check)."""
-        _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        _resolve_device(self.device)
 
     def predict_proba(self, X):
         """Class probabilities of the rows of ``X``.
@@ -317,37 +351,12 @@ class MLPStudent(BaseStudent):
         logits = _predict_logits(self.module_, X, device)
         return log_proba_to_proba(logits.astype(np.float64))
 
-    def __getstate__(self):
-        """Pickle with the network on the CPU, so that it loads without a GPU."""
-        state = super().__getstate__()
-        if "module_" in state and self.device_ != "cpu":
-            state["module_"] = copy.deepcopy(self.module_).to("cpu")
-        return state
-
-    def __setstate__(self, state):
-        """Restore, moving the network back to its GPU when one is present."""
-        super().__setstate__(state)
-        if getattr(self, "device_", "cpu") == "cpu" or not hasattr(self, "module_"):
-            return
-        if torch.cuda.is_available():
-            self.module_.to(self.device_)
-        else:
-            warnings.warn(
-                f"MLPStudent was fitted on {self.device_!r}, which is not available "
-                "here; it runs on the CPU.",
-                SkdistillWarning,
-                stacklevel=2,
-            )
-            self.device_ = "cpu"
-
     def _split(self, y_encoded, sample_weight, seed, synthetic_rows):
         """Indices of the training rows and of the validation rows (or None)."""
         all_rows = np.arange(len(y_encoded))
         if not self.early_stopping:
             return all_rows, None
-        real = all_rows
-        if synthetic_rows is not None:
-            real = np.flatnonzero(~np.asarray(synthetic_rows, dtype=bool))
+        real = real_rows(len(y_encoded), synthetic_rows)
         train, val = early_stopping_split(
             y_encoded[real], sample_weight[real], self.validation_fraction, seed,
             min_rows=_MIN_ROWS_FOR_VALIDATION,
@@ -355,16 +364,6 @@ class MLPStudent(BaseStudent):
         if val is None:
             return all_rows, None
         return np.setdiff1d(all_rows, real[val]), real[val]
-
-    def _build_network(self, n_features, n_classes, hidden):
-        layers, width = [], n_features
-        for size in hidden:
-            layers += [nn.Linear(width, size), _ACTIVATIONS[self.activation]()]
-            if self.dropout > 0:
-                layers.append(nn.Dropout(self.dropout))
-            width = size
-        layers.append(nn.Linear(width, n_classes))
-        return nn.Sequential(*layers)
 
     def _train(self, net, train, val, schedule, alpha, generator):
         """The epoch loop: train, evaluate, early-stop, consult the schedule.
@@ -460,6 +459,26 @@ class _Standardize(nn.Module):
 
     def forward(self, x):
         return (x - self.mean) / self.scale
+
+
+def network(n_features, hidden, activation, dropout, n_outputs):
+    """Linear layers of widths ``hidden``, each followed by the activation (and
+    dropout), then a linear layer of ``n_outputs``."""
+    layers, width = [], n_features
+    for size in hidden:
+        layers += [nn.Linear(width, size), _ACTIVATIONS[activation]()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = size
+    layers.append(nn.Linear(width, n_outputs))
+    return nn.Sequential(*layers)
+
+
+def real_rows(n_rows, synthetic_rows):
+    """The indices of the rows that augmentation did not make up."""
+    if synthetic_rows is None:
+        return np.arange(n_rows)
+    return np.flatnonzero(~np.asarray(synthetic_rows, dtype=bool))
 
 
 def _resolve_device(device):
