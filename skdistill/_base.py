@@ -13,7 +13,7 @@ import warnings
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from functools import partial
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     _num_samples,
@@ -57,8 +58,37 @@ class BaseDistiller(BaseEstimator):
     and the task, an object like ``_task.ClassificationTask`` that every step
     asks what the teachers' outputs are and how to score them),
     ``_set_task_attributes(task)`` (the fitted attributes of the task, such as
-    ``classes_``) and ``_default_teacher(seed)``.
+    ``classes_``) and ``_default_teacher(seed)``. The parameters both
+    estimators take, and their constraints, are declared here once; a subclass
+    adds its own (``student``'s families, the classifier's temperature and
+    chain) and stores its ``__init__``'s arguments with :func:`keep_params`.
     """
+
+    _parameter_constraints: dict = {
+        "teachers": "no_validation",  # named_teachers: clear errors before work
+        "alpha": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
+        "fusion": [StrOptions({"attention", "mean", "accuracy"})],
+        "soft_targets": [StrOptions({"oof", "in_sample"})],
+        "prefit_teachers": [StrOptions({"cross_fit", "as_is"})],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "augment": [None, StrOptions({"munge", "auto"}),
+                    Interval(Real, 0, None, closed="neither")],
+        "augment_ratio": [Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 0.5, closed="right")],
+        "min_compression": [Interval(Real, 1, None, closed="left"), None],
+        "student_preprocessor": [
+            None, StrOptions({"passthrough"}), HasMethods(["fit", "transform"]),
+        ],
+        "student_features": [None, "array-like"],
+        "memory": "no_validation",  # as_memory: a clear TypeError before any work
+        "search_budget": [None, Interval(Integral, 1, None, closed="left")],
+        "max_student_bytes": [None, Interval(Real, 0, None, closed="neither")],
+        "max_latency_ms": [None, Interval(Real, 0, None, closed="neither")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [StrOptions({"auto", "cpu", "cuda"})],
+    }
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
@@ -326,6 +356,8 @@ class BaseDistiller(BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
         y, task = self._check_target(X, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X,
@@ -424,6 +456,17 @@ class BaseDistiller(BaseEstimator):
     def _forget_fit(self):
         for name in _FITTED:
             self.__dict__.pop(name, None)
+
+
+def keep_params(estimator, params):
+    """Store an ``__init__``'s arguments (its ``locals()``) as they are.
+
+    scikit-learn's convention: ``__init__`` only keeps its parameters, under
+    their names; the two estimators share most of them.
+    """
+    for name, value in params.items():
+        if name != "self":
+            setattr(estimator, name, value)
 
 
 @contextmanager

@@ -13,7 +13,13 @@ fit in :mod:`._gate`.
 import numpy as np
 from scipy.special import entr, logsumexp
 
-from ._fusion_base import BaseFusion, GlobalWeights, UniformWeights, mix
+from ._fusion_base import (
+    BaseFusion,
+    GlobalWeights,
+    UniformWeights,
+    make_named_fusion,
+    mix,
+)
 from ._gate import Gate
 
 _PROBA_TOL = 1e-3
@@ -37,18 +43,11 @@ def fuse(weights, teacher_proba):
     """
     return mix(weights, _check_proba(teacher_proba))
 
+
 def make_fusion(name, random_state=None):
     """The fusion named ``name``: ``"attention"``, ``"mean"`` or ``"accuracy"``."""
-    if name == "attention":
-        return AttentionFusion(random_state=random_state)
-    if name == "mean":
-        return MeanFusion()
-    if name == "accuracy":
-        return AccuracyFusion()
-    raise ValueError(
-        "fusion must be one of 'accuracy', 'attention', 'mean'; "
-        f"got {name!r}."
-    )
+    return make_named_fusion(name, random_state, attention=AttentionFusion,
+                             mean=MeanFusion, accuracy=AccuracyFusion)
 
 
 class _Fusion(BaseFusion):

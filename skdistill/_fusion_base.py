@@ -49,6 +49,17 @@ def mix(weights, outputs):
     return np.einsum("nt,tnk->nk", weights, outputs)
 
 
+def make_named_fusion(name, random_state, **fusions):
+    """The unfitted fusion ``fusions[name]``; the gate gets ``random_state``."""
+    if name not in fusions:
+        raise ValueError(
+            f"fusion must be one of {', '.join(map(repr, sorted(fusions)))}; "
+            f"got {name!r}.")
+    if name == "attention":
+        return fusions[name](random_state=random_state)
+    return fusions[name]()
+
+
 class BaseFusion(BaseEstimator):
     """Shared validation and ``fuse`` of the fusions.
 

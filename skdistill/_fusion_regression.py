@@ -15,7 +15,7 @@ teachers did not fit (out-of-fold).
 import numpy as np
 from scipy.special import softmax
 
-from ._fusion_base import BaseFusion, GlobalWeights, UniformWeights, mix
+from ._fusion_base import BaseFusion, GlobalWeights, UniformWeights, make_named_fusion
 from ._gate import Gate
 
 # An error variance below this share of the target's variance counts as this:
@@ -23,32 +23,10 @@ from ._gate import Gate
 _MIN_ERROR_SHARE = 1e-6
 
 
-def fuse_predictions(weights, predictions):
-    """Mix the teachers' predictions with global or per-row weights.
-
-    Parameters
-    ----------
-    weights : array-like of shape (n_teachers,) or (n_samples, n_teachers)
-        Non-negative weights summing to one (per row when 2-D).
-    predictions : array-like of shape (n_teachers, n_samples, 1)
-        The teachers' predictions.
-
-    Returns
-    -------
-    ndarray of shape (n_samples, 1)
-    """
-    return mix(weights, _check_predictions(predictions))
-
 def make_regression_fusion(name, random_state=None):
     """The fusion named ``name``: ``"attention"``, ``"mean"`` or ``"accuracy"``."""
-    if name == "attention":
-        return AttentionRegressionFusion(random_state=random_state)
-    if name == "mean":
-        return MeanRegressionFusion()
-    if name == "accuracy":
-        return ErrorFusion()
-    raise ValueError(
-        f"fusion must be one of 'accuracy', 'attention', 'mean'; got {name!r}.")
+    return make_named_fusion(name, random_state, attention=AttentionRegressionFusion,
+                             mean=MeanRegressionFusion, accuracy=ErrorFusion)
 
 
 class _RegressionFusion(BaseFusion):

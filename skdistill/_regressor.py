@@ -4,14 +4,11 @@ The steps of ``fit`` are shared with every task in :mod:`._base`; the
 regression answers to what they ask are :class:`~._task.RegressionTask`'s.
 """
 
-from numbers import Integral, Real
-
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils._param_validation import HasMethods, StrOptions
 
-from ._base import BaseDistiller
+from ._base import BaseDistiller, keep_params
 from ._task import RegressionTask
 from ._teachers import default_regression_teacher
 from .students import REGRESSION_STUDENT_FAMILIES
@@ -146,29 +143,9 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     """
 
     _parameter_constraints: dict = {
-        "teachers": "no_validation",  # named_teachers: clear errors before work
-        "student": [StrOptions(set(REGRESSION_STUDENT_FAMILIES)),
+        **BaseDistiller._parameter_constraints,
+        "student": [StrOptions({"auto", *REGRESSION_STUDENT_FAMILIES}),
                     HasMethods(["fit", "predict"])],
-        "alpha": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
-        "fusion": [StrOptions({"attention", "mean", "accuracy"})],
-        "soft_targets": [StrOptions({"oof", "in_sample"})],
-        "prefit_teachers": [StrOptions({"cross_fit", "as_is"})],
-        "cv": [Interval(Integral, 2, None, closed="left")],
-        "augment": [None, StrOptions({"munge", "auto"}),
-                    Interval(Real, 0, None, closed="neither")],
-        "augment_ratio": [Interval(Real, 0, None, closed="neither")],
-        "validation_fraction": [Interval(Real, 0, 0.5, closed="right")],
-        "student_preprocessor": [
-            None, StrOptions({"passthrough"}), HasMethods(["fit", "transform"]),
-        ],
-        "student_features": [None, "array-like"],
-        "memory": "no_validation",  # as_memory: a clear TypeError before any work
-        "max_student_bytes": [None, Interval(Real, 0, None, closed="neither")],
-        "max_latency_ms": [None, Interval(Real, 0, None, closed="neither")],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "device": [StrOptions({"auto", "cpu", "cuda"})],
     }
 
     # The shared steps read these; the regressor has no chain yet (not
@@ -189,9 +166,11 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         augment="auto",
         augment_ratio=4.0,
         validation_fraction=0.2,
+        min_compression=10.0,
         student_preprocessor=None,
         student_features=None,
         memory=None,
+        search_budget=12,
         max_student_bytes=None,
         max_latency_ms=None,
         n_jobs=None,
@@ -199,30 +178,10 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         verbose=0,
         device="auto",
     ):
-        self.teachers = teachers
-        self.student = student
-        self.alpha = alpha
-        self.fusion = fusion
-        self.soft_targets = soft_targets
-        self.prefit_teachers = prefit_teachers
-        self.cv = cv
-        self.augment = augment
-        self.augment_ratio = augment_ratio
-        self.validation_fraction = validation_fraction
-        self.student_preprocessor = student_preprocessor
-        self.student_features = student_features
-        self.memory = memory
-        self.max_student_bytes = max_student_bytes
-        self.max_latency_ms = max_latency_ms
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
+        keep_params(self, locals())
 
     def _check_target(self, X, y):
-        """A numeric, finite target, as many values as rows."""
-        y = column_or_1d(y, warn=True)
-        check_consistent_length(X, y)
+        """A numeric, finite target."""
         try:
             y = y.astype(np.float64)
         except (TypeError, ValueError):
