@@ -24,10 +24,8 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     only the student runs.
 
     There is no ``temperature`` parameter: a prediction is one number, with no
-    distribution to soften. The progressive chain and the adaptive
-    configuration (``student="auto"``) are not available for regression yet:
-    the student is the one given (default ``"lgbm"``) and is fitted without
-    assistants.
+    distribution to soften. The progressive chain is not available for
+    regression yet: the student is fitted without assistants.
 
     Parameters
     ----------
@@ -40,9 +38,11 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         Named as in :class:`HPMDistiller`. A trained ``torch.nn.Module``
         mapping float32 features to one output per row is accepted too. A
         classifier is refused with a ``TypeError``.
-    student : {"mlp", "tree", "lgbm", "xgb", "linear"} or estimator, \
+    student : {"auto", "mlp", "tree", "lgbm", "xgb", "linear"} or estimator, \
             default="lgbm"
-        The student family (:data:`~skdistill.students.REGRESSION_STUDENT_FAMILIES`:
+        ``"auto"`` chooses the family, size, alpha and training by a search
+        (see Notes). Otherwise the student family
+        (:data:`~skdistill.students.REGRESSION_STUDENT_FAMILIES`:
         :class:`~skdistill.students.MLPRegressionStudent`,
         :class:`~skdistill.students.TreeRegressionStudent`,
         :class:`~skdistill.students.LGBMRegressionStudent`,
@@ -52,7 +52,8 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         ``alpha``.
     alpha : float or "auto", default="auto"
         Weight of the teachers' predictions against the true target, in
-        [0, 1]; ``"auto"`` is 0.7.
+        [0, 1]; ``"auto"`` is 0.7 for a given student, searched with
+        ``student="auto"``.
     fusion : {"attention", "mean", "accuracy"}, default="attention"
         How several teachers' predictions become one target: a gate giving
         per-sample weights from the row's features, the teachers' predictions
@@ -77,14 +78,24 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified by quantile of
         ``y``) to measure the report.
+    min_compression : float or None, default=10.0
+        With ``student="auto"``: candidates must be at least this many times
+        smaller (serialized bytes, and parameters when the teachers' are known)
+        than the teachers, as in :class:`HPMDistiller`.
     student_preprocessor : transformer, "passthrough" or None, default=None
         As in :class:`HPMDistiller`.
     student_features : array-like of str, int or bool, or None, default=None
         As in :class:`HPMDistiller`.
     memory : None, str, path or OptimizationMemory, default=None
-        Caches the teachers' outputs and latency, as in :class:`HPMDistiller`.
-        Regression fits are not recorded as experiments yet (the ranker learns
-        from classification experiments only).
+        As in :class:`HPMDistiller`: caches the teachers' outputs and records
+        the fit and the search's evaluations as experiments, marked
+        ``dataset["task"] == "regression"``; the ranker of a regression task
+        reads regression experiments only, and never ranks a classification
+        task with them.
+    search_budget : int or None, default=12
+        With ``student="auto"``: the most candidate fits of the successive
+        halving on a selection split of the training rows (None or 0: the
+        first ranked candidate, unsearched).
     max_student_bytes, max_latency_ms : float or None, default=None
         Serving budget: a student over it gives a warning (latency of
         ``predict``).
@@ -129,6 +140,18 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     -----
     Each regression student standardizes the target it learns and predicts
     in the units of ``y``.
+
+    ``student="auto"`` searches the regression students' candidate space
+    (MLP, LightGBM, tree and linear students, their sizes, learning rates
+    and alphas, and each structure without distillation) within
+    ``min_compression`` and the serving limits, racing candidates by
+    successive halving on a selection split of the training rows, scored by
+    R² (the validation rows of ``report_`` are never used);
+    ``report_.details["candidates"]`` lists the evaluations. The package's
+    prior holds classification experiments only, so without regression
+    experiments in ``memory`` the candidates enter the race in a fixed order
+    (``_ranker.FixedOrder``: alpha 0.7 first, the families' default learning
+    rates, sizes from the middle of each ladder), not a learned one.
 
     Examples
     --------
@@ -203,10 +226,6 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
 
     def _check_temperature_fits_student(self):
         pass  # no temperature
-
-    def _record(self, memory, meta, X_train, task):
-        """Regression fits are not recorded as experiments yet: the ranker would
-        read them as classification ones."""
 
     def teacher_predict(self, X):
         """The fused teachers' predictions, the targets the student learns from.
