@@ -285,3 +285,19 @@ def test_experiments_are_ranked_with_their_own_kind_only(friedman, tmp_path):
     assert source == "fixed order"
     ranker, source = ranker_for(group, meta, "classification")
     assert source == "memory+prior" and ranker.n_rows_["memory"] == 10
+
+
+def test_report_text_html_and_plot_say_r2(friedman):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    X, y, _, _ = friedman
+    report = HPMRegressor(_teachers(), "linear", augment=None,
+                          random_state=0).fit(X, y).report_
+    text, page = repr(report), report._repr_html_()
+    assert text.startswith("RegressionReport(") and "student R²" in text
+    assert "R²: hgb" in page and "RegressionReport" in page
+    assert "accuracy" not in text + page
+    figure = report.plot()
+    assert figure.axes[0].get_title() == "R² and fidelity"
+    labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    assert "fidelity (R² vs teachers)" in labels
