@@ -62,3 +62,17 @@ def test_fitted_regressor_exports_its_student_with_preprocessing(family):
     assert props["task"] == "regression" and "classes" not in props
     assert_allclose(_run(model, X_test)[:, 0], regressor.predict(X_test),
                     rtol=_TOLERANCE.get(family, 1e-12))
+
+
+def test_serving_model_predicts_what_the_regression_student_predicts():
+    import pickle
+
+    from skdistill.export import serving_model
+
+    X, y, X_test = _data()
+    keep = ~np.isnan(X).any(axis=1)
+    student = REGRESSION_STUDENT_FAMILIES["tree"](max_depth=4).fit(X[keep], y[keep])
+    X_test = X_test[~np.isnan(X_test).any(axis=1)]
+    served = pickle.loads(pickle.dumps(serving_model(student, X_test[:5])))
+    assert_allclose(served.predict(X_test), student.predict(X_test), rtol=1e-12)
+    assert not hasattr(served, "classes_")
