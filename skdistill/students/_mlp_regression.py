@@ -18,16 +18,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._mlp import (
-    _MIN_ROWS_FOR_VALIDATION,
-    MLPStudent,
-    TorchNetworkState,
-    _check_hidden_layer_sizes,
-    _resolve_device,
-    _Standardize,
-    network,
-    real_rows,
-)
+from ._mlp import MLPStudent
 from ._mlp_training import (
     _adam,
     _Best,
@@ -38,6 +29,15 @@ from ._mlp_training import (
     _standardization,
 )
 from ._regression import BaseRegressionStudent, regression_targets
+from ._torch_network import (
+    _MIN_ROWS_FOR_VALIDATION,
+    TorchNetworkState,
+    _check_hidden_layer_sizes,
+    _resolve_device,
+    _Standardize,
+    network,
+    real_rows,
+)
 
 
 class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
