@@ -13,15 +13,15 @@ import warnings
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from functools import partial
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import cpu_count
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     _num_samples,
@@ -38,12 +38,15 @@ from ._configure import Request, configure, family_of, follows_schedules
 from ._fingerprint import fingerprints_kept
 from ._measure import check_serving_budget, experiment, measure, timed
 from ._memory import as_memory
-from ._parallel import recording_to
+from ._parallel import available_cores, recording_to, worker_thread_limits
 from ._progress import PhaseBar, logger
 from ._ranker import meta_features
+from ._shared_params import SHARED_CONSTRAINTS
 from ._student_features import resolve_student_features, student_columns
 from ._targets import fit_targets
 from ._teacher_outputs import teacher_outputs
+from ._teacher_params import TeacherParams
+from ._time_budget import TimeBudget
 from ._transfer import draw_seed, stratified_split
 
 _FITTED = ("classes_", "teachers_", "named_teachers_", "teacher_names_", "fusion_",
@@ -51,7 +54,7 @@ _FITTED = ("classes_", "teachers_", "named_teachers_", "teacher_names_", "fusion
            "student_features_", "_fused")
 
 
-class BaseDistiller(BaseEstimator):
+class BaseDistiller(TeacherParams, BaseEstimator):
     """The steps of a distillation shared by every task.
 
     Subclasses implement ``_check_target(X, y)`` (returns the validated target
@@ -59,36 +62,12 @@ class BaseDistiller(BaseEstimator):
     asks what the teachers' outputs are and how to score them),
     ``_set_task_attributes(task)`` (the fitted attributes of the task, such as
     ``classes_``) and ``_default_teacher(seed)``. The parameters both
-    estimators take, and their constraints, are declared here once; a subclass
-    adds its own (``student``'s families, the classifier's temperature and
-    chain) and stores its ``__init__``'s arguments with :func:`keep_params`.
+    estimators take, and their constraints, are declared once
+    (:mod:`._shared_params`); a subclass adds its own (``student``'s
+    families, the classifier's temperature and chain).
     """
 
-    _parameter_constraints: dict = {
-        "teachers": "no_validation",  # named_teachers: clear errors before work
-        "alpha": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
-        "fusion": [StrOptions({"attention", "mean", "accuracy"})],
-        "soft_targets": [StrOptions({"oof", "in_sample"})],
-        "prefit_teachers": [StrOptions({"cross_fit", "as_is"})],
-        "cv": [Interval(Integral, 2, None, closed="left")],
-        "augment": [None, StrOptions({"munge", "auto"}),
-                    Interval(Real, 0, None, closed="neither")],
-        "augment_ratio": [Interval(Real, 0, None, closed="neither")],
-        "validation_fraction": [Interval(Real, 0, 0.5, closed="right")],
-        "min_compression": [Interval(Real, 1, None, closed="left"), None],
-        "student_preprocessor": [
-            None, StrOptions({"passthrough"}), HasMethods(["fit", "transform"]),
-        ],
-        "student_features": [None, "array-like"],
-        "memory": "no_validation",  # as_memory: a clear TypeError before any work
-        "search_budget": [None, Interval(Integral, 1, None, closed="left")],
-        "max_student_bytes": [None, Interval(Real, 0, None, closed="neither")],
-        "max_latency_ms": [None, Interval(Real, 0, None, closed="neither")],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "device": [StrOptions({"auto", "cpu", "cuda"})],
-    }
+    _parameter_constraints: dict = SHARED_CONSTRAINTS
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
@@ -118,7 +97,7 @@ class BaseDistiller(BaseEstimator):
         try:
             memory = as_memory(self.memory)
             start = time.perf_counter()
-            with (recording_to(memory), fingerprints_kept(),
+            with (recording_to(memory), fingerprints_kept(), self._thread_limits(),
                   PhaseBar(self.verbose, self._phases()) as bar):
                 self._fit(X, y, sample_weight, memory, bar, X_val, y_val)
             logger.info("%s fitted in %.2f s", type(self).__name__,
@@ -128,62 +107,102 @@ class BaseDistiller(BaseEstimator):
             self._forget_fit()
             raise
 
+    def _thread_limits(self):
+        """With ``n_jobs=None``, thread pools capped to the cores the machine's
+        other work leaves free (:func:`~skdistill._parallel.available_cores`)."""
+        cores = available_cores()
+        if self.n_jobs is not None or cores >= cpu_count():
+            return nullcontext()
+        logger.info("other work on the machine: this fit uses %d thread(s) of %d "
+                    "cores", cores, cpu_count())
+        return worker_thread_limits(cores)
+
     def _fit(self, X, y, sample_weight, memory, bar, X_val=None, y_val=None):
+        budget = TimeBudget(self.time_limit)
         X, y, sample_weight, task = self._validate_training_data(
             X, y, sample_weight)
         given_valid = self._validate_validation_rows(X_val, y_val, task)
         rng = check_random_state(self.random_state)
         names, teachers = self._checked_teachers(X, task, draw_seed(rng))
-        prefit = [_teachers.is_fitted(teacher) for teacher in teachers]
-        # Drawn even with given validation rows: later seeds stay the same.
-        train, valid = stratified_split(task.strata(y), self.validation_fraction,
-                                        rng)
-        if given_valid is not None:
-            train = np.arange(len(y))
+        train, valid = self._report_split(task, y, rng, given_valid is not None)
         X_train, y_train = _safe_indexing(X, train), y[train]
-        _checks.warn_if_cv_capped(task.strata(y_train), self.cv)
         w_train = None if sample_weight is None else sample_weight[train]
         timings = {}
         clock = partial(timed, timings, progress=bar)
-        outputs = teacher_outputs(
-            teachers, X_train, y_train, w_train, task, cv=self.cv,
-            soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
-            names=names,
-            gate_learns=len(teachers) > 1 and self.fusion != "mean",
-            random_state=draw_seed(rng), n_jobs=self.n_jobs, memory=memory,
-            timed=clock)
+        outputs = self._teacher_outputs(teachers, names, X_train, y_train, w_train,
+                                        task, draw_seed(rng), memory, clock)
         X_student = self._student_columns(X_train)
         with clock("fusion"):
             fused, transfer = self._fit_targets(X_train, X_student, y_train, w_train,
                                                 outputs, task, draw_seed(rng))
         configuration, transfer, meta, seed = self._configure_and_augment(
             X_train, X_student, transfer, fused, outputs, memory, names, rng,
-            clock)
+            clock, budget)
         with clock("student"):
             chain, chain_search = fit_student(
-                configuration, transfer, outputs.size.capacity, self.chain,
+                configuration, transfer, outputs.size.capacity,
+                self._chain_within(budget, configuration, len(transfer.y)),
                 self.chain_min_improvement, seed, self.n_jobs)
         self._set_fitted(task, names, fused, chain[-1].model)
         X_valid, y_valid = (given_valid if given_valid is not None
                             else (_safe_indexing(X, valid), y[valid]))
         # The report's own time is logged, not reported: it is measured in it.
         with timed({}, "report", progress=bar):
-            self.report_ = measure(
-                X_valid, y_valid, fused, self.student_, teacher_names=names,
-                teacher_size=outputs.size, timings=timings,
-                configuration=configuration, chain=chain, chain_search=chain_search,
-                n_synthetic=transfer.n_synthetic,
-                details={"fusion": self.fusion, "soft_targets": self.soft_targets,
-                         "prefit_teachers": self.prefit_teachers,
-                         "student_features": self.student_features_.tolist()},
-                memory=memory)
-        _checks.warn_if_in_sample(self.report_.teacher_accuracies, prefit,
+            self.report_ = self._report(
+                X_valid, y_valid, fused, names, outputs, timings, configuration,
+                chain, chain_search, transfer, memory, budget)
+        _checks.warn_if_in_sample(self.report_.teacher_accuracies,
+                                  [_teachers.is_fitted(t) for t in teachers],
                                   given_valid is not None)
         self._record(memory, meta, X_train, task)
         check_serving_budget(self.student_, self.report_,
                              self._student_columns(X_valid), task,
                              self.max_student_bytes, self.max_latency_ms)
         return self
+
+    def _report_split(self, task, y, rng, validation_given):
+        """The training and validation rows of the report.
+
+        Drawn even with given validation rows, so that later seeds stay the
+        same; then every row trains.
+        """
+        train, valid = stratified_split(task.strata(y), self.validation_fraction,
+                                        rng)
+        if validation_given:
+            train = np.arange(len(y))
+        _checks.warn_if_cv_capped(task.strata(y[train]), self.cv)
+        return train, valid
+
+    def _teacher_outputs(self, teachers, names, X_train, y_train, w_train, task,
+                         seed, memory, clock):
+        """The fitted teachers and their outputs on the training rows."""
+        return teacher_outputs(
+            teachers, X_train, y_train, w_train, task, cv=self.cv,
+            soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
+            names=names, gate_learns=len(teachers) > 1 and self.fusion != "mean",
+            random_state=seed, n_jobs=self.n_jobs, memory=memory, timed=clock)
+
+    def _report(self, X_valid, y_valid, fused, names, outputs, timings,
+                configuration, chain, chain_search, transfer, memory, budget):
+        """The report on the validation rows (see :func:`_measure.measure`)."""
+        return measure(
+            X_valid, y_valid, fused, self.student_, teacher_names=names,
+            teacher_size=outputs.size, timings=timings,
+            configuration=configuration, chain=chain, chain_search=chain_search,
+            n_synthetic=transfer.n_synthetic,
+            details={"fusion": self.fusion, "soft_targets": self.soft_targets,
+                     "prefit_teachers": self.prefit_teachers,
+                     "student_features": self.student_features_.tolist(),
+                     "time_limit": budget.summary()},
+            memory=memory)
+
+    def _chain_within(self, budget, configuration, n_rows):
+        """``chain``, less the chain search when the time left cannot pay it."""
+        if self.chain not in (True, "auto") or budget.allows(
+                _student_seconds(configuration, n_rows, factor=3)):
+            return self.chain
+        budget.cut("chain search skipped (the student alone)")
+        return False
 
     def _fit_targets(self, X_train, X_student, y_train, w_train, outputs, task,
                      seed):
@@ -205,13 +224,14 @@ class BaseDistiller(BaseEstimator):
                 + ["student", "report"])
 
     def _configure_and_augment(self, X_train, X_student, transfer, fused, outputs,
-                               memory, names, rng, clock):
+                               memory, names, rng, clock, budget):
         """The configuration (component i) and the synthetic rows, in their order.
 
         A fixed ``augment`` extends the transfer set before the configuration
         (which then chooses on it); ``"auto"`` decides after it, with the
         configured student. ``clock(phase)`` times a phase (see
-        :func:`~skdistill._measure.timed`).
+        :func:`~skdistill._measure.timed`); ``budget`` (the ``time_limit``)
+        cuts the search and the augmentation check when time runs out.
 
         Returns
         -------
@@ -238,8 +258,14 @@ class BaseDistiller(BaseEstimator):
             configuration = configure(
                 Request.from_params(self.get_params(deep=False)), transfer,
                 outputs.size, fused.preprocessor, X_student, meta, memory, names,
-                seed)
-        if self.augment == "auto":
+                seed, time_budget=budget)
+        # The check's two fits (on four fifths of the rows, without and with
+        # synthetic rows), then the final fit with them.
+        check_rows = 0.8 + 1.8 * (1 + self.augment_ratio)
+        if self.augment == "auto" and not budget.allows(_student_seconds(
+                configuration, len(transfer.y), factor=check_rows)):
+            budget.cut("augmentation check skipped (no synthetic rows)")
+        elif self.augment == "auto":
             with clock("augment"), _quiet_trial_fits():
                 augment, check = augmentation_check(
                     transfer, configuration.student, configuration.temperature,
@@ -277,55 +303,6 @@ class BaseDistiller(BaseEstimator):
     def __sklearn_clone__(self):
         _checks.warn_if_clone_unfits(self.teachers)
         return super().__sklearn_clone__()
-
-    def get_params(self, deep=True):
-        """Parameters of the distiller; with ``deep``, of its teachers and student.
-
-        A list of teachers exposes each as ``teachers__<name>`` and its
-        parameters as ``teachers__<name>__<param>`` (names as in
-        ``teacher_names_``: given, or made from the class names).
-        """
-        params = super().get_params(deep=deep)
-        if deep and isinstance(self.teachers, (list, tuple)):
-            for name, teacher in _teachers.teacher_pairs(self.teachers):
-                params[f"teachers__{name}"] = teacher
-                if hasattr(teacher, "get_params"):
-                    params.update({f"teachers__{name}__{key}": value for key, value
-                                   in teacher.get_params(deep=True).items()})
-        return params
-
-    def set_params(self, **params):
-        """Set parameters, ``teachers__<name>[__<param>]`` included.
-
-        Returns
-        -------
-        self : object
-        """
-        _checks.check_nested_student_params(params.get("student", self.student),
-                                            params)
-        if isinstance(params.get("teachers", self.teachers), (list, tuple)):
-            if "teachers" in params:
-                super().set_params(teachers=params.pop("teachers"))
-            nested = {key: params.pop(key) for key in list(params)
-                      if key.startswith("teachers__")}
-            for key, value in nested.items():
-                self._set_teacher_param(key.split("__", 2)[1:], value)
-        return super().set_params(**params)
-
-    def _set_teacher_param(self, path, value):
-        pairs = _teachers.teacher_pairs(self.teachers)
-        names = [name for name, _ in pairs]
-        if path[0] not in names:
-            raise ValueError(f"No teacher named {path[0]!r}; the teachers are "
-                             f"{names}.")
-        index = names.index(path[0])
-        if len(path) == 2:
-            pairs[index][1].set_params(**{path[1]: value})
-            return
-        teachers = list(self.teachers)
-        teachers[index] = ((path[0], value) if _teachers.is_pair(teachers[index])
-                           else value)
-        self.teachers = type(self.teachers)(teachers)
 
     def teacher_weights(self, X):
         """Per-sample weight of each teacher in the fused targets.
@@ -458,17 +435,6 @@ class BaseDistiller(BaseEstimator):
             self.__dict__.pop(name, None)
 
 
-def keep_params(estimator, params):
-    """Store an ``__init__``'s arguments (its ``locals()``) as they are.
-
-    scikit-learn's convention: ``__init__`` only keeps its parameters, under
-    their names; the two estimators share most of them.
-    """
-    for name, value in params.items():
-        if name != "self":
-            setattr(estimator, name, value)
-
-
 @contextmanager
 def _quiet_trial_fits():
     """Silence the ConvergenceWarning of the search's trial fits.
@@ -490,3 +456,19 @@ def _reject_infinities(X):
     if np.isinf(values).any():
         raise ValueError("Input X contains infinity; replace it before fitting "
                          "(missing values may be NaN where the teachers accept it).")
+
+
+def _student_seconds(configuration, n_rows, factor=1.0):
+    """Expected seconds of fitting the configured student on ``factor`` times
+    ``n_rows`` rows, at the rate per row the search measured for it on the most
+    rows (the slowest candidate's there when it was not measured); None
+    without a search."""
+    evaluations = configuration.evaluations
+    if not evaluations:
+        return None
+    own = [e for e in evaluations
+           if e.candidate.as_dict() == configuration.details.get("config")]
+    known = own or evaluations
+    most_rows = max(e.n_rows for e in known)
+    per_row = max(e.fit_seconds / e.n_rows for e in known if e.n_rows == most_rows)
+    return factor * per_row * n_rows

@@ -28,6 +28,7 @@ from ._candidates import (
 )
 from ._halving import (
     LATENCY_ROWS,
+    MAX_SEARCH_ROWS,
     Limits,
     SearchData,
     distillation_check,
@@ -106,7 +107,7 @@ class Request:
 
 
 def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
-              memory, teacher_names, seed):
+              memory, teacher_names, seed, time_budget=None):
     """The student, temperature and alpha to fit.
 
     Parameters
@@ -129,6 +130,8 @@ def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
         What the memory records of the teachers.
     seed : int
         Seeds the search and the student.
+    time_budget : TimeBudget, default=None
+        The fit's ``time_limit``: the search stops when it runs out.
 
     Returns
     -------
@@ -151,7 +154,7 @@ def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
     winner, evaluations = search(
         ranked, lambda: search_data(transfer, preprocessor, preprocessor_size,
                                     X_student, seed),
-        request, seed, search_recorder(memory, meta, teacher_names))
+        request, seed, search_recorder(memory, meta, teacher_names), time_budget)
     details = {
         "source": source, "config": winner.as_dict(),
         "search_budget": request.search_budget, "n_fits": len(evaluations),
@@ -205,7 +208,7 @@ def search_data(transfer, preprocessor, preprocessor_size, X_student, seed):
                   * LATENCY_ROWS / _num_samples(sample)))
 
 
-def search(ranked, make_data, request, seed, on_rung):
+def search(ranked, make_data, request, seed, on_rung, time_budget=None):
     """The winning candidate and every evaluation the search made.
 
     ``make_data`` builds the :class:`SearchData`, only when it is needed.
@@ -221,17 +224,18 @@ def search(ranked, make_data, request, seed, on_rung):
     budget = request.search_budget or 0
     # "Distil or not" is one more fit, when the race still has two or more.
     check_distillation = request.alpha == "auto" and budget >= 3
-    plan = (plan_rungs(len(ranked), budget - check_distillation,
-                       len(data.training.y)) if len(data.y_select) else [])
+    search_rows = min(len(data.training.y), MAX_SEARCH_ROWS)
+    plan = (plan_rungs(len(ranked), budget - check_distillation, search_rows)
+            if len(data.y_select) else [])
     n_fits = None if limits.any else (sum(count for count, _ in plan)
                                       + check_distillation * (len(plan) > 0))
     with RungFeedback(on_rung, request.verbose, n_fits) as on_rung:
         return _race(ranked, plan, data, request, settings, seed, on_rung,
-                     check_distillation)
+                     check_distillation, time_budget)
 
 
 def _race(ranked, plan, data, request, settings, seed, on_rung,
-          check_distillation):
+          check_distillation, time_budget):
     """:func:`search` once its rows and rungs are planned."""
     limits, budget = request.limits, request.search_budget or 0
     evaluations = []
@@ -243,12 +247,12 @@ def _race(ranked, plan, data, request, settings, seed, on_rung,
             return closest_to_limits(evaluations, limits), evaluations
         # Fewer candidates within the limits: the rungs are planned for them.
         plan = plan_rungs(len(ranked), budget - check_distillation,
-                          len(data.training.y)) if plan else []
+                          min(len(data.training.y), MAX_SEARCH_ROWS)) if plan else []
     if not plan or len(ranked) < 2:
         return ranked[0], evaluations
     winner, searched = successive_halving(
         ranked, plan, data, limits, settings, request.n_jobs, seed, on_rung,
-        check_distillation=check_distillation)
+        check_distillation=check_distillation, budget=time_budget)
     evaluations += searched
     if winner is None:
         winner = closest_to_limits(searched, limits)

@@ -10,7 +10,8 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._base import BaseDistiller, keep_params
+from ._base import BaseDistiller
+from ._shared_params import keep_params
 from ._task import ClassificationTask
 from ._teachers import default_teacher
 from ._temperature import SCHEDULES
@@ -192,8 +193,23 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         the configuration ranks its candidates by what the memory and the prior
         that ships with the package learned, and every candidate the search
         evaluates is recorded too. ``None``: the prior alone, nothing recorded.
+    time_limit : float or None, default=None
+        Seconds the whole fit may take (AutoGluon's ``time_limit``). The
+        teachers and the final student always run; the configuration search
+        (rung by rung, the first while a quarter of the limit is left), its
+        distil-or-not check, the augmentation check and the chain search run
+        only when their cost, estimated from the fits measured so far, fits in
+        what is left with the final student's fit. What was cut is in
+        ``report_.details["time_limit"]`` and logged. A fit may overrun the
+        limit by the teachers' fit, the first rung of the search (nothing
+        measured yet) and the final student's fit.
     n_jobs : int or None, default=None
         Parallel jobs for fitting and querying teachers (joblib semantics).
+        With ``None``, one job, and its thread pools (OpenMP, BLAS, torch) are
+        capped to the cores that the machine's other work leaves free (the
+        cores less the 1-minute load average, at least one; logged): OpenMP
+        pools spinning on busy cores made a default fit several times slower.
+        Any other value leaves the threads to the jobs.
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the teachers fitted here and the student.
     verbose : int, default=0
@@ -350,6 +366,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         search_budget=12,
         max_student_bytes=None,
         max_latency_ms=None,
+        time_limit=None,
         n_jobs=None,
         random_state=None,
         verbose=0,

@@ -21,6 +21,7 @@ from joblib import effective_n_jobs
 
 from ._chain import fit_chain
 from ._parallel import estimated_cost, run_jobs
+from ._time_budget import unlimited
 from ._transfer import TransferSet
 from .metrics import count_parameters, predict_latency
 
@@ -127,6 +128,12 @@ class Evaluation:
                 "fit_s": self.fit_seconds, "within_limits": self.within_limits}
 
 
+# The search's last rung fits at most this many rows (and the earlier rungs their
+# halves): above it, the search's cost stops growing with the rows, while the
+# final student still trains on all of them.
+MAX_SEARCH_ROWS = 20_000
+
+
 def plan_rungs(n_candidates, budget, n_rows):
     """How many candidates each rung fits, and on how many rows.
 
@@ -154,7 +161,7 @@ def plan_rungs(n_candidates, budget, n_rows):
 
 
 def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
-                       on_rung=None, check_distillation=False):
+                       on_rung=None, check_distillation=False, budget=None):
     """Halve the ranked candidates rung by rung on growing parts of the rows.
 
     Parameters
@@ -183,6 +190,13 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         (:meth:`~skdistill._candidates.Candidate.without_distillation`), fitted
         on the last rung's rows: the twin wins when it is strictly more accurate
         on the selection rows (and within the limits).
+    budget : TimeBudget, default=None
+        With a limit, the candidates of a rung are fitted a batch (one per
+        worker) at a time, each batch (and the twin) only when its fits and the
+        final student's fit, estimated from the fits measured so far, fit in
+        the time left (the very first batch when :meth:`TimeBudget.allows` lets
+        it); the race ends with the best candidate measured when time runs
+        out. What is cut is recorded in it.
 
     Returns
     -------
@@ -191,12 +205,21 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         candidate was over them.
     evaluations : list of Evaluation
     """
+    budget = budget or unlimited()
     order = nested_order(data.training.task.strata(data.training.y), seed)
-    alive, evaluations, last = diverse_order(ranked), [], []
+    alive, evaluations, last, measured = diverse_order(ranked), [], [], []
+    total_rows = len(data.training.y) + len(data.y_select)
     for rung, (n_candidates, n_rows) in enumerate(plan):
         subset = data.training.subset(np.sort(order[:n_rows]))
-        measured = evaluate_all(alive[:n_candidates], subset, data, limits,
-                                fit_settings, n_jobs, rung)
+        measured = _evaluate_within(budget, alive[:n_candidates], measured, subset,
+                                    data, limits, fit_settings, n_jobs, rung,
+                                    total_rows)
+        if len(measured) < n_candidates:
+            budget.cut(f"configuration search stopped in rung {rung + 1} of "
+                       f"{len(plan)}, after {len(measured)} of {n_candidates} "
+                       "candidates")
+        if not measured:
+            return alive[0], evaluations
         evaluations += measured
         if on_rung is not None:
             on_rung(measured)
@@ -205,7 +228,12 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         alive = [e.candidate for e in last]
         if not alive:
             return None, evaluations
+        if len(measured) < n_candidates:
+            return alive[0], evaluations
     if check_distillation and last and last[0].candidate.alpha > 0:
+        if not budget.allows(_fit_seconds(measured, plan[-1][1], total_rows)):
+            budget.cut("distil-or-not check skipped")
+            return alive[0], evaluations
         twin = last[0].candidate.without_distillation()
         measured = [dataclasses.replace(evaluation, twin=True) for evaluation in
                     evaluate_all([twin], subset, data, limits, fit_settings,
@@ -216,6 +244,41 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         if measured[0].within_limits and measured[0].accuracy > last[0].accuracy:
             return twin, evaluations
     return alive[0], evaluations
+
+
+def _evaluate_within(budget, candidates, previous, subset, data, limits,
+                     fit_settings, n_jobs, rung, total_rows):
+    """:func:`evaluate_all`, a batch at a time while the time left allows.
+
+    Without a limit, every candidate at once. ``previous`` are the fits of the
+    last rung: with the batches measured here, they estimate the next batch.
+    """
+    if not budget.active:
+        return evaluate_all(candidates, subset, data, limits, fit_settings, n_jobs,
+                            rung)
+    batch, measured = max(1, effective_n_jobs(n_jobs)), []
+    for start in range(0, len(candidates), batch):
+        if not budget.allows(_fit_seconds(measured or previous, len(subset.y),
+                                          total_rows)):
+            break
+        measured += evaluate_all(candidates[start:start + batch], subset, data,
+                                 limits, fit_settings, n_jobs, rung)
+    return measured
+
+
+def _fit_seconds(known, n_rows, total_rows):
+    """Expected seconds of one more fit on ``n_rows`` rows (at the slowest
+    rate per row of the ``known`` fits) and then of the final student's on
+    ``total_rows`` (at the rate of the most accurate); None before any fit.
+
+    Rates per row scaled linearly: fixed costs make it an overestimate for
+    larger fits, so the budget errs on the side of stopping early.
+    """
+    if not known:
+        return None
+    slowest = max(e.fit_seconds / e.n_rows for e in known)
+    best = min(known, key=lambda e: (-(e.accuracy or 0.0), e.n_bytes))
+    return slowest * n_rows + best.fit_seconds / best.n_rows * total_rows
 
 
 def distillation_check(evaluations):

@@ -125,6 +125,7 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
             "prefit_teachers": details["prefit_teachers"],
             "n_synthetic_rows": n_synthetic,
             "student_features": details["student_features"],
+            "time_limit": details.get("time_limit"),
             "temperature_schedule": _temperature_schedule(
                 student[-1], configuration.temperature),
             "chain": chain_report(chain,

@@ -8,7 +8,8 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
-from ._base import BaseDistiller, keep_params
+from ._base import BaseDistiller
+from ._shared_params import keep_params
 from ._task import RegressionTask
 from ._teachers import default_regression_teacher
 from .students import REGRESSION_STUDENT_FAMILIES
@@ -99,8 +100,23 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     max_student_bytes, max_latency_ms : float or None, default=None
         Serving budget: a student over it gives a warning (latency of
         ``predict``).
+    time_limit : float or None, default=None
+        Seconds the whole fit may take (AutoGluon's ``time_limit``). The
+        teachers and the final student always run; the configuration search
+        (rung by rung, the first while a quarter of the limit is left), its
+        distil-or-not check, the augmentation check and the chain search run
+        only when their cost, estimated from the fits measured so far, fits in
+        what is left with the final student's fit. What was cut is in
+        ``report_.details["time_limit"]`` and logged. A fit may overrun the
+        limit by the teachers' fit, the first rung of the search (nothing
+        measured yet) and the final student's fit.
     n_jobs : int or None, default=None
-        Parallel jobs for fitting and querying teachers.
+        Parallel jobs for fitting and querying teachers (joblib semantics).
+        With ``None``, one job, and its thread pools (OpenMP, BLAS, torch) are
+        capped to the cores that the machine's other work leaves free (the
+        cores less the 1-minute load average, at least one; logged): OpenMP
+        pools spinning on busy cores made a default fit several times slower.
+        Any other value leaves the threads to the jobs.
     random_state : int, RandomState instance or None, default=None
         Seeds the splits, the teachers fitted here and the student.
     verbose : int, default=0
@@ -196,6 +212,7 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         search_budget=12,
         max_student_bytes=None,
         max_latency_ms=None,
+        time_limit=None,
         n_jobs=None,
         random_state=None,
         verbose=0,

@@ -231,3 +231,37 @@ def test_a_memory_records_the_raw_cost_of_each_job_not_its_expected_seconds(
     second = recorded_fit_costs(first[-1][0])
     assert second, "the second fit ran no timed fit job"
     assert sorted(cost for _, cost in second) == sorted(second_costs)
+
+
+@pytest.mark.parametrize(("load", "expected"), [(0.0, None), (50.0, 1)])
+def test_a_busy_machine_caps_the_fits_threads(monkeypatch, caplog, load, expected):
+    import logging
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    if cpu_count() < 2:
+        pytest.skip("one core: nothing to cap")
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    seen = []
+
+    class Recording(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            seen.append({info["user_api"]: info["num_threads"]
+                         for info in threadpool_info()})
+            return super().fit(X, y, sample_weight)
+
+    X, y = make_classification(n_samples=120, random_state=0)
+    with caplog.at_level(logging.INFO, logger="skdistill"):
+        HPMDistiller(Recording(), student="linear", augment=None,
+                     random_state=0).fit(X, y)
+    capped = [message for message in caplog.messages if "other work" in message]
+    if expected is None:
+        assert not capped
+    else:
+        assert capped and all(set(pools.values()) == {expected} for pools in seen)
+    with caplog.at_level(logging.INFO, logger="skdistill"):
+        caplog.clear()
+        HPMDistiller(Recording(), student="linear", augment=None, n_jobs=1,
+                     random_state=0).fit(X, y)
+    assert not [message for message in caplog.messages if "other work" in message]

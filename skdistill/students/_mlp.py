@@ -41,6 +41,7 @@ from ._mlp_training import (
     _run_epoch,
     _standardization,
     _TensorData,
+    small_network_threads,
 )
 from ._torch_network import (
     _ACTIVATIONS,
@@ -314,7 +315,8 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         """
         X = self._validate_predict_X(X)
         device = next(self.module_.buffers()).device
-        logits = _predict_logits(self.module_, X, device)
+        with small_network_threads(self.module_):
+            logits = _predict_logits(self.module_, X, device)
         return log_proba_to_proba(logits.astype(np.float64))
 
     def _split(self, y_encoded, sample_weight, seed, synthetic_rows):
@@ -332,6 +334,12 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         return np.setdiff1d(all_rows, real[val]), real[val]
 
     def _train(self, net, train, val, schedule, alpha, generator):
+        """The epoch loop (one torch thread for a small network, see
+        :func:`small_network_threads`)."""
+        with small_network_threads(net):
+            self._epochs(net, train, val, schedule, alpha, generator)
+
+    def _epochs(self, net, train, val, schedule, alpha, generator):
         """The epoch loop: train, evaluate, early-stop, consult the schedule.
 
         ``schedule`` is ``(scheduler, temperature of the first epoch)``.

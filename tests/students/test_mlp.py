@@ -418,3 +418,29 @@ def test_the_cosine_schedule_settles_the_last_epochs():
     # at a step size this large the constant schedule keeps jumping; the
     # cosine one has all but stopped moving
     assert np.std(np.diff(cosine[-5:])) < 0.2 * np.std(np.diff(constant[-5:]))
+
+
+def test_a_small_network_trains_on_one_torch_thread(monkeypatch):
+    from skdistill.students import _mlp_training
+
+    seen = []
+    original = _mlp_training._run_epoch
+
+    def recording_epoch(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("skdistill.students._mlp._run_epoch", recording_epoch)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+        MLPStudent(hidden_layer_sizes=(8,), max_epochs=3, random_state=0).fit(X, y)
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2  # put back after the fit
+        monkeypatch.setattr(_mlp_training, "SMALL_NETWORK_PARAMETERS", 0)
+        seen.clear()
+        MLPStudent(hidden_layer_sizes=(8,), max_epochs=3, random_state=0).fit(X, y)
+        assert set(seen) == {2}
+    finally:
+        torch.set_num_threads(previous)
