@@ -41,6 +41,7 @@ from ._memory import as_memory
 from ._parallel import available_cores, recording_to, worker_thread_limits
 from ._progress import PhaseBar, logger
 from ._ranker import meta_features
+from ._shared_params import SHARED_CONSTRAINTS
 from ._student_features import resolve_student_features, student_columns
 from ._targets import fit_targets
 from ._teacher_outputs import teacher_outputs
@@ -60,8 +61,13 @@ class BaseDistiller(TeacherParams, BaseEstimator):
     and the task, an object like ``_task.ClassificationTask`` that every step
     asks what the teachers' outputs are and how to score them),
     ``_set_task_attributes(task)`` (the fitted attributes of the task, such as
-    ``classes_``) and ``_default_teacher(seed)``.
+    ``classes_``) and ``_default_teacher(seed)``. The parameters both
+    estimators take, and their constraints, are declared once
+    (:mod:`._shared_params`); a subclass adds its own (``student``'s
+    families, the classifier's temperature and chain).
     """
+
+    _parameter_constraints: dict = SHARED_CONSTRAINTS
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
@@ -330,6 +336,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
         y, task = self._check_target(X, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X,

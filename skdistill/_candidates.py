@@ -16,7 +16,12 @@ import numpy as np
 
 from ._capacity import student_capacity
 from ._temperature import as_scheduler
-from .students import LGBMStudent, LinearStudent, MLPStudent, TreeStudent
+from .students import (
+    REGRESSION_STUDENT_FAMILIES,
+    STUDENT_FAMILIES,
+    LGBMStudent,
+    MLPStudent,
+)
 
 # MLP hidden layers, widest first.
 MLP_SIZE_LADDER = ((128, 64), (64, 32), (32, 16), (16,), (8,), (4,))
@@ -52,6 +57,9 @@ _MLP_PICKLE_OVERHEAD_BYTES = 10_000
 _TREE_BYTES = (1_500, 64, 8)
 _LGBM_BYTES = (6_000, 212, 53)
 _LINEAR_BYTES = 1_000
+# The student classes of each task's kind (``task.kind``), by family name.
+STUDENT_CLASSES = {"classification": STUDENT_FAMILIES,
+                   "regression": REGRESSION_STUDENT_FAMILIES}
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,9 @@ class Candidate:
     epochs : int or None, default=None
         The MLP's most epochs, with early stopping after ``epochs // 10``
         epochs without progress; None keeps the student's defaults (200 and 10).
+    kind : {"classification", "regression"}, default="classification"
+        The task's kind: which students (:data:`STUDENT_CLASSES`) it builds.
+        Regression candidates have no temperature (None).
     """
 
     family: str
@@ -83,46 +94,52 @@ class Candidate:
     alpha: float = 0.7
     learning_rate: float | None = None
     epochs: int | None = None
+    kind: str = "classification"
 
     def make_student(self):
         """The unfitted student of this configuration."""
         training = {}
         if self.learning_rate is not None:
             training["learning_rate"] = self.learning_rate
+        student_class = STUDENT_CLASSES[self.kind][self.family]
         if self.family == "mlp":
             if self.epochs is not None:
                 training.update(max_epochs=self.epochs, n_iter_no_change=max(
                     1, self.epochs // _MLP_PATIENCE_SHARE))
-            return MLPStudent(hidden_layer_sizes=tuple(self.size), **training)
+            return student_class(hidden_layer_sizes=tuple(self.size), **training)
         if self.family == "lgbm":
             n_estimators, num_leaves = self.size
-            return LGBMStudent(n_estimators=n_estimators, num_leaves=num_leaves,
-                               **training)
+            return student_class(n_estimators=n_estimators, num_leaves=num_leaves,
+                                 **training)
         if self.family == "tree":
-            return TreeStudent(max_depth=self.size[0])
-        return LinearStudent()
+            return student_class(max_depth=self.size[0])
+        return student_class()
 
     def student_temperature(self):
-        """A fresh number or scheduler for the student's ``fit``."""
-        return as_scheduler(self.temperature)
+        """A fresh number or scheduler for the student's ``fit`` (None: none)."""
+        return None if self.temperature is None else as_scheduler(self.temperature)
 
     def without_distillation(self):
         """The same student and training on the hard labels alone (alpha 0)."""
-        return dataclasses.replace(self, alpha=0.0,
-                                   temperature=NO_DISTILLATION_TEMPERATURE)
+        return dataclasses.replace(
+            self, alpha=0.0, temperature=None if self.temperature is None
+            else NO_DISTILLATION_TEMPERATURE)
 
     def as_dict(self):
         """The configuration as JSON-friendly values (what the memory stores)."""
         temperature = self.temperature
-        if not isinstance(temperature, (str, Real)):
+        if isinstance(temperature, Real):
+            temperature = float(temperature)
+        elif not isinstance(temperature, (str, type(None))):
             temperature = type(temperature).__name__
         config = {"family": self.family, "size": [int(s) for s in self.size],
-                  "temperature": temperature if isinstance(temperature, str)
-                  else float(temperature), "alpha": float(self.alpha)}
+                  "temperature": temperature, "alpha": float(self.alpha)}
         if self.learning_rate is not None:
             config["learning_rate"] = float(self.learning_rate)
         if self.epochs is not None:
             config["epochs"] = int(self.epochs)
+        if self.kind != "classification":
+            config["kind"] = self.kind
         return config
 
     @classmethod
@@ -133,7 +150,8 @@ class Candidate:
                    config.get("temperature", "adaptive"),
                    float(config.get("alpha", 0.7)),
                    None if learning_rate is None else float(learning_rate),
-                   None if epochs is None else int(epochs))
+                   None if epochs is None else int(epochs),
+                   config.get("kind", "classification"))
 
     def capacity(self, n_inputs, n_classes):
         """Most learned parameters (weights, or tree nodes) this student can have."""
@@ -160,6 +178,8 @@ class Candidate:
             scheduled, temperature = 1.0, float(as_scheduler(temperature).start)
         elif isinstance(temperature, Real):
             scheduled, temperature = 0.0, float(temperature)
+        elif temperature is None:  # regression: nothing to soften
+            scheduled, temperature = 0.0, 1.0
         else:
             scheduled = 1.0
             temperature = float(getattr(temperature, "start", 2.0))
@@ -182,8 +202,12 @@ class Candidate:
         return self.learning_rate or default_rate, self.epochs or default_epochs
 
 
-def candidate_space(families=FAMILIES):
+def candidate_space(families=FAMILIES, kind="classification"):
     """Every configuration of ``families`` the manager may try.
+
+    ``kind`` is the task's: regression candidates build regression students
+    and take no temperature (each structure with every alpha, and once
+    without distillation).
 
     Returns
     -------
@@ -200,10 +224,12 @@ def candidate_space(families=FAMILIES):
     for family in families:
         temperatures = (SCHEDULE_TEMPERATURES if family in SCHEDULE_FAMILIES
                         else CONSTANT_TEMPERATURES)
+        if kind != "classification":
+            temperatures = (None,)
         for size in sizes[family]:
             for learning_rate, epochs in _training_grid(family):
                 base = Candidate(family, size, learning_rate=learning_rate,
-                                 epochs=epochs)
+                                 epochs=epochs, kind=kind)
                 space += [dataclasses.replace(base, temperature=t, alpha=a)
                           for t in temperatures for a in ALPHAS]
                 space.append(base.without_distillation())

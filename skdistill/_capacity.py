@@ -7,7 +7,13 @@ the ranker's description of a candidate and the progressive chain's geometric
 sizes all read it from here.
 """
 
-from .students import LGBMStudent, LinearStudent, MLPStudent, TreeStudent, XGBStudent
+from .students import REGRESSION_STUDENT_FAMILIES, STUDENT_FAMILIES
+
+# The family of each student class, classification's and regression's: a
+# regression student has the capacity of its twin with one output.
+_FAMILY_OF_CLASS = {cls: family
+                    for families in (STUDENT_FAMILIES, REGRESSION_STUDENT_FAMILIES)
+                    for family, cls in families.items()}
 
 
 def mlp_parameters(n_inputs, hidden_layer_sizes, n_outputs):
@@ -26,7 +32,7 @@ def student_capacity(student, n_inputs, n_classes):
     n_inputs : int
         Width of the preprocessed rows the student reads.
     n_classes : int
-        Number of classes.
+        Number of classes (outputs: 1 for a regression student).
 
     Returns
     -------
@@ -36,22 +42,23 @@ def student_capacity(student, n_inputs, n_classes):
     """
     params = student.get_params(deep=False)
     trees_per_round = n_classes if n_classes > 2 else 1
-    if type(student) is MLPStudent:
+    family = _FAMILY_OF_CLASS.get(type(student))
+    if family == "mlp":
         return float(mlp_parameters(n_inputs, tuple(params["hidden_layer_sizes"]),
                                     n_classes))
-    if type(student) is TreeStudent:
+    if family == "tree":
         bounds = []
         if params["max_depth"] is not None:
             bounds.append(2 ** (params["max_depth"] + 1) - 1)
         if params["max_leaf_nodes"] is not None:
             bounds.append(2 * params["max_leaf_nodes"] - 1)
         return float(min(bounds)) if bounds else None
-    if type(student) is LGBMStudent:
+    if family == "lgbm":
         return float(params["n_estimators"] * (2 * params["num_leaves"] - 1)
                      * trees_per_round)
-    if type(student) is XGBStudent:
+    if family == "xgb":
         return float(params["n_estimators"] * (2 ** (params["max_depth"] + 1) - 1)
                      * trees_per_round)
-    if type(student) is LinearStudent:
+    if family == "linear":
         return float(n_classes * (n_inputs + 1))
     return None

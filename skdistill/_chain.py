@@ -356,7 +356,7 @@ def chain_report(chain, Z_valid, y_valid, teacher_pred, task):
         rows.append({
             "role": "student" if index == len(chain) - 1 else "assistant",
             "capacity": step.capacity,
-            "accuracy": task.score(y_valid, predicted),
+            task.score_name: task.score(y_valid, predicted),
             "fidelity": task.agreement(predicted, teacher_pred),
             "time_s": step.seconds,
         })

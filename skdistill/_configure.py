@@ -146,10 +146,11 @@ def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
             {"source": "user", "config": config_of(student)})
     n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
     preprocessor_size = model_size(preprocessor)
+    kind = transfer.task.kind
     ranker, source = ranker_for(
-        [] if memory is None else memory.experiments(), meta)
+        [] if memory is None else memory.experiments(), meta, kind)
     ranked, predicted = ranker.rank(meta, candidates(
-        request, teacher_size, preprocessor_size, n_inputs, n_classes))
+        request, teacher_size, preprocessor_size, n_inputs, n_classes, kind))
     winner, evaluations = search(
         ranked, lambda: search_data(transfer, preprocessor, preprocessor_size,
                                     X_student, seed),
@@ -167,15 +168,19 @@ def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
         winner.student_temperature(), winner.alpha, details, evaluations)
 
 
-def candidates(request, teacher_size, preprocessor_size, n_inputs, n_classes):
-    """The candidate space less what the user fixed or the budgets exclude."""
+def candidates(request, teacher_size, preprocessor_size, n_inputs, n_classes,
+               kind="classification"):
+    """The candidate space of the task's ``kind`` less what the user fixed or
+    the budgets exclude."""
     families = FAMILIES
-    if not (isinstance(request.temperature, Real) or request.temperature == "auto"):
+    scheduled = request.temperature is not None and not (  # None: regression
+        isinstance(request.temperature, Real) or request.temperature == "auto")
+    if scheduled:
         families = SCHEDULE_FAMILIES  # a schedule: students that follow one
     elif not isinstance(request.chain, (str, bool)) and request.chain > 0:
         families = tuple(f for f in families if f != "linear")  # no size
     space = with_fixed(
-        candidate_space(families),
+        candidate_space(families, kind),
         temperature=None if request.temperature == "auto" else request.temperature,
         alpha=None if request.alpha == "auto" else request.alpha)
     max_bytes, max_parameters = np.inf, None

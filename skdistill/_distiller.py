@@ -9,9 +9,9 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ._base import BaseDistiller
+from ._shared_params import keep_params
 from ._task import ClassificationTask
 from ._teachers import default_teacher
 from ._temperature import SCHEDULES
@@ -328,7 +328,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
     """
 
     _parameter_constraints: dict = {
-        "teachers": "no_validation",  # named_teachers: clear errors before work
+        **BaseDistiller._parameter_constraints,
         "student": [
             StrOptions({"auto", *STUDENT_FAMILIES}),
             HasMethods(["fit", "predict_proba"]),
@@ -338,32 +338,9 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
             StrOptions({"auto", *SCHEDULES}),
             HasMethods(["initial", "step"]),
         ],
-        "alpha": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
-        "fusion": [StrOptions({"attention", "mean", "accuracy"})],
-        "soft_targets": [StrOptions({"oof", "in_sample"})],
-        "prefit_teachers": [StrOptions({"cross_fit", "as_is"})],
-        "cv": [Interval(Integral, 2, None, closed="left")],
         "chain": [StrOptions({"auto"}), "boolean",
                   Interval(Integral, 0, None, closed="left")],
         "chain_min_improvement": [Interval(Real, 0, 1, closed="both")],
-        "augment": [None, StrOptions({"munge", "auto"}), Interval(Real, 0, None,
-                                                          closed="neither")],
-        "augment_ratio": [Interval(Real, 0, None, closed="neither")],
-        "validation_fraction": [Interval(Real, 0, 0.5, closed="right")],
-        "min_compression": [Interval(Real, 1, None, closed="left"), None],
-        "student_preprocessor": [
-            None, StrOptions({"passthrough"}), HasMethods(["fit", "transform"]),
-        ],
-        "student_features": [None, "array-like"],
-        "memory": "no_validation",  # as_memory: a clear TypeError before any work
-        "search_budget": [None, Interval(Integral, 1, None, closed="left")],
-        "max_student_bytes": [None, Interval(Real, 0, None, closed="neither")],
-        "max_latency_ms": [None, Interval(Real, 0, None, closed="neither")],
-        "time_limit": [None, Interval(Real, 0, None, closed="neither")],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "device": [StrOptions({"auto", "cpu", "cuda"})],
     }
 
     def __init__(
@@ -395,37 +372,10 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         verbose=0,
         device="auto",
     ):
-        self.teachers = teachers
-        self.student = student
-        self.temperature = temperature
-        self.alpha = alpha
-        self.fusion = fusion
-        self.soft_targets = soft_targets
-        self.prefit_teachers = prefit_teachers
-        self.cv = cv
-        self.chain = chain
-        self.chain_min_improvement = chain_min_improvement
-        self.augment = augment
-        self.augment_ratio = augment_ratio
-        self.validation_fraction = validation_fraction
-        self.min_compression = min_compression
-        self.student_preprocessor = student_preprocessor
-        self.student_features = student_features
-        self.memory = memory
-        self.search_budget = search_budget
-        self.max_student_bytes = max_student_bytes
-        self.max_latency_ms = max_latency_ms
-        self.time_limit = time_limit
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
-
+        keep_params(self, locals())
 
     def _check_target(self, X, y):
-        """Class labels: at least two classes, as many as rows."""
-        y = column_or_1d(y, warn=True)
-        check_consistent_length(X, y)
+        """Class labels: at least two classes."""
         check_classification_targets(y)
         classes = np.unique(y)
         if classes.shape[0] < 2:

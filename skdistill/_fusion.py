@@ -6,19 +6,21 @@ teachers. :class:`MeanFusion` and :class:`AccuracyFusion` use one global weight
 vector; :class:`AttentionFusion` is a small gate that weighs the teachers row by
 row, from the row's features and the teachers' outputs. The gate learns from
 true labels, so it must be fitted on rows the teachers did not fit (out-of-fold
-or held out).
+or held out). What every fusion shares is in :mod:`._fusion_base`, the gate's
+fit in :mod:`._gate`.
 """
 
-import warnings
-from numbers import Integral, Real
-
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import entr, logsumexp, softmax
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
+from scipy.special import entr, logsumexp
+
+from ._fusion_base import (
+    BaseFusion,
+    GlobalWeights,
+    UniformWeights,
+    make_named_fusion,
+    mix,
+)
+from ._gate import Gate
 
 _PROBA_TOL = 1e-3
 _LOG_FLOOR = 1e-12
@@ -39,81 +41,36 @@ def fuse(weights, teacher_proba):
     ndarray of shape (n_samples, n_classes)
         ``sum_t weights[i, t] * teacher_proba[t, i]`` for each row ``i``.
     """
-    teacher_proba = _check_proba(teacher_proba)
-    n_teachers, n_samples, _ = teacher_proba.shape
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.ndim == 1:
-        weights = np.broadcast_to(weights, (n_samples, len(weights)))
-    if weights.shape != (n_samples, n_teachers):
-        raise ValueError(
-            f"weights must have shape ({n_teachers},) or ({n_samples}, "
-            f"{n_teachers}) for teacher_proba of shape {teacher_proba.shape}; "
-            f"got {np.shape(weights)}."
-        )
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError("weights must be finite and non-negative.")
-    if np.any(np.abs(weights.sum(axis=1) - 1.0) > _PROBA_TOL):
-        raise ValueError("weights must sum to one over the teachers.")
-    return np.einsum("nt,tnk->nk", weights, teacher_proba)
+    return mix(weights, _check_proba(teacher_proba))
 
 
 def make_fusion(name, random_state=None):
     """The fusion named ``name``: ``"attention"``, ``"mean"`` or ``"accuracy"``."""
-    if name == "attention":
-        return AttentionFusion(random_state=random_state)
-    if name == "mean":
-        return MeanFusion()
-    if name == "accuracy":
-        return AccuracyFusion()
-    raise ValueError(
-        "fusion must be one of 'accuracy', 'attention', 'mean'; "
-        f"got {name!r}."
-    )
+    return make_named_fusion(name, random_state, attention=AttentionFusion,
+                             mean=MeanFusion, accuracy=AccuracyFusion)
 
 
-class _Fusion(BaseEstimator):
-    """Shared validation and ``fuse`` of the fusions."""
+class _Fusion(BaseFusion):
+    """The checks of the classification fusions: probabilities and labels."""
 
-    def fuse(self, features, teacher_proba):
-        """Fused target distribution of each row.
+    _outputs_name = "classes"
 
-        Parameters
-        ----------
-        features : array-like of shape (n_samples, n_features) or None
-            The rows' numeric features, as given to ``fit``.
-        teacher_proba : array-like of shape (n_teachers, n_samples, n_classes)
-            The teachers' probabilities on those rows.
+    @staticmethod
+    def _check_outputs(outputs):
+        return _check_proba(outputs)
 
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Rows sum to one.
-        """
-        return fuse(self.weights(features, teacher_proba), teacher_proba)
+    @staticmethod
+    def _check_target(y, outputs):
+        return _check_labels(y, outputs.shape[1], outputs.shape[2])
 
-    def _check_fit_input(self, features, teacher_proba, y, sample_weight):
-        features, teacher_proba = _check_pair(features, teacher_proba)
-        y = _check_labels(y, teacher_proba.shape[1], teacher_proba.shape[2])
-        sample_weight = _check_sample_weight(sample_weight, len(y))
-        self.n_teachers_, _, self.n_classes_ = teacher_proba.shape
-        self.n_features_in_ = features.shape[1]
-        return features, teacher_proba, y, sample_weight
+    def _remember_outputs(self, outputs):
+        self.n_classes_ = outputs.shape[2]
 
-    def _check_input(self, features, teacher_proba):
-        check_is_fitted(self)
-        features, teacher_proba = _check_pair(features, teacher_proba)
-        n_teachers, _, n_classes = teacher_proba.shape
-        expected = (self.n_teachers_, self.n_classes_, self.n_features_in_)
-        if (n_teachers, n_classes, features.shape[1]) != expected:
-            raise ValueError(
-                f"{type(self).__name__} was fitted on {self.n_teachers_} teachers, "
-                f"{self.n_classes_} classes and {self.n_features_in_} features; "
-                f"got {n_teachers}, {n_classes} and {features.shape[1]}."
-            )
-        return features, teacher_proba
+    def _n_outputs(self):
+        return self.n_classes_
 
 
-class MeanFusion(_Fusion):
+class MeanFusion(UniformWeights, _Fusion):
     """The plain average of the teachers: every teacher weighs ``1 / n_teachers``.
 
     Attributes
@@ -126,35 +83,7 @@ class MeanFusion(_Fusion):
         Number of feature columns (0 when ``features`` is None).
     """
 
-    def fit(self, features, teacher_proba, y, sample_weight=None):
-        """Check the input and remember its shape; the weights need no data.
-
-        Parameters
-        ----------
-        features : array-like of shape (n_samples, n_features) or None
-            The rows' numeric features (unused beyond shape checks).
-        teacher_proba : array-like of shape (n_teachers, n_samples, n_classes)
-            The teachers' probabilities.
-        y : array-like of shape (n_samples,)
-            Integer-encoded labels in ``0 .. n_classes - 1``.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights (unused).
-
-        Returns
-        -------
-        self : MeanFusion
-        """
-        self._check_fit_input(features, teacher_proba, y, sample_weight)
-        return self
-
-    def weights(self, features, teacher_proba):
-        """Uniform weights, shape (n_samples, n_teachers)."""
-        _, teacher_proba = self._check_input(features, teacher_proba)
-        n_teachers, n_samples, _ = teacher_proba.shape
-        return np.full((n_samples, n_teachers), 1.0 / n_teachers)
-
-
-class AccuracyFusion(_Fusion):
+class AccuracyFusion(GlobalWeights, _Fusion):
     """Global weights proportional to each teacher's accuracy on the fit rows.
 
     Attributes
@@ -213,13 +142,7 @@ class AccuracyFusion(_Fusion):
                                  np.full(self.n_teachers_, 1.0 / self.n_teachers_))
         return self
 
-    def weights(self, features, teacher_proba):
-        """The global weights repeated on every row, shape (n_samples, n_teachers)."""
-        _, teacher_proba = self._check_input(features, teacher_proba)
-        return np.tile(self.teacher_weights_, (teacher_proba.shape[1], 1))
-
-
-class AttentionFusion(_Fusion):
+class AttentionFusion(Gate, _Fusion):
     """A gate that weighs the teachers row by row, learned against true labels.
 
     Parameters
@@ -309,106 +232,20 @@ class AttentionFusion(_Fusion):
            [0., 1.]])
     """
 
-    def __init__(self, alpha=1.0, max_iter=200, random_state=None):
-        self.alpha = alpha
-        self.max_iter = max_iter
-        self.random_state = random_state
+    @staticmethod
+    def _gate_inputs(features, teacher_proba):
+        return gate_inputs(features, teacher_proba)
 
-    def fit(self, features, teacher_proba, y, sample_weight=None):
-        """Learn the gate on rows the teachers did not fit.
-
-        Parameters
-        ----------
-        features : array-like of shape (n_samples, n_features) or None
-            The rows' numeric features, already preprocessed; ``None`` lets the
-            gate read the teachers' outputs only.
-        teacher_proba : array-like of shape (n_teachers, n_samples, n_classes)
-            The teachers' probabilities on those rows.
-        y : array-like of shape (n_samples,)
-            Integer-encoded labels in ``0 .. n_classes - 1``.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights of the loss; their sum plays the number of rows
-            against the penalty, as in scikit-learn's linear models.
-
-        Returns
-        -------
-        self : AttentionFusion
-        """
-        self._check_params()
-        features, teacher_proba, y, sample_weight = self._check_fit_input(
-            features, teacher_proba, y, sample_weight)
-        log_p = np.log(np.maximum(
+    @staticmethod
+    def _evidence(teacher_proba, y, sample_weight):
+        """The log-probability each teacher gives the true label."""
+        return np.log(np.maximum(
             teacher_proba[:, np.arange(len(y)), y].T, _LOG_FLOOR))
-        return self._fit_gate(gate_inputs(features, teacher_proba), log_p,
-                              sample_weight)
-
-    def _fit_gate(self, raw, evidence, sample_weight):
-        """Fit ``b`` and ``V`` on the raw gate inputs against ``evidence``.
-
-        ``evidence`` is what :meth:`_gate_loss` scores a mixture with (here
-        the log-probability each teacher gives the true label); a subclass
-        with another loss (the regression gate) reuses the rest.
-        """
-        self.mean_ = np.average(raw, axis=0, weights=sample_weight)
-        scale = np.sqrt(np.average((raw - self.mean_) ** 2, axis=0,
-                                   weights=sample_weight))
-        self.scale_ = np.where(scale > 0, scale, 1.0)
-        n_inputs = raw.shape[1]
-        if self.n_teachers_ == 1:
-            self.coef_, self.intercept_ = np.zeros((1, n_inputs)), np.zeros(1)
-            self.n_iter_ = 0
-            return self
-        bias_only = np.isinf(self.alpha)
-        phi = (raw - self.mean_) / self.scale_
-        total = sample_weight.sum()
-        params, self.n_iter_ = self._minimize(
-            phi[:, :0] if bias_only else phi, evidence, sample_weight / total,
-            0.0 if bias_only else self.alpha * n_inputs / total, 1.0 / total)
-        bias = params[:self.n_teachers_]
-        self.intercept_ = bias - bias.mean()
-        self.coef_ = (np.zeros((self.n_teachers_, n_inputs)) if bias_only else
-                      params[self.n_teachers_:].reshape(self.n_teachers_, n_inputs))
-        return self
-
-    def weights(self, features, teacher_proba):
-        """The gate's weights over the teachers, shape (n_samples, n_teachers)."""
-        features, teacher_proba = self._check_input(features, teacher_proba)
-        return self._gate_weights(gate_inputs(features, teacher_proba))
-
-    def _gate_weights(self, raw):
-        """Softmax of the fitted gate on raw gate inputs."""
-        phi = (raw - self.mean_) / self.scale_
-        return softmax(self.intercept_ + phi @ self.coef_.T, axis=1)
 
     @staticmethod
     def _gate_loss(*args):
         """The loss the gate minimises (see :func:`gate_loss`)."""
         return gate_loss(*args)
-
-    def _check_params(self):
-        if not isinstance(self.alpha, Real) or not self.alpha >= 0:
-            raise ValueError(f"alpha must be a number >= 0; got {self.alpha!r}.")
-        if not isinstance(self.max_iter, Integral) or self.max_iter < 1:
-            raise ValueError(
-                f"max_iter must be an integer >= 1; got {self.max_iter!r}.")
-
-    def _minimize(self, phi, evidence, sample_weight, penalty, bias_penalty):
-        start = np.zeros(self.n_teachers_ * (1 + phi.shape[1]))
-        # The products are thin (n x m by m x T): extra BLAS threads only
-        # contend, which costs 100x on a busy machine.
-        with threadpool_limits(limits=1, user_api="blas"):
-            result = minimize(self._gate_loss, start, jac=True, method="L-BFGS-B",
-                              args=(phi, evidence, sample_weight, penalty,
-                                    bias_penalty),
-                              options={"maxiter": self.max_iter})
-        if not result.success and result.nit >= self.max_iter:
-            warnings.warn(
-                f"{type(self).__name__}'s gate did not converge in max_iter="
-                f"{self.max_iter} iterations; increase max_iter.",
-                ConvergenceWarning, stacklevel=3,
-            )
-        return result.x, result.nit
-
 
 def gate_inputs(features, teacher_proba):
     """The gate's raw inputs ``phi(x)``, before standardisation.
@@ -490,22 +327,6 @@ def _check_proba(teacher_proba):
     return np.clip(teacher_proba, 0.0, 1.0)
 
 
-def _check_pair(features, teacher_proba):
-    teacher_proba = _check_proba(teacher_proba)
-    n_samples = teacher_proba.shape[1]
-    if features is None:
-        return np.empty((n_samples, 0)), teacher_proba
-    features = np.asarray(features, dtype=np.float64)
-    if features.ndim != 2 or features.shape[0] != n_samples:
-        raise ValueError(
-            f"features must have shape ({n_samples}, n_features) to match "
-            f"teacher_proba's {n_samples} samples; got shape {features.shape}."
-        )
-    if not np.all(np.isfinite(features)):
-        raise ValueError("features contain NaN or infinity; impute them first.")
-    return features, teacher_proba
-
-
 def _check_labels(y, n_samples, n_classes):
     y = np.asarray(y)
     if y.shape != (n_samples,):
@@ -523,18 +344,3 @@ def _check_labels(y, n_samples, n_classes):
         )
     return y.astype(np.intp)
 
-
-def _check_sample_weight(sample_weight, n_samples):
-    if sample_weight is None:
-        return np.ones(n_samples)
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    if sample_weight.shape != (n_samples,):
-        raise ValueError(
-            f"sample_weight must have shape ({n_samples},); "
-            f"got {sample_weight.shape}."
-        )
-    if (not np.all(np.isfinite(sample_weight)) or np.any(sample_weight < 0)
-            or sample_weight.sum() <= 0):
-        raise ValueError(
-            "sample_weight must be finite, non-negative and not all zero.")
-    return sample_weight

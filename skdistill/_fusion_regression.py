@@ -4,101 +4,57 @@ The regression twin of :mod:`._fusion`: every fusion maps the teachers'
 predictions, shape (n_teachers, n_samples, 1), to one target per row through
 weights over the teachers. :class:`MeanRegressionFusion` and
 :class:`ErrorFusion` use one global weight vector; :class:`AttentionRegressionFusion`
-is :class:`~._fusion.AttentionFusion`'s gate (same inputs' standardisation,
-same priors, same L-BFGS-B fit) reading the row's features, the teachers'
-predictions and their disagreement, and fitted against the true target with a
-squared loss. Like the classification fusions they learn from the true target,
-so they must be fitted on rows the teachers did not fit (out-of-fold).
+is the gate of :mod:`._gate` (the one :class:`~._fusion.AttentionFusion`
+uses: same inputs' standardisation, same priors, same L-BFGS-B fit) reading
+the row's features, the teachers' predictions and their disagreement, and
+fitted against the true target with a squared loss. Like the classification
+fusions they learn from the true target, so they must be fitted on rows the
+teachers did not fit (out-of-fold).
 """
 
 import numpy as np
 from scipy.special import softmax
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
-from ._fusion import AttentionFusion, _check_sample_weight
+from ._fusion_base import BaseFusion, GlobalWeights, UniformWeights, make_named_fusion
+from ._gate import Gate
 
 # An error variance below this share of the target's variance counts as this:
 # a teacher that repeats the target exactly must not take every weight at once.
 _MIN_ERROR_SHARE = 1e-6
 
 
-def fuse_predictions(weights, predictions):
-    """Mix the teachers' predictions with global or per-row weights.
-
-    Parameters
-    ----------
-    weights : array-like of shape (n_teachers,) or (n_samples, n_teachers)
-        Non-negative weights summing to one (per row when 2-D).
-    predictions : array-like of shape (n_teachers, n_samples, 1)
-        The teachers' predictions.
-
-    Returns
-    -------
-    ndarray of shape (n_samples, 1)
-    """
-    predictions = _check_predictions(predictions)
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.ndim == 1:
-        weights = np.broadcast_to(weights, predictions.shape[1::-1])
-    return np.einsum("nt,tno->no", weights, predictions)
-
-
 def make_regression_fusion(name, random_state=None):
     """The fusion named ``name``: ``"attention"``, ``"mean"`` or ``"accuracy"``."""
-    if name == "attention":
-        return AttentionRegressionFusion(random_state=random_state)
-    if name == "mean":
-        return MeanRegressionFusion()
-    if name == "accuracy":
-        return ErrorFusion()
-    raise ValueError(
-        f"fusion must be one of 'accuracy', 'attention', 'mean'; got {name!r}.")
+    return make_named_fusion(name, random_state, attention=AttentionRegressionFusion,
+                             mean=MeanRegressionFusion, accuracy=ErrorFusion)
 
 
-class _RegressionFusion(BaseEstimator):
-    """Shared validation and ``fuse`` of the regression fusions."""
+class _RegressionFusion(BaseFusion):
+    """The checks of the regression fusions: predictions and a finite target."""
 
-    def fuse(self, features, predictions):
-        """Fused target of each row, shape (n_samples, 1).
+    _outputs_name = "output"
 
-        Parameters
-        ----------
-        features : array-like of shape (n_samples, n_features) or None
-            The rows' numeric features, as given to ``fit``.
-        predictions : array-like of shape (n_teachers, n_samples, 1)
-            The teachers' predictions on those rows.
+    @staticmethod
+    def _check_outputs(outputs):
+        return _check_predictions(outputs)
 
-        Returns
-        -------
-        ndarray of shape (n_samples, 1)
-        """
-        return fuse_predictions(self.weights(features, predictions), predictions)
-
-    def _check_fit_input(self, features, predictions, y, sample_weight):
-        features, predictions = _check_pair(features, predictions)
+    @staticmethod
+    def _check_target(y, outputs):
         y = np.asarray(y, dtype=np.float64)
-        if y.shape != (predictions.shape[1],) or not np.all(np.isfinite(y)):
+        if y.shape != (outputs.shape[1],) or not np.all(np.isfinite(y)):
             raise ValueError(
-                f"y must be {predictions.shape[1]} finite numbers to match the "
+                f"y must be {outputs.shape[1]} finite numbers to match the "
                 f"predictions; got shape {y.shape}.")
-        sample_weight = _check_sample_weight(sample_weight, len(y))
-        self.n_teachers_ = predictions.shape[0]
-        self.n_features_in_ = features.shape[1]
-        return features, predictions, y, sample_weight
+        return y
 
-    def _check_input(self, features, predictions):
-        check_is_fitted(self)
-        features, predictions = _check_pair(features, predictions)
-        got = (predictions.shape[0], features.shape[1])
-        if got != (self.n_teachers_, self.n_features_in_):
-            raise ValueError(
-                f"{type(self).__name__} was fitted on {self.n_teachers_} teachers "
-                f"and {self.n_features_in_} features; got {got[0]} and {got[1]}.")
-        return features, predictions
+    def _remember_outputs(self, outputs):
+        pass  # one prediction per teacher and row
+
+    def _n_outputs(self):
+        return 1
 
 
-class MeanRegressionFusion(_RegressionFusion):
+class MeanRegressionFusion(UniformWeights, _RegressionFusion):
     """The plain average of the teachers' predictions.
 
     Attributes
@@ -109,35 +65,8 @@ class MeanRegressionFusion(_RegressionFusion):
         Number of feature columns (0 when ``features`` is None).
     """
 
-    def fit(self, features, predictions, y, sample_weight=None):
-        """Check the input and remember its shape; the weights need no data.
 
-        Parameters
-        ----------
-        features : array-like of shape (n_samples, n_features) or None
-            The rows' numeric features (unused beyond shape checks).
-        predictions : array-like of shape (n_teachers, n_samples, 1)
-            The teachers' predictions.
-        y : array-like of shape (n_samples,)
-            The true target (unused).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights (unused).
-
-        Returns
-        -------
-        self : MeanRegressionFusion
-        """
-        self._check_fit_input(features, predictions, y, sample_weight)
-        return self
-
-    def weights(self, features, predictions):
-        """Uniform weights, shape (n_samples, n_teachers)."""
-        _, predictions = self._check_input(features, predictions)
-        n_teachers, n_samples, _ = predictions.shape
-        return np.full((n_samples, n_teachers), 1.0 / n_teachers)
-
-
-class ErrorFusion(_RegressionFusion):
+class ErrorFusion(GlobalWeights, _RegressionFusion):
     """Global weights proportional to each teacher's inverse squared error.
 
     ``fusion="accuracy"`` of :class:`~skdistill.HPMRegressor`: the regression
@@ -190,17 +119,13 @@ class ErrorFusion(_RegressionFusion):
         self.teacher_weights_ = inverse / inverse.sum()
         return self
 
-    def weights(self, features, predictions):
-        """The global weights repeated on every row, shape (n_samples, n_teachers)."""
-        _, predictions = self._check_input(features, predictions)
-        return np.tile(self.teacher_weights_, (predictions.shape[1], 1))
 
-
-class AttentionRegressionFusion(_RegressionFusion, AttentionFusion):
+class AttentionRegressionFusion(Gate, _RegressionFusion):
     """A gate that weighs the teachers row by row, fitted with a squared loss.
 
-    The gate of :class:`~skdistill._fusion.AttentionFusion` (its parameters,
-    priors and fit) over regression inputs.
+    The gate of :mod:`skdistill._gate` (that of
+    :class:`~skdistill._fusion.AttentionFusion`: its parameters, priors and
+    fit) over regression inputs.
 
     Parameters
     ----------
@@ -258,39 +183,18 @@ class AttentionRegressionFusion(_RegressionFusion, AttentionFusion):
            [0., 1.]])
     """
 
-    def fit(self, features, predictions, y, sample_weight=None):
-        """Learn the gate on rows the teachers did not fit.
+    @staticmethod
+    def _gate_inputs(features, predictions):
+        return regression_gate_inputs(features, predictions)
 
-        Parameters
-        ----------
-        features : array-like of shape (n_samples, n_features) or None
-            The rows' numeric features, already preprocessed.
-        predictions : array-like of shape (n_teachers, n_samples, 1)
-            The teachers' predictions on those rows.
-        y : array-like of shape (n_samples,)
-            The true target.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights of the loss.
-
-        Returns
-        -------
-        self : AttentionRegressionFusion
-        """
-        self._check_params()
-        features, predictions, y, sample_weight = self._check_fit_input(
-            features, predictions, y, sample_weight)
+    def _evidence(self, predictions, y, sample_weight):
+        """The predictions and the target, standardised by the target's weighted
+        mean and deviation (``target_scale_``)."""
         center = np.average(y, weights=sample_weight)
         scale = np.sqrt(np.average((y - center) ** 2, weights=sample_weight))
         self.target_scale_ = float(scale) if scale > 0 else 1.0
-        evidence = ((predictions[:, :, 0].T - center) / self.target_scale_,
-                    (y - center) / self.target_scale_)
-        return self._fit_gate(regression_gate_inputs(features, predictions),
-                              evidence, sample_weight)
-
-    def weights(self, features, predictions):
-        """The gate's weights over the teachers, shape (n_samples, n_teachers)."""
-        features, predictions = self._check_input(features, predictions)
-        return self._gate_weights(regression_gate_inputs(features, predictions))
+        return ((predictions[:, :, 0].T - center) / self.target_scale_,
+                (y - center) / self.target_scale_)
 
     @staticmethod
     def _gate_loss(*args):
@@ -365,18 +269,3 @@ def _check_predictions(predictions):
     if not np.all(np.isfinite(predictions)):
         raise ValueError("the teachers' predictions contain NaN or infinity.")
     return predictions
-
-
-def _check_pair(features, predictions):
-    predictions = _check_predictions(predictions)
-    n_samples = predictions.shape[1]
-    if features is None:
-        return np.empty((n_samples, 0)), predictions
-    features = np.asarray(features, dtype=np.float64)
-    if features.ndim != 2 or features.shape[0] != n_samples:
-        raise ValueError(
-            f"features must have shape ({n_samples}, n_features); got shape "
-            f"{features.shape}.")
-    if not np.all(np.isfinite(features)):
-        raise ValueError("features contain NaN or infinity; impute them first.")
-    return features, predictions

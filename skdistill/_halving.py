@@ -118,10 +118,11 @@ class Evaluation:
                 "extra": {"group": group, "rung": self.rung,
                           "kind": "configuration_search"}}
 
-    def as_dict(self):
-        """The evaluation as plain values (for the report)."""
+    def as_dict(self, score_name="accuracy"):
+        """The evaluation as plain values (for the report); the score (the
+        ``accuracy`` field) under ``score_name``, the task's (``"r2"``)."""
         return {"config": self.candidate.as_dict(), "rung": self.rung,
-                "rows": self.n_rows, "accuracy": self.accuracy,
+                "rows": self.n_rows, score_name: self.accuracy,
                 "fidelity": self.fidelity, "bytes": self.n_bytes,
                 "parameters": self.n_parameters, "latency_ms": self.latency_ms,
                 "fit_s": self.fit_seconds, "within_limits": self.within_limits}

@@ -133,9 +133,10 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
                                   teacher_pred, task),
             "chain_search": chain_search,
             "configuration": configuration.details,
-            "candidates": [e.as_dict() for e in configuration.evaluations],
+            "candidates": [e.as_dict(task.score_name)
+                           for e in configuration.evaluations],
             "pareto_front": {
-                name: [e.as_dict() for e in pareto_front(
+                name: [e.as_dict(task.score_name) for e in pareto_front(
                     configuration.evaluations, cost)]
                 for name, cost in (("bytes", "n_bytes"), ("latency_ms", "latency_ms"))},
         },
@@ -196,7 +197,8 @@ def experiment(report, student, meta, params, n_rows, n_features, n_classes):
     meta : dict
         The task's meta-features.
     params : dict
-        The distiller's parameters (those of :data:`RECORDED_PARAMS` are kept).
+        The distiller's parameters (those of :data:`RECORDED_PARAMS` are kept;
+        None for one the estimator does not take, the regressor's temperature).
     n_rows, n_features, n_classes : int
         Training rows, columns and classes.
 
@@ -218,9 +220,7 @@ def experiment(report, student, meta, params, n_rows, n_features, n_classes):
             "student": {k: v for k, v in student.get_params(deep=False).items()
                         if isinstance(v, (int, float, str, bool, tuple,
                                           type(None)))},
-            **{name: params[name] if isinstance(
-                params[name], (int, float, str, bool, type(None)))
-               else type(params[name]).__name__ for name in RECORDED_PARAMS},
+            **{name: _recorded(params.get(name)) for name in RECORDED_PARAMS},
             "n_assistants": len(report.details["chain"]) - 1,
         },
         "val_accuracy": report.student_accuracy,
@@ -232,6 +232,13 @@ def experiment(report, student, meta, params, n_rows, n_features, n_classes):
         "extra": {"kind": "fit", "configuration": {
             key: configuration.get(key) for key in ("source", "config")}},
     }
+
+
+def _recorded(value):
+    """A parameter as the memory keeps it: plain values, else the type's name."""
+    if isinstance(value, (int, float, str, bool, type(None))):
+        return value
+    return type(value).__name__
 
 
 def check_serving_budget(student, report, X_valid, task, max_bytes,

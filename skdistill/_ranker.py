@@ -17,7 +17,13 @@ from importlib import resources
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 
-from ._candidates import FAMILIES, Candidate
+from ._candidates import (
+    FAMILIES,
+    LGBM_SIZES,
+    MLP_SIZE_LADDER,
+    TREE_DEPTHS,
+    Candidate,
+)
 
 # Rows of the memory count up to this many times a row of the prior in the
 # ranker: this many for a task like the one at hand, less the farther its task is
@@ -53,7 +59,9 @@ def meta_features(X, y, n_inputs, teacher_outputs, task):
     Returns
     -------
     dict
-        The keys of :data:`META_FEATURES`: rows, raw features, preprocessed
+        ``task``, the task's kind (``"classification"``, ``"regression"``:
+        the ranker reads experiments of the same kind only), and the keys of
+        :data:`META_FEATURES`: rows, raw features, preprocessed
         inputs, the fraction of categorical-like columns and the number of
         teachers, then the task's own (for classification: classes, class
         entropy, and the accuracy, mean top probability and mean pairwise
@@ -67,6 +75,7 @@ def meta_features(X, y, n_inputs, teacher_outputs, task):
         "categorical_fraction": categorical_fraction(X),
         "n_teachers": int(n_teachers),
         **task.target_meta(y, teacher_outputs),
+        "task": task.kind,
     }
 
 
@@ -247,8 +256,17 @@ def prior_ranker():
     return Ranker(load_prior())
 
 
-def ranker_for(memory_experiments, meta=None):
+def task_of(experiment):
+    """The kind of task an experiment was made on; unmarked ones (before
+    regression fits were recorded) are classification."""
+    return (experiment.get("dataset") or {}).get("task", "classification")
+
+
+def ranker_for(memory_experiments, meta=None, kind="classification"):
     """The ranker to use, and where its knowledge comes from.
+
+    Only experiments of the task's kind count: a regression fit never ranks
+    the candidates of a classification task, nor the reverse.
 
     Parameters
     ----------
@@ -257,16 +275,64 @@ def ranker_for(memory_experiments, meta=None):
     meta : dict or None, default=None
         Meta-features of the task at hand: memory experiments on tasks far from
         it weigh less (see :class:`Ranker`).
+    kind : {"classification", "regression"}, default="classification"
+        The task's kind (``task.kind``).
 
     Returns
     -------
-    ranker : Ranker
-    source : {"memory+prior", "prior", "none"}
+    ranker : Ranker or FixedOrder
+    source : {"memory+prior", "prior", "memory", "fixed order", "none"}
         ``"memory+prior"`` when the memory holds at least one usable group.
+        The prior holds classification experiments only: a regression task is
+        ranked by its own memory experiments (``"memory"``) or, without them,
+        by :class:`FixedOrder` (``"fixed order"``).
     """
+    memory_experiments = [e for e in memory_experiments if task_of(e) == kind]
+    if kind != "classification":
+        if memory_experiments:
+            ranker = Ranker([], memory_experiments, meta)
+            if ranker.n_rows_["memory"]:
+                return ranker, "memory"
+        return FixedOrder(), "fixed order"
     prior = prior_ranker()
     if memory_experiments:
         ranker = Ranker(load_prior(), memory_experiments, meta)
         if ranker.n_rows_["memory"]:
             return ranker, "memory+prior"
     return prior, "prior" if prior.n_rows_["prior"] else "none"
+
+
+class FixedOrder:
+    """The ranking of a task without a prior nor a memory of its kind.
+
+    A fixed, documented order, not learned: alpha 0.7, then 0.9, 0.5 and no
+    distillation (alpha 0); the family's default learning rate first (then
+    the others, lowest first) and, for the MLP, the shorter training first;
+    sizes from the middle of each family's ladder outwards (the default
+    size first); ties to the smaller estimated size. The search then races
+    the first of each family (:func:`~._halving.diverse_order`).
+    """
+
+    def rank(self, meta, candidates):
+        """The candidates in the fixed order, and zero predicted scores."""
+        ranked = sorted(candidates, key=lambda c: fixed_order_key(
+            c, meta["n_inputs"], meta["n_classes"]))
+        return ranked, [0.0] * len(ranked)
+
+
+_ALPHA_ORDER = (0.7, 0.9, 0.5, 0.0)
+
+
+def fixed_order_key(candidate, n_inputs, n_classes):
+    """Where :class:`FixedOrder` puts a candidate (smaller first)."""
+    ladder = {"mlp": MLP_SIZE_LADDER, "lgbm": LGBM_SIZES,
+              "tree": tuple((d,) for d in TREE_DEPTHS)}.get(candidate.family, ((),))
+    size = tuple(candidate.size)
+    middle = (len(ladder) - 1) / 2
+    distance = abs(ladder.index(size) - middle) if size in ladder else len(ladder)
+    rate, epochs = candidate.training()
+    default_rate = {"mlp": 1e-3, "lgbm": 0.1}.get(candidate.family)
+    alpha = (_ALPHA_ORDER.index(candidate.alpha) if candidate.alpha in _ALPHA_ORDER
+             else len(_ALPHA_ORDER))
+    return (alpha, rate != default_rate, rate or 0.0, epochs or 0, distance,
+            candidate.estimated_bytes(n_inputs, n_classes))

@@ -4,14 +4,12 @@ The steps of ``fit`` are shared with every task in :mod:`._base`; the
 regression answers to what they ask are :class:`~._task.RegressionTask`'s.
 """
 
-from numbers import Integral, Real
-
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from ._base import BaseDistiller
+from ._shared_params import keep_params
 from ._task import RegressionTask
 from ._teachers import default_regression_teacher
 from .students import REGRESSION_STUDENT_FAMILIES
@@ -27,10 +25,8 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     only the student runs.
 
     There is no ``temperature`` parameter: a prediction is one number, with no
-    distribution to soften. The progressive chain and the adaptive
-    configuration (``student="auto"``) are not available for regression yet:
-    the student is the one given (default ``"lgbm"``) and is fitted without
-    assistants.
+    distribution to soften. The progressive chain is not available for
+    regression yet: the student is fitted without assistants.
 
     Parameters
     ----------
@@ -43,9 +39,11 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         Named as in :class:`HPMDistiller`. A trained ``torch.nn.Module``
         mapping float32 features to one output per row is accepted too. A
         classifier is refused with a ``TypeError``.
-    student : {"mlp", "tree", "lgbm", "xgb", "linear"} or estimator, \
+    student : {"auto", "mlp", "tree", "lgbm", "xgb", "linear"} or estimator, \
             default="lgbm"
-        The student family (:data:`~skdistill.students.REGRESSION_STUDENT_FAMILIES`:
+        ``"auto"`` chooses the family, size, alpha and training by a search
+        (see Notes). Otherwise the student family
+        (:data:`~skdistill.students.REGRESSION_STUDENT_FAMILIES`:
         :class:`~skdistill.students.MLPRegressionStudent`,
         :class:`~skdistill.students.TreeRegressionStudent`,
         :class:`~skdistill.students.LGBMRegressionStudent`,
@@ -55,7 +53,8 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         ``alpha``.
     alpha : float or "auto", default="auto"
         Weight of the teachers' predictions against the true target, in
-        [0, 1]; ``"auto"`` is 0.7.
+        [0, 1]; ``"auto"`` is 0.7 for a given student, searched with
+        ``student="auto"``.
     fusion : {"attention", "mean", "accuracy"}, default="attention"
         How several teachers' predictions become one target: a gate giving
         per-sample weights from the row's features, the teachers' predictions
@@ -80,14 +79,24 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified by quantile of
         ``y``) to measure the report.
+    min_compression : float or None, default=10.0
+        With ``student="auto"``: candidates must be at least this many times
+        smaller (serialized bytes, and parameters when the teachers' are known)
+        than the teachers, as in :class:`HPMDistiller`.
     student_preprocessor : transformer, "passthrough" or None, default=None
         As in :class:`HPMDistiller`.
     student_features : array-like of str, int or bool, or None, default=None
         As in :class:`HPMDistiller`.
     memory : None, str, path or OptimizationMemory, default=None
-        Caches the teachers' outputs and latency, as in :class:`HPMDistiller`.
-        Regression fits are not recorded as experiments yet (the ranker learns
-        from classification experiments only).
+        As in :class:`HPMDistiller`: caches the teachers' outputs and records
+        the fit and the search's evaluations as experiments, marked
+        ``dataset["task"] == "regression"``; the ranker of a regression task
+        reads regression experiments only, and never ranks a classification
+        task with them.
+    search_budget : int or None, default=12
+        With ``student="auto"``: the most candidate fits of the successive
+        halving on a selection split of the training rows (None or 0: the
+        first ranked candidate, unsearched).
     max_student_bytes, max_latency_ms : float or None, default=None
         Serving budget: a student over it gives a warning (latency of
         ``predict``).
@@ -148,6 +157,18 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     Each regression student standardizes the target it learns and predicts
     in the units of ``y``.
 
+    ``student="auto"`` searches the regression students' candidate space
+    (MLP, LightGBM, tree and linear students, their sizes, learning rates
+    and alphas, and each structure without distillation) within
+    ``min_compression`` and the serving limits, racing candidates by
+    successive halving on a selection split of the training rows, scored by
+    R² (the validation rows of ``report_`` are never used);
+    ``report_.details["candidates"]`` lists the evaluations. The package's
+    prior holds classification experiments only, so without regression
+    experiments in ``memory`` the candidates enter the race in a fixed order
+    (``_ranker.FixedOrder``: alpha 0.7 first, the families' default learning
+    rates, sizes from the middle of each ladder), not a learned one.
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -161,30 +182,9 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     """
 
     _parameter_constraints: dict = {
-        "teachers": "no_validation",  # named_teachers: clear errors before work
-        "student": [StrOptions(set(REGRESSION_STUDENT_FAMILIES)),
+        **BaseDistiller._parameter_constraints,
+        "student": [StrOptions({"auto", *REGRESSION_STUDENT_FAMILIES}),
                     HasMethods(["fit", "predict"])],
-        "alpha": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
-        "fusion": [StrOptions({"attention", "mean", "accuracy"})],
-        "soft_targets": [StrOptions({"oof", "in_sample"})],
-        "prefit_teachers": [StrOptions({"cross_fit", "as_is"})],
-        "cv": [Interval(Integral, 2, None, closed="left")],
-        "augment": [None, StrOptions({"munge", "auto"}),
-                    Interval(Real, 0, None, closed="neither")],
-        "augment_ratio": [Interval(Real, 0, None, closed="neither")],
-        "validation_fraction": [Interval(Real, 0, 0.5, closed="right")],
-        "student_preprocessor": [
-            None, StrOptions({"passthrough"}), HasMethods(["fit", "transform"]),
-        ],
-        "student_features": [None, "array-like"],
-        "memory": "no_validation",  # as_memory: a clear TypeError before any work
-        "max_student_bytes": [None, Interval(Real, 0, None, closed="neither")],
-        "max_latency_ms": [None, Interval(Real, 0, None, closed="neither")],
-        "time_limit": [None, Interval(Real, 0, None, closed="neither")],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "device": [StrOptions({"auto", "cpu", "cuda"})],
     }
 
     # The shared steps read these; the regressor has no chain yet (not
@@ -205,9 +205,11 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         augment="auto",
         augment_ratio=4.0,
         validation_fraction=0.2,
+        min_compression=10.0,
         student_preprocessor=None,
         student_features=None,
         memory=None,
+        search_budget=12,
         max_student_bytes=None,
         max_latency_ms=None,
         time_limit=None,
@@ -216,31 +218,10 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         verbose=0,
         device="auto",
     ):
-        self.teachers = teachers
-        self.student = student
-        self.alpha = alpha
-        self.fusion = fusion
-        self.soft_targets = soft_targets
-        self.prefit_teachers = prefit_teachers
-        self.cv = cv
-        self.augment = augment
-        self.augment_ratio = augment_ratio
-        self.validation_fraction = validation_fraction
-        self.student_preprocessor = student_preprocessor
-        self.student_features = student_features
-        self.memory = memory
-        self.max_student_bytes = max_student_bytes
-        self.max_latency_ms = max_latency_ms
-        self.time_limit = time_limit
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
+        keep_params(self, locals())
 
     def _check_target(self, X, y):
-        """A numeric, finite target, as many values as rows."""
-        y = column_or_1d(y, warn=True)
-        check_consistent_length(X, y)
+        """A numeric, finite target."""
         try:
             y = y.astype(np.float64)
         except (TypeError, ValueError):
@@ -262,10 +243,6 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
 
     def _check_temperature_fits_student(self):
         pass  # no temperature
-
-    def _record(self, memory, meta, X_train, task):
-        """Regression fits are not recorded as experiments yet: the ranker would
-        read them as classification ones."""
 
     def teacher_predict(self, X):
         """The fused teachers' predictions, the targets the student learns from.

@@ -47,6 +47,8 @@ class ClassificationTask:
     """
 
     kind = "classification"
+    # What the score is called where the report lists the search's evaluations.
+    score_name = "accuracy"
     # The student classes of each family name (``student="mlp"``...), and the
     # report the fit measures.
     student_families = STUDENT_FAMILIES
@@ -159,6 +161,7 @@ class RegressionTask:
     """
 
     kind = "regression"
+    score_name = "r2"
     n_outputs = 1
     student_families = REGRESSION_STUDENT_FAMILIES
     report_type = RegressionReport

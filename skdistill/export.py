@@ -32,11 +32,11 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._onnx._graph import _INPUT, _INSTALL_HINT, _OUTPUT, _Graph
+from ._onnx._graph import _INPUT, _INSTALL_HINT, _OUTPUT, _PREDICTIONS, _Graph
 from ._onnx._preprocessing import _convert_step, _is_passthrough
 from ._onnx._serving import OnnxServingModel
 from ._onnx._skl2onnx import register_skl2onnx_converters
-from ._onnx._students import _STUDENT_CONVERTERS
+from ._onnx._students import _REGRESSION_CONVERTERS, _STUDENT_CONVERTERS
 from ._onnx._table import (
     CATEGORICAL_INPUT,
     feeds,
@@ -54,8 +54,9 @@ def to_onnx(distiller_or_student, X_sample, path=None):
 
     Parameters
     ----------
-    distiller_or_student : HPMDistiller, Pipeline or student
-        A fitted :class:`~skdistill.HPMDistiller` (its ``student_`` is exported),
+    distiller_or_student : HPMDistiller, HPMRegressor, Pipeline or student
+        A fitted :class:`~skdistill.HPMDistiller` or
+        :class:`~skdistill.HPMRegressor` (its ``student_`` is exported),
         a fitted :class:`~sklearn.pipeline.Pipeline` whose last step is a student
         (such as ``student_``), or a fitted student alone.
     X_sample : array-like or DataFrame of shape (n_samples, n_features)
@@ -83,7 +84,11 @@ def to_onnx(distiller_or_student, X_sample, path=None):
         in the order of ``classes_``. The labels are in the
         model's metadata (``metadata_props["classes"]``, JSON), with the input
         column names (``"input_columns"``, and ``"categorical_columns"`` for
-        the string input) and the student family.
+        the string input) and the student family. A regression student's
+        (or :class:`~skdistill.HPMRegressor`'s) graph has the output
+        ``"predictions"`` instead, float64 of shape ``(n_rows, 1)``: what
+        ``predict`` returns, in the units of ``y``; its metadata says
+        ``"task": "regression"`` in place of the classes.
 
     Raises
     ------
@@ -144,7 +149,9 @@ def to_onnx(distiller_or_student, X_sample, path=None):
     """
     onnx = _import_onnx()
     steps, student = _unpack(distiller_or_student)
-    convert = _STUDENT_CONVERTERS.get(type(student))
+    regression = type(student) in _REGRESSION_CONVERTERS
+    convert = (_REGRESSION_CONVERTERS if regression
+               else _STUDENT_CONVERTERS).get(type(student))
     if convert is None:
         raise NotImplementedError(
             f"to_onnx cannot export a {type(student).__name__} student; the "
@@ -173,9 +180,9 @@ def to_onnx(distiller_or_student, X_sample, path=None):
             f"the preprocessing outputs {Z_sample.shape[1]} columns but the "
             f"student was fitted on {student.n_features_in_}."
         )
-    proba = convert(graph, student, Z)
-    graph.add("Identity", [proba], output=_OUTPUT)
-    model = graph.model(inputs, len(student.classes_))
+    output = _PREDICTIONS if regression else _OUTPUT
+    graph.add("Identity", [convert(graph, student, Z)], output=output)
+    model = graph.model(inputs, 1 if regression else len(student.classes_), output)
     _describe(model, student, columns, layout)
     onnx.checker.check_model(model, full_check=True)
     if path is not None:
@@ -304,7 +311,8 @@ def _table_inputs(layout, input_type):
 
 
 def _supported_families():
-    return ", ".join(cls.__name__ for cls in _STUDENT_CONVERTERS)
+    return ", ".join(cls.__name__ for cls in (*_STUDENT_CONVERTERS,
+                                              *_REGRESSION_CONVERTERS))
 
 
 
@@ -363,16 +371,20 @@ def _checked_sample(X_sample, first, categorical_ok=False):
 
 
 def _describe(model, student, columns, layout):
-    """Labels, input columns and family in the model's metadata.
+    """Labels (or ``task``: ``"regression"``), input columns and family in the
+    model's metadata.
 
     With categorical columns, ``input_columns`` are the numeric input's and
     ``categorical_columns`` the string input's.
     """
     from onnx import helper
 
-    classes = [c.item() if hasattr(c, "item") else c for c in student.classes_]
-    props = {"classes": json.dumps(classes, default=str),
-             "student": type(student).__name__}
+    props = {"student": type(student).__name__}
+    if hasattr(student, "classes_"):
+        classes = [c.item() if hasattr(c, "item") else c for c in student.classes_]
+        props["classes"] = json.dumps(classes, default=str)
+    else:
+        props["task"] = "regression"
     if layout is not None:
         props["input_columns"] = json.dumps(layout.names(layout.numeric))
         props["categorical_columns"] = json.dumps(layout.names(layout.categorical))

@@ -69,6 +69,12 @@ class DistillationReport:
     timings_s: dict
     details: dict = field(default_factory=dict)
 
+    # What the scores are called in the text, the HTML and the plot, and the
+    # key of the score in the chain's steps and the search's evaluations.
+    score_label = "accuracy"
+    fidelity_label = "fidelity"
+    score_key = "accuracy"
+
     def to_dict(self):
         """The report as plain Python types (nested dicts), for JSON or pandas."""
         return asdict(self)
@@ -77,9 +83,9 @@ class DistillationReport:
         """(name, formatted value) pairs of the headline numbers and timings."""
         rows = [
             ("validation rows", f"{self.n_validation}"),
-            ("teacher accuracy", f"{self.teacher_accuracy:.4f}"),
-            ("student accuracy", f"{self.student_accuracy:.4f}"),
-            ("fidelity", f"{self.fidelity:.4f}"),
+            (f"teacher {self.score_label}", f"{self.teacher_accuracy:.4f}"),
+            (f"student {self.score_label}", f"{self.student_accuracy:.4f}"),
+            (self.fidelity_label, f"{self.fidelity:.4f}"),
             ("retention", f"{self.retention:.2%}"),
             ("teacher size", _format_size(self.teacher_size)),
             ("student size", _format_size(self.student_size)),
@@ -97,7 +103,7 @@ class DistillationReport:
         rows = self._headline_rows()
         width = max(len(name) for name, _ in rows)
         lines = [f"  {name:<{width}}  {value}" for name, value in rows]
-        return "DistillationReport(\n" + "\n".join(lines) + "\n)"
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
     def _repr_html_(self):
         """The report as an HTML table, for Jupyter.
@@ -110,13 +116,13 @@ class DistillationReport:
         """
         sections = [
             ("Headline", self._headline_rows()),
-            ("Teachers", [(f"accuracy: {name}", f"{accuracy:.4f}")
+            ("Teachers", [(f"{self.score_label}: {name}", f"{accuracy:.4f}")
                           for name, accuracy in self.teacher_accuracies.items()]),
             ("Details", [(str(key), _summarise(value))
                          for key, value in self.details.items()]),
         ]
         lines = ['<table class="skdistill-report">',
-                 "<caption>DistillationReport</caption>"]
+                 f"<caption>{type(self).__name__}</caption>"]
         for title, rows in sections:
             if not rows:
                 continue
@@ -147,7 +153,8 @@ class DistillationReport:
         -------
         matplotlib.figure.Figure
             The figure drawn on. Its ``axes`` are the panels, in this order,
-            each titled: "Accuracy and fidelity" (the fused teachers, each
+            each titled: "Accuracy and fidelity" ("R² and fidelity" for a
+            :class:`RegressionReport`; the fused teachers, each
             teacher when there are several, the student, and the student's
             agreement with the teachers); "Teacher / student ratios"
             (compression in bytes and in parameters, and predict speed-up, on a
@@ -213,7 +220,7 @@ class DistillationReport:
         return figure
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # DistillationReport's text, R² in it
 class RegressionReport(DistillationReport):
     """What a fitted :class:`~skdistill.HPMRegressor` measured on its validation rows.
 
@@ -247,19 +254,17 @@ class RegressionReport(DistillationReport):
         """R² of the student (``student_accuracy``)."""
         return self.student_accuracy
 
+    score_label = "R²"
+    fidelity_label = "fidelity (R² vs teachers)"
+    score_key = "r2"
+
     def _headline_rows(self):
-        names = {"teacher accuracy": "teacher R²", "student accuracy": "student R²",
-                 "fidelity": "fidelity (R² vs teachers)"}
-        rows = [(names.get(name, name), value)
-                for name, value in super()._headline_rows()]
+        rows = super()._headline_rows()
         errors = [("teacher RMSE", f"{self.teacher_rmse:.4g}"),
                   ("student RMSE", f"{self.student_rmse:.4g}"),
                   ("teacher MAE", f"{self.teacher_mae:.4g}"),
                   ("student MAE", f"{self.student_mae:.4g}")]
         return rows[:4] + errors + rows[4:]
-
-    def __repr__(self):
-        return "Regression" + super().__repr__()
 
 
 def _import_pyplot():
@@ -278,16 +283,17 @@ def _plot_accuracy(report, ax):
     if len(report.teacher_accuracies) > 1:
         bars += [(f"teacher {name}", accuracy)
                  for name, accuracy in report.teacher_accuracies.items()]
-    bars += [("student", report.student_accuracy),
-             ("fidelity (agreement)", report.fidelity)]
+    fidelity = ("fidelity (agreement)" if report.fidelity_label == "fidelity"
+                else report.fidelity_label)
+    bars += [("student", report.student_accuracy), (fidelity, report.fidelity)]
     colors = (["tab:gray"] * (len(bars) - 2)) + ["tab:blue", "tab:orange"]
     names, values = zip(*bars, strict=True)
     drawn = ax.barh(names, values, color=colors)
     ax.bar_label(drawn, fmt="%.3f", padding=2)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1.15)
+    ax.set_xlim(min(0.0, *values), 1.15)  # an R² may be negative
     ax.set_xlabel(f"on {report.n_validation} validation rows")
-    ax.set_title("Accuracy and fidelity")
+    ax.set_title(f"{report.score_label.capitalize()} and fidelity")
 
 
 def _plot_ratios(report, ax):
@@ -335,7 +341,7 @@ def _sized_chain_steps(details):
 def _plot_chain(report, ax):
     steps = _sized_chain_steps(report.details)
     capacity = [step["capacity"] for step in steps]
-    for key, color in (("fidelity", "tab:orange"), ("accuracy", "tab:blue")):
+    for key, color in (("fidelity", "tab:orange"), (report.score_key, "tab:blue")):
         ax.plot(capacity, [step[key] for step in steps], marker="o",
                 color=color, label=key)
     for number, step in enumerate(steps, start=1):

@@ -59,8 +59,8 @@ def _fast(*args, **params):
 @pytest.fixture
 def cheap_space(monkeypatch):
     """Trees and linear students only: the search tests then take a second."""
-    monkeypatch.setattr(_configure, "candidate_space", lambda families: [
-        c for c in candidate_space(families) if c.family in ("tree", "linear")])
+    monkeypatch.setattr(_configure, "candidate_space", lambda families, kind: [
+        c for c in candidate_space(families, kind) if c.family in ("tree", "linear")])
 
 
 def _meta(**changes):
@@ -199,8 +199,9 @@ def test_the_search_keeps_distillation_when_it_beats_the_noisy_labels():
 
 def test_the_distiller_trains_on_hard_labels_when_its_teacher_misleads(monkeypatch):
     # Distilled trees only: the twin without distillation comes from the search.
-    monkeypatch.setattr(_configure, "candidate_space", lambda families: [
-        c for c in candidate_space(families) if c.family == "tree" and c.alpha > 0])
+    monkeypatch.setattr(_configure, "candidate_space", lambda families, kind: [
+        c for c in candidate_space(families, kind)
+        if c.family == "tree" and c.alpha > 0])
     X_all, y_all = _data(n_samples=1200)
     X, y, X_test, y_test = X_all[:600], y_all[:600], X_all[600:], y_all[600:]
     wrong = HistGradientBoostingClassifier(max_iter=15).fit(X, 1 - y)

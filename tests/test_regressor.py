@@ -232,3 +232,72 @@ def test_fusion_changes_the_students_targets(friedman):
     assert weights["histgradientboostingregressor"] > 0.5
     assert not np.allclose(fits["mean"].teacher_predict(X_test),
                            fits["accuracy"].teacher_predict(X_test))
+
+
+def _auto_regressor(memory=None):
+    return HPMRegressor(
+        HistGradientBoostingRegressor(max_iter=100, random_state=0), "auto",
+        augment=None, search_budget=6, memory=memory, random_state=0)
+
+
+def test_auto_student_is_searched_and_scored_by_r2(friedman):
+    X, y, _, _ = friedman
+    fitted = _auto_regressor().fit(X, y)
+    configuration = fitted.report_.details["configuration"]
+    candidates = fitted.report_.details["candidates"]
+    assert configuration["source"] == "fixed order"
+    assert len(candidates) == configuration["n_fits"] >= 4
+    assert len({c["config"]["family"] for c in candidates}) >= 2
+    assert all("r2" in c and "accuracy" not in c for c in candidates)
+    winner = configuration["config"]
+    assert type(fitted.student_[-1]) is REGRESSION_STUDENT_FAMILIES[winner["family"]]
+    # the winner has the best R² of the last rung
+    last = max(c["rung"] for c in candidates)
+    best = max((c for c in candidates if c["rung"] == last), key=lambda c: c["r2"])
+    assert best["config"]["family"] == winner["family"]
+
+
+def test_experiments_are_ranked_with_their_own_kind_only(friedman, tmp_path):
+    from skdistill import OptimizationMemory
+    from skdistill._candidates import candidate_space
+    from skdistill._ranker import ranker_for
+
+    X, y, _, _ = friedman
+    memory = OptimizationMemory(tmp_path / "memory.db")
+    _auto_regressor(memory).fit(X, y)
+    recorded = memory.experiments()
+    assert recorded and {e["dataset"]["task"] for e in recorded} == {"regression"}
+    meta = recorded[-1]["dataset"]
+    _, regression_source = ranker_for(recorded, meta, "regression")
+    classification, source = ranker_for(recorded, meta, "classification")
+    assert regression_source == "memory"
+    assert source == "prior" and classification.n_rows_["memory"] == 0
+    # classification experiments (marked, or unmarked as before) never rank a
+    # regression task
+    group = [{"dataset": {**meta, "n_classes": 2, "task": task},
+              "config": candidate.as_dict(), "val_accuracy": 0.5 + 0.01 * i,
+              "extra": {"group": f"g-{task}"}}
+             for task in ("classification", None)
+             for i, candidate in enumerate(candidate_space(("tree",))[:5])]
+    for experiment in group[5:]:
+        del experiment["dataset"]["task"]
+    _, source = ranker_for(group, meta, "regression")
+    assert source == "fixed order"
+    ranker, source = ranker_for(group, meta, "classification")
+    assert source == "memory+prior" and ranker.n_rows_["memory"] == 10
+
+
+def test_report_text_html_and_plot_say_r2(friedman):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    X, y, _, _ = friedman
+    report = HPMRegressor(_teachers(), "linear", augment=None,
+                          random_state=0).fit(X, y).report_
+    text, page = repr(report), report._repr_html_()
+    assert text.startswith("RegressionReport(") and "student R²" in text
+    assert "R²: hgb" in page and "RegressionReport" in page
+    assert "accuracy" not in text + page
+    figure = report.plot()
+    assert figure.axes[0].get_title() == "R² and fidelity"
+    labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    assert "fidelity (R² vs teachers)" in labels

@@ -11,6 +11,8 @@ _OPSET = 20
 _ML_OPSET = 5
 _IR_VERSION = 10
 _INPUT, _OUTPUT = "X", "probabilities"
+# The output of a regression student's graph: ``predict`` as a column.
+_PREDICTIONS = "predictions"
 
 
 class _Graph:
@@ -78,8 +80,9 @@ class _Graph:
                 self.opsets.setdefault(opset.domain, opset.version)
         return rename(graph.output[0].name)
 
-    def model(self, inputs, n_classes):
-        """The model; ``inputs`` are ``(name, TensorProto type name, width)``."""
+    def model(self, inputs, n_classes, output=_OUTPUT):
+        """The model; ``inputs`` are ``(name, TensorProto type name, width)``;
+        its output ``output``, float64 of width ``n_classes``."""
         from onnx import TensorProto, helper
 
         graph = helper.make_graph(
@@ -87,7 +90,7 @@ class _Graph:
             [helper.make_tensor_value_info(name, getattr(TensorProto, type_name),
                                            [None, width])
              for name, type_name, width in inputs],
-            [helper.make_tensor_value_info(_OUTPUT, TensorProto.DOUBLE,
+            [helper.make_tensor_value_info(output, TensorProto.DOUBLE,
                                            [None, n_classes])],
             initializer=self.initializers,
         )

@@ -28,7 +28,8 @@ class OnnxServingModel:
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The labels, in the order of the probability columns.
+        The labels, in the order of the probability columns (absent for a
+        regression student, whose graph gives ``predict`` itself).
     feature_names_in_ : ndarray of str or None
         The input columns, in the graph's order, when the student saw names.
     n_features_in_ : int
@@ -39,7 +40,8 @@ class OnnxServingModel:
         self.model_bytes = model.SerializeToString()
         self.n_threads = n_threads
         props = {prop.key: prop.value for prop in model.metadata_props}
-        self.classes_ = np.asarray(json.loads(props["classes"]))
+        if "classes" in props:
+            self.classes_ = np.asarray(json.loads(props["classes"]))
         columns = props.get("input_columns")
         self.feature_names_in_ = (None if columns is None
                                   else np.asarray(json.loads(columns), dtype=object))
@@ -68,6 +70,13 @@ class OnnxServingModel:
         -------
         ndarray of shape (n_samples, n_classes)
         """
+        if not hasattr(self, "classes_"):
+            raise AttributeError("a regression student's model has no "
+                                 "predict_proba; use predict.")
+        return self._run(X)
+
+    def _run(self, X):
+        """The graph's one output on the rows of ``X``."""
         if self._layout is not None:
             if not hasattr(X, "columns"):
                 raise TypeError("this model has categorical columns: give X as a "
@@ -76,7 +85,8 @@ class OnnxServingModel:
         return self._session.run(None, {_INPUT: self._rows(X)})[0]
 
     def predict(self, X):
-        """Labels of the rows of ``X``: the most probable class.
+        """Labels of the rows of ``X`` (the most probable class), or a
+        regression student's predictions.
 
         Parameters
         ----------
@@ -87,6 +97,8 @@ class OnnxServingModel:
         -------
         ndarray of shape (n_samples,)
         """
+        if not hasattr(self, "classes_"):
+            return self._run(X)[:, 0]
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     def _rows(self, X):

@@ -1,14 +1,20 @@
-"""Each student family's ``predict_proba`` as ONNX nodes."""
+"""Each student family's ``predict_proba`` (or, for the regression students,
+``predict``) as ONNX nodes."""
 
 import json
 
 import numpy as np
 
 from ..students import (
+    LGBMRegressionStudent,
     LGBMStudent,
+    LinearRegressionStudent,
     LinearStudent,
+    MLPRegressionStudent,
     MLPStudent,
+    TreeRegressionStudent,
     TreeStudent,
+    XGBRegressionStudent,
     XGBStudent,
 )
 from ..students._base import PROBA_FLOOR
@@ -30,7 +36,12 @@ def _linear(graph, student, Z):
 
 
 def _tree(graph, student, Z):
-    tree = student.tree_model_.tree_
+    distribution = _sklearn_tree_values(graph, student.tree_model_.tree_, Z)
+    return _distribution_to_proba(graph, distribution, student.temperature_)
+
+
+def _sklearn_tree_values(graph, tree, Z):
+    """A fitted scikit-learn tree's predictions, one column per target."""
     values = tree.value[:, :, 0]
     trees = [
         (target, _Tree(tree.feature, tree.threshold, tree.children_left,
@@ -41,44 +52,57 @@ def _tree(graph, student, Z):
     ]
     # scikit-learn compares float32(x) <= threshold, the threshold a float64.
     Z = graph.cast(graph.cast(Z, "FLOAT"), "DOUBLE")
-    distribution = _tree_ensemble(graph, Z, trees, values.shape[1])
-    return _distribution_to_proba(graph, distribution, student.temperature_)
+    return _tree_ensemble(graph, Z, trees, values.shape[1])
 
 
 def _lgbm(graph, student, Z):
-    dump = student.booster_.dump_model()
+    return _booster_proba(graph, student, _lgbm_raw(graph, student.booster_, Z), 0.0)
+
+
+def _lgbm_raw(graph, booster, Z):
+    """A LightGBM booster's raw scores, one column per tree of a round."""
+    dump = booster.dump_model()
     if dump.get("average_output"):
         raise NotImplementedError("to_onnx cannot export a LightGBM random forest.")
     per_round = dump["num_tree_per_iteration"]
     trees = [(i % per_round, _lgbm_tree(info["tree_structure"]))
              for i, info in enumerate(dump["tree_info"])]
-    raw = _tree_ensemble(graph, Z, trees, per_round)
-    return _booster_proba(graph, student, raw, 0.0)
+    return _tree_ensemble(graph, Z, trees, per_round)
 
 
 def _xgb(graph, student, Z):
-    learner = json.loads(student.booster_.save_raw("json"))["learner"]
-    booster = learner["gradient_booster"]
-    if booster["name"] != "gbtree":
+    raw, base_margin = _xgb_raw(graph, student.booster_, Z)
+    return _booster_proba(graph, student, raw, base_margin)
+
+
+def _xgb_raw(graph, booster, Z):
+    """An XGBoost booster's summed trees, and the margin it adds to them."""
+    learner = json.loads(booster.save_raw("json"))["learner"]
+    gradient_booster = learner["gradient_booster"]
+    if gradient_booster["name"] != "gbtree":
         raise NotImplementedError(
-            f"to_onnx cannot export an XGBoost {booster['name']!r} booster.")
-    model = booster["model"]
+            f"to_onnx cannot export an XGBoost {gradient_booster['name']!r} booster.")
+    model = gradient_booster["model"]
     trees = [(target, _xgb_tree(tree))
              for tree, target in zip(model["trees"], model["tree_info"], strict=True)]
     n_targets = max(1, int(learner["learner_model_param"]["num_class"]))
     # XGBoost reads its input as float32 and compares float32(x) < threshold.
     Z = graph.cast(graph.cast(Z, "FLOAT"), "DOUBLE")
-    raw = _tree_ensemble(graph, Z, trees, n_targets)
-    return _booster_proba(graph, student, raw, _xgb_base_margin(learner))
+    return _tree_ensemble(graph, Z, trees, n_targets), _xgb_base_margin(learner)
 
 
 def _mlp(graph, student, Z):
     """The network layer by layer in float32 (as MLPStudent runs it), then a
     float64 softmax."""
+    return graph.add("Softmax", [_mlp_output(graph, student.module_, Z)], axis=1)
+
+
+def _mlp_output(graph, module, Z):
+    """The network's output in float32, cast to float64."""
     hidden = graph.cast(Z, "FLOAT")
-    for layer in student.module_:
+    for layer in module:
         hidden = _mlp_layer(graph, layer, hidden)
-    return graph.add("Softmax", [graph.cast(hidden, "DOUBLE")], axis=1)
+    return graph.cast(hidden, "DOUBLE")
 
 
 def _mlp_layer(graph, layer, hidden):
@@ -106,12 +130,47 @@ def _mlp_layer(graph, layer, hidden):
     raise NotImplementedError(f"to_onnx cannot export an MLP layer {layer!r}.")
 
 
+def _regression_linear(graph, student, Z):
+    """``X @ coef_ + intercept_``, as ``LinearRegressionStudent.predict``."""
+    return graph.add("Add", [
+        graph.add("MatMul", [Z, graph.const(student.coef_[:, None])]),
+        graph.const([student.intercept_])])
+
+
+def _in_units_of_y(standardized):
+    """A regression student's converter from its standardized output."""
+
+    def convert(graph, student, Z):
+        scaled = graph.add("Mul", [standardized(graph, student, Z),
+                                   graph.const([student.target_scale_])])
+        return graph.add("Add", [scaled, graph.const([student.target_mean_])])
+
+    return convert
+
+
+def _regression_xgb(graph, student, Z):
+    raw, base_margin = _xgb_raw(graph, student.booster_, Z)
+    return graph.add("Add", [raw, graph.const(np.asarray(base_margin))])
+
+
 _STUDENT_CONVERTERS = {
     MLPStudent: _mlp,
     TreeStudent: _tree,
     LGBMStudent: _lgbm,
     XGBStudent: _xgb,
     LinearStudent: _linear,
+}
+# The regression students: ``predict`` as a column, shape (n_rows, 1).
+_REGRESSION_CONVERTERS = {
+    MLPRegressionStudent: _in_units_of_y(
+        lambda graph, student, Z: _mlp_output(graph, student.module_, Z)),
+    TreeRegressionStudent: _in_units_of_y(
+        lambda graph, student, Z: _sklearn_tree_values(
+            graph, student.tree_model_.tree_, Z)),
+    LGBMRegressionStudent: _in_units_of_y(
+        lambda graph, student, Z: _lgbm_raw(graph, student.booster_, Z)),
+    XGBRegressionStudent: _in_units_of_y(_regression_xgb),
+    LinearRegressionStudent: _regression_linear,
 }
 
 

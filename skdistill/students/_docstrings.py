@@ -2,9 +2,14 @@
 
 A student's class docstring names a shared block on a line of its own, in braces
 (``{fitted_attributes}``); :func:`with_shared_docstring` puts the block's text
-there, at that line's indentation, when the class is defined.
+there, at that line's indentation, when the class is defined. A regression
+student that takes its classification twin's parameters names
+``{parameters}`` and is decorated ``with_shared_docstring(parameters_of=twin)``:
+the twin's Parameters entries go there.
 """
 
+import functools
+import inspect
 import re
 
 SHARED_DOCSTRINGS = {
@@ -46,7 +51,18 @@ init_score_ : ndarray of shape (1,) or (n_classes,)
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)\{(?P<name>\w+)\}[ \t]*$")
 
 
-def with_shared_docstring(cls):
+def parameters_section(cls):
+    """The entries of the Parameters section of ``cls``'s docstring, dedented."""
+    lines = inspect.cleandoc(cls.__doc__ or "").split("\n")
+    start = lines.index("Parameters") + 2
+    end = start
+    while end < len(lines) and not (
+            end + 1 < len(lines) and set(lines[end + 1]) == {"-"}):
+        end += 1
+    return "\n".join(lines[start:end]).rstrip()
+
+
+def with_shared_docstring(cls=None, *, parameters_of=None):
     """Class decorator: each ``{name}`` line of the docstring becomes its block.
 
     Parameters
@@ -54,6 +70,9 @@ def with_shared_docstring(cls):
     cls : type
         A class whose docstring may hold lines such as ``{fitted_attributes}``,
         each naming a key of ``SHARED_DOCSTRINGS``.
+    parameters_of : type, default=None
+        A class whose Parameters entries fill a ``{parameters}`` line (a
+        student that takes its twin's parameters).
 
     Returns
     -------
@@ -66,8 +85,13 @@ def with_shared_docstring(cls):
     KeyError
         For a line in braces that names no shared block.
     """
+    if cls is None:
+        return functools.partial(with_shared_docstring, parameters_of=parameters_of)
     if cls.__doc__ is None:
         return cls
+    blocks = dict(SHARED_DOCSTRINGS)
+    if parameters_of is not None and parameters_of.__doc__ is not None:
+        blocks["parameters"] = parameters_section(parameters_of)
     lines = []
     for line in cls.__doc__.split("\n"):
         marker = _MARKER.match(line)
@@ -75,7 +99,7 @@ def with_shared_docstring(cls):
             lines.append(line)
             continue
         indent = marker["indent"]
-        block = SHARED_DOCSTRINGS[marker["name"]]
+        block = blocks[marker["name"]]
         lines += [indent + text if text else text for text in block.split("\n")]
     cls.__doc__ = "\n".join(lines)
     return cls

@@ -6,7 +6,6 @@ target distribution): ``alpha * T^2 * KL(soften(p, T) || softmax(z / T)) +
 epoch (a scheduler driven by the measured student-teacher gap).
 """
 
-import copy
 import warnings
 from numbers import Integral, Real
 
@@ -21,7 +20,6 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._transfer import early_stopping_split
-from ..exceptions import SkdistillWarning
 from ._base import (
     BaseStudent,
     check_temperature,
@@ -45,14 +43,20 @@ from ._mlp_training import (
     _TensorData,
     small_network_threads,
 )
-
-_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
-# Below this many real rows, early stopping has no validation rows.
-_MIN_ROWS_FOR_VALIDATION = 20
+from ._torch_network import (
+    _ACTIVATIONS,
+    _MIN_ROWS_FOR_VALIDATION,
+    TorchNetworkState,
+    _check_hidden_layer_sizes,
+    _resolve_device,
+    _Standardize,
+    network,
+    real_rows,
+)
 
 
 @with_shared_docstring
-class MLPStudent(BaseStudent):
+class MLPStudent(TorchNetworkState, BaseStudent):
     """Multi-layer perceptron student trained with the knowledge-distillation loss.
 
     A fully connected torch network (inputs standardized inside the model), trained
@@ -286,7 +290,8 @@ class MLPStudent(BaseStudent):
         self.device_ = device.type
         generator = torch.Generator().manual_seed(int(torch_seed))
         with _forked_torch_rng(device, int(torch_seed)):
-            net = self._build_network(X.shape[1], len(classes), hidden).to(device)
+            net = network(X.shape[1], hidden, self.activation, self.dropout,
+                          len(classes)).to(device)
             if self.dropout > 0:  # dropout draws from the global generator
                 self._train(net, train, val, (schedule, initial), alpha, generator)
         if self.dropout == 0:  # free of the global generator: threads run at once
@@ -294,11 +299,6 @@ class MLPStudent(BaseStudent):
         self.module_ = nn.Sequential(_Standardize(mean, scale), *net).to(device).eval()
         self.n_parameters_ = sum(p.numel() for p in self.module_.parameters())
         return self
-
-    def _check_params_before_fit(self):
-        """The checks of ``fit`` that need no data (for a distiller's early check)."""
-        _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        _resolve_device(self.device)
 
     def predict_proba(self, X):
         """Class probabilities of the rows of ``X``.
@@ -319,37 +319,12 @@ class MLPStudent(BaseStudent):
             logits = _predict_logits(self.module_, X, device)
         return log_proba_to_proba(logits.astype(np.float64))
 
-    def __getstate__(self):
-        """Pickle with the network on the CPU, so that it loads without a GPU."""
-        state = super().__getstate__()
-        if "module_" in state and self.device_ != "cpu":
-            state["module_"] = copy.deepcopy(self.module_).to("cpu")
-        return state
-
-    def __setstate__(self, state):
-        """Restore, moving the network back to its GPU when one is present."""
-        super().__setstate__(state)
-        if getattr(self, "device_", "cpu") == "cpu" or not hasattr(self, "module_"):
-            return
-        if torch.cuda.is_available():
-            self.module_.to(self.device_)
-        else:
-            warnings.warn(
-                f"MLPStudent was fitted on {self.device_!r}, which is not available "
-                "here; it runs on the CPU.",
-                SkdistillWarning,
-                stacklevel=2,
-            )
-            self.device_ = "cpu"
-
     def _split(self, y_encoded, sample_weight, seed, synthetic_rows):
         """Indices of the training rows and of the validation rows (or None)."""
         all_rows = np.arange(len(y_encoded))
         if not self.early_stopping:
             return all_rows, None
-        real = all_rows
-        if synthetic_rows is not None:
-            real = np.flatnonzero(~np.asarray(synthetic_rows, dtype=bool))
+        real = real_rows(len(y_encoded), synthetic_rows)
         train, val = early_stopping_split(
             y_encoded[real], sample_weight[real], self.validation_fraction, seed,
             min_rows=_MIN_ROWS_FOR_VALIDATION,
@@ -357,16 +332,6 @@ class MLPStudent(BaseStudent):
         if val is None:
             return all_rows, None
         return np.setdiff1d(all_rows, real[val]), real[val]
-
-    def _build_network(self, n_features, n_classes, hidden):
-        layers, width = [], n_features
-        for size in hidden:
-            layers += [nn.Linear(width, size), _ACTIVATIONS[self.activation]()]
-            if self.dropout > 0:
-                layers.append(nn.Dropout(self.dropout))
-            width = size
-        layers.append(nn.Linear(width, n_classes))
-        return nn.Sequential(*layers)
 
     def _train(self, net, train, val, schedule, alpha, generator):
         """The epoch loop (one torch thread for a small network, see
@@ -456,45 +421,6 @@ class _ConstantTemperature:
 
     def step(self, epoch, gap):
         return self.temperature
-
-
-class _Standardize(nn.Module):
-    """``(x - mean) / scale`` with the training statistics as buffers."""
-
-    def __init__(self, mean, scale):
-        super().__init__()
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
-        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
-
-    def forward(self, x):
-        return (x - self.mean) / self.scale
-
-
-def _resolve_device(device):
-    """``torch.device`` for the ``device`` parameter; CUDA must be present."""
-    cuda = torch.cuda.is_available()
-    if device == "auto":
-        return torch.device("cuda" if cuda else "cpu")
-    if device == "cuda" and not cuda:
-        raise ValueError(
-            "device='cuda' was requested but torch finds no CUDA device; use "
-            "device='cpu' or device='auto'."
-        )
-    return torch.device(device)
-
-
-def _check_hidden_layer_sizes(hidden_layer_sizes):
-    """Tuple of positive ints, or a ValueError naming the parameter."""
-    sizes = hidden_layer_sizes
-    if isinstance(sizes, Integral):
-        sizes = (sizes,)
-    sizes = tuple(sizes)
-    if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
-        raise ValueError(
-            "hidden_layer_sizes must be a sequence of positive integers; got "
-            f"{hidden_layer_sizes!r}."
-        )
-    return tuple(int(s) for s in sizes)
 
 
 def _as_schedule(temperature):

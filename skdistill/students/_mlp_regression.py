@@ -6,46 +6,41 @@ Adam, early stopping's best weights, the seeding of torch's generators):
 only the loss and the target differ.
 """
 
-import copy
-import warnings
 from numbers import Real
 
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight, validate_data
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..exceptions import SkdistillWarning
-from ._mlp import (
-    _ACTIVATIONS,
-    MLPStudent,
-    _check_hidden_layer_sizes,
-    _resolve_device,
-    _Standardize,
-)
+from ._mlp import MLPStudent
 from ._mlp_training import (
     _adam,
     _Best,
     _check_finite_loss,
     _forked_torch_rng,
+    _normalized_weight,
     _predict_logits,
     _standardization,
 )
-from ._regression import regression_targets, weighted_standardization
+from ._regression import BaseRegressionStudent, regression_targets
+from ._torch_network import (
+    _MIN_ROWS_FOR_VALIDATION,
+    TorchNetworkState,
+    _check_hidden_layer_sizes,
+    _resolve_device,
+    _Standardize,
+    network,
+    real_rows,
+)
 
-_MIN_ROWS_FOR_VALIDATION = 20
 
-
-class MLPRegressionStudent(RegressorMixin, BaseEstimator):
+class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
     """A small fully connected network trained on the teachers' predictions.
 
     The loss of a row is ``alpha * L(f(x), t) + (1 - alpha) * L(f(x), y)``,
@@ -203,12 +198,9 @@ class MLPRegressionStudent(RegressorMixin, BaseEstimator):
                                              ensure_non_negative=True)
         if alpha == 0:
             soft = None
-        mixed = y if soft is None else alpha * soft + (1 - alpha) * y
-        self.target_mean_, self.target_scale_ = weighted_standardization(
-            mixed, sample_weight)
-        targets = np.column_stack([
-            (t - self.target_mean_) / self.target_scale_
-            for t in ((y,) if soft is None else (y, soft))])
+        self._set_standardization(y, soft, alpha, sample_weight)
+        targets = np.column_stack([self._standardized(t) for t in
+                                   ((y,) if soft is None else (y, soft))])
         rng = check_random_state(self.random_state)
         split_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         train, val = self._split(len(y), split_seed, synthetic_rows)
@@ -218,8 +210,8 @@ class MLPRegressionStudent(RegressorMixin, BaseEstimator):
         generator = torch.Generator().manual_seed(int(torch_seed))
         weights = (1.0,) if soft is None else (1 - alpha, alpha)
         with _forked_torch_rng(device, int(torch_seed)):
-            net = _network(X.shape[1], hidden, self.activation,
-                           self.dropout).to(device)
+            net = network(X.shape[1], hidden, self.activation, self.dropout,
+                          1).to(device)
             self._train(net, rows.subset(train, device),
                         None if val is None else rows.subset(val, device),
                         weights, generator)
@@ -227,50 +219,15 @@ class MLPRegressionStudent(RegressorMixin, BaseEstimator):
         self.n_parameters_ = sum(p.numel() for p in self.module_.parameters())
         return self
 
-    def predict(self, X):
-        """Predicted target of each row of ``X``, in the units of ``y``.
+    _input_dtype = np.float32
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float32)
+    def _predict_standardized(self, X):
         device = next(self.module_.buffers()).device
-        out = _predict_logits(self.module_, X, device)[:, 0].astype(np.float64)
-        return out * self.target_scale_ + self.target_mean_
-
-    def __getstate__(self):
-        """Pickle with the network on the CPU, so that it loads without a GPU."""
-        state = super().__getstate__()
-        if "module_" in state and self.device_ != "cpu":
-            state["module_"] = copy.deepcopy(self.module_).to("cpu")
-        return state
-
-    def __setstate__(self, state):
-        """Restore, moving the network back to its GPU when one is present."""
-        super().__setstate__(state)
-        if getattr(self, "device_", "cpu") == "cpu" or not hasattr(self, "module_"):
-            return
-        if torch.cuda.is_available():
-            self.module_.to(self.device_)
-        else:
-            warnings.warn(f"MLPRegressionStudent was fitted on {self.device_!r}, "
-                          "which is not available here; it runs on the CPU.",
-                          SkdistillWarning, stacklevel=2)
-            self.device_ = "cpu"
+        return _predict_logits(self.module_, X, device)[:, 0]
 
     def _split(self, n_rows, seed, synthetic_rows):
         """Training rows and early-stopping rows (real ones only), or None."""
-        rows = np.arange(n_rows)
-        real = rows
-        if synthetic_rows is not None:
-            real = np.flatnonzero(~np.asarray(synthetic_rows, dtype=bool))
+        rows, real = np.arange(n_rows), real_rows(n_rows, synthetic_rows)
         if not self.early_stopping or len(real) < _MIN_ROWS_FOR_VALIDATION:
             return rows, None
         n_val = max(1, int(round(self.validation_fraction * len(real))))
@@ -342,19 +299,6 @@ class _Rows:
     def subset(self, rows, device):
         """The given rows on ``device``; weights normalized to mean one."""
         rows = torch.from_numpy(rows)
-        weight = self.weight[rows]
-        weight = (None if torch.all(weight == weight[0])
-                  else (weight / weight.mean()).to(device))
-        return _Rows(self.X[rows].to(device), self.targets[rows].to(device), weight)
+        return _Rows(self.X[rows].to(device), self.targets[rows].to(device),
+                     _normalized_weight(self.weight[rows], device))
 
-
-def _network(n_features, hidden, activation, dropout):
-    """Linear layers of widths ``hidden`` with activations, then one output."""
-    layers, width = [], n_features
-    for size in hidden:
-        layers += [nn.Linear(width, size), _ACTIVATIONS[activation]()]
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        width = size
-    layers.append(nn.Linear(width, 1))
-    return nn.Sequential(*layers)

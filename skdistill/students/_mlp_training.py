@@ -55,13 +55,11 @@ class _TensorData:
     def subset(self, rows, device):
         """The given rows on ``device``; weights normalized to mean one."""
         rows = torch.from_numpy(rows)
-        weight = self.weight[rows]
-        weight = None if torch.all(weight == weight[0]) else weight / weight.mean()
         log_soft = None if self.log_soft is None else self.log_soft[rows].to(device)
         return _TensorData(
             self.X[rows].to(device),
             self.y[rows].to(device),
-            None if weight is None else weight.to(device),
+            _normalized_weight(self.weight[rows], device),
             log_soft,
         )
 
@@ -72,6 +70,13 @@ class _TensorData:
         log_p = torch.log_softmax(self.log_soft / temperature, dim=1)
         p = log_p.exp()
         return p, (p * log_p).sum(dim=1)
+
+
+def _normalized_weight(weight, device):
+    """Row weights on ``device`` scaled to mean one; None when all are equal."""
+    if torch.all(weight == weight[0]):
+        return None
+    return (weight / weight.mean()).to(device)
 
 
 class _Best:

@@ -85,8 +85,13 @@ class BaseRegressionStudent(RegressorMixin, BaseEstimator):
     ``fit`` checks the rows and targets, mixes ``alpha * soft_targets +
     (1 - alpha) * y``, standardizes it and calls
     ``_fit_standardized(X, target, sample_weight)``; ``predict`` scales
-    ``_predict_standardized(X)`` back. Subclasses implement those two.
+    ``_predict_standardized(X)`` back. Subclasses implement those two (a
+    student with its own loss, the MLP, overrides ``fit`` and reuses the
+    standardization and ``predict``).
     """
+
+    # What ``predict`` reads X as.
+    _input_dtype = np.float64
 
     def fit(self, X, y, sample_weight=None, *, soft_targets=None, alpha=1.0):
         """Fit on ``y``, or on the teachers' predictions mixed with it.
@@ -115,12 +120,20 @@ class BaseRegressionStudent(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         soft = regression_targets(y, soft_targets, alpha, X.shape[0])
         sample_weight = _check_sample_weight(sample_weight, X)
+        target = self._set_standardization(y, soft, alpha, sample_weight)
+        self._fit_standardized(X, self._standardized(target), sample_weight)
+        return self
+
+    def _set_standardization(self, y, soft, alpha, sample_weight):
+        """The mixed target; ``target_mean_`` and ``target_scale_`` set to its
+        weighted mean and deviation."""
         target = y if soft is None else alpha * soft + (1 - alpha) * y
         self.target_mean_, self.target_scale_ = weighted_standardization(
             target, sample_weight)
-        self._fit_standardized(
-            X, (target - self.target_mean_) / self.target_scale_, sample_weight)
-        return self
+        return target
+
+    def _standardized(self, values):
+        return (values - self.target_mean_) / self.target_scale_
 
     def predict(self, X):
         """Predicted target of each row of ``X``, in the units of ``y``.
@@ -135,12 +148,12 @@ class BaseRegressionStudent(RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=self._input_dtype)
         return (np.asarray(self._predict_standardized(X), dtype=np.float64).ravel()
                 * self.target_scale_ + self.target_mean_)
 
 
-@with_shared_docstring
+@with_shared_docstring(parameters_of=TreeStudent)
 class TreeRegressionStudent(BaseRegressionStudent):
     """A shallow regression tree on the mixed target.
 
@@ -148,14 +161,7 @@ class TreeRegressionStudent(BaseRegressionStudent):
 
     Parameters
     ----------
-    max_depth : int or None, default=6
-        Maximum depth of the tree.
-    min_samples_leaf : int, default=5
-        Minimum number of training rows in a leaf.
-    max_leaf_nodes : int or None, default=None
-        Grow the tree best-first with at most this many leaves.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the tree's tie-breaking between equally good splits.
+    {parameters}
 
     Attributes
     ----------
@@ -235,20 +241,9 @@ class LinearRegressionStudent(BaseRegressionStudent):
                                 + self.target_mean_)
 
     def predict(self, X):
-        """Predicted target of each row of ``X``: ``X @ coef_ + intercept_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
+        """``X @ coef_ + intercept_``, in the units of ``y`` (as the ONNX graph)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_ + self.intercept_
+        return validate_data(self, X, reset=False) @ self.coef_ + self.intercept_
 
 
 class _BoosterRegressionStudent(BaseRegressionStudent):
@@ -260,7 +255,7 @@ class _BoosterRegressionStudent(BaseRegressionStudent):
             self.booster_ = self._train(X, target, sample_weight, int(seed), bar)
 
 
-@with_shared_docstring
+@with_shared_docstring(parameters_of=LGBMStudent)
 class LGBMRegressionStudent(_BoosterRegressionStudent):
     """A small LightGBM booster (squared error) on the mixed target.
 
@@ -268,26 +263,7 @@ class LGBMRegressionStudent(_BoosterRegressionStudent):
 
     Parameters
     ----------
-    n_estimators : int, default=100
-        Boosting rounds.
-    num_leaves : int, default=15
-        Most leaves per tree.
-    max_depth : int, default=-1
-        Most depth per tree (-1: no limit).
-    learning_rate : float, default=0.1
-        Shrinkage of each tree.
-    min_child_samples : int, default=20
-        Least rows per leaf.
-    subsample, colsample_bytree : float, default=1.0
-        Fractions of rows (bagged every round when below 1) and of columns.
-    reg_lambda : float, default=0.0
-        L2 penalty on the leaves' values.
-    n_jobs : int or None, default=1
-        LightGBM's threads.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the booster.
-    verbose : int, default=0
-        Shows a bar over the rounds when non-zero.
+    {parameters}
 
     Attributes
     ----------
@@ -320,7 +296,7 @@ class LGBMRegressionStudent(_BoosterRegressionStudent):
         return self.booster_.predict(X)
 
 
-@with_shared_docstring
+@with_shared_docstring(parameters_of=XGBStudent)
 class XGBRegressionStudent(_BoosterRegressionStudent):
     """A small XGBoost booster (squared error) on the mixed target.
 
@@ -328,24 +304,7 @@ class XGBRegressionStudent(_BoosterRegressionStudent):
 
     Parameters
     ----------
-    n_estimators : int, default=100
-        Boosting rounds.
-    max_depth : int, default=4
-        Most depth per tree.
-    learning_rate : float, default=0.1
-        Shrinkage of each tree.
-    min_child_weight : float, default=1.0
-        Least hessian (weight) per leaf.
-    subsample, colsample_bytree : float, default=1.0
-        Fractions of rows and of columns per tree.
-    reg_lambda : float, default=1.0
-        L2 penalty on the leaves' values.
-    n_jobs : int or None, default=1
-        XGBoost's threads.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the booster.
-    verbose : int, default=0
-        Shows a bar over the rounds when non-zero.
+    {parameters}
 
     Attributes
     ----------

@@ -1,0 +1,78 @@
+"""to_onnx of the regression students: the graph's "predictions" are predict's."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import make_friedman1
+from sklearn.linear_model import LinearRegression
+
+from skdistill import HPMRegressor
+from skdistill.export import to_onnx
+from skdistill.students import REGRESSION_STUDENT_FAMILIES
+
+onnx = pytest.importorskip("onnx", reason='needs pip install "skdistill[onnx]"')
+ort = pytest.importorskip("onnxruntime",
+                          reason='needs pip install "skdistill[onnx]"')
+
+_SMALL = {"mlp": {"hidden_layer_sizes": (16, 8), "max_epochs": 5},
+          "lgbm": {"n_estimators": 20}, "xgb": {"n_estimators": 20},
+          "tree": {"max_depth": 5}}
+# float32 where the libraries compute in float32 (the network, XGBoost's sums)
+_TOLERANCE = {"mlp": 1e-5, "xgb": 1e-5}
+
+
+def _data():
+    X, y = make_friedman1(n_samples=800, noise=1.0, random_state=0)
+    X[::7, 2] = np.nan  # missing values go through the distiller's imputation
+    # a target far from 0 and wide: the scaling back is exported too
+    return X[:500], 1000.0 + 40.0 * y[:500], X[500:]
+
+
+def _run(model, X):
+    session = ort.InferenceSession(model.SerializeToString())
+    [output] = session.get_outputs()
+    assert output.name == "predictions"
+    return session.run(None, {"X": X})[0]
+
+
+@pytest.mark.parametrize("family", sorted(REGRESSION_STUDENT_FAMILIES))
+def test_regression_student_exports_predict(family):
+    X, y, X_test = _data()
+    keep = ~np.isnan(X).any(axis=1)
+    student = REGRESSION_STUDENT_FAMILIES[family](**_SMALL.get(family, {}))
+    if "random_state" in student.get_params():
+        student.set_params(random_state=0)
+    student.fit(X[keep], y[keep])
+    X_test = X_test[~np.isnan(X_test).any(axis=1)]
+    predictions = _run(to_onnx(student, X_test[:5]), X_test)
+    assert predictions.shape == (len(X_test), 1)
+    assert_allclose(predictions[:, 0], student.predict(X_test),
+                    rtol=_TOLERANCE.get(family, 1e-12))
+
+
+@pytest.mark.parametrize("family", ["lgbm", "mlp"])
+def test_fitted_regressor_exports_its_student_with_preprocessing(family):
+    X, y, X_test = _data()
+    student = REGRESSION_STUDENT_FAMILIES[family](**_SMALL[family])
+    regressor = HPMRegressor(LinearRegression(), student, augment=None,
+                             random_state=0)
+    regressor.fit(np.nan_to_num(X), y)
+    model = to_onnx(regressor, X_test[:5])
+    props = {p.key: p.value for p in model.metadata_props}
+    assert props["task"] == "regression" and "classes" not in props
+    assert_allclose(_run(model, X_test)[:, 0], regressor.predict(X_test),
+                    rtol=_TOLERANCE.get(family, 1e-12))
+
+
+def test_serving_model_predicts_what_the_regression_student_predicts():
+    import pickle
+
+    from skdistill.export import serving_model
+
+    X, y, X_test = _data()
+    keep = ~np.isnan(X).any(axis=1)
+    student = REGRESSION_STUDENT_FAMILIES["tree"](max_depth=4).fit(X[keep], y[keep])
+    X_test = X_test[~np.isnan(X_test).any(axis=1)]
+    served = pickle.loads(pickle.dumps(serving_model(student, X_test[:5])))
+    assert_allclose(served.predict(X_test), student.predict(X_test), rtol=1e-12)
+    assert not hasattr(served, "classes_")
