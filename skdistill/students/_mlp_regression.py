@@ -27,6 +27,7 @@ from ._mlp_training import (
     _normalized_weight,
     _predict_logits,
     _standardization,
+    small_network_threads,
 )
 from ._regression import BaseRegressionStudent, regression_targets
 from ._torch_network import (
@@ -223,7 +224,8 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
 
     def _predict_standardized(self, X):
         device = next(self.module_.buffers()).device
-        return _predict_logits(self.module_, X, device)[:, 0]
+        with small_network_threads(self.module_):
+            return _predict_logits(self.module_, X, device)[:, 0]
 
     def _split(self, n_rows, seed, synthetic_rows):
         """Training rows and early-stopping rows (real ones only), or None."""
@@ -247,6 +249,12 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         return per_row.mean() if weight is None else (weight * per_row).mean()
 
     def _train(self, net, train, val, term_weights, generator):
+        """The epoch loop, on one torch thread for a small network (see
+        :func:`small_network_threads`)."""
+        with small_network_threads(net):
+            self._epochs(net, train, val, term_weights, generator)
+
+    def _epochs(self, net, train, val, term_weights, generator):
         optimizer = _adam(net, self.learning_rate, self.weight_decay)
         self.loss_curve_ = []
         self.validation_scores_ = None if val is None else []
