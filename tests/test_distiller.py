@@ -82,6 +82,7 @@ def test_works_in_a_pipeline_with_a_scaler(binary_data, fast_teacher, fast_stude
     assert pipeline.fit(X, y).score(X, y) > 0.85
 
 
+@pytest.mark.slow  # a grid search of distillers
 def test_grid_search_keeps_frozen_teachers_fitted(binary_data, fast_student):
     X, y = binary_data
     teacher = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)

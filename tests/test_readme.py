@@ -17,7 +17,7 @@ import pytest
 
 README = Path(__file__).parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-_SLOW = ("GridSearchCV", "parallel_config", "memory=")
+_SLOW = ("GridSearchCV", "parallel_config", "memory=", "HPMRegressor(")
 
 
 def _data():

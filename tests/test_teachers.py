@@ -81,6 +81,7 @@ def test_trained_torch_module_is_a_teacher(binary_data, fast_student):
     assert distiller.teachers_[0].module is module
 
 
+@pytest.mark.slow  # two worker processes
 def test_chunked_inference_equals_one_pass(multiclass_data):
     X, y = multiclass_data
     teachers = [LogisticRegression().fit(X, y), DecisionTreeClassifier().fit(X, y)]
