@@ -133,12 +133,14 @@ def test_every_named_student_family_fits(multiclass_data, fast_teacher, family):
     assert distiller.report_.fidelity > 0.7
 
 
+@pytest.mark.slow  # a full configuration search
 def test_auto_student_is_at_least_ten_times_smaller(multiclass_data):
     X, y = multiclass_data
     report = HPMDistiller(random_state=0).fit(X, y).report_
     assert report.compression >= 10
 
 
+@pytest.mark.slow  # a full configuration search
 def test_min_compression_none_puts_no_size_budget_on_the_candidates(
         binary_data, fast_teacher):
     X, y = binary_data

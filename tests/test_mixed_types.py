@@ -59,6 +59,7 @@ def test_prefit_boosters_on_raw_frame_distil_into_an_mlp(mixed_frame):
     np.testing.assert_array_equal(distiller.feature_names_in_, frame.columns)
 
 
+@pytest.mark.slow  # a 3 s fit
 def test_xgboost_teacher_with_integer_labels_on_raw_frame(mixed_frame):
     frame, y = mixed_frame
     y_int = (y == "stay").astype(int)
@@ -92,7 +93,8 @@ def test_complete_categorical_columns_with_augmentation(mixed_frame, student):
     assert _agreement(distiller.predict(frame), teacher_labels) > 0.7
 
 
-@pytest.mark.parametrize("student", ["mlp", "tree"])
+@pytest.mark.parametrize("student", [pytest.param("mlp", marks=pytest.mark.slow),
+                                     "tree"])
 def test_integer_column_labels_are_labels_not_positions(mixed_frame, student):
     # Labels 3, 0, 2, 1 in that order: read as positions, "amount" (label 3)
     # would be taken for "region" (position 3), a categorical column.

@@ -4,8 +4,8 @@ The blocks share one namespace, as a reader's session would: the first defines
 the teachers ``xgb`` and ``forest`` and the distiller ``d`` that later blocks
 use. The data the README leaves to the reader (``X_train``, ``y_train``,
 ``X_test``, ``y_test``, ``X_serving``) is a small frame with the columns the
-README names. Blocks that run a search, a grid search or a Dask cluster are
-marked slow.
+README names. The first block runs in the default step; the others, which fit
+more distillers (searches, a grid search, a Dask cluster), in the slow one.
 """
 
 import re
@@ -17,7 +17,6 @@ import pytest
 
 README = Path(__file__).parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-_SLOW = ("GridSearchCV", "parallel_config", "memory=", "HPMRegressor(")
 
 
 def _data():
@@ -42,7 +41,9 @@ def session(tmp_path_factory):
 
 def _params():
     for index, block in enumerate(BLOCKS[1:], start=2):
-        marks = [pytest.mark.slow] if any(key in block for key in _SLOW) else []
+        # The first block runs in the default step (the fixture); the others
+        # in the slow one.
+        marks = [pytest.mark.slow]
         yield pytest.param(index, block, id=f"block {index}", marks=marks)
 
 

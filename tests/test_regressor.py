@@ -45,6 +45,7 @@ def _fast_regressor():
                         LGBMRegressionStudent(n_estimators=20, num_leaves=7))
 
 
+@pytest.mark.slow  # check_estimator (the classifier's runs in the default step)
 @parametrize_with_checks([_fast_regressor()],
                          expected_failed_checks=lambda _: _EXPECTED_FAILED)
 def test_fast_regressor_follows_the_contract(estimator, check):

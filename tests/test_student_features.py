@@ -70,6 +70,7 @@ def _subset_student_accuracy(teacher, X, y, X_test, clean_test, alpha, seed):
     return np.mean(distiller.student_.predict(X_test[_WITHOUT_X0]) == clean_test)
 
 
+@pytest.mark.slow  # a learning comparison on two seeds
 def test_full_feature_teacher_beats_hard_labels_on_the_subset():
     # Teacher: gradient boosting on 4,000 rows and all 8 columns (accuracy on the
     # noise-free rule 0.89 / 0.87). Students: an MLP on 600 other rows without x0;

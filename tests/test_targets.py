@@ -101,6 +101,7 @@ def _digits_fidelity(digits_starved, temperature, seed):
     return fid, distiller.report_.details["temperature_schedule"]
 
 
+@pytest.mark.slow  # two schedules fitted on 6,000 rows
 def test_adaptive_schedule_reaches_the_constant_fidelity_and_moves(digits_starved):
     for seed in (0, 1):
         constant, constant_schedule = _digits_fidelity(digits_starved, 2.0, seed)

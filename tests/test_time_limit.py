@@ -59,6 +59,7 @@ def test_the_budget_lets_work_through_only_while_it_fits():
 def test_the_search_rows_are_capped(rows, monkeypatch):
     teacher, X, y = rows
     monkeypatch.setattr(configure_module, "MAX_SEARCH_ROWS", 120)
-    details = _distiller(teacher).fit(X, y).report_.details
+    details = HPMDistiller(teacher, search_budget=3, augment=None,
+                           random_state=0).fit(X, y).report_.details
     searched = [c["rows"] for c in details["candidates"]]
     assert searched and max(searched) == 120
