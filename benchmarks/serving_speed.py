@@ -43,8 +43,12 @@ Inputs
     (DataFrame or array) before the clock starts.
 Figures
     10,000 rows: best of ``--repeats`` calls, the forms alternating within each
-    repeat; single rows: ``--calls`` calls on distinct rows, one form after the
-    other (after 20 untimed calls), p50 and p99; the garbage collector is off
+    repeat; single rows: ``--calls`` (1,000) calls on distinct rows, one form
+    after the other (after 20 untimed calls), p50 and p99, except that a form
+    whose median warm-up call says 1,000 calls would take over ``--row-budget``
+    (10 s) makes fewer, ``--min-calls`` (200) at least (the slow Python forms of
+    the teachers: this keeps the full run near 20 minutes on 2 cores); the
+    count is in each form's ``n_calls``. The garbage collector is off
     while a form is timed. Sizes on disk: ``joblib.dump`` of each Python model,
     the ONNX bytes, the lleaves object file. Each form's ``max_abs_diff`` is its
     largest difference from the Python model it compiles, on the timing rows.
@@ -109,8 +113,8 @@ SPEEDUP_VS_NATIVE = 20.0
 SPEEDUP_VS_COMPILED = 5.0
 DATASETS_VS_COMPILED = 8
 P50_LIMIT_S = 50e-6
-COLUMNS = ("side", "input", "batch_s", "p50_s", "p99_s", "n_bytes", "max_abs_diff",
-           "batch_speedup", "p50_speedup", "p99_speedup", "compression")
+COLUMNS = ("side", "input", "batch_s", "p50_s", "p99_s", "n_calls", "n_bytes",
+           "max_abs_diff", "batch_speedup", "p50_speedup", "p99_speedup", "compression")
 ONNXMLTOOLS_OPSET = 15  # the highest onnxmltools 1.16 converts to
 
 
@@ -389,10 +393,20 @@ def time_batches(timed, repeats):
     return best
 
 
-def time_rows(item, n_calls):
-    """p50 and p99 of ``n_calls`` single-row calls (after 20 untimed ones)."""
+def time_rows(item, n_calls, budget_s=None, min_calls=None):
+    """p50, p99 and count of single-row calls (after 20 untimed ones).
+
+    ``n_calls`` calls, or fewer (``min_calls`` at least) where the form's
+    median warm-up call says that ``n_calls`` would take over ``budget_s``.
+    """
+    warm_up = np.empty(20)
     for i in range(20):
+        start = time.perf_counter()
         item.call_row(n_calls + i)
+        warm_up[i] = time.perf_counter() - start
+    if budget_s is not None:
+        affordable = int(budget_s / max(np.median(warm_up), 1e-9))
+        n_calls = min(n_calls, max(min_calls or 1, affordable))
     times = np.empty(n_calls)
     gc.collect()
     gc.disable()
@@ -403,7 +417,7 @@ def time_rows(item, n_calls):
             times[i] = time.perf_counter() - start
     finally:
         gc.enable()
-    return float(np.percentile(times, 50)), float(np.percentile(times, 99))
+    return float(np.percentile(times, 50)), float(np.percentile(times, 99)), n_calls
 
 
 def _uptime():
@@ -434,28 +448,30 @@ def run_dataset(name, options):
         for item in timed.values():  # warm up: first calls load and allocate
             item.call_batch()
         batch = time_batches(timed, options.repeats)
-        rows = {}
-        for form_name, item in timed.items():
-            rows[form_name] = time_rows(item, options.calls)
+        budget = {"n_calls": options.calls, "budget_s": options.row_budget,
+                  "min_calls": options.min_calls}
+        rows = {form_name: time_rows(item, **budget)
+                for form_name, item in timed.items()}
         best_batch, best_row = _teachers_best(timed, forms, batch, rows)
         chains = {"batch": Chain([timed[f] for f in best_batch]),
                   "row": Chain([timed[f] for f in best_row])}
         chains["batch"].call_batch()
         batch[TEACHERS_BEST] = time_batches({"c": chains["batch"]},
                                             options.repeats)["c"]
-        rows[TEACHERS_BEST] = time_rows(chains["row"], options.calls)
+        rows[TEACHERS_BEST] = time_rows(chains["row"], **budget)
     figures = {}
     for form_name, form in forms.items():
         figures[form_name] = {
             "side": form.side, "input": form.input, "batch_s": batch[form_name],
             "p50_s": rows[form_name][0], "p99_s": rows[form_name][1],
-            "n_bytes": form.n_bytes, "max_abs_diff": parity[form_name]}
+            "n_calls": rows[form_name][2], "n_bytes": form.n_bytes,
+            "max_abs_diff": parity[form_name]}
     figures[TEACHERS_BEST] = {
         "side": "teachers",
         "input": "10k rows: " + " + ".join(best_batch) + "; one row: "
                  + " + ".join(best_row),
         "batch_s": batch[TEACHERS_BEST], "p50_s": rows[TEACHERS_BEST][0],
-        "p99_s": rows[TEACHERS_BEST][1],
+        "p99_s": rows[TEACHERS_BEST][1], "n_calls": rows[TEACHERS_BEST][2],
         "n_bytes": sum(forms[f].n_bytes for f in best_batch),
         "max_abs_diff": max(parity[f] or 0.0 for f in best_batch)}
     add_ratios(figures)
@@ -589,8 +605,11 @@ def render(document):
         "test rows; teachers: the suite's XGBoost, LightGBM and RandomForest (100 "
         "trees each), fitted by `HPMDistiller()` with its defaults, which also "
         f"picked the student. 10k rows: best of {options['repeats']}; one row: "
-        f"p50/p99 of {options['calls']:,} calls. Every ratio is to the fused "
-        f"teachers in Python (`teacher_proba`) of the same dataset and run "
+        f"p50/p99 of {options['calls']:,} calls on distinct rows, or fewer for a "
+        f"form slower than {options['row_budget']:g} s per {options['calls']:,} "
+        f"calls (at least {options['min_calls']:,}; the column `calls`). Every "
+        "ratio is to the fused teachers in Python (`teacher_proba`) of the "
+        "same dataset and run "
         "(speed-up: its time / the form's; size: the three teachers' pickles / "
         "the artifact).",
         "",
@@ -661,8 +680,8 @@ def render(document):
             f"`{_load(result['load_after'])}`.",
             "",
             "| form | 10k rows | speed-up | one row p50 | speed-up | p99 | speed-up "
-            "| size | compression | parity |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| calls | size | compression | parity |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for form_name, fig in result["forms"].items():
             diff = fig["max_abs_diff"]
@@ -670,7 +689,8 @@ def render(document):
                 f"| {form_name} | {_ms(fig['batch_s'])} | {_x(fig['batch_speedup'])} "
                 f"| {_us(fig['p50_s'])} | {_x(fig['p50_speedup'])} | "
                 f"{_us(fig['p99_s'])} | {_x(fig['p99_speedup'])} | "
-                f"{_size(fig['n_bytes'])} | {_x(fig['compression'])} | "
+                f"{fig['n_calls']:,} | {_size(fig['n_bytes'])} | "
+                f"{_x(fig['compression'])} | "
                 f"{'—' if diff is None else f'{diff:.0e}'} |")
         parts = result["teachers_best_parts"]
         lines += ["", "Teachers' best compiled: 10k rows "
@@ -700,6 +720,10 @@ def main(argv=None):
                         help="10k-row calls per form (the best is kept)")
     parser.add_argument("--calls", type=int, default=1000,
                         help="single-row calls per form")
+    parser.add_argument("--row-budget", type=float, default=10.0,
+                        help="seconds of single-row calls per form: a slower "
+                             "form makes fewer calls (--min-calls at least)")
+    parser.add_argument("--min-calls", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip", nargs="*", default=[], choices=list(BUILDERS),
                         help="compiled teacher forms not to build")
