@@ -85,7 +85,6 @@ from skdistill.export import onnx_inputs, serving_model, to_onnx
 
 from .common import (
     RESULTS,
-    describe_student,
     git,
     library,
     log,
@@ -479,7 +478,7 @@ def run_dataset(name, options):
         "rows": {"train": len(split.X_train), "test": len(split.X_test),
                  "timing": len(X)},
         "n_classes": len(distiller.classes_),
-        "student": describe_student(distiller.student_[-1]),
+        "student": describe(distiller.student_[-1]),
         "fit_s": fit_s,
         "accuracy": _accuracies(distiller, split),
         "teachers_best_parts": {"batch": best_batch, "row": best_row},
@@ -489,6 +488,16 @@ def run_dataset(name, options):
     }
     result["targets"] = dataset_targets(figures)
     return result
+
+
+def describe(student):
+    """The student's family and size, e.g. ``LGBMStudent(n_estimators=100)``."""
+    params = student.get_params()
+    shown = [f"{key}={params[key]!r}" for key in
+             ("hidden_layer_sizes", "max_depth", "n_estimators", "num_leaves")
+             if key in params and not (key == "max_depth" and params[key] in
+                                       (None, -1) and "n_estimators" in params)]
+    return f"{type(student).__name__}({', '.join(shown)})"
 
 
 def _max_abs_diff(form, item, X):
@@ -622,6 +631,8 @@ def render(document):
         "## Where the issue's targets stand",
         "",
     ]
+    lines[-2:-2] = [f"- failed: {name}: {why}"
+                    for name, why in document.get("failed", {}).items()]
     s = document["summary"]
     n = s["n_datasets"]
     lines += [
@@ -733,10 +744,15 @@ def main(argv=None):
     options = parser.parse_args(argv)
     start = time.perf_counter()
     load_before = _uptime()
-    results = {}
+    results, failed = {}, {}
     with one_thread():
         for name in options.datasets:
-            results[name] = run_dataset(name, options)
+            try:
+                results[name] = run_dataset(name, options)
+            except Exception as error:  # recorded; the other datasets go on
+                failed[name] = f"{type(error).__name__}: {error}"[:500]
+                log(f"{name}: FAILED {failed[name]}")
+                continue
             t = results[name]["targets"]
             log(f"{name}: student best vs Python {t['vs_native']['batch']:.1f}x "
                 f"(10k) / {t['vs_native']['row']:.1f}x (row); vs compiled "
@@ -758,6 +774,7 @@ def main(argv=None):
         "load_after": _uptime(),
         "wall_s": time.perf_counter() - start,
         "datasets": results,
+        "failed": failed,
         "summary": summary(results),
     }
     out = Path(options.out)
