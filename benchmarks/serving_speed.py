@@ -24,10 +24,13 @@ Forms timed
       - each teacher compiled: XGBoost and LightGBM through ``onnxmltools`` and
         the forest through ``skl2onnx``, run by onnxruntime; LightGBM through
         ``lleaves`` (LLVM);
-      - ``teachers, best compiled``: the three teachers one after the other,
-        each in its fastest compiled form (its native predict where none
-        could be built), timed as one call. The fusion is left out: it favours
-        the teachers.
+      - ``teachers, fastest forms``: the three teachers one after the other,
+        each in its fastest form (chosen apart for 10k rows and one row): a
+        compiled one, or its native predict where that is faster (a deep
+        forest's ONNX graph can be slower on 10k rows than scikit-learn) or
+        nothing could be compiled; timed as one call. This is the issue's
+        "teachers' best compiled form". The fusion is left out: both choices
+        favour the teachers.
     student:
       - ``student, Python``: ``distiller.student_.predict_proba`` on the
         DataFrame (preprocessing included);
@@ -97,7 +100,7 @@ from .suite.config import TEST_SIZE
 from .suite.fit import Split, fit_distiller, make_teachers
 
 BASELINE = "teachers (fused), Python"
-TEACHERS_BEST = "teachers, best compiled"
+TEACHERS_BEST = "teachers, fastest forms"
 STUDENT_FORMS = ("student, Python", "student, serving_model", "student, onnxruntime")
 STUDENT_COMPILED = "student, onnxruntime"
 TEACHER_NAMES = ("XGBoost", "LightGBM", "RandomForest")
@@ -507,10 +510,10 @@ def _max_abs_diff(form, item, X):
 
 
 def _teachers_best(timed, forms, batch, rows):
-    """Per teacher, its fastest compiled form (native when none was built)."""
+    """Per teacher, its fastest form: compiled, or native where that is faster."""
     best_batch, best_row = [], []
     for name in TEACHER_NAMES:
-        built = [f for f in COMPILED[name] if f in forms] or [f"{name}, Python"]
+        built = [f for f in (f"{name}, Python", *COMPILED[name]) if f in forms]
         best_batch.append(min(built, key=lambda f: batch[f]))
         best_row.append(min(built, key=lambda f: rows[f][0]))
     return best_batch, best_row
@@ -643,7 +646,8 @@ def render(document):
         f"{len(s['vs_native_datasets'])} of {n} | "
         f"{_yes(s['vs_native_every_dataset'])} |",
         f"| student's best form >= {SPEEDUP_VS_COMPILED:.0f}x faster than the "
-        f"teachers' best compiled form, 10k rows and one row, on >= "
+        f"teachers' best compiled form (here: their fastest forms), 10k rows "
+        f"and one row, on >= "
         f"{DATASETS_VS_COMPILED} of 10 | {len(s['vs_compiled_datasets'])} of {n} | "
         f"{_yes(s['vs_compiled_met'])} |",
         f"| compiled student's single-row p50 <= {P50_LIMIT_S * 1e6:.0f} µs, every "
@@ -653,12 +657,13 @@ def render(document):
         "",
         "Student's best form (the fastest of Python, `serving_model` and the raw "
         "session, chosen apart for 10k rows and one row) against the fused "
-        "teachers in Python and against the teachers' best compiled form (each "
-        "teacher in its fastest compiled form, the fusion left out).",
+        "teachers in Python and against the teachers' fastest forms (each "
+        "teacher in its fastest form, compiled or native, called one after the "
+        "other; the fusion left out).",
         "",
         "| dataset | rows train | student | teachers Python 10k / p50 | student best "
         "10k vs Python / vs compiled | student best p50 vs Python / vs compiled | "
-        "compiled student p50 | teachers best compiled 10k / p50 | size: "
+        "compiled student p50 | teachers fastest 10k / p50 | size: "
         "teachers / student ONNX |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -704,7 +709,7 @@ def render(document):
                 f"{_x(fig['compression'])} | "
                 f"{'—' if diff is None else f'{diff:.0e}'} |")
         parts = result["teachers_best_parts"]
-        lines += ["", "Teachers' best compiled: 10k rows "
+        lines += ["", "Teachers' fastest forms: 10k rows "
                       f"{' + '.join(parts['batch'])}; one row "
                       f"{' + '.join(parts['row'])}."]
         for form_name, why in result["not_built"].items():
