@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from ._graph import _INPUT, _INSTALL_HINT
-from ._table import feeds, layout_of
+from ._table import columns_by_name, feeds, layout_of
 
 
 class OnnxServingModel:
@@ -103,11 +103,11 @@ class OnnxServingModel:
 
     def _rows(self, X):
         if hasattr(X, "columns") and self.feature_names_in_ is not None:
-            missing = sorted(set(self.feature_names_in_) - set(map(str, X.columns)))
-            if missing:
-                raise ValueError(f"X lacks the columns {missing}.")
-            X = X[list(self.feature_names_in_)]
-        rows = np.asarray(X, dtype=self._dtype)
+            rows = np.column_stack([
+                column.to_numpy(dtype=self._dtype, na_value=np.nan)
+                for column in columns_by_name(X, list(self.feature_names_in_))])
+        else:
+            rows = np.asarray(X, dtype=self._dtype)
         if rows.ndim != 2 or rows.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has shape {rows.shape}; the model takes rows of "

@@ -20,6 +20,7 @@ from .._preprocess import (
     _categories_as_strings,
     _FastTransform,
     _one_hot_slots,
+    canonical_category,
 )
 from ._graph import _INPUT
 
@@ -152,18 +153,43 @@ def feeds(layout, X, dtype):
     -------
     dict of str to ndarray
     """
-    missing = sorted(set(layout.columns) - {str(c) for c in X.columns})
-    if missing:
-        raise ValueError(f"X lacks the columns {missing}.")
-    categorical = _categories_as_strings(X[layout.names(layout.categorical)])
-    categorical[_is_missing(categorical)] = MISSING
-    inputs = {CATEGORICAL_INPUT: categorical.astype(str).astype(object)}
+    inputs = {CATEGORICAL_INPUT: np.column_stack([
+        _canonical_strings(column)
+        for column in columns_by_name(X, layout.names(layout.categorical))])}
     if layout.numeric:
-        inputs[_INPUT] = X[layout.names(layout.numeric)].to_numpy(
-            dtype=dtype, na_value=np.nan)
+        inputs[_INPUT] = np.column_stack([
+            column.to_numpy(dtype=dtype, na_value=np.nan)
+            for column in columns_by_name(X, layout.names(layout.numeric))])
     return inputs
 
 
-def _is_missing(values):
-    return np.array([[value is np.nan or value is None for value in row]
-                     for row in values], dtype=bool).reshape(values.shape)
+def columns_by_name(X, names):
+    """The DataFrame's columns ``names`` (compared as strings), one by one.
+
+    Selecting a list of columns costs more than the rest of a one-row call.
+    """
+    by_name = {str(column): column for column in X.columns}
+    missing = sorted(set(names) - set(by_name))
+    if missing:
+        raise ValueError(f"X lacks the columns {missing}.")
+    return [X[by_name[name]] for name in names]
+
+
+# Up to this many rows a column's values are read one by one: pandas'
+# factorization costs more than it saves on a few rows (one row per call when
+# serving).
+_FEW_ROWS = 64
+
+
+def _canonical_strings(column):
+    """A column's values in canonical form (missing: ``MISSING``), as objects."""
+    import pandas as pd
+
+    if len(column) > _FEW_ROWS:
+        values = _categories_as_strings(column.to_frame())[:, 0]
+    else:
+        values = np.array([np.nan if pd.isna(value) else canonical_category(value)
+                           for value in column.to_numpy(dtype=object)],
+                          dtype=object)
+    values[pd.isna(values)] = MISSING
+    return values
