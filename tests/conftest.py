@@ -15,11 +15,26 @@ from skdistill._teacher_outputs import PROCESS_CACHE
 def _one_torch_thread():
     # The test nets are tiny: a second intra-op thread buys nothing, and on a
     # shared 2-core machine OpenMP threads waiting for each other made single fits
-    # up to 100x slower. The library leaves torch's thread count alone.
+    # up to 100x slower. (The library itself trains small networks on one
+    # thread; this covers the rest of torch in the tests.)
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+# The fast distiller's longest contract checks (about 3 s each: they train it on
+# larger data) run in the slow step; the rest of its contract in the default one.
+_SLOW_CHECKS = ("check_classifiers_train", "check_estimator_sparse")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if (getattr(item, "originalname", "") ==
+                "test_fast_distiller_follows_the_contract"
+                and any(check in item.name for check in _SLOW_CHECKS)):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -141,6 +141,7 @@ def test_a_fixed_chain_trains_assistants_of_shrinking_size_then_the_student(
     assert distiller.student_[-1].hidden_layer_sizes == (4,)
 
 
+@pytest.mark.slow  # a chain search
 def test_auto_refits_the_chain_it_chose_and_no_chain_is_the_plain_student(
         digits_split):
     direct = _small_distiller(chain=False).fit(*digits_split)

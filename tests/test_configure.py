@@ -272,6 +272,7 @@ def test_groups_of_a_single_configuration_teach_the_ranker_nothing():
     assert source == "prior" and ranker is prior_ranker()
 
 
+@pytest.mark.slow  # two searches
 def test_the_distiller_proposes_the_remembered_winner_on_a_new_similar_task(
         tmp_path):
     X, y = _data(seed=0)

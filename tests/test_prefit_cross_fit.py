@@ -66,6 +66,7 @@ def test_a_prefit_teacher_no_longer_repeats_its_training_labels(memorised,
     assert np.abs(targets["cross_fit"] - in_sample).mean() > 0.2
 
 
+@pytest.mark.slow  # a learning comparison on two seeds
 def test_a_student_learns_more_from_out_of_fold_targets(memorised):
     teacher, (X, y), (X_test, y_test) = memorised
     for seed in (0, 1):

@@ -87,6 +87,7 @@ def test_n_parameters_counts_the_network(three_classes):
     assert student.n_parameters_ == sum(p.numel() for p in student.module_.parameters())
 
 
+@pytest.mark.slow  # a learning comparison
 def test_soft_targets_raise_fidelity_to_the_teacher():
     # Noisy labels (flip_y=0.2): the teacher's out-of-fold probabilities say more
     # about its decision function than the hard labels. Measured here: fidelity on
