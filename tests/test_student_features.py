@@ -293,6 +293,8 @@ def test_get_params_and_clone_keep_the_selection(frame_data, fast_teacher,
         # As in test_estimator_checks.
         "check_sample_weight_equivalence_on_dense_data":
             "row duplication is not weighting for a split-and-minibatch fit",
+        "check_sample_weight_equivalence_on_sparse_data":
+            "row duplication is not weighting for a split-and-minibatch fit",
         # Not a contract: the check's data needs more than its first column for
         # the training accuracy of 0.83 it asks.
         "check_classifiers_train": "one column of the check's data scores lower",
