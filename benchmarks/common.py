@@ -174,6 +174,21 @@ def machine():
     return f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores"
 
 
+def uptime():
+    """What ``uptime`` prints (the machine's load), or "" where it cannot run."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def load_average(printed=None):
+    """The load averages of ``uptime``'s output (run now when not given)."""
+    printed = uptime() if printed is None else printed
+    return printed.split("load average:")[-1].strip() if printed else "?"
+
+
 def write_json(path, document, indent=2, end="\n", **options):
     """Write ``document`` as JSON, creating the folder; numpy values as Python's.
 

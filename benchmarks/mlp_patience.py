@@ -22,7 +22,6 @@ Results: ``results/mlp_patience.json`` and ``results/mlp_patience.md`` (or
 """
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,7 +31,16 @@ import numpy as np
 from skdistill import MLPStudent
 from skdistill._preprocess import default_preprocessor
 
-from .common import RESULTS, library, log, mean_std, one_thread, pct, write_json
+from .common import (
+    RESULTS,
+    library,
+    log,
+    mean_std,
+    one_thread,
+    pct,
+    uptime,
+    write_json,
+)
 from .datasets import load
 from .suite.fit import Split
 
@@ -99,10 +107,6 @@ def render(document):
     return "\n".join(lines) + "\n"
 
 
-def _uptime():
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
@@ -115,11 +119,11 @@ def main(argv=None):
     document = {"command": " ".join([COMMAND, *(argv if argv is not None
                                                 else sys.argv[1:])]),
                 "library": library(), "seeds": args.seeds,
-                "max_rows": args.max_rows, "uptime_before": _uptime()}
+                "max_rows": args.max_rows, "uptime_before": uptime()}
     with one_thread():
         rows = [run_seed(name, seed, args.max_rows)
                 for name in args.datasets for seed in args.seeds]
-    document.update(uptime_after=_uptime(), rows=rows)
+    document.update(uptime_after=uptime(), rows=rows)
     out = Path(args.out)
     write_json(out / f"{args.output}.json", document)
     (out / f"{args.output}.md").write_text(render(document))

@@ -12,7 +12,6 @@ Run: ``python -m benchmarks.mlp_threads`` (a few seconds).
 
 import argparse
 import statistics
-import subprocess
 import time
 
 import torch
@@ -20,6 +19,8 @@ from sklearn.datasets import load_breast_cancer
 
 from skdistill import MLPStudent
 from skdistill.students import _mlp_training
+
+from .common import load_average
 
 
 def fit_seconds(X, y, threshold):
@@ -40,7 +41,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     X, y = load_breast_cancer(return_X_y=True)
     MLPStudent(max_epochs=5, random_state=0).fit(X, y)
-    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout
+    load = load_average()
     times = {"one thread": [], "torch default": []}
     epochs = set()
     for _ in range(args.repeats):
@@ -52,7 +53,7 @@ def main(argv=None):
             epochs.add(n_epochs)
     medians = {label: statistics.median(values) for label, values in times.items()}
     print(f"torch threads by default: {torch.get_num_threads()}; epochs {epochs}; "
-          f"load:{load.split('load average:')[-1].strip()}")
+          f"load: {load}")
     for label, median in medians.items():
         print(f"{label}: median {median:.3f} s over {args.repeats} fits")
     print(f"ratio one thread / default: "

@@ -26,7 +26,6 @@ Results: ``results/prefit_oof.json`` (every fit) and ``results/prefit_oof.md``.
 """
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,7 +37,16 @@ from xgboost import XGBClassifier
 
 from skdistill import HPMDistiller, LGBMStudent, MLPStudent
 
-from .common import RESULTS, library, log, mean_std, one_thread, pct, write_json
+from .common import (
+    RESULTS,
+    library,
+    log,
+    mean_std,
+    one_thread,
+    pct,
+    uptime,
+    write_json,
+)
 from .datasets import load
 from .suite.fit import Split, warm_up
 
@@ -163,10 +171,6 @@ def render(document):
     return "\n".join(lines) + "\n"
 
 
-def _uptime():
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
@@ -179,14 +183,14 @@ def main(argv=None):
     document = {"command": " ".join([COMMAND, *(argv if argv is not None
                                                 else sys.argv[1:])]),
                 "library": library(), "seeds": args.seeds,
-                "max_rows": args.max_rows, "uptime_before": _uptime()}
+                "max_rows": args.max_rows, "uptime_before": uptime()}
     started = time.perf_counter()
     with one_thread():
         warm_up()
         rows = [run_seed(name, seed, args.max_rows)
                 for name in args.datasets for seed in args.seeds]
     document.update(wall_s=time.perf_counter() - started,
-                    uptime_after=_uptime(), rows=rows, summary=summarise(rows))
+                    uptime_after=uptime(), rows=rows, summary=summarise(rows))
     out = Path(args.out)
     write_json(out / f"{args.output}.json", document)
     (out / f"{args.output}.md").write_text(render(document))

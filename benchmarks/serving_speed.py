@@ -75,7 +75,6 @@ import argparse
 import gc
 import math
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -92,9 +91,11 @@ from .common import (
     RESULTS,
     git,
     library,
+    load_average,
     log,
     machine,
     one_thread,
+    uptime,
     write_json,
 )
 from .datasets import DATASETS, load
@@ -424,19 +425,11 @@ def time_rows(item, n_calls, budget_s=None, min_calls=None):
     return float(np.percentile(times, 50)), float(np.percentile(times, 99)), n_calls
 
 
-def _uptime():
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-
-
 # --- one dataset -------------------------------------------------------------
 
 def run_dataset(name, options):
     """Fit, build every form, time them; the dataset's figures."""
-    load_before = _uptime()
+    load_before = uptime()
     split = dataset_split(name, options.max_rows, options.timing_rows, options.seed)
     log(f"{name}: {len(split.X_train)} training rows, fitting HPMDistiller()")
     distiller, fit_s = fit_distiller(split, make_teachers(options.seed), {},
@@ -490,7 +483,7 @@ def run_dataset(name, options):
         "teachers_best_parts": {"batch": best_batch, "row": best_row},
         "not_built": not_built,
         "forms": figures,
-        "load_before": load_before, "load_after": _uptime(),
+        "load_before": load_before, "load_after": uptime(),
     }
     result["targets"] = dataset_targets(figures)
     return result
@@ -695,8 +688,8 @@ def render(document):
             f"classes; student {result['student']} (fit {result['fit_s']:.1f} s); "
             f"test accuracy teachers {100 * acc['teachers']:.1f} %, student "
             f"{100 * acc['student']:.1f} %, fidelity {100 * acc['fidelity']:.1f} %. "
-            f"Load before / after: `{_load(result['load_before'])}` / "
-            f"`{_load(result['load_after'])}`.",
+            f"Load before / after: `{load_average(result['load_before'])}` / "
+            f"`{load_average(result['load_after'])}`.",
             "",
             "| form | 10k rows | speed-up | one row p50 | speed-up | p99 | speed-up "
             "| calls | size | compression | parity |",
@@ -719,10 +712,6 @@ def render(document):
             lines.append(f"Not built: {form_name}: {why}")
         lines.append("")
     return "\n".join(lines)
-
-
-def _load(uptime):
-    return uptime.split("load average:")[-1].strip() if uptime else "?"
 
 
 # --- the command -----------------------------------------------------------------
@@ -751,7 +740,7 @@ def main(argv=None):
                         help="file name of the results, without extension")
     options = parser.parse_args(argv)
     start = time.perf_counter()
-    load_before = _uptime()
+    load_before = uptime()
     results, failed = {}, {}
     with one_thread():
         for name in options.datasets:
@@ -779,7 +768,7 @@ def main(argv=None):
                               "onnxruntime", "onnx", "skl2onnx", "onnxmltools",
                               "lleaves", "llvmlite"),
         "load_before": load_before,
-        "load_after": _uptime(),
+        "load_after": uptime(),
         "wall_s": time.perf_counter() - start,
         "datasets": results,
         "failed": failed,

@@ -18,7 +18,6 @@ Results: ``results/time_limit.json`` and ``results/time_limit.md``.
 """
 
 import argparse
-import subprocess
 import time
 
 from sklearn.frozen import FrozenEstimator
@@ -27,7 +26,7 @@ from xgboost import XGBClassifier
 from skdistill import HPMDistiller
 from skdistill._teacher_outputs import PROCESS_CACHE
 
-from .common import RESULTS, library, log, one_thread, write_json
+from .common import RESULTS, library, load_average, log, one_thread, write_json
 from .datasets import load
 from .suite.fit import Split, warm_up
 
@@ -84,11 +83,6 @@ def markdown(rows, load_before, load_after):
     return "\n".join(lines) + "\n"
 
 
-def _load_average():
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.split(
-        "load average:")[-1].strip()
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
@@ -96,13 +90,13 @@ def main(argv=None):
     parser.add_argument("--max-rows", type=int, default=3000)
     parser.add_argument("--output", default="time_limit")
     args = parser.parse_args(argv)
-    load_before = _load_average()
+    load_before = load_average()
     rows = []
     with one_thread():
         warm_up()
         for name in args.datasets:
             rows += run_dataset(name, args.limits, args.max_rows)
-    load_after = _load_average()
+    load_after = load_average()
     document = {"command": COMMAND, "library": library(), "rows": rows,
                 "load_average": [load_before, load_after]}
     write_json(RESULTS / f"{args.output}.json", document)
