@@ -2,39 +2,17 @@
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from counting_teacher import CountingTeacher
 from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
 
 from skdistill import HPMDistiller, MLPStudent
 from skdistill._memory import OptimizationMemory
 from skdistill._parallel import expected_seconds
 
 
-class _CountingTeacher(ClassifierMixin, BaseEstimator):
-    """A logistic regression counting its fits and predictions (class-wide, so
-    that the counts do not change the fitted state the cache keys on)."""
-
-    calls = {"fit": 0, "predict_proba": 0}
-
-    def __init__(self, C=1.0):
-        self.C = C
-
-    def fit(self, X, y):
-        type(self).calls["fit"] += 1
-        self.model_ = LogisticRegression(C=self.C).fit(X, y)
-        self.classes_ = self.model_.classes_
-        return self
-
-    def predict_proba(self, X):
-        type(self).calls["predict_proba"] += 1
-        return self.model_.predict_proba(X)
-
-
 @pytest.fixture
 def counting():
-    _CountingTeacher.calls.update(fit=0, predict_proba=0)
-    return _CountingTeacher.calls
+    return CountingTeacher.reset_counts()
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +29,7 @@ def _distiller(teacher, memory):
 def test_a_refit_with_the_same_prefit_teacher_does_not_run_it_again(
         problem, counting, tmp_path):
     X, y = problem
-    teacher = _CountingTeacher().fit(X, y)
+    teacher = CountingTeacher().fit(X, y)
     memory = OptimizationMemory(tmp_path / "memory.db")
     first = _distiller(teacher, memory).fit(X, y)
     assert counting["predict_proba"] > 0
@@ -66,15 +44,15 @@ def test_a_refit_skips_the_cross_fitting_of_teachers_fitted_here(
         problem, counting, tmp_path):
     X, y = problem
     path = tmp_path / "memory.db"
-    first = _distiller(_CountingTeacher(), str(path)).fit(X, y)
+    first = _distiller(CountingTeacher(), str(path)).fit(X, y)
     assert counting["fit"] == 1 + first.cv   # the teacher, then its folds
     counting["fit"] = 0
-    second = _distiller(_CountingTeacher(), str(path)).fit(X, y)
+    second = _distiller(CountingTeacher(), str(path)).fit(X, y)
     assert counting["fit"] == 1
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
     # another teacher is another key
     counting["fit"] = 0
-    _distiller(_CountingTeacher(C=0.5), str(path)).fit(X, y)
+    _distiller(CountingTeacher(C=0.5), str(path)).fit(X, y)
     assert counting["fit"] == 1 + first.cv
 
 
@@ -82,14 +60,14 @@ def test_every_fit_is_recorded_with_its_scores_and_job_durations(problem,
                                                                 tmp_path):
     X, y = problem
     memory = OptimizationMemory(tmp_path / "memory.db")
-    distiller = _distiller(_CountingTeacher(), memory).fit(X, y)
+    distiller = _distiller(CountingTeacher(), memory).fit(X, y)
     [experiment] = memory.experiments()
     assert experiment["config"]["family"] == "mlp"
     assert experiment["config"]["student"]["hidden_layer_sizes"] == [4]
     assert experiment["val_accuracy"] == distiller.report_.student_accuracy
     assert experiment["val_fidelity"] == distiller.report_.fidelity
     assert experiment["dataset"]["n_features"] == 6
-    assert memory.duration_model("fit:_CountingTeacher") > 0
+    assert memory.duration_model("fit:CountingTeacher") > 0
 
 
 def test_an_unreadable_memory_warns_and_the_fit_goes_on(problem, tmp_path):
@@ -98,8 +76,8 @@ def test_an_unreadable_memory_warns_and_the_fit_goes_on(problem, tmp_path):
     path.write_bytes(b"not a database" * 100)
     before = path.read_bytes()
     with pytest.warns(UserWarning, match="memory.db"):
-        distiller = _distiller(_CountingTeacher(), path).fit(X, y)
-    without_memory = _distiller(_CountingTeacher(), None).fit(X, y)
+        distiller = _distiller(CountingTeacher(), path).fit(X, y)
+    without_memory = _distiller(CountingTeacher(), None).fit(X, y)
     np.testing.assert_array_equal(distiller.predict_proba(X),
                                   without_memory.predict_proba(X))
     assert path.read_bytes() == before
@@ -108,7 +86,7 @@ def test_an_unreadable_memory_warns_and_the_fit_goes_on(problem, tmp_path):
 def test_a_memory_of_the_wrong_type_is_refused_before_any_work(problem, counting):
     X, y = problem
     with pytest.raises(TypeError, match="memory must be None, a path"):
-        _distiller(_CountingTeacher(), 42).fit(X, y)
+        _distiller(CountingTeacher(), 42).fit(X, y)
     assert counting["fit"] == 0
 
 
@@ -131,7 +109,7 @@ def test_recorded_speeds_turn_costs_into_expected_seconds():
 
 def test_a_bad_memory_on_refit_leaves_no_fitted_attributes(problem, tmp_path):
     X, y = problem
-    distiller = _distiller(_CountingTeacher(), None).fit(X, y)
+    distiller = _distiller(CountingTeacher(), None).fit(X, y)
     distiller.set_params(memory=123)
     with pytest.raises(TypeError, match="memory must be"):
         distiller.fit(X, y)
@@ -141,7 +119,7 @@ def test_a_bad_memory_on_refit_leaves_no_fitted_attributes(problem, tmp_path):
 def test_the_teachers_latency_is_measured_again_for_another_fusion(
         problem, counting, tmp_path):
     X, y = problem
-    teacher = _CountingTeacher().fit(X, y)
+    teacher = CountingTeacher().fit(X, y)
     memory = OptimizationMemory(tmp_path / "memory.db")
     _distiller(teacher, memory).set_params(fusion="mean").fit(X, y)
     counting["predict_proba"] = 0
@@ -149,7 +127,7 @@ def test_the_teachers_latency_is_measured_again_for_another_fusion(
     assert counting["predict_proba"] > 0
 
 
-class _UnseededTeacher(_CountingTeacher):
+class _UnseededTeacher(CountingTeacher):
     """A teacher with an unset seed: its fits may differ, so none is cached."""
 
     def __init__(self, C=1.0, random_state=None):

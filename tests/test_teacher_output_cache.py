@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from counting_teacher import CountingTeacher
 from sklearn.datasets import make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -12,31 +12,9 @@ from skdistill import HPMDistiller, MLPStudent, OptimizationMemory
 from skdistill._teacher_outputs import PROCESS_CACHE, ProcessCache
 
 
-class _CountingTeacher(ClassifierMixin, BaseEstimator):
-    """A logistic regression counting its fits and its calls per row set
-    (class-wide, so that counting does not change the state the cache keys on)."""
-
-    calls = {"fit": 0, "predict_proba": 0}
-
-    def __init__(self, C=1.0, random_state=0):
-        self.C = C
-        self.random_state = random_state
-
-    def fit(self, X, y):
-        type(self).calls["fit"] += 1
-        self.model_ = LogisticRegression(C=self.C).fit(X, y)
-        self.classes_ = self.model_.classes_
-        return self
-
-    def predict_proba(self, X):
-        type(self).calls["predict_proba"] += 1
-        return self.model_.predict_proba(X)
-
-
 @pytest.fixture
 def counting():
-    _CountingTeacher.calls.update(fit=0, predict_proba=0)
-    return _CountingTeacher.calls
+    return CountingTeacher.reset_counts()
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +31,7 @@ def _distiller(teacher, **params):
 def test_a_refit_on_the_same_rows_does_not_run_the_teacher_again(problem,
                                                                   counting):
     X, y = problem
-    teacher = _CountingTeacher().fit(X, y)
+    teacher = CountingTeacher().fit(X, y)
     first = _distiller(teacher).fit(X, y)
     assert counting["predict_proba"] > 0
     counting["predict_proba"] = 0
@@ -68,7 +46,7 @@ def test_a_refit_on_the_same_rows_does_not_run_the_teacher_again(problem,
 
 def test_cached_outputs_give_the_fit_they_replace(problem):
     X, y = problem
-    teacher = _CountingTeacher().fit(X, y)
+    teacher = CountingTeacher().fit(X, y)
     warm = _distiller(teacher, augment="munge").fit(X, y)
     warm_again = _distiller(teacher, augment="munge").fit(X, y)
     PROCESS_CACHE.clear()
@@ -80,7 +58,7 @@ def test_cached_outputs_give_the_fit_they_replace(problem):
 def test_a_grid_over_frozen_teachers_costs_the_teachers_of_one_candidate(
         problem, counting):
     X, y = problem
-    frozen = FrozenEstimator(_CountingTeacher().fit(X, y))
+    frozen = FrozenEstimator(CountingTeacher().fit(X, y))
 
     def calls_of(grid):
         PROCESS_CACHE.clear()
@@ -96,20 +74,20 @@ def test_a_grid_over_frozen_teachers_costs_the_teachers_of_one_candidate(
 
 def test_teachers_fitted_at_random_are_fitted_again(problem, counting):
     X, y = problem
-    _distiller(_CountingTeacher(random_state=None)).fit(X, y)
+    _distiller(CountingTeacher(random_state=None)).fit(X, y)
     counting["fit"] = 0
-    distiller = _distiller(_CountingTeacher(random_state=None)).fit(X, y)
+    distiller = _distiller(CountingTeacher(random_state=None)).fit(X, y)
     assert counting["fit"] == 1 + distiller.cv  # the teacher and its folds
     counting["fit"] = 0
-    _distiller(_CountingTeacher(random_state=0)).fit(X, y)
-    _distiller(_CountingTeacher(random_state=0)).fit(X, y)
+    _distiller(CountingTeacher(random_state=0)).fit(X, y)
+    _distiller(CountingTeacher(random_state=0)).fit(X, y)
     assert counting["fit"] == 2 + distiller.cv  # the seeded one's folds once
 
 
 def test_a_memory_with_its_cache_off_turns_the_process_cache_off(
         problem, counting, tmp_path):
     X, y = problem
-    teacher = _CountingTeacher().fit(X, y)
+    teacher = CountingTeacher().fit(X, y)
     memory = OptimizationMemory(tmp_path / "memory.db", cache=False)
     _distiller(teacher, memory=memory).fit(X, y)
     counting["predict_proba"] = 0
