@@ -3,7 +3,7 @@
 The steps of ``fit`` are shared with every task in :mod:`._base`.
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin
@@ -338,9 +338,6 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
             StrOptions({"auto", *SCHEDULES}),
             HasMethods(["initial", "step"]),
         ],
-        "chain": [StrOptions({"auto"}), "boolean",
-                  Interval(Integral, 0, None, closed="left")],
-        "chain_min_improvement": [Interval(Real, 0, 1, closed="both")],
     }
 
     def __init__(
