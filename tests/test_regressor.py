@@ -302,3 +302,11 @@ def test_report_text_html_and_plot_say_r2(friedman):
     assert figure.axes[0].get_title() == "R² and fidelity"
     labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
     assert "fidelity (R² vs teachers)" in labels
+
+
+def test_regression_candidates_have_no_temperature_even_undistilled():
+    from skdistill._candidates import candidate_space
+
+    space = candidate_space(kind="regression")
+    assert any(c.alpha == 0.0 for c in space)
+    assert all(c.temperature is None for c in space)
