@@ -99,9 +99,13 @@ REGRESSION_PRIOR_DATASETS = {
 }
 
 
-def load_regression(name):
-    """Features (numbers, categories, NaN) and the float target of a task."""
-    spec = REGRESSION_PRIOR_DATASETS[name]
+def load_regression(name, specs=REGRESSION_PRIOR_DATASETS):
+    """Features (numbers, categories, NaN) and the float target of a task.
+
+    ``specs`` maps the names to :class:`RegressionDataset`; rows without a
+    target are dropped, string columns become categories.
+    """
+    spec = specs[name]
     package, item = spec.source.split("/")
     if package == "sklearn":
         frame = _sklearn_frame(item)
@@ -122,6 +126,9 @@ def _sklearn_frame(item):
 
     if item == "load_diabetes":
         X, y = datasets.load_diabetes(return_X_y=True)
+    elif item == "make_friedman2":
+        X, y = datasets.make_friedman2(n_samples=2_000, noise=30.0,
+                                       random_state=SEED)
     else:
         X, y = datasets.make_friedman1(n_samples=2_000, noise=1.0,
                                        random_state=SEED)
