@@ -270,9 +270,13 @@ def load_prior(kind="classification"):
     return json.loads(path.read_text())["experiments"]
 
 
-@lru_cache(maxsize=2)
 def prior_ranker(kind="classification"):
     """The ranker of the kind's prior alone, fitted once per process."""
+    return _prior_ranker(kind)  # one cache key per kind, however it is passed
+
+
+@lru_cache(maxsize=2)
+def _prior_ranker(kind):
     return Ranker(load_prior(kind))
 
 

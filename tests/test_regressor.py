@@ -330,9 +330,9 @@ def test_without_a_regression_prior_the_order_is_fixed(monkeypatch):
     from skdistill import _ranker
 
     monkeypatch.setitem(_ranker.PRIOR_FILES, "regression", "missing.json")
-    _ranker.prior_ranker.cache_clear()
+    _ranker._prior_ranker.cache_clear()
     try:
         ranker, source = _ranker.ranker_for([], None, "regression")
         assert source == "fixed order" and isinstance(ranker, _ranker.FixedOrder)
     finally:
-        _ranker.prior_ranker.cache_clear()
+        _ranker._prior_ranker.cache_clear()
