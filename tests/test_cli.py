@@ -38,7 +38,7 @@ def test_the_regression_demo_prints_the_regression_report(monkeypatch, capsys):
 
     regressor = skdistill.HPMRegressor
 
-    def fast(random_state):
+    def fast(teachers, random_state):
         return regressor(
             HistGradientBoostingRegressor(max_iter=5, random_state=0),
             student="tree", augment=None, cv=2, random_state=random_state)
