@@ -121,7 +121,8 @@ def batch(sessions, feed, repeats=5):
     return {name: float(value) for name, value in best.items()}
 
 
-def measure(name, family, old, new, pipeline, X, n_calls):
+def measure(old, new, pipeline, X, n_calls):
+    """Both graphs' figures on rows drawn from ``X``."""
     rows = X.sample(n=max(n_calls, 10_000), replace=True, random_state=0)
     feed = onnx_inputs(new, rows)
     one_row = [{key: value[i:i + 1] for key, value in feed.items()}
@@ -166,10 +167,9 @@ def main(argv=None):
                     student_pipeline(family, X, y), X[:5])
         old = baseline_models(pipelines, args.baseline, folder)
         for key, (pipeline, sample) in pipelines.items():
-            dataset, family = key.split("-")
             results["figures"][key] = measure(
-                dataset, family, old[key], to_onnx(pipeline, sample), pipeline,
-                data[dataset], args.calls)
+                old[key], to_onnx(pipeline, sample), pipeline,
+                data[key.split("-")[0]], args.calls)
     results["load_after"] = load_average()
     write_json(args.output, results)
     print(f"load before: {results['load_before']}; after: {results['load_after']}")
@@ -177,7 +177,8 @@ def main(argv=None):
         rows = fig["one_row"]
         print(f"{key:20s} nodes {fig['nodes']['old']:4d} -> {fig['nodes']['new']:3d}"
               f" | one-row p50 {rows['old']['p50_s'] * 1e6:6.1f} -> "
-              f"{rows['new']['p50_s'] * 1e6:5.1f} us ({fig['p50_ratio_new_over_old']:.2f}x)"
+              f"{rows['new']['p50_s'] * 1e6:5.1f} us "
+              f"({fig['p50_ratio_new_over_old']:.2f}x)"
               f", p99 {rows['old']['p99_s'] * 1e6:6.1f} -> "
               f"{rows['new']['p99_s'] * 1e6:5.1f} us | 10k rows "
               f"{fig['batch_10k_s']['old'] * 1e3:6.2f} -> "
