@@ -1,7 +1,7 @@
 """Single-row latency of the categorical part of the ONNX graph, before and after.
 
 Issue 17, item 2. On the suite's datasets with category columns (``wa_churn``:
-16 category columns, ``credit_data``: 4), a student pipeline as
+10 category columns, ``credit_data``: 4), a student pipeline as
 ``HPMDistiller`` builds it (the default preprocessing for the family, then the
 student, fitted on the hard labels: the graph's cost does not depend on what the
 student learned) is exported twice: by this checkout's :func:`to_onnx` (one
