@@ -78,6 +78,7 @@ def main(argv=None):
                   f"{last['report_ms_per_1000_rows']:7.2f} ms/1k rows, candidates "
                   f"{last['candidates_median_ms_per_1000_rows']:7.2f} | "
                   f"{last['student']}")
+    return results
 
 
 if __name__ == "__main__":

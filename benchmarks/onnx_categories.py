@@ -186,6 +186,7 @@ def main(argv=None):
               f"({fig['batch_ratio_new_over_old']:.2f}x) | max diff "
               f"{fig['max_abs_diff_vs_predict_proba']['old']:.1e} / "
               f"{fig['max_abs_diff_vs_predict_proba']['new']:.1e}")
+    return results
 
 
 if __name__ == "__main__":
