@@ -455,3 +455,36 @@ def test_categorical_graph_has_as_many_nodes_for_any_number_of_columns():
             counts[family, n_columns] = len(ops)
     assert counts["linear", 1] == counts["linear", 6]
     assert counts["tree", 1] == counts["tree", 6]
+
+
+@pytest.mark.parametrize("family", ["linear", "tree"])
+def test_infrequent_and_unseen_categories_go_where_predict_proba_sends_them(family):
+    """Beyond max_categories=32 the rarest levels share a column, which also
+    takes unseen values; a column without one drops them."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.pipeline import Pipeline
+
+    from skdistill._preprocess import default_preprocessor
+    from skdistill.export import onnx_inputs
+
+    rng = np.random.RandomState(0)
+    levels = [f"l{i}" for i in range(50)]
+    frame = pd.DataFrame({
+        "many": rng.choice(levels, 500, p=np.linspace(1, 0.1, 50) / np.linspace(
+            1, 0.1, 50).sum()),
+        "few": rng.choice(["u", "v"], 500), "x": rng.randn(500)})
+    y = (frame["x"] + (frame["many"] < "l2") + (frame["few"] == "u") > 0.5)
+    student = LinearStudent() if family == "linear" else TreeStudent(max_depth=4)
+    preprocess = default_preprocessor(family, frame).fit(frame)
+    pipeline = Pipeline([("preprocess", preprocess), ("student", student.fit(
+        preprocess.transform(frame), y.to_numpy()))])
+    rows = frame[:60].copy()
+    rows.loc[rows.index[:20], "many"] = "unseen"
+    rows.loc[rows.index[10:30], "few"] = "unseen"
+    model = to_onnx(pipeline, frame[:5])
+    session = ort.InferenceSession(model.SerializeToString())
+    assert_allclose(session.run(None, onnx_inputs(model, rows))[0],
+                    pipeline.predict_proba(rows), rtol=0, atol=1e-9)
+    if family == "linear":
+        assert len(preprocess.transformer_.named_transformers_["categorical"][-1]
+                   .infrequent_categories_[0]) > 0

@@ -135,13 +135,16 @@ def _one_hot(graph, encoder, keys):
     # -1: none); -1 goes to an extra last column, sliced off at the end.
     seen = np.concatenate([column_slots[:-1] for column_slots in slots])
     unseen = np.array([column_slots[-1] for column_slots in slots])
+    unseen = np.where(unseen < 0, width, unseen)
+    per_column = bool((unseen != width).any())  # an infrequent column takes them
     slot = graph.add("LabelEncoder", [keys], domain="ai.onnx.ml",
                      keys_strings=_keys(encoder),
                      values_int64s=np.where(seen < 0, width, seen).tolist(),
-                     default_int64=-1)
-    slot = graph.add("Where", [
-        graph.add("Less", [slot, graph.const(0, np.int64)]),
-        graph.const(np.where(unseen < 0, width, unseen), np.int64), slot])
+                     default_int64=-1 if per_column else width)
+    if per_column:
+        slot = graph.add("Where", [
+            graph.add("Less", [slot, graph.const(0, np.int64)]),
+            graph.const(unseen, np.int64), slot])
     values = graph.const([0.0, 1.0], np.float32)  # onnxruntime has no float64 OneHot
     one_hot = graph.add("OneHot", [slot, graph.const([width + 1], np.int64),
                                    values], axis=-1)
