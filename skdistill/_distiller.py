@@ -157,7 +157,21 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         1,000 rows, on this machine. With ``student="auto"`` candidates are
         measured and none over it can win (without ``search_budget``, the best
         ranked are fitted on 256 rows to measure them, until one is within); a
-        student over it gives a warning.
+        student over it gives a warning. ``latency_measure`` says what is
+        timed.
+    latency_measure : {"python", "onnx"}, default="python"
+        What ``max_latency_ms`` and the report's ``student_latency_s`` (and
+        ``speedup``) time: ``"python"``, ``student_.predict_proba`` (the
+        preprocessing and the student in Python); ``"onnx"``, the student as it
+        serves: its graph (:func:`skdistill.export.to_onnx`, preprocessing
+        included) run by onnxruntime on one thread, its inputs made before the
+        clock starts (each search candidate is exported to be timed: tens of
+        milliseconds per candidate). Needs onnx and onnxruntime
+        (``pip install "skdistill[onnx]"``; an ``ImportError`` before any work
+        without them) and a student ``to_onnx`` exports (a ``ValueError``
+        before any work for another student class; datetime columns raise
+        ``NotImplementedError``). ``report_.details["latency_measure"]`` says
+        which was used.
     student_preprocessor : transformer, "passthrough" or None, default=None
         Preprocessing fitted for the student and carried in ``student_``.
         ``None`` imputes and scales numeric columns and encodes categorical ones
@@ -366,6 +380,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         search_budget=12,
         max_student_bytes=None,
         max_latency_ms=None,
+        latency_measure="python",
         time_limit=None,
         n_jobs=None,
         random_state=None,
