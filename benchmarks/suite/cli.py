@@ -17,11 +17,11 @@ from ..common import (
     write_json,
 )
 from ..datasets import DATASETS, describe, load
-from .config import COMMAND, LATENCY_ROWS, SUITES, TITLE
+from .config import COMMAND, LATENCY_ROWS, ROW_GROUPS, SUITES, TITLE
 from .fit import Split, warm_up
 from .plots import plot
 from .render import to_markdown, update_readme
-from .rows import run_split
+from .rows import run_split, selected_rows
 from .scale import run_scale, scale_child
 from .summarise import summarise, summarise_curve, targets
 
@@ -91,6 +91,7 @@ def _meta(options, argv, infos, library_info, start):
         "curve_ratios": options.curve_ratios,
         "teacher_estimators": options.teacher_estimators,
         "latency_rows": options.latency_rows,
+        "rows": options.rows or "all",
         "row_caps": caps,
         "rows_note": ", ".join(f"{n} {'all' if c is None else f'<= {c:,}'}"
                                for n, c in caps.items()),
@@ -120,7 +121,12 @@ def parse_options(argv):
     -------
     argparse.Namespace
     """
-    options = _parser().parse_args(argv)
+    parser = _parser()
+    options = parser.parse_args(argv)
+    try:
+        selected_rows(options.rows)
+    except ValueError as error:
+        parser.error(str(error))
     suite = SUITES[options.suite]
     if options.datasets is None:
         options.datasets = list(suite["datasets"])
@@ -157,6 +163,11 @@ def _parser():
                         help="trees per teacher (default: the libraries' 100)")
     parser.add_argument("--latency-rows", type=int, default=LATENCY_ROWS,
                         help="rows the predict speed-up is timed on")
+    parser.add_argument("--rows", nargs="+", metavar="ROW",
+                        help="only these rows besides the teachers and "
+                             "HPMDistiller() (always run): groups "
+                             f"({', '.join(ROW_GROUPS)}) or row names; "
+                             "default: every row")
     parser.add_argument("--no-reference", action="store_true",
                         help="record the reference row as skipped")
     parser.add_argument("--reference-python", type=Path,
@@ -197,8 +208,11 @@ def assemble(meta, infos, rows, curve, scale):
 
 
 def merge(paths, options, argv):
-    """One results document from runs of disjoint datasets (e.g. two processes).
+    """One results document from several runs (e.g. two processes, or some rows).
 
+    The runs may hold disjoint datasets, or the same datasets with other rows
+    (``--rows``): a fit (dataset, seed and row; for the curve, dataset, seed,
+    ratio and method) found in several documents is taken from the last one.
     The meta of the first document is kept, with every command (this merge's
     last), the datasets, row caps and library commits of all, and the longest
     wall time (they ran side by side).
@@ -222,20 +236,29 @@ def merge(paths, options, argv):
                                    " ".join([COMMAND, *argv])])
     meta["library_commits"] = [d["meta"]["library"]["commit"] for d in documents]
     for key in ("datasets", "curve_datasets"):
-        meta[key] = [name for d in documents for name in d["meta"][key]]
+        meta[key] = list(dict.fromkeys(name for d in documents
+                                       for name in d["meta"][key]))
     meta["row_caps"] = {name: cap for d in documents
                         for name, cap in d["meta"]["row_caps"].items()}
-    meta["rows_note"] = ", ".join(d["meta"]["rows_note"] for d in documents
-                                  if d["meta"]["rows_note"])
+    meta["rows_note"] = ", ".join(dict.fromkeys(
+        d["meta"]["rows_note"] for d in documents if d["meta"]["rows_note"]))
     meta["wall_s"] = max(d["meta"]["wall_s"] for d in documents)
     meta["merged_from"] = [str(path) for path in paths]
     results = assemble(
         meta, {k: v for d in documents for k, v in d["datasets"].items()},
-        [r for d in documents for r in d["runs"]],
-        [c for d in documents for c in d["curve_runs"]],
+        _last_of_each([r for d in documents for r in d["runs"]],
+                      ("dataset", "seed", "row")),
+        _last_of_each([c for d in documents for c in d["curve_runs"]],
+                      ("dataset", "seed", "ratio", "method")),
         [p for d in documents for p in d["scale"]])
     write(results, options)
     return results
+
+
+def _last_of_each(fits, keys):
+    """The fits in first-seen order of their keys, the last fit of each key."""
+    last = {tuple(f[k] for k in keys): f for f in fits}
+    return list(last.values())
 
 
 def write(results, options):
