@@ -4,6 +4,8 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import reference
@@ -16,14 +18,72 @@ from ..common import (
     versions,
     write_json,
 )
-from ..datasets import DATASETS, describe, load
-from .config import COMMAND, LATENCY_ROWS, ROW_GROUPS, SUITES, TITLE
+from ..datasets import (
+    DATASETS,
+    REGRESSION_DATASETS,
+    describe,
+    describe_regression,
+    load,
+    load_regression,
+)
+from .config import (
+    COMMAND,
+    LATENCY_ROWS,
+    REGRESSION_SUITES,
+    ROW_GROUPS,
+    SUITES,
+    TITLE,
+)
 from .fit import Split, warm_up
 from .plots import plot
+from .regression import (
+    regression_markdown,
+    regression_targets,
+    run_regression_split,
+    summarise_regression,
+    summarise_regression_curve,
+)
 from .render import to_markdown, update_readme
 from .rows import run_split, selected_rows
 from .scale import run_scale, scale_child
 from .summarise import summarise, summarise_curve, targets
+
+
+@dataclass(frozen=True)
+class Task:
+    """What differs between the classification and the regression suite.
+
+    Everything else (the options, the loop over datasets and seeds, the merge,
+    the files written) is shared.
+    """
+
+    suites: dict
+    datasets: tuple
+    load: Callable  # (name, max_rows, seed) -> X, y
+    describe: Callable
+    stratify: bool
+    run_split: Callable
+    summarise: Callable
+    summarise_curve: Callable
+    targets: Callable
+    to_markdown: Callable
+    prefix: str
+    plots: bool
+
+
+TASKS = {
+    "classification": Task(
+        SUITES, tuple(DATASETS),
+        lambda name, cap, seed: load(name, cap, random_state=seed)[:2], describe,
+        True, run_split, summarise, summarise_curve, targets, to_markdown,
+        "suite", True),
+    "regression": Task(
+        REGRESSION_SUITES, tuple(REGRESSION_DATASETS),
+        lambda name, cap, seed: load_regression(name, cap, random_state=seed),
+        describe_regression, False, run_regression_split, summarise_regression,
+        summarise_regression_curve, regression_targets, regression_markdown,
+        "regression", False),
+}
 
 
 def run(argv=None):
@@ -66,15 +126,16 @@ def run(argv=None):
 
 def _run_table_and_curve(options):
     """Every dataset and seed of the table and of the curve, in order."""
+    task = TASKS[options.task]
     rows, curve, infos = [], [], {}
     for name in dict.fromkeys([*options.datasets, *options.curve_datasets]):
         for seed in options.seeds:
-            X, y, _ = load(name, _cap(name, options), random_state=seed)
-            infos.setdefault(name, describe(name, X, y))
+            X, y = task.load(name, _cap(name, options), seed)
+            infos.setdefault(name, task.describe(name, X, y))
             log(f"{name} seed={seed}: {len(X):,} rows")
-            new_rows, new_curve = run_split(
-                name, Split(X, y, seed, options.latency_rows), options,
-                with_curve=name in options.curve_datasets)
+            new_rows, new_curve = task.run_split(
+                name, Split(X, y, seed, options.latency_rows, task.stratify),
+                options, with_curve=name in options.curve_datasets)
             if name in options.datasets:
                 rows += new_rows
             curve += new_curve
@@ -85,7 +146,8 @@ def _meta(options, argv, infos, library_info, start):
     """How the run was made; its wall time runs from ``start`` to now."""
     caps = {name: _cap(name, options) for name in infos}
     return {
-        "command": " ".join([COMMAND, *argv]), "suite": options.suite,
+        "command": " ".join([COMMAND, *argv]), "task": options.task,
+        "suite": options.suite,
         "seeds": options.seeds, "datasets": options.datasets,
         "curve_datasets": options.curve_datasets,
         "curve_ratios": options.curve_ratios,
@@ -123,11 +185,18 @@ def parse_options(argv):
     """
     parser = _parser()
     options = parser.parse_args(argv)
+    task = TASKS[options.task]
     try:
         selected_rows(options.rows)
     except ValueError as error:
         parser.error(str(error))
-    suite = SUITES[options.suite]
+    if options.rows is not None and options.task != "classification":
+        parser.error("--rows selects rows of the classification suite only")
+    for name in [*(options.datasets or []), *(options.curve_datasets or [])]:
+        if name not in task.datasets:
+            parser.error(f"{name!r} is not a dataset of the {options.task} suite: "
+                         f"choose from {sorted(task.datasets)}")
+    suite = task.suites[options.suite]
     if options.datasets is None:
         options.datasets = list(suite["datasets"])
     options.seeds = options.seeds or list(suite["seeds"])
@@ -144,16 +213,21 @@ def parse_options(argv):
 
 
 def _parser():
+    every = sorted({*DATASETS, *REGRESSION_DATASETS})
     parser = argparse.ArgumentParser(prog=COMMAND, description=TITLE)
+    parser.add_argument("--task", choices=sorted(TASKS), default="classification",
+                        help="the classification suite (HPMDistiller) or the "
+                             "regression one (HPMRegressor, "
+                             "benchmarks/suite/regression.py)")
     parser.add_argument("--suite", choices=sorted(SUITES), default="quick")
-    parser.add_argument("--datasets", nargs="*", choices=sorted(DATASETS),
+    parser.add_argument("--datasets", nargs="*", choices=every,
                         help="instead of the suite's (none: no table, e.g. to run "
                              "the scale section alone)")
     parser.add_argument("--seeds", nargs="+", type=int, help="instead of the suite's")
     parser.add_argument("--max-rows", type=int,
                         help="stratified sample of at most this many rows per "
                              "dataset (instead of the suite's cap)")
-    parser.add_argument("--curve-datasets", nargs="*", choices=sorted(DATASETS),
+    parser.add_argument("--curve-datasets", nargs="*", choices=every,
                         help="instead of the suite's (none: no curve)")
     parser.add_argument("--curve-ratios", nargs="+", type=float,
                         help="instead of the suite's")
@@ -200,10 +274,11 @@ def assemble(meta, infos, rows, curve, scale):
     -------
     dict
     """
-    table = summarise(rows)
-    curve_summary = summarise_curve(curve) if curve else []
+    task = TASKS[meta.get("task", "classification")]
+    table = task.summarise(rows)
+    curve_summary = task.summarise_curve(curve) if curve else []
     return {"meta": meta, "datasets": infos, "table": table, "curve": curve_summary,
-            "scale": scale, "targets": targets(table, curve_summary, scale),
+            "scale": scale, "targets": task.targets(table, curve_summary, scale),
             "runs": rows, "curve_runs": curve}
 
 
@@ -270,12 +345,13 @@ def write(results, options):
     options : argparse.Namespace
         ``out``, ``suite``, ``no_plots`` and ``update_readme``.
     """
-    out, prefix = options.out, f"suite_{options.suite}"
+    task = TASKS[results["meta"].get("task", "classification")]
+    out, prefix = options.out, f"{task.prefix}_{options.suite}"
     out.mkdir(parents=True, exist_ok=True)
-    results["meta"]["plots"] = [] if options.no_plots else plot(results, out,
-                                                                prefix)
+    results["meta"]["plots"] = ([] if options.no_plots or not task.plots
+                                else plot(results, out, prefix))
     write_json(out / f"{prefix}.json", results, indent=1, end="")
-    (out / f"{prefix}.md").write_text(to_markdown(results))
-    if options.update_readme:
+    (out / f"{prefix}.md").write_text(task.to_markdown(results))
+    if options.update_readme and task.prefix == "suite":
         update_readme(results, out / f"{prefix}.md")
     log(f"done in {results['meta']['wall_s'] / 60:.1f} min; wrote {out}/{prefix}.*")

@@ -132,3 +132,63 @@ CURVE_METHODS = {
 }
 METRICS = ("accuracy", "retention", "fidelity", "compression",
            "compression_parameters", "speedup", "fit_s", "fit_s_without_teachers")
+
+# The regression suite (--task regression, issue 16): the same protocol with
+# HPMRegressor, the teachers' regressors and RMSE where accuracy was.
+REGRESSION_DATASET_NAMES = ("diamonds_price", "ames", "concrete", "flights_delay",
+                            "cps1988")
+REGRESSION_SUITES = {
+    "quick": {
+        "datasets": ("concrete", "diamonds_price"),
+        "seeds": (0, 1),
+        "max_rows": 1000,
+        "row_caps": {},
+        "curve_datasets": ("concrete",),
+        "curve_ratios": (100,),
+        "scale": None,
+    },
+    "medium": {
+        "datasets": REGRESSION_DATASET_NAMES,
+        "seeds": (0, 1, 2),
+        "max_rows": 2000,
+        "row_caps": {},
+        "curve_datasets": REGRESSION_DATASET_NAMES,
+        "curve_ratios": (10, 100, 1000),
+        "scale": None,
+    },
+    "full": {
+        "datasets": REGRESSION_DATASET_NAMES,
+        "seeds": (0, 1, 2),
+        "max_rows": None,
+        # As the classification suite: the large ones sampled (--max-rows lifts).
+        "row_caps": {"diamonds_price": 10_000, "flights_delay": 10_000,
+                     "cps1988": 10_000},
+        "curve_datasets": REGRESSION_DATASET_NAMES,
+        "curve_ratios": (10, 100, 1000),
+        "scale": None,
+    },
+}
+REG_DEFAULT = "HPMRegressor()"
+REG_DIRECT = "direct (alpha=0)"
+REG_PLAIN_KD = "plain KD (XGBoost, alpha=0.7)"
+REG_MUNGE = "HPMRegressor(augment='munge')"
+REGRESSION_BASELINES = {
+    REG_DIRECT: ("all", {"alpha": 0.0, "augment": None}),
+    REG_PLAIN_KD: ("xgb", {"alpha": 0.7, "soft_targets": "in_sample",
+                           "augment": None}),
+}
+REGRESSION_COMPONENTS = (
+    ("fusion", "attention", "mean"),
+    ("soft_targets", "oof", "in_sample"),
+    ("augment", "auto", None),
+    ("augment", "munge", "auto"),
+)
+REGRESSION_CURVE_METHODS = {
+    "direct": REGRESSION_BASELINES[REG_DIRECT],
+    "plain KD": REGRESSION_BASELINES[REG_PLAIN_KD],
+    REG_DEFAULT: ("all", {}),
+    REG_MUNGE: ("all", {"augment": "munge"}),
+}
+REGRESSION_METRICS = ("r2", "rmse", "mae", "retention", "fidelity", "compression",
+                      "compression_parameters", "speedup", "fit_s",
+                      "fit_s_without_teachers")

@@ -368,7 +368,7 @@ def resolve_student(name, default, split, ref):
     spec = dict(STUDENTS[name])
     if "ratio" not in spec:
         return clone(default.student_[-1])
-    width = curve_width(default, split, ref, spec.pop("ratio"))
+    width = curve_width(split, ref, spec.pop("ratio"), len(default.classes_))
     return MLPStudent(hidden_layer_sizes=(width,), random_state=split.seed,
                       **spec)
 
@@ -417,23 +417,42 @@ def hidden_units(max_parameters, n_inputs, n_classes):
                                                               + n_classes))))
 
 
-def curve_width(default, split, ref, ratio):
-    """Hidden units of the curve's student, ``ratio`` times smaller than the teachers.
+def mlp_inputs(split):
+    """Columns an MLP student sees: its default preprocessing of the training rows.
 
     Parameters
     ----------
-    default : HPMDistiller
-        The fitted ``HPMDistiller()``: its preprocessing gives the inputs.
     split : Split
-    ref : Teachers
-        Their parameters are the budget's numerator.
-    ratio : float
-        Target compression in parameters.
 
     Returns
     -------
     int
     """
-    n_inputs = default.student_[:-1].transform(split.X_train.iloc[:2]).shape[1]
-    return hidden_units(ref.size.n_parameters / ratio, n_inputs,
-                        len(default.classes_))
+    from skdistill._preprocess import default_preprocessor
+
+    preprocessor = default_preprocessor("mlp", split.X_train).fit(split.X_train)
+    return preprocessor.transform(split.X_train.iloc[:2]).shape[1]
+
+
+def curve_width(split, ref, ratio, n_outputs):
+    """Hidden units of the curve's student, ``ratio`` times smaller than the teachers.
+
+    The inputs are those of an MLP student (its default preprocessing: one-hot
+    categories), whatever the default's student is.
+
+    Parameters
+    ----------
+    split : Split
+    ref : Teachers
+        Their parameters are the budget's numerator.
+    ratio : float
+        Target compression in parameters.
+    n_outputs : int
+        The classes (one for regression).
+
+    Returns
+    -------
+    int
+    """
+    return hidden_units(ref.size.n_parameters / ratio, mlp_inputs(split),
+                        n_outputs)

@@ -316,7 +316,7 @@ def run_curve(name, split, default, ref, options):
     """
     points = []
     for ratio in options.curve_ratios:
-        width = curve_width(default, split, ref, ratio)
+        width = curve_width(split, ref, ratio, len(default.classes_))
         for method, (which, params) in CURVE_METHODS.items():
             student = MLPStudent(hidden_layer_sizes=(width,),
                                  random_state=split.seed)

@@ -13,20 +13,26 @@ def _stats(values):
     return {**mean_std(values), "n": len(values)}
 
 
-def summarise(rows):
-    """Mean ± std over seeds per dataset and row, and Δ accuracy vs the default.
+def summarise(rows, metrics=METRICS, default=DEFAULT, score="accuracy"):
+    """Mean ± std over seeds per dataset and row, and Δ score vs the default.
 
     Parameters
     ----------
     rows : list of dict
         Every fit of the table, every seed.
+    metrics : sequence of str, default=METRICS
+        The columns summarised.
+    default : str, default=DEFAULT
+        The row the others are paired with (by seed).
+    score : str, default="accuracy"
+        The column of the difference, ``delta_<score>``.
 
     Returns
     -------
     list of dict
     """
-    default_acc = {(r["dataset"], r["seed"]): r["accuracy"] for r in rows
-                   if r["row"] == DEFAULT and r["status"] == "ok"}
+    default_score = {(r["dataset"], r["seed"]): r[score] for r in rows
+                     if r["row"] == default and r["status"] == "ok"}
     table = []
     for dataset, row in dict.fromkeys((r["dataset"], r["row"]) for r in rows):
         runs = [r for r in rows if (r["dataset"], r["row"]) == (dataset, row)]
@@ -34,11 +40,11 @@ def summarise(rows):
         entry = {"dataset": dataset, "row": row, "kind": runs[0]["kind"],
                  "n_seeds": len(runs), "n_ok": len(ok),
                  "status": _status(runs)}
-        for metric in METRICS:
+        for metric in metrics:
             entry[metric] = _stats([r.get(metric) for r in ok])
-        entry["delta_accuracy"] = _stats(
-            [r["accuracy"] - default_acc[(dataset, r["seed"])] for r in ok
-             if (dataset, r["seed"]) in default_acc])
+        entry[f"delta_{score}"] = _stats(
+            [r[score] - default_score[(dataset, r["seed"])] for r in ok
+             if (dataset, r["seed"]) in default_score])
         entry["student"] = next((r["student"] for r in ok if "student" in r), None)
         table.append(entry)
     return table
