@@ -16,6 +16,7 @@ from .config import (
     LEVERS,
     LGBM_DIRECT,
     LGBM_DIRECT_BYTES,
+    LGBM_LEAVES,
     LGBM_TREES,
     PREFIT,
     REFERENCE,
@@ -175,16 +176,19 @@ def _lgbm_rows(split, ref, default, chosen):
         yield LGBM_DIRECT_BYTES, failed(error)
         return
     if LGBM_DIRECT in chosen:
-        yield LGBM_DIRECT, {**figures, "student": f"LGBMClassifier({LGBM_TREES} "
-                                                  "trees)"}
+        yield LGBM_DIRECT, {**figures, "student": _lgbm_name(LGBM_TREES)}
     if LGBM_DIRECT_BYTES in chosen:
         try:
             model, fit_s = lgbm_direct(split, trees, split.seed)
             yield LGBM_DIRECT_BYTES, {
                 **measure(model, model.predict_proba, split, ref, fit_s),
-                "student": f"LGBMClassifier({trees} trees)"}
+                "student": _lgbm_name(trees)}
         except Exception as error:
             yield LGBM_DIRECT_BYTES, failed(error)
+
+
+def _lgbm_name(trees):
+    return f"LGBMClassifier({trees} trees x {LGBM_LEAVES} leaves)"
 
 
 def _prefit_rows(split, ref, default, chosen, n_est):
