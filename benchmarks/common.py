@@ -98,7 +98,8 @@ def describe_student(student):
     -------
     str
         ``MLPStudent(32, 16)``, ``LGBMStudent(100 trees x 15 leaves)``,
-        ``XGBStudent(100 trees, max_depth=4)`` or ``TreeStudent(max_depth=6)``.
+        ``XGBStudent(100 trees, max_depth=4)``, ``TreeStudent(max_depth=6)`` or
+        ``LinearStudent()``.
     """
     params = student.get_params()
     if "hidden_layer_sizes" in params:
@@ -108,8 +109,10 @@ def describe_student(student):
     elif "n_estimators" in params:
         size = (f"({params['n_estimators']} trees, "
                 f"max_depth={params.get('max_depth')})")
+    elif "max_depth" in params:
+        size = f"(max_depth={params['max_depth']})"
     else:
-        size = f"(max_depth={params.get('max_depth')})"
+        size = "()"
     return f"{type(student).__name__}{size}"
 
 

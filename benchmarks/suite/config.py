@@ -89,9 +89,11 @@ PREFIT = {
     PREFIT_KD: ("xgb", {"temperature": 4.0, "alpha": 0.7, "augment": None,
                         "chain": False, "student": "student"}),
 }
-# Direct LightGBM rows: the issue's 50 trees x 15 leaves, and as many 15-leaf
-# trees as come nearest the default student's bytes (at most 50), on all the
-# training rows' hard labels, LightGBM's other settings at their defaults.
+# Direct LightGBM rows: the issue's 50 trees x 15 leaves (n_estimators=50,
+# num_leaves=15), and as many boosting rounds of 15 leaves as come nearest the
+# default student's bytes (between 1 and 50; a round is one tree per class for
+# more than two classes), on all the training rows' hard labels, LightGBM's
+# other settings at their defaults.
 LGBM_DIRECT = "direct: LightGBM (50 trees x 15 leaves)"
 LGBM_DIRECT_BYTES = "direct: LightGBM (15 leaves, the student's bytes)"
 LGBM_LEAVES, LGBM_TREES = 15, 50

@@ -188,7 +188,7 @@ def _lgbm_rows(split, ref, default, chosen):
 
 
 def _lgbm_name(trees):
-    return f"LGBMClassifier({trees} trees x {LGBM_LEAVES} leaves)"
+    return f"LGBMClassifier(n_estimators={trees}, num_leaves={LGBM_LEAVES})"
 
 
 def _prefit_rows(split, ref, default, chosen, n_est):
