@@ -162,3 +162,20 @@ def test_a_merge_keeps_the_last_fit_of_each_row():
     kept = _last_of_each(first + second, ("dataset", "seed", "row"))
     assert [(r["row"], r["seed"], r["v"]) for r in kept] == [
         ("x", 0, 3), ("y", 0, 2), ("x", 1, 4)]
+
+
+def test_targets_count_wins_against_lightgbm_and_with_prefit_teachers():
+    from benchmarks.suite.summarise import summarise, targets
+
+    accuracy = {config.DEFAULT: 0.80, config.DIRECT: 0.70, config.PLAIN_KD: 0.70,
+                config.LGBM_DIRECT: 0.85, config.LGBM_DIRECT_BYTES: 0.60,
+                config.PREFIT_DEFAULT: 0.75, config.PREFIT_KD: 0.70}
+    runs = [{"dataset": "d", "seed": 0, "row": row, "kind": "x", "status": "ok",
+             "accuracy": value, "fit_s": 1.0, "fit_s_without_teachers": 0.5,
+             "compression": 20.0} for row, value in accuracy.items()]
+    found = targets(summarise(runs), [], [])
+    assert found["beats_direct_and_kd"]["wins"] == 1
+    assert (found["beats_direct_kd_and_lightgbm"]["wins"],
+            found["beats_direct_kd_and_lightgbm"]["datasets"]) == (0, 1)
+    assert (found["prefit_beats_direct_and_kd"]["wins"],
+            found["prefit_beats_direct_and_kd"]["datasets"]) == (0, 1)
