@@ -8,12 +8,13 @@ and an encoded ``RandomForestRegressor`` at their defaults (100 trees), fitted b
 HPMRegressor itself (cross-fitted for out-of-fold targets and the gate).
 
 Rows: the fused teachers and each teacher; ``HPMRegressor()`` (all defaults:
-an LightGBM student, ``alpha="auto"``, attention fusion, ``augment="auto"``),
+a LightGBM student, ``alpha="auto"``, attention fusion, ``augment="auto"``),
 whose student every baseline clones; ``direct (alpha=0)`` (the same student on
 the true target, no augmentation); ``plain KD`` (the same student fitted on
 XGBoost's in-sample predictions, ``alpha=0.7``, no augmentation); and the
-ablations ``fusion="mean"``, ``soft_targets="in_sample"``, ``augment=None`` and
-``augment="munge"``.
+ablations ``fusion="mean"``, ``soft_targets="in_sample"``, ``augment=None``,
+``augment="munge"`` and ``chain="auto"`` (a "skipped" row where HPMRegressor
+has no ``chain``; the baselines get ``chain=False`` where it has one).
 
 Columns (test rows, mean ± std over seeds): R², RMSE, MAE, Δ RMSE against
 ``HPMRegressor()`` (paired by seed), retention (R² / the fused teachers' R²),
@@ -197,7 +198,8 @@ def run_regression_split(name, split, options, with_curve):
     for row, (which, params) in REGRESSION_BASELINES.items():
         record(row, _fit_and_measure(
             split, ref, make_teachers(seed, n_est, which, "regression"),
-            {**params, "student": clone(default.student_[-1])}), "baseline")
+            {**_baseline(params), "student": clone(default.student_[-1])}),
+            "baseline")
     for row, params in regression_ablations().items():
         figures = ({"status": "skipped", "error": "parameter not in this version"}
                    if params is None else _fit_and_measure(
@@ -206,6 +208,13 @@ def run_regression_split(name, split, options, with_curve):
         record(row, figures, "ablation")
     curve = run_regression_curve(name, split, ref, options) if with_curve else []
     return rows, curve
+
+
+def _baseline(params):
+    """A baseline's parameters, with ``chain=False`` where HPMRegressor has one."""
+    if "chain" in HPMRegressor().get_params():
+        return {"chain": False, **params}
+    return params
 
 
 def _row_names():
@@ -247,7 +256,8 @@ def run_regression_curve(name, split, ref, options):
             point.update(_fit_and_measure(
                 split, ref, make_teachers(split.seed, options.teacher_estimators,
                                           which, "regression"),
-                {**params, "student": student}))
+                {**(_baseline(params) if method in ("direct", "plain KD")
+                    else params), "student": student}))
             points.append(point)
             log(f"  curve {name} seed={split.seed} {ratio}x ({width} units) "
                 f"{method}: " + (f"rmse={point['rmse']:.4g}"
