@@ -7,7 +7,7 @@ preprocessing (``default_preprocessor("mlp")``), trained
 - directly on the hard labels (``alpha=0``), and
 - distilled from the suite's three teachers (XGBoost, LightGBM, RandomForest of
   ``benchmarks/suite/fit.py``, 100 trees each): their mean probabilities on the
-  training rows, out-of-fold (5 folds), ``temperature=2``, ``alpha=0.7`` (the
+  training rows, out-of-fold (3 folds), ``temperature=2``, ``alpha=0.7`` (the
   distiller's defaults for a student the user chose),
 
 each with ``numeric_embedding`` None / ``"periodic"`` / ``"piecewise_linear"``,
@@ -86,7 +86,7 @@ def teacher_targets(split, seed):
     their accuracy on the test rows (fitted on all training rows)."""
     X, y = split.X_train, split.y_train
     oof = np.zeros((len(y), len(np.unique(y))))
-    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    folds = StratifiedKFold(3, shuffle=True, random_state=seed)
     for train, held in folds.split(X, y):
         for teacher in make_teachers(seed):
             fitted = clone(teacher).fit(X.iloc[train], y[train])
