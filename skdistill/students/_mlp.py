@@ -28,7 +28,7 @@ from ._base import (
     validate_fit_targets,
 )
 from ._docstrings import with_shared_docstring
-from ._embeddings import NUMERIC_EMBEDDINGS, embedded_width, numeric_embedding
+from ._embeddings import NUMERIC_EMBEDDINGS
 
 # MLPStudent._train looks _run_epoch up in this module at each call:
 # benchmarks/epoch_time.py times the epochs by replacing _mlp._run_epoch.
@@ -51,7 +51,7 @@ from ._torch_network import (
     _check_hidden_layer_sizes,
     _resolve_device,
     _Standardize,
-    network,
+    embedded_network,
     real_rows,
 )
 
@@ -313,8 +313,9 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         self.device_ = device.type
         generator = torch.Generator().manual_seed(int(torch_seed))
         with _forked_torch_rng(device, int(torch_seed)):
-            net = self._network(X_standard[train_idx], hidden,
-                                len(classes)).to(device)
+            net = embedded_network(X_standard[train_idx], hidden, self.activation,
+                                   self.dropout, len(classes),
+                                   self.numeric_embedding).to(device)
             if self.dropout > 0:  # dropout draws from the global generator
                 self._train(net, train, val, (schedule, initial), alpha, generator)
         if self.dropout == 0:  # free of the global generator: threads run at once
@@ -341,13 +342,6 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         with small_network_threads(self.module_):
             logits = _predict_logits(self.module_, X, device)
         return log_proba_to_proba(logits.astype(np.float64))
-
-    def _network(self, X_train, hidden, n_classes):
-        """The trained layers: the numeric embedding (if any), then the MLP."""
-        embedding = numeric_embedding(self.numeric_embedding, X_train)
-        width = embedded_width(self.numeric_embedding, X_train.shape[1])
-        net = network(width, hidden, self.activation, self.dropout, n_classes)
-        return net if embedding is None else nn.Sequential(embedding, *net)
 
     def _split(self, y_encoded, sample_weight, seed, synthetic_rows):
         """Indices of the training rows and of the validation rows (or None)."""

@@ -108,3 +108,20 @@ def test_bad_embedding_or_loss_is_refused_before_work():
         MLPStudent(numeric_embedding="fourier").fit(X, y)
     with pytest.raises(ValueError, match="distill_loss"):
         MLPStudent(distill_loss="mse").fit(X, y)
+
+
+def test_the_regression_mlp_takes_the_embedding_too():
+    from skdistill.students import MLPRegressionStudent
+
+    X, _ = _wave(400, 0)
+    y = np.sin(8 * X[:, 0])
+    students = {e: MLPRegressionStudent(
+        (8,), max_epochs=30, batch_size=128, early_stopping=False,
+        learning_rate=1e-2, numeric_embedding=e, random_state=0).fit(X, y)
+        for e in (None, "periodic")}
+    X_test, _ = _wave(1000, 1)
+    y_test = np.sin(8 * X_test[:, 0])
+    assert students["periodic"].score(X_test, y_test) > \
+        students[None].score(X_test, y_test) + 0.3
+    assert students["periodic"].n_parameters_ == student_capacity(
+        students["periodic"], 3, 1)
