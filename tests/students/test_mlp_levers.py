@@ -5,12 +5,25 @@ import pickle
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdistill import MLPStudent
 from skdistill._capacity import student_capacity
 from skdistill.students._embeddings import embedding_parameters
 
 EMBEDDINGS = ("periodic", "piecewise_linear")
+
+
+@pytest.mark.slow  # the contract of MLPStudent() runs in the default step
+@parametrize_with_checks(
+    [MLPStudent(hidden_layer_sizes=(16,), max_epochs=100, random_state=0,
+                numeric_embedding=embedding) for embedding in EMBEDDINGS],
+    expected_failed_checks=lambda _: {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "minibatch SGD: weights equal repetitions only in expectation")},
+)
+def test_an_embedded_student_follows_the_contract(estimator, check):
+    check(estimator)
 
 
 def _wave(n_rows, seed):
