@@ -87,6 +87,7 @@ class Request:
     student: object
     temperature: object
     alpha: object
+    distill_loss: str | None
     chain: object
     min_compression: float | None
     search_budget: int | None
@@ -101,7 +102,8 @@ class Request:
         """The request of a distiller's parameters (``get_params(deep=False)``)."""
         return cls(
             student=params["student"], temperature=params.get("temperature"),
-            alpha=params["alpha"], chain=params.get("chain", False),
+            alpha=params["alpha"], distill_loss=params.get("distill_loss"),
+            chain=params.get("chain", False),
             min_compression=params.get("min_compression"),
             search_budget=params.get("search_budget"),
             limits=Limits(params["max_student_bytes"], params["max_latency_ms"]),
@@ -232,7 +234,8 @@ def search(ranked, make_data, request, seed, on_rung, time_budget=None):
     if not request.search_budget and not limits.any:
         return ranked[0], []
     data = make_data()
-    settings = {"random_state": seed, "device": request.device, "verbose": 0}
+    settings = {"random_state": seed, "device": request.device, "verbose": 0,
+                **loss_setting(request)}
     budget = request.search_budget or 0
     # "Distil or not" is one more fit, when the race still has two or more.
     check_distillation = request.alpha == "auto" and budget >= 3
@@ -371,12 +374,21 @@ def with_fit_settings(student, request, seed):
     The student shows its bar over epochs or rounds at the distiller's
     ``verbose=2``.
     """
-    params = {"verbose": int(request.verbose >= 2), "device": request.device}
+    params = {"verbose": int(request.verbose >= 2), "device": request.device,
+              **loss_setting(request)}
     if isinstance(request.student, str) or student.get_params().get(
             "random_state", 0) is None:
         params["random_state"] = seed
     known = student.get_params(deep=False)
     return student.set_params(**{k: v for k, v in params.items() if k in known})
+
+
+def loss_setting(request):
+    """The distiller's ``distill_loss`` for the students that take one (the
+    regressor has none)."""
+    if request.distill_loss is None:
+        return {}
+    return {"distill_loss": request.distill_loss}
 
 
 def family_of(student):

@@ -66,6 +66,15 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         student on the hard labels alone: with a search budget of 3 or more its
         last fit is the winner's twin without distillation, which wins when it is
         more accurate on the selection rows. A number is always used as given.
+    distill_loss : {"kl", "logit_mse"}, default="kl"
+        The soft-target term of the students that train on a loss and take a
+        ``distill_loss`` parameter (the MLP and linear students; it replaces
+        the student's own): the KL divergence at the temperature, or
+        ``"logit_mse"``, the squared error between the student's logits and the
+        teachers' log-probabilities, centred per row (Ba and Caruana, 2014;
+        no temperature). The other students fit the target distribution either
+        way. ``"kl"`` is the default: ``benchmarks/levers_mlp.py`` measured no
+        clear gain from ``"logit_mse"`` (``benchmarks/README.md``).
     fusion : {"attention", "mean", "accuracy"}, default="attention"
         How several teachers' probabilities become one target: a gate giving
         per-sample weights, the plain mean, or global weights from each
@@ -352,6 +361,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
             StrOptions({"auto", *SCHEDULES}),
             HasMethods(["initial", "step"]),
         ],
+        "distill_loss": [StrOptions({"kl", "logit_mse"})],
         "chain": [StrOptions({"auto"}), "boolean",
                   Interval(Integral, 0, None, closed="left")],
         "chain_min_improvement": [Interval(Real, 0, 1, closed="both")],
@@ -364,6 +374,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         *,
         temperature="auto",
         alpha="auto",
+        distill_loss="kl",
         fusion="attention",
         soft_targets="oof",
         prefit_teachers="as_is",
