@@ -64,7 +64,8 @@ def run_dataset(name, setting, seeds, max_rows, n_estimators=None):
         student = None
         if setting == "small":
             student = MLPStudent(
-                hidden_layer_sizes=(curve_width(default, split, ref, RATIO),),
+                hidden_layer_sizes=(curve_width(split, ref, RATIO,
+                                                 len(default.classes_)),),
                 random_state=seed)
         for method, params in METHODS[setting].items():
             if setting == "small" or method != "default":

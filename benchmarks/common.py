@@ -97,9 +97,22 @@ def describe_student(student):
     Returns
     -------
     str
+        ``MLPStudent(32, 16)``, ``LGBMStudent(100 trees x 15 leaves)``,
+        ``XGBStudent(100 trees, max_depth=4)``, ``TreeStudent(max_depth=6)`` or
+        ``LinearStudent()``.
     """
     params = student.get_params()
-    size = params.get("hidden_layer_sizes", f"(max_depth={params.get('max_depth')})")
+    if "hidden_layer_sizes" in params:
+        size = params["hidden_layer_sizes"]
+    elif "num_leaves" in params:
+        size = f"({params['n_estimators']} trees x {params['num_leaves']} leaves)"
+    elif "n_estimators" in params:
+        size = (f"({params['n_estimators']} trees, "
+                f"max_depth={params.get('max_depth')})")
+    elif "max_depth" in params:
+        size = f"(max_depth={params['max_depth']})"
+    else:
+        size = "()"
     return f"{type(student).__name__}{size}"
 
 

@@ -15,6 +15,9 @@ Common preprocessing (every loader)
     - the target is encoded to ``0..k-1`` in the sorted order of its labels
       (``labels[code]`` is the original label).
 
+The regression suite's datasets are in :data:`REGRESSION_DATASETS`
+(:func:`load_regression`: the same preprocessing, the target kept as a number).
+
 Per-dataset steps are in :data:`DATASETS` (``preprocessing``) and in the table of
 ``benchmarks/README.md``; :func:`describe` returns them with the sizes.
 """
@@ -161,6 +164,43 @@ PRIOR_DATASETS = {
 }
 
 
+# Datasets of the regression suite (``--task regression``): the target is a number,
+# kept in its own units (no log); the common preprocessing is the same, without
+# the encoding of the target.
+REGRESSION_DATASETS = {
+    "diamonds_price": Dataset(
+        "ggplot2/diamonds", "price",
+        "price of a diamond (USD, 326 to 18,823, right-skewed)",
+        ("cut, color and clarity as (unordered) categories",)),
+    "ames": Dataset(
+        "modeldata/ames", "Sale_Price",
+        "sale price of a house in Ames, Iowa (USD), 73 features, 40 categorical",
+        ("Longitude and Latitude kept as features",)),
+    "concrete": Dataset(
+        "modeldata/concrete", "compressive_strength",
+        "compressive strength of concrete (MPa) from its mixture and age, "
+        "1,030 rows",
+        ("8 numeric features; the repeated mixtures kept",)),
+    "flights_delay": Dataset(
+        "nycflights13/flights", "arr_delay",
+        "arrival delay in minutes, NYC flights of 2013 (heavy right tail)",
+        ("the flights without arr_delay (cancelled or diverted) removed",
+         "leakage removed (known only once the flight left or landed): dep_time, "
+         "dep_delay, arr_time, air_time; the scheduled times (sched_dep_time, "
+         "sched_arr_time, hour, minute) kept",
+         "identifiers removed: tailnum, flight number; redundant removed: year "
+         "(always 2013), time_hour (date and hour again)",
+         "added: weekday (0 = Monday) from the date",
+         "carrier, origin and dest as categories"),
+        drop=("dep_time", "dep_delay", "arr_time", "air_time", "tailnum",
+              "flight", "year", "time_hour")),
+    "cps1988": Dataset(
+        "AER/CPS1988", "wage",
+        "weekly wage (USD) of US men, March 1988 Current Population Survey",
+        ("ethnicity, smsa, region and parttime as categories",)),
+}
+
+
 def load(name, max_rows=None, random_state=0):
     """Load a dataset of the suite, prepared as the module docstring says.
 
@@ -199,6 +239,67 @@ def load(name, max_rows=None, random_state=0):
     return frame, y, [str(label) for label in labels]
 
 
+def load_regression(name, max_rows=None, random_state=0):
+    """Load a dataset of the regression suite, prepared as for :func:`load`.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`REGRESSION_DATASETS`.
+    max_rows : int or None, default=None
+        Keep a random sample of this many rows (all rows when None or when the
+        dataset is smaller).
+    random_state : int, default=0
+        Seed of the sample.
+
+    Returns
+    -------
+    X : DataFrame
+        Features: numbers, ``category`` columns and NaN.
+    y : ndarray of shape (n_samples,)
+        The target as float, in its own units.
+    """
+    spec = _spec(name)
+    frame = _LOADERS.get(name, _load_rdataset)(spec)
+    frame = frame[frame[spec.target].notna()].reset_index(drop=True)
+    y = frame.pop(spec.target).to_numpy(dtype=float)
+    frame = frame.drop(columns=list(spec.drop))
+    for column in frame.select_dtypes(include="object"):
+        frame[column] = frame[column].astype("category")
+    if max_rows is not None and max_rows < len(frame):
+        keep = np.sort(np.random.default_rng(random_state).choice(
+            len(frame), max_rows, replace=False))
+        frame, y = frame.iloc[keep].reset_index(drop=True), y[keep]
+    return frame, y
+
+
+def describe_regression(name, X, y):
+    """Sizes and preprocessing of a loaded regression dataset, for the JSON.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`REGRESSION_DATASETS`.
+    X : DataFrame
+    y : ndarray
+
+    Returns
+    -------
+    dict
+    """
+    spec = _spec(name)
+    return {
+        "source": spec.source, "target": spec.target, "task": spec.task,
+        "n_rows": int(len(X)), "n_features": int(X.shape[1]),
+        "n_categorical": int(sum(isinstance(dtype, pd.CategoricalDtype)
+                                 for dtype in X.dtypes)),
+        "n_missing": int(X.isna().to_numpy().sum()),
+        "target_mean": float(np.mean(y)), "target_std": float(np.std(y)),
+        "preprocessing": list(spec.preprocessing),
+        "dropped": list(spec.drop),
+    }
+
+
 def describe(name, X, y):
     """Sizes and preprocessing of a loaded dataset, for the results' JSON.
 
@@ -232,7 +333,7 @@ def describe(name, X, y):
 
 def _spec(name):
     """The :class:`Dataset` of a suite or prior dataset."""
-    known = {**DATASETS, **PRIOR_DATASETS}
+    known = {**DATASETS, **PRIOR_DATASETS, **REGRESSION_DATASETS}
     if name not in known:
         raise ValueError(f"unknown dataset {name!r}; choose from {sorted(known)}")
     return known[name]
@@ -264,6 +365,13 @@ def _load_flights(spec):
     return frame
 
 
+def _load_flights_delay(spec):
+    frame = _load_rdataset(spec)
+    dates = pd.to_datetime(frame[["year", "month", "day"]])
+    frame["weekday"] = dates.dt.weekday
+    return frame
+
+
 def _load_breast_cancer(spec):
     from sklearn.datasets import load_breast_cancer
 
@@ -285,4 +393,5 @@ def _load_synthetic(spec):
 
 
 _LOADERS = {"digits": _load_digits, "flights": _load_flights,
+            "flights_delay": _load_flights_delay,
             "breast_cancer": _load_breast_cancer, "synthetic_8": _load_synthetic}

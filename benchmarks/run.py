@@ -5,6 +5,8 @@ One command regenerates the published results::
     python -m benchmarks.run --suite quick   # minutes on 2 cores
     python -m benchmarks.run --suite medium  # every dataset, 2,000 rows each (2 h)
     python -m benchmarks.run --suite full    # all rows; diamonds, flights 10k (3 h)
+    python -m benchmarks.run --suite medium --rows prefit levers  # some rows
+    python -m benchmarks.run --task regression --suite quick|medium|full
 
 It writes ``suite_<name>.json`` (every fit, the summaries, where the targets
 stand), ``suite_<name>.md`` (the tables) and ``suite_<name>_*.png`` (plots) under
@@ -47,8 +49,32 @@ Rows of the table (one fit per dataset and seed each)
       off where it is on by default (``fusion="mean"``, ``temperature=2.0``,
       ``soft_targets="in_sample"``), on where it is off (``augment="munge"``,
       ``chain="auto"``). A switch the installed version lacks is a "skipped" row.
+    - ``direct: LightGBM (50 trees x 15 leaves)``: a plain ``LGBMClassifier(
+      n_estimators=50, num_leaves=15)`` on all the training rows' labels, its
+      other settings at LightGBM's defaults; ``direct: LightGBM (15 leaves, the
+      student's bytes)``: the same with as many rounds as come nearest the bytes
+      of ``HPMDistiller()``'s student (1 to 50).
+    - ``prefit: ...``: the three teachers fitted by the benchmark on the same
+      training rows and given through ``sklearn.frozen.FrozenEstimator`` (as
+      most users call it): ``HPMDistiller()`` (``prefit_teachers="as_is"``:
+      in-sample targets), ``prefit_teachers="cross_fit"`` (out-of-fold targets
+      from cross-fitted twins), and plain KD from the prefit XGBoost (its
+      in-sample outputs; the default's student). Their ``fit_s`` excludes the
+      teachers' fit (``prefit_teachers_fit_s``).
+    - Lever rows (issue 14, ``LEVERS`` in ``suite/config.py``):
+      ``final_rows="all"`` (with its direct twin), ``augment_ratio="auto"``,
+      ``distill_loss="logit_mse"``, and an MLP of the curve's 100x size with and
+      without ``numeric_embedding="periodic"`` (distilled and direct). A row runs
+      only where the installed version has the parameter and accepts the
+      value; otherwise it is a "skipped" row saying why.
     - ``reference: deepbridge-distillation``: see ``benchmarks/reference.py``;
       a failure is a row with its reason, never dropped.
+
+    ``--rows`` runs some rows only: groups (``baselines``, ``ablations``,
+    ``prefit``, ``levers``, ``reference``) or row names; the teachers' rows and
+    ``HPMDistiller()`` always run. ``--merge`` joins such runs with others of
+    the same datasets: a fit present in several documents is taken from the
+    last one given.
 
 Columns (test rows; mean ± std over seeds)
     accuracy; Δ accuracy against ``HPMDistiller()`` (paired by seed); retention
@@ -75,6 +101,11 @@ Compression curve
 Scale (full suite)
     ``HPMDistiller()`` on 10 %, 30 % and 100 % of flights' training rows, each fit
     in its own process so that its peak resident memory is its own.
+
+Regression (``--task regression``)
+    The same protocol with ``HPMRegressor`` on five regression datasets: its
+    rows, columns, curve and targets are the docstring of
+    ``benchmarks/suite/regression.py``; it writes ``regression_<name>.*``.
 
 The code is the package ``benchmarks/suite/`` (its docstring lists the modules);
 this file is the entry point.

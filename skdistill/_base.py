@@ -41,6 +41,7 @@ from ._memory import as_memory
 from ._parallel import available_cores, recording_to, worker_thread_limits
 from ._progress import PhaseBar, logger
 from ._ranker import meta_features
+from ._served_latency import check_latency_measure
 from ._shared_params import SHARED_CONSTRAINTS
 from ._student_features import resolve_student_features, student_columns
 from ._targets import fit_targets
@@ -122,6 +123,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         X, y, sample_weight, task = self._validate_training_data(
             X, y, sample_weight)
         given_valid = self._validate_validation_rows(X_val, y_val, task)
+        check_latency_measure(self.latency_measure, self.student)
         rng = check_random_state(self.random_state)
         names, teachers = self._checked_teachers(X, task, draw_seed(rng))
         train, valid = self._report_split(task, y, rng, given_valid is not None)
@@ -161,7 +163,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         self._record(memory, meta, X_train, task)
         check_serving_budget(self.student_, self.report_,
                              self._student_columns(X_valid), task,
-                             self.max_student_bytes, self.max_latency_ms)
+                             self.max_student_bytes, self.max_latency_ms,
+                             self.latency_measure)
         return self
 
     def _report_split(self, task, y, rng, validation_given):
@@ -197,7 +200,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             details={"fusion": self.fusion, "soft_targets": self.soft_targets,
                      "prefit_teachers": self.prefit_teachers,
                      "student_features": self.student_features_.tolist(),
-                     "time_limit": budget.summary()},
+                     "time_limit": budget.summary(),
+                     "latency_measure": self.latency_measure},
             memory=memory)
 
     def _chain_within(self, budget, configuration, n_rows):

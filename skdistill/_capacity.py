@@ -8,6 +8,7 @@ sizes all read it from here.
 """
 
 from .students import REGRESSION_STUDENT_FAMILIES, STUDENT_FAMILIES
+from .students._embeddings import embedded_width, embedding_parameters
 
 # The family of each student class, classification's and regression's: a
 # regression student has the capacity of its twin with one output.
@@ -21,10 +22,13 @@ def student_family(student):
     return _FAMILY_OF_CLASS.get(type(student))
 
 
-def mlp_parameters(n_inputs, hidden_layer_sizes, n_outputs):
-    """Weights and biases of a fully connected network."""
-    widths = (n_inputs, *hidden_layer_sizes, n_outputs)
-    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
+def mlp_parameters(n_inputs, hidden_layer_sizes, n_outputs, numeric_embedding=None):
+    """Weights and biases of a fully connected network, with those of its
+    numeric embedding (``MLPStudent``'s ``numeric_embedding``)."""
+    widths = (embedded_width(numeric_embedding, n_inputs), *hidden_layer_sizes,
+              n_outputs)
+    return (embedding_parameters(numeric_embedding, n_inputs)
+            + sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True)))
 
 
 def student_capacity(student, n_inputs, n_classes):
@@ -50,7 +54,7 @@ def student_capacity(student, n_inputs, n_classes):
     family = student_family(student)
     if family == "mlp":
         return float(mlp_parameters(n_inputs, tuple(params["hidden_layer_sizes"]),
-                                    n_classes))
+                                    n_classes, params.get("numeric_embedding")))
     if family == "tree":
         bounds = []
         if params["max_depth"] is not None:

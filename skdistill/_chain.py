@@ -83,7 +83,7 @@ def with_capacity(student, capacity, n_inputs, n_classes):
     family = student_family(student)
     if family == "mlp":
         hidden = _scaled_widths(tuple(params["hidden_layer_sizes"]), capacity,
-                                n_inputs, n_classes)
+                                n_inputs, n_classes, params["numeric_embedding"])
         return clone(student).set_params(hidden_layer_sizes=hidden)
     if family == "tree":
         return clone(student).set_params(
@@ -102,8 +102,9 @@ def with_capacity(student, capacity, n_inputs, n_classes):
     raise ValueError(f"{type(student).__name__} has no capacity to scale.")
 
 
-def _scaled_widths(hidden, capacity, n_inputs, n_classes):
-    """Hidden widths, all scaled by one factor, whose network has ~``capacity``."""
+def _scaled_widths(hidden, capacity, n_inputs, n_classes, embedding=None):
+    """Hidden widths, all scaled by one factor, whose network (with its numeric
+    ``embedding``) has ~``capacity``."""
     def widths(scale):
         return tuple(int(min(_MAX_MLP_WIDTH, max(1, round(h * scale))))
                      for h in hidden)
@@ -111,12 +112,13 @@ def _scaled_widths(hidden, capacity, n_inputs, n_classes):
     low, high = 1e-3, float(_MAX_MLP_WIDTH)
     for _ in range(60):  # bisection on the scale; the count grows with it
         middle = math.sqrt(low * high)
-        if mlp_parameters(n_inputs, widths(middle), n_classes) < capacity:
+        if mlp_parameters(n_inputs, widths(middle), n_classes,
+                          embedding) < capacity:
             low = middle
         else:
             high = middle
     return min((widths(low), widths(high)), key=lambda w: abs(
-        mlp_parameters(n_inputs, w, n_classes) - capacity))
+        mlp_parameters(n_inputs, w, n_classes, embedding) - capacity))
 
 
 def assistant_capacities(teacher_capacity, own_capacity, n_assistants):

@@ -11,6 +11,7 @@ import time
 import uuid
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from numbers import Real
 
 import numpy as np
@@ -39,6 +40,7 @@ from ._halving import (
 )
 from ._progress import logger
 from ._ranker import ranker_for
+from ._served_latency import served_latency_ms
 from ._temperature import AdaptiveTemperature, as_scheduler
 from ._transfer import selection_split
 from .exceptions import SkdistillWarning
@@ -85,6 +87,7 @@ class Request:
     student: object
     temperature: object
     alpha: object
+    distill_loss: str | None
     chain: object
     min_compression: float | None
     search_budget: int | None
@@ -92,18 +95,21 @@ class Request:
     device: str
     verbose: int
     n_jobs: int | None
+    latency_measure: str = "python"
 
     @classmethod
     def from_params(cls, params):
         """The request of a distiller's parameters (``get_params(deep=False)``)."""
         return cls(
             student=params["student"], temperature=params.get("temperature"),
-            alpha=params["alpha"], chain=params.get("chain", False),
+            alpha=params["alpha"], distill_loss=params.get("distill_loss"),
+            chain=params.get("chain", False),
             min_compression=params.get("min_compression"),
             search_budget=params.get("search_budget"),
             limits=Limits(params["max_student_bytes"], params["max_latency_ms"]),
             device=params["device"], verbose=params["verbose"],
-            n_jobs=params["n_jobs"])
+            n_jobs=params["n_jobs"],
+            latency_measure=params.get("latency_measure", "python"))
 
 
 def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
@@ -153,7 +159,7 @@ def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
         request, teacher_size, preprocessor_size, n_inputs, n_classes, kind))
     winner, evaluations = search(
         ranked, lambda: search_data(transfer, preprocessor, preprocessor_size,
-                                    X_student, seed),
+                                    X_student, seed, request.latency_measure),
         request, seed, search_recorder(memory, meta, teacher_names), time_budget)
     details = {
         "source": source, "config": winner.as_dict(),
@@ -195,17 +201,25 @@ def candidates(request, teacher_size, preprocessor_size, n_inputs, n_classes,
                               max_parameters=max_parameters)
 
 
-def search_data(transfer, preprocessor, preprocessor_size, X_student, seed):
-    """The selection split of the search, and the preprocessing's cost."""
+def search_data(transfer, preprocessor, preprocessor_size, X_student, seed,
+                latency_measure="python"):
+    """The selection split of the search, and the preprocessing's cost.
+
+    With ``latency_measure="onnx"`` the candidates' latency is their graph's,
+    preprocessing included, on :data:`LATENCY_ROWS` raw rows.
+    """
     training, select = selection_split(transfer, seed)
+    search = partial(SearchData, training, transfer.Z[select], transfer.y[select],
+                     transfer.task.predictions(transfer.targets[select]),
+                     extra_bytes=preprocessor_size.n_bytes)
+    if latency_measure == "onnx":
+        rows = np.resize(np.arange(_num_samples(X_student)), LATENCY_ROWS)
+        return search(latency=partial(served_latency_ms, preprocessor,
+                                      _safe_indexing(X_student, rows)))
     rows = np.arange(min(LATENCY_ROWS, _num_samples(X_student)))
     sample = _safe_indexing(X_student, rows)
-    return SearchData(
-        training, transfer.Z[select], transfer.y[select],
-        transfer.task.predictions(transfer.targets[select]),
-        extra_bytes=preprocessor_size.n_bytes,
-        extra_ms=(1000.0 * predict_latency(preprocessor.transform, sample)
-                  * LATENCY_ROWS / _num_samples(sample)))
+    return search(extra_ms=(1000.0 * predict_latency(preprocessor.transform, sample)
+                            * LATENCY_ROWS / _num_samples(sample)))
 
 
 def search(ranked, make_data, request, seed, on_rung, time_budget=None):
@@ -220,7 +234,8 @@ def search(ranked, make_data, request, seed, on_rung, time_budget=None):
     if not request.search_budget and not limits.any:
         return ranked[0], []
     data = make_data()
-    settings = {"random_state": seed, "device": request.device, "verbose": 0}
+    settings = {"random_state": seed, "device": request.device, "verbose": 0,
+                **loss_setting(request)}
     budget = request.search_budget or 0
     # "Distil or not" is one more fit, when the race still has two or more.
     check_distillation = request.alpha == "auto" and budget >= 3
@@ -359,12 +374,21 @@ def with_fit_settings(student, request, seed):
     The student shows its bar over epochs or rounds at the distiller's
     ``verbose=2``.
     """
-    params = {"verbose": int(request.verbose >= 2), "device": request.device}
+    params = {"verbose": int(request.verbose >= 2), "device": request.device,
+              **loss_setting(request)}
     if isinstance(request.student, str) or student.get_params().get(
             "random_state", 0) is None:
         params["random_state"] = seed
     known = student.get_params(deep=False)
     return student.set_params(**{k: v for k, v in params.items() if k in known})
+
+
+def loss_setting(request):
+    """The distiller's ``distill_loss`` for the students that take one (the
+    regressor has none)."""
+    if request.distill_loss is None:
+        return {}
+    return {"distill_loss": request.distill_loss}
 
 
 def family_of(student):

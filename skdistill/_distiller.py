@@ -66,6 +66,15 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         student on the hard labels alone: with a search budget of 3 or more its
         last fit is the winner's twin without distillation, which wins when it is
         more accurate on the selection rows. A number is always used as given.
+    distill_loss : {"kl", "logit_mse"}, default="kl"
+        The soft-target term of the students that train on a loss and take a
+        ``distill_loss`` parameter (the MLP and linear students; it replaces
+        the student's own): the KL divergence at the temperature, or
+        ``"logit_mse"``, the squared error between the student's logits and the
+        teachers' log-probabilities, centred per row (Ba and Caruana, 2014;
+        no temperature). The other students fit the target distribution either
+        way. ``"kl"`` is the default: ``benchmarks/levers_mlp.py`` measured no
+        clear gain from ``"logit_mse"`` (``benchmarks/README.md``).
     fusion : {"attention", "mean", "accuracy"}, default="attention"
         How several teachers' probabilities become one target: a gate giving
         per-sample weights, the plain mean, or global weights from each
@@ -157,7 +166,21 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         1,000 rows, on this machine. With ``student="auto"`` candidates are
         measured and none over it can win (without ``search_budget``, the best
         ranked are fitted on 256 rows to measure them, until one is within); a
-        student over it gives a warning.
+        student over it gives a warning. ``latency_measure`` says what is
+        timed.
+    latency_measure : {"python", "onnx"}, default="python"
+        What ``max_latency_ms`` and the report's ``student_latency_s`` (and
+        ``speedup``) time: ``"python"``, ``student_.predict_proba`` (the
+        preprocessing and the student in Python); ``"onnx"``, the student as it
+        serves: its graph (:func:`skdistill.export.to_onnx`, preprocessing
+        included) run by onnxruntime on one thread, its inputs made before the
+        clock starts (each search candidate is exported to be timed: tens of
+        milliseconds per candidate). Needs onnx and onnxruntime
+        (``pip install "skdistill[onnx]"``; an ``ImportError`` before any work
+        without them) and a student ``to_onnx`` exports (a ``ValueError``
+        before any work for another student class; datetime columns raise
+        ``NotImplementedError``). ``report_.details["latency_measure"]`` says
+        which was used.
     student_preprocessor : transformer, "passthrough" or None, default=None
         Preprocessing fitted for the student and carried in ``student_``.
         ``None`` imputes and scales numeric columns and encodes categorical ones
@@ -338,6 +361,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
             StrOptions({"auto", *SCHEDULES}),
             HasMethods(["initial", "step"]),
         ],
+        "distill_loss": [StrOptions({"kl", "logit_mse"})],
     }
 
     def __init__(
@@ -347,6 +371,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         *,
         temperature="auto",
         alpha="auto",
+        distill_loss="kl",
         fusion="attention",
         soft_targets="oof",
         prefit_teachers="as_is",
@@ -363,6 +388,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         search_budget=12,
         max_student_bytes=None,
         max_latency_ms=None,
+        latency_measure="python",
         time_limit=None,
         n_jobs=None,
         random_state=None,

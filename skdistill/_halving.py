@@ -53,6 +53,10 @@ class SearchData:
         Pickled bytes of the preprocessing served with the student.
     extra_ms : float
         Preprocessing time per 1,000 rows.
+    latency : callable or None
+        ``latency(model)``: milliseconds per 1,000 rows of the candidate as it
+        serves, preprocessing included (``latency_measure="onnx"``); None times
+        the student's Python method and adds ``extra_ms``.
     """
 
     training: TransferSet
@@ -61,6 +65,7 @@ class SearchData:
     teacher_select: np.ndarray
     extra_bytes: int = 0
     extra_ms: float = 0.0
+    latency: object = None
 
 
 @dataclass(frozen=True)
@@ -413,15 +418,22 @@ def fit_candidate(candidate, transfer, fit_settings):
     return step.model, step.seconds
 
 
+def _python_latency_ms(model, data):
+    """Milliseconds per 1,000 rows of the student's Python method, and the
+    preprocessing's."""
+    latency_rows = data.training.Z[np.resize(np.arange(len(data.training.y)),
+                                             LATENCY_ROWS)]
+    serve = data.training.task.serving_method(model)
+    return (1000.0 * predict_latency(serve, latency_rows)
+            * LATENCY_ROWS / len(latency_rows) + data.extra_ms)
+
+
 def measure(candidate, model, seconds, rung, n_rows, data, limits):
     """Accuracy and fidelity on the selection rows, size and latency."""
     accuracy, agreement = score(model, data.Z_select, data.y_select,
                                 data.teacher_select, data.training.task)
-    latency_rows = data.training.Z[np.resize(np.arange(len(data.training.y)),
-                                             LATENCY_ROWS)]
-    serve = data.training.task.serving_method(model)
-    latency_ms = (1000.0 * predict_latency(serve, latency_rows)
-                  * LATENCY_ROWS / len(latency_rows) + data.extra_ms)
+    latency_ms = (data.latency(model) if data.latency is not None
+                  else _python_latency_ms(model, data))
     n_bytes = len(pickle.dumps(model, protocol=5)) + data.extra_bytes
     evaluation = Evaluation(candidate, rung, n_rows, accuracy, agreement, n_bytes,
                             count_parameters(model), latency_ms, seconds, True)

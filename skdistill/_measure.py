@@ -19,6 +19,7 @@ from ._chain import chain_report
 from ._configure import family_of
 from ._halving import LATENCY_ROWS, pareto_front
 from ._progress import log_phase
+from ._served_latency import served_seconds
 from ._teacher_outputs import cached_output, teachers_outputs_cached
 from .exceptions import SkdistillWarning
 from .metrics import model_size, predict_latency, retention
@@ -97,7 +98,8 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
     student_acc = task.score(y_valid, student_pred)
     student_size = model_size(student)
     teacher_latency = _teacher_latency(fused, X_valid, memory)
-    student_latency = latency_on_all_rows(task.serving_method(student), X_student)
+    student_latency = student_latency_seconds(student, X_student, task,
+                                              details.get("latency_measure"))
     return task.report_type(
         n_validation=len(y_valid),
         teacher_accuracy=teacher_acc,
@@ -126,6 +128,7 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
             "n_synthetic_rows": n_synthetic,
             "student_features": details["student_features"],
             "time_limit": details.get("time_limit"),
+            "latency_measure": details.get("latency_measure", "python"),
             "temperature_schedule": _temperature_schedule(
                 student[-1], configuration.temperature),
             "chain": chain_report(chain,
@@ -156,6 +159,17 @@ def _teacher_latency(fused, X_valid, memory):
             lambda rows: fused.fusion.fuse(fused.gate_inputs(rows),
                                            fused.outputs(rows)),
             X_valid)]))[0])
+
+
+def student_latency_seconds(student, X, task, latency_measure="python"):
+    """Seconds of the student's outputs on the rows ``X``: its Python method
+    (``task.serving_method``), or its ONNX graph in onnxruntime
+    (``latency_measure="onnx"``, :mod:`._served_latency`)."""
+    if latency_measure == "onnx":
+        n_rows = _num_samples(X)
+        sample = _safe_indexing(X, np.arange(min(n_rows, LATENCY_MAX_ROWS)))
+        return served_seconds(student, sample) * n_rows / _num_samples(sample)
+    return latency_on_all_rows(task.serving_method(student), X)
 
 
 def latency_on_all_rows(predict, X):
@@ -242,15 +256,17 @@ def _recorded(value):
 
 
 def check_serving_budget(student, report, X_valid, task, max_bytes,
-                         max_latency_ms):
+                         max_latency_ms, latency_measure="python"):
     """Warn when the fitted student is over ``max_student_bytes`` or latency.
 
     ``X_valid`` are the validation rows, in the student's columns; ``task``
-    says what the student serves (``task.serving_method``).
+    says what the student serves (``task.serving_method``); the latency is
+    measured as ``latency_measure`` says.
     """
     latency_ms = None
     if max_latency_ms is not None:
-        latency_ms = latency_per_1000_rows(student, X_valid, task)
+        latency_ms = latency_per_1000_rows(student, X_valid, task,
+                                           latency_measure)
     for name, limit, value in (
             ("max_student_bytes", max_bytes, report.student_size.n_bytes),
             ("max_latency_ms", max_latency_ms, latency_ms)):
@@ -260,8 +276,10 @@ def check_serving_budget(student, report, X_valid, task, max_bytes,
                           stacklevel=5)
 
 
-def latency_per_1000_rows(student, X_valid, task):
+def latency_per_1000_rows(student, X_valid, task, latency_measure="python"):
     """Milliseconds of the student's outputs on 1,000 validation rows."""
-    rows = np.resize(np.arange(_num_samples(X_valid)), LATENCY_ROWS)
-    return 1000.0 * predict_latency(task.serving_method(student),
-                                    _safe_indexing(X_valid, rows))
+    rows = _safe_indexing(X_valid, np.resize(np.arange(_num_samples(X_valid)),
+                                             LATENCY_ROWS))
+    if latency_measure == "onnx":
+        return 1000.0 * served_seconds(student, rows)
+    return 1000.0 * predict_latency(task.serving_method(student), rows)

@@ -113,7 +113,11 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         first ranked candidate, unsearched).
     max_student_bytes, max_latency_ms : float or None, default=None
         Serving budget: a student over it gives a warning (latency of
-        ``predict``).
+        ``predict``, or of its ONNX graph: ``latency_measure``).
+    latency_measure : {"python", "onnx"}, default="python"
+        As in :class:`HPMDistiller`: ``"onnx"`` times the student's ONNX graph
+        run by onnxruntime (the search's candidates, the report, the
+        ``max_latency_ms`` warning) instead of ``student_.predict``.
     time_limit : float or None, default=None
         Seconds the whole fit may take (AutoGluon's ``time_limit``). The
         teachers and the final student always run; the configuration search
@@ -234,6 +238,7 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         search_budget=12,
         max_student_bytes=None,
         max_latency_ms=None,
+        latency_measure="python",
         time_limit=None,
         n_jobs=None,
         random_state=None,

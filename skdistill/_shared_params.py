@@ -33,6 +33,7 @@ SHARED_CONSTRAINTS = {
     "search_budget": [None, Interval(Integral, 1, None, closed="left")],
     "max_student_bytes": [None, Interval(Real, 0, None, closed="neither")],
     "max_latency_ms": [None, Interval(Real, 0, None, closed="neither")],
+    "latency_measure": [StrOptions({"python", "onnx"})],
     "time_limit": [None, Interval(Real, 0, None, closed="neither")],
     "n_jobs": [Integral, None],
     "random_state": ["random_state"],

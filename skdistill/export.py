@@ -127,11 +127,13 @@ def to_onnx(distiller_or_student, X_sample, path=None):
     Categorical columns: the string input holds each value in the canonical
     form the default preprocessing matches categories by (``20``, ``20.0`` and
     ``"20"`` are all ``"20"``; missing values are ``"__missing__"``), and
-    ``LabelEncoder`` nodes look it up in the categories seen in ``fit``; then
-    the ordinal codes (trees, boosters) or one-hot columns, the infrequent and
-    unseen categories included (MLP, linear), exactly as ``predict_proba``
-    encodes them. Feed it with :func:`onnx_inputs`, or serve it from Python
-    with :func:`serving_model`.
+    one ``LabelEncoder`` node looks every column's value up at once in the
+    categories seen in ``fit`` (each value prefixed by its column's position by
+    one ``StringConcat``: the same few nodes whatever the number of columns);
+    then the ordinal codes (trees, boosters) or one ``OneHot`` into the one-hot
+    columns, the infrequent and unseen categories included (MLP, linear),
+    exactly as ``predict_proba`` encodes them. Feed it with
+    :func:`onnx_inputs`, or serve it from Python with :func:`serving_model`.
 
     Examples
     --------

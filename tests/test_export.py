@@ -380,3 +380,111 @@ def test_serving_model_takes_a_dataframe_by_column_name(multiclass):
                     rtol=0, atol=1e-9)
     with pytest.raises(ValueError, match="lacks the columns"):
         served.predict(X_test.drop(columns=names[0]))
+
+
+def _skl2onnx_student(distiller, X_sample):
+    """``skl2onnx.to_onnx`` of ``distiller.student_`` itself, as a session."""
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from skdistill.export import register_skl2onnx_converters
+
+    register_skl2onnx_converters()
+    model = skl2onnx.to_onnx(distiller.student_, X=X_sample,
+                             target_opset={"": 20, "ai.onnx.ml": 3},
+                             options={id(distiller.student_[-1]): {"zipmap": False}})
+    return ort.InferenceSession(model.SerializeToString())
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_skl2onnx_converts_student_with_its_categorical_preprocessing(
+        table_distillers, family):
+    frame, distillers = table_distillers
+    distiller = distillers[family]
+    session = _skl2onnx_student(distiller, frame[:5])
+    assert [i.name for i in session.get_inputs()] == list(frame.columns)
+    rows = frame[600:]
+    feeds = {column: rows[[column]].to_numpy() for column in ("a", "b", "flag")}
+    for column in ("colour", "size"):  # strings; a missing one as "__missing__"
+        feeds[column] = rows[[column]].astype(object).fillna("__missing__") \
+            .astype(str).to_numpy()
+    assert (feeds["colour"] == "__missing__").any()
+    labels, proba = session.run(None, feeds)
+    tolerance = 1e-5 if family in ("mlp", "xgb") else 1e-6
+    assert_allclose(proba, distiller.predict_proba(rows), rtol=0, atol=tolerance)
+    assert np.mean(labels == distiller.predict(rows)) > 0.99
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_skl2onnx_converts_student_on_numeric_data(multiclass, named):
+    if named:  # a DataFrame: one input per column
+        distiller, names = _distil_frame(multiclass, TreeStudent(max_depth=4))
+        pd = pytest.importorskip("pandas")
+        X_test = pd.DataFrame(multiclass[3], columns=names)
+        feeds = {name: X_test[[name]].to_numpy() for name in names}
+    else:  # an array: one input "X"
+        distiller = _distil(multiclass, LinearStudent())
+        X_test = multiclass[3]
+        feeds = {"X": X_test}
+    session = _skl2onnx_student(distiller, X_test[:5])
+    labels, proba = session.run(None, feeds)
+    assert_allclose(proba, distiller.predict_proba(X_test), rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(labels, distiller.predict(X_test))
+
+
+def test_categorical_graph_has_as_many_nodes_for_any_number_of_columns():
+    """One LabelEncoder for every category column, not a chain per column."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.pipeline import Pipeline
+
+    from skdistill._preprocess import default_preprocessor
+
+    rng = np.random.RandomState(0)
+    counts = {}
+    for n_columns in (1, 6):
+        frame = pd.DataFrame({f"c{j}": rng.choice(["u", "v", "w"], 200)
+                              for j in range(n_columns)})
+        frame["x"] = rng.randn(200)
+        y = rng.randint(2, size=200)
+        for family, student in (("linear", LinearStudent()),
+                                ("tree", TreeStudent(max_depth=3))):
+            preprocess = default_preprocessor(family, frame).fit(frame)
+            pipeline = Pipeline([("preprocess", preprocess), (
+                "student", student.fit(preprocess.transform(frame), y))])
+            model = to_onnx(pipeline, frame[:5])
+            ops = [node.op_type for node in model.graph.node]
+            assert ops.count("LabelEncoder") == 1
+            counts[family, n_columns] = len(ops)
+    assert counts["linear", 1] == counts["linear", 6]
+    assert counts["tree", 1] == counts["tree", 6]
+
+
+@pytest.mark.parametrize("family", ["linear", "tree"])
+def test_infrequent_and_unseen_categories_go_where_predict_proba_sends_them(family):
+    """Beyond max_categories=32 the rarest levels share a column, which also
+    takes unseen values; a column without one drops them."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.pipeline import Pipeline
+
+    from skdistill._preprocess import default_preprocessor
+    from skdistill.export import onnx_inputs
+
+    rng = np.random.RandomState(0)
+    levels = [f"l{i}" for i in range(50)]
+    frame = pd.DataFrame({
+        "many": rng.choice(levels, 500, p=np.linspace(1, 0.1, 50) / np.linspace(
+            1, 0.1, 50).sum()),
+        "few": rng.choice(["u", "v"], 500), "x": rng.randn(500)})
+    y = (frame["x"] + (frame["many"] < "l2") + (frame["few"] == "u") > 0.5)
+    student = LinearStudent() if family == "linear" else TreeStudent(max_depth=4)
+    preprocess = default_preprocessor(family, frame).fit(frame)
+    pipeline = Pipeline([("preprocess", preprocess), ("student", student.fit(
+        preprocess.transform(frame), y.to_numpy()))])
+    rows = frame[:60].copy()
+    rows.loc[rows.index[:20], "many"] = "unseen"
+    rows.loc[rows.index[10:30], "few"] = "unseen"
+    model = to_onnx(pipeline, frame[:5])
+    session = ort.InferenceSession(model.SerializeToString())
+    assert_allclose(session.run(None, onnx_inputs(model, rows))[0],
+                    pipeline.predict_proba(rows), rtol=0, atol=1e-9)
+    if family == "linear":
+        assert len(preprocess.transformer_.named_transformers_["categorical"][-1]
+                   .infrequent_categories_[0]) > 0

@@ -6,22 +6,42 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from lightgbm import LGBMClassifier
+from lightgbm import LGBMClassifier, LGBMRegressor
+from sklearn.base import clone
 from sklearn.compose import make_column_selector, make_column_transformer
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OrdinalEncoder
-from xgboost import XGBClassifier
+from sklearn.utils._param_validation import (
+    InvalidParameterError,
+    validate_parameter_constraints,
+)
+from xgboost import XGBClassifier, XGBRegressor
 
-from skdistill import HPMDistiller
+from skdistill import HPMDistiller, MLPStudent
 from skdistill.metrics import model_size, predict_latency
 
 from ..common import describe_student
-from .config import COMPONENTS, LATENCY_ROWS, TEST_SIZE
+from .config import (
+    COMPONENTS,
+    LATENCY_ROWS,
+    LEVERS,
+    LGBM_LEAVES,
+    LGBM_TREES,
+    STUDENTS,
+    TEST_SIZE,
+)
+
+# The teachers' classes per task: XGBoost, LightGBM, RandomForest.
+_TEACHER_CLASSES = {
+    "classification": (XGBClassifier, LGBMClassifier, RandomForestClassifier),
+    "regression": (XGBRegressor, LGBMRegressor, RandomForestRegressor),
+}
 
 
-def make_teachers(seed, n_estimators=None, which="all"):
+def make_teachers(seed, n_estimators=None, which="all", task="classification"):
     """The unfitted teachers: XGBoost, LightGBM and an encoded RandomForest.
 
     Parameters
@@ -32,14 +52,17 @@ def make_teachers(seed, n_estimators=None, which="all"):
         Trees of each (None: the libraries' defaults, 100).
     which : {"all", "xgb"}, default="all"
         All three, or XGBoost alone (plain KD's teacher).
+    task : {"classification", "regression"}, default="classification"
+        Classifiers or regressors.
 
     Returns
     -------
     list of estimators
     """
+    xgb_class, lgbm_class, forest_class = _TEACHER_CLASSES[task]
     size = {} if n_estimators is None else {"n_estimators": n_estimators}
-    xgb = XGBClassifier(n_jobs=1, random_state=seed, enable_categorical=True,
-                        tree_method="hist", **size)
+    xgb = xgb_class(n_jobs=1, random_state=seed, enable_categorical=True,
+                    tree_method="hist", **size)
     if which == "xgb":
         return [xgb]
     codes = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
@@ -47,18 +70,43 @@ def make_teachers(seed, n_estimators=None, which="all"):
         make_column_transformer(
             (codes, make_column_selector(dtype_include="category")),
             remainder="passthrough", verbose_feature_names_out=False),
-        RandomForestClassifier(n_jobs=1, random_state=seed, **size))
-    return [xgb, LGBMClassifier(n_jobs=1, random_state=seed, verbose=-1, **size),
+        forest_class(n_jobs=1, random_state=seed, **size))
+    return [xgb, lgbm_class(n_jobs=1, random_state=seed, verbose=-1, **size),
             forest]
 
 
-class Split:
-    """One seed's train/test split and the 10,000 timing rows."""
+def fit_prefit_teachers(teachers, split):
+    """Fit teachers on the training rows and freeze them, as a user would.
 
-    def __init__(self, X, y, seed, latency_rows=LATENCY_ROWS):
+    Parameters
+    ----------
+    teachers : list of estimators
+        Unfitted.
+    split : Split
+
+    Returns
+    -------
+    frozen : list of FrozenEstimator
+    fit_s : float
+        Wall time of fitting them.
+    """
+    start = time.perf_counter()
+    fitted = [clone(t).fit(split.X_train, split.y_train) for t in teachers]
+    return [FrozenEstimator(t) for t in fitted], time.perf_counter() - start
+
+
+class Split:
+    """One seed's train/test split and the 10,000 timing rows.
+
+    Stratified on the labels for classification (``stratify=True``), plain
+    random for regression.
+    """
+
+    def __init__(self, X, y, seed, latency_rows=LATENCY_ROWS, stratify=True):
         self.seed = seed
         (self.X_train, self.X_test, self.y_train,
-         self.y_test) = train_test_split(X, y, test_size=TEST_SIZE, stratify=y,
+         self.y_test) = train_test_split(X, y, test_size=TEST_SIZE,
+                                         stratify=y if stratify else None,
                                          random_state=seed)
         rows = np.random.default_rng(seed).integers(0, len(self.X_test),
                                                     latency_rows)
@@ -115,26 +163,28 @@ def warm_up():
                  **_memory_params()).fit(split.X_train, split.y_train)
 
 
-def fit_distiller(split, teachers, params, seed):
-    """Fit one HPMDistiller on the training rows.
+def fit_distiller(split, teachers, params, seed, estimator=HPMDistiller):
+    """Fit one HPMDistiller (or HPMRegressor) on the training rows.
 
     Parameters
     ----------
     split : Split
     teachers : list of estimators
-        Unfitted.
+        Unfitted, or prefit behind ``FrozenEstimator``.
     params : dict
-        HPMDistiller parameters besides the teachers, the seed and ``n_jobs=1``.
+        Its parameters besides the teachers, the seed and ``n_jobs=1``.
     seed : int
+    estimator : class, default=HPMDistiller
+        ``HPMDistiller`` or ``HPMRegressor``.
 
     Returns
     -------
-    distiller : HPMDistiller
+    distiller : HPMDistiller or HPMRegressor
     fit_s : float
         Wall time of its ``fit``.
     """
-    distiller = HPMDistiller(teachers, random_state=seed, n_jobs=1,
-                             **_memory_params())
+    distiller = estimator(teachers, random_state=seed, n_jobs=1,
+                          **_memory_params())
     distiller.set_params(**params)
     start = time.perf_counter()
     distiller.fit(split.X_train, split.y_train)
@@ -227,17 +277,138 @@ def failed(error):
     return {"status": "failed", "error": text.strip().splitlines()[0][:300]}
 
 
-def ablations():
-    """The ablation rows: name -> parameters, or name -> None when skipped."""
-    defaults = HPMDistiller().get_params()
+def ablations(components=COMPONENTS, estimator=HPMDistiller):
+    """The ablation rows: name -> parameters, or name -> None when skipped.
+
+    Parameters
+    ----------
+    components : sequence of (parameter, on, off), default=COMPONENTS
+    estimator : class, default=HPMDistiller
+
+    Returns
+    -------
+    dict
+    """
+    defaults = estimator().get_params()
+    name = estimator.__name__
     rows = {}
-    for param, on, off in COMPONENTS:
+    for param, on, off in components:
         if param not in defaults:
-            rows[f"HPMDistiller({param}=...)"] = None
+            rows[f"{name}({param}=...)"] = None
             continue
         value = on if defaults[param] == off else off
-        rows[f"HPMDistiller({param}={value!r})"] = {param: value}
+        rows[f"{name}({param}={value!r})"] = {param: value}
     return rows
+
+
+def accepts(estimator, params):
+    """Why the installed ``estimator`` cannot take ``params``, or None if it can.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Unfitted, e.g. ``HPMDistiller()``.
+    params : dict
+        Parameters and values.
+
+    Returns
+    -------
+    str or None
+    """
+    known = estimator.get_params()
+    missing = sorted(set(params) - set(known))
+    if missing:
+        return (f"not in this version: {type(estimator).__name__} has no "
+                f"parameter {', '.join(missing)}")
+    try:
+        validate_parameter_constraints(
+            {k: v for k, v in estimator._parameter_constraints.items()
+             if k in params}, params, type(estimator).__name__)
+    except InvalidParameterError as error:
+        return f"not in this version: {str(error).splitlines()[0]}"
+    return None
+
+
+def lever_rows():
+    """The lever rows: name -> parameters, or name -> why it is skipped.
+
+    Returns
+    -------
+    dict
+        A dict of parameters (``student`` maybe a key of ``STUDENTS``) where the
+        installed versions take them, else a str.
+    """
+    rows = {}
+    for row, params in LEVERS.items():
+        student = STUDENTS.get(params.get("student"), {})
+        others = {k: v for k, v in params.items() if k != "student"}
+        embedding = {k: v for k, v in student.items() if k != "ratio"}
+        rows[row] = (accepts(HPMDistiller(), others)
+                     or (embedding and accepts(MLPStudent(), embedding))
+                     or params)
+    return rows
+
+
+def resolve_student(name, default, split, ref):
+    """The student a row names: a clone of the default's, or a sized MLP.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``STUDENTS``.
+    default : HPMDistiller
+        The fitted ``HPMDistiller()`` of the split.
+    split : Split
+    ref : Teachers
+
+    Returns
+    -------
+    estimator
+    """
+    spec = dict(STUDENTS[name])
+    if "ratio" not in spec:
+        return clone(default.student_[-1])
+    width = curve_width(split, ref, spec.pop("ratio"), len(default.classes_))
+    return MLPStudent(hidden_layer_sizes=(width,), random_state=split.seed,
+                      **spec)
+
+
+def lgbm_direct(split, n_estimators, seed):
+    """A plain LightGBM of ``LGBM_LEAVES`` leaves on all the training labels.
+
+    Parameters
+    ----------
+    split : Split
+    n_estimators : int
+    seed : int
+
+    Returns
+    -------
+    model : LGBMClassifier
+    fit_s : float
+    """
+    model = LGBMClassifier(n_estimators=n_estimators, num_leaves=LGBM_LEAVES,
+                           n_jobs=1, random_state=seed, verbose=-1)
+    start = time.perf_counter()
+    model.fit(split.X_train, split.y_train)
+    return model, time.perf_counter() - start
+
+
+def trees_for_bytes(n_bytes, per_tree_bytes):
+    """Trees of a LightGBM nearest ``n_bytes``, between 1 and ``LGBM_TREES``.
+
+    Parameters
+    ----------
+    n_bytes : float
+        The budget (the default student's bytes).
+    per_tree_bytes : float
+        Bytes per tree, measured on the ``LGBM_TREES``-tree model.
+
+    Returns
+    -------
+    int
+    """
+    return int(min(LGBM_TREES, max(1, round(n_bytes / per_tree_bytes))))
 
 
 def hidden_units(max_parameters, n_inputs, n_classes):
@@ -246,23 +417,42 @@ def hidden_units(max_parameters, n_inputs, n_classes):
                                                               + n_classes))))
 
 
-def curve_width(default, split, ref, ratio):
-    """Hidden units of the curve's student, ``ratio`` times smaller than the teachers.
+def mlp_inputs(split):
+    """Columns an MLP student sees: its default preprocessing of the training rows.
 
     Parameters
     ----------
-    default : HPMDistiller
-        The fitted ``HPMDistiller()``: its preprocessing gives the inputs.
     split : Split
-    ref : Teachers
-        Their parameters are the budget's numerator.
-    ratio : float
-        Target compression in parameters.
 
     Returns
     -------
     int
     """
-    n_inputs = default.student_[:-1].transform(split.X_train.iloc[:2]).shape[1]
-    return hidden_units(ref.size.n_parameters / ratio, n_inputs,
-                        len(default.classes_))
+    from skdistill._preprocess import default_preprocessor
+
+    preprocessor = default_preprocessor("mlp", split.X_train).fit(split.X_train)
+    return preprocessor.transform(split.X_train.iloc[:2]).shape[1]
+
+
+def curve_width(split, ref, ratio, n_outputs):
+    """Hidden units of the curve's student, ``ratio`` times smaller than the teachers.
+
+    The inputs are those of an MLP student (its default preprocessing: one-hot
+    categories), whatever the default's student is.
+
+    Parameters
+    ----------
+    split : Split
+    ref : Teachers
+        Their parameters are the budget's numerator.
+    ratio : float
+        Target compression in parameters.
+    n_outputs : int
+        The classes (one for regression).
+
+    Returns
+    -------
+    int
+    """
+    return hidden_units(ref.size.n_parameters / ratio, mlp_inputs(split),
+                        n_outputs)

@@ -73,17 +73,21 @@ def _plot_curve(plt, curve):
     return figure
 
 
+# The rows of the ablations' plot, by kind: baselines grey, ablations blue,
+# prefit teachers orange, levers green.
+_KIND_COLORS = {"baseline": "tab:gray", "ablation": "tab:blue",
+                "prefit": "tab:orange", "lever": "tab:green"}
+
+
 def _plot_ablations(plt, table):
     figure, axes, datasets = _panels(plt, table, 5.2, 4.2)
     for ax, dataset in zip(axes, datasets, strict=True):
         entries = [e for e in table if e["dataset"] == dataset
-                   and e["kind"] in ("baseline", "ablation")
-                   and e["delta_accuracy"]]
+                   and e["kind"] in _KIND_COLORS and e["delta_accuracy"]]
         names = [e["row"] for e in entries]
         deltas = [100 * e["delta_accuracy"]["mean"] for e in entries]
         errors = [100 * e["delta_accuracy"]["std"] for e in entries]
-        colors = ["tab:gray" if e["kind"] == "baseline" else "tab:blue"
-                  for e in entries]
+        colors = [_KIND_COLORS[e["kind"]] for e in entries]
         ax.barh(names, deltas, xerr=errors, color=colors, capsize=3)
         ax.axvline(0, color="black", linewidth=0.8)
         ax.invert_yaxis()

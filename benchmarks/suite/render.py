@@ -144,6 +144,11 @@ def targets_text(found):
         lines.append(f"- **HPMDistiller() beats direct and plain KD** (target >= 80 "
                      f"% of datasets): {w['wins']} of {w['datasets']} datasets "
                      "(mean over seeds; the spread is in the tables).")
+    for key in ("beats_direct_kd_and_lightgbm", "prefit_beats_direct_and_kd"):
+        w = found.get(key)
+        if w and w["datasets"]:
+            lines.append(f"- **{w['target']}**: {w['wins']} of {w['datasets']} "
+                         "datasets (mean over seeds).")
     lines += [_reference_line(e) for e in found["against_reference"]["datasets"]]
     s = found["predict_speedup"]
     if s["datasets"]:

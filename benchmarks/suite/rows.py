@@ -13,7 +13,15 @@ from .config import (
     CURVE_METHODS,
     DEFAULT,
     FUSED,
+    LEVERS,
+    LGBM_DIRECT,
+    LGBM_DIRECT_BYTES,
+    LGBM_LEAVES,
+    LGBM_TREES,
+    PREFIT,
     REFERENCE,
+    ROW_GROUPS,
+    STUDENTS,
     TEACHER_NAMES,
 )
 from .fit import (
@@ -22,10 +30,55 @@ from .fit import (
     curve_width,
     failed,
     fit_distiller,
+    fit_prefit_teachers,
+    lever_rows,
+    lgbm_direct,
     make_teachers,
     measure,
     measure_distiller,
+    resolve_student,
+    trees_for_bytes,
 )
+
+
+def row_groups():
+    """The rows of each group of ``--rows``, in the table's order.
+
+    Returns
+    -------
+    dict
+        Group name -> list of row names.
+    """
+    return {"baselines": [*BASELINES, LGBM_DIRECT, LGBM_DIRECT_BYTES],
+            "ablations": list(ablations()), "prefit": list(PREFIT),
+            "levers": list(LEVERS), "reference": [REFERENCE]}
+
+
+def selected_rows(names=None):
+    """The rows ``--rows`` selects: group names or row names (None: every row).
+
+    Parameters
+    ----------
+    names : list of str or None
+
+    Returns
+    -------
+    set of str
+
+    Raises
+    ------
+    ValueError
+        For a name that is neither a group nor a row.
+    """
+    groups = row_groups()
+    every = [row for rows in groups.values() for row in rows]
+    if names is None:
+        return set(every)
+    unknown = [n for n in names if n not in groups and n not in every]
+    if unknown:
+        raise ValueError(f"unknown rows {unknown}; groups: {list(ROW_GROUPS)}; "
+                         f"rows: {every}")
+    return {row for n in names for row in groups.get(n, [n])}
 
 
 def run_split(name, split, options, with_curve):
@@ -61,7 +114,7 @@ def run_split(name, split, options, with_curve):
         ref = Teachers(default, split)
     except Exception as error:  # the whole seed fails, every row says why
         failure = failed(f"HPMDistiller() failed: {failed(error)['error']}")
-        for row in _row_names():
+        for row in _row_names(getattr(options, "rows", None)):
             record(row, failure, "failed")
         return rows, []
     record(FUSED, _fused_row(ref), "teacher")
@@ -69,30 +122,114 @@ def run_split(name, split, options, with_curve):
         record(f"teacher: {teacher_name}",
                measure(teacher, teacher.predict_proba, split, ref), "teacher")
     record(DEFAULT, measure_distiller(default, fit_s, split, ref), "hpm")
+    chosen = selected_rows(getattr(options, "rows", None))
     student = default.student_[-1]
     for row, (which, params) in BASELINES.items():
-        record(row, _fit_and_measure(split, ref, make_teachers(seed, n_est, which),
-                                     {**params, "student": clone(student)}),
-               "baseline")
+        if row in chosen:
+            record(row, _fit_and_measure(
+                split, ref, make_teachers(seed, n_est, which),
+                {**params, "student": clone(student)}), "baseline")
+    for row, figures in _lgbm_rows(split, ref, default, chosen):
+        record(row, figures, "baseline")
     for row, params in ablations().items():
+        if row not in chosen:
+            continue
         if params is None:
             record(row, {"status": "skipped",
                          "error": "parameter not in this version"}, "ablation")
             continue
         record(row, _fit_and_measure(split, ref, make_teachers(seed, n_est),
                                      params), "ablation")
-    try:
-        figures = run_reference(default, split, ref, options)
-    except Exception as error:
-        figures = failed(error)
-    record(REFERENCE, figures, "reference")
+    for row, figures in _prefit_rows(split, ref, default, chosen, n_est):
+        record(row, figures, "prefit")
+    for row, figures in _lever_rows(split, ref, default, chosen, n_est):
+        record(row, figures, "lever")
+    if REFERENCE in chosen:
+        try:
+            figures = run_reference(default, split, ref, options)
+        except Exception as error:
+            figures = failed(error)
+        record(REFERENCE, figures, "reference")
     curve = run_curve(name, split, default, ref, options) if with_curve else []
     return rows, curve
 
 
-def _row_names():
+def _row_names(names=None):
+    chosen = selected_rows(names)
     return [FUSED, *(f"teacher: {t}" for t in TEACHER_NAMES), DEFAULT,
-            *BASELINES, *ablations(), REFERENCE]
+            *(row for rows in row_groups().values() for row in rows
+              if row in chosen)]
+
+
+def _lgbm_rows(split, ref, default, chosen):
+    """The plain LightGBM rows: 50 x 15 and the default student's bytes."""
+    if not {LGBM_DIRECT, LGBM_DIRECT_BYTES} & chosen:
+        return
+    try:
+        model, fit_s = lgbm_direct(split, LGBM_TREES, split.seed)
+        figures = measure(model, model.predict_proba, split, ref, fit_s)
+        trees = trees_for_bytes(
+            measure(default.student_, default.student_.predict_proba, split,
+                    ref)["n_bytes"], figures["n_bytes"] / LGBM_TREES)
+    except Exception as error:
+        yield LGBM_DIRECT, failed(error)
+        yield LGBM_DIRECT_BYTES, failed(error)
+        return
+    if LGBM_DIRECT in chosen:
+        yield LGBM_DIRECT, {**figures, "student": _lgbm_name(LGBM_TREES)}
+    if LGBM_DIRECT_BYTES in chosen:
+        try:
+            model, fit_s = lgbm_direct(split, trees, split.seed)
+            yield LGBM_DIRECT_BYTES, {
+                **measure(model, model.predict_proba, split, ref, fit_s),
+                "student": _lgbm_name(trees)}
+        except Exception as error:
+            yield LGBM_DIRECT_BYTES, failed(error)
+
+
+def _lgbm_name(trees):
+    return f"LGBMClassifier(n_estimators={trees}, num_leaves={LGBM_LEAVES})"
+
+
+def _prefit_rows(split, ref, default, chosen, n_est):
+    """The rows with teachers fitted here on the training rows, then frozen."""
+    wanted = [row for row in PREFIT if row in chosen]
+    if not wanted:
+        return
+    try:
+        frozen, teachers_s = fit_prefit_teachers(
+            make_teachers(split.seed, n_est), split)
+    except Exception as error:
+        for row in wanted:
+            yield row, failed(f"fitting the teachers failed: {failed(error)['error']}")
+        return
+    for row in wanted:
+        which, params = PREFIT[row]
+        params = _with_student(params, default, split, ref)
+        figures = _fit_and_measure(split, ref,
+                                   frozen[:1] if which == "xgb" else frozen, params)
+        yield row, {**figures, "prefit_teachers_fit_s": teachers_s}
+
+
+def _lever_rows(split, ref, default, chosen, n_est):
+    """The lever ablations the installed version takes; the others skipped."""
+    for row, params in lever_rows().items():
+        if row not in chosen:
+            continue
+        if isinstance(params, str):
+            yield row, {"status": "skipped", "error": params}
+            continue
+        yield row, _fit_and_measure(
+            split, ref, make_teachers(split.seed, n_est),
+            _with_student(params, default, split, ref))
+
+
+def _with_student(params, default, split, ref):
+    """``params`` with a named student (a key of ``STUDENTS``) made for the split."""
+    if params.get("student") not in STUDENTS:
+        return params
+    return {**params, "student": resolve_student(params["student"], default,
+                                                 split, ref)}
 
 
 def _fused_row(ref):
@@ -183,7 +320,7 @@ def run_curve(name, split, default, ref, options):
     """
     points = []
     for ratio in options.curve_ratios:
-        width = curve_width(default, split, ref, ratio)
+        width = curve_width(split, ref, ratio, len(default.classes_))
         for method, (which, params) in CURVE_METHODS.items():
             student = MLPStudent(hidden_layer_sizes=(width,),
                                  random_state=split.seed)

@@ -3,7 +3,18 @@
 import numpy as np
 
 from ..common import mean_std
-from .config import CURVE_METHODS, DEFAULT, DIRECT, METRICS, PLAIN_KD, REFERENCE
+from .config import (
+    CURVE_METHODS,
+    DEFAULT,
+    DIRECT,
+    LGBM_DIRECT,
+    LGBM_DIRECT_BYTES,
+    METRICS,
+    PLAIN_KD,
+    PREFIT_DEFAULT,
+    PREFIT_KD,
+    REFERENCE,
+)
 
 
 def _stats(values):
@@ -13,20 +24,26 @@ def _stats(values):
     return {**mean_std(values), "n": len(values)}
 
 
-def summarise(rows):
-    """Mean ± std over seeds per dataset and row, and Δ accuracy vs the default.
+def summarise(rows, metrics=METRICS, default=DEFAULT, score="accuracy"):
+    """Mean ± std over seeds per dataset and row, and Δ score vs the default.
 
     Parameters
     ----------
     rows : list of dict
         Every fit of the table, every seed.
+    metrics : sequence of str, default=METRICS
+        The columns summarised.
+    default : str, default=DEFAULT
+        The row the others are paired with (by seed).
+    score : str, default="accuracy"
+        The column of the difference, ``delta_<score>``.
 
     Returns
     -------
     list of dict
     """
-    default_acc = {(r["dataset"], r["seed"]): r["accuracy"] for r in rows
-                   if r["row"] == DEFAULT and r["status"] == "ok"}
+    default_score = {(r["dataset"], r["seed"]): r[score] for r in rows
+                     if r["row"] == default and r["status"] == "ok"}
     table = []
     for dataset, row in dict.fromkeys((r["dataset"], r["row"]) for r in rows):
         runs = [r for r in rows if (r["dataset"], r["row"]) == (dataset, row)]
@@ -34,11 +51,11 @@ def summarise(rows):
         entry = {"dataset": dataset, "row": row, "kind": runs[0]["kind"],
                  "n_seeds": len(runs), "n_ok": len(ok),
                  "status": _status(runs)}
-        for metric in METRICS:
+        for metric in metrics:
             entry[metric] = _stats([r.get(metric) for r in ok])
-        entry["delta_accuracy"] = _stats(
-            [r["accuracy"] - default_acc[(dataset, r["seed"])] for r in ok
-             if (dataset, r["seed"]) in default_acc])
+        entry[f"delta_{score}"] = _stats(
+            [r[score] - default_score[(dataset, r["seed"])] for r in ok
+             if (dataset, r["seed"]) in default_score])
         entry["student"] = next((r["student"] for r in ok if "student" in r), None)
         table.append(entry)
     return table
@@ -120,6 +137,16 @@ def targets(table, curve, scale):
     found = {
         "compression_100x": _compression_target(curve),
         "beats_direct_and_kd": _wins_target(rows, datasets),
+        "beats_direct_kd_and_lightgbm": _wins_target(
+            rows, datasets, DEFAULT,
+            (DIRECT, PLAIN_KD, LGBM_DIRECT, LGBM_DIRECT_BYTES),
+            "HPMDistiller() beats direct, plain KD and both plain LightGBMs on "
+            ">= 9 of 10 datasets"),
+        "prefit_beats_direct_and_kd": _wins_target(
+            rows, datasets, PREFIT_DEFAULT,
+            (DIRECT, PREFIT_KD, LGBM_DIRECT, LGBM_DIRECT_BYTES),
+            "HPMDistiller() with prefit teachers beats direct, plain KD from the "
+            "prefit XGBoost and both plain LightGBMs on >= 9 of 10 datasets"),
         "against_reference": {
             "target": "HPMDistiller() fit no longer than the reference's, student "
                       ">= 10x smaller than the teachers, at least as accurate as "
@@ -158,15 +185,22 @@ def _compression_target(curve):
         "points": len(hpm_points), "points_with_gap": len(gaps)}
 
 
-def _wins_target(rows, datasets):
+def _wins_target(rows, datasets, row=DEFAULT, against=(DIRECT, PLAIN_KD),
+                 target="HPMDistiller() beats direct and plain KD on >= 80 % of "
+                        "datasets"):
+    """On how many datasets ``row`` is more accurate than every row ``against``.
+
+    A dataset counts only where all of them have an accuracy (rows left out by
+    ``--rows`` or skipped leave it out).
+    """
     wins = []
     for dataset in datasets:
-        hpm = _mean(rows, dataset, DEFAULT)
-        others = [_mean(rows, dataset, DIRECT), _mean(rows, dataset, PLAIN_KD)]
+        hpm = _mean(rows, dataset, row)
+        others = [_mean(rows, dataset, other) for other in against]
         if hpm is not None and None not in others:
             wins.append(hpm > max(others))
     return {
-        "target": "HPMDistiller() beats direct and plain KD on >= 80 % of datasets",
+        "target": target, "row": row, "against": list(against),
         "wins": int(sum(wins)), "datasets": len(wins),
         "fraction": float(np.mean(wins)) if wins else None}
 

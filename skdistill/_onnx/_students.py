@@ -113,6 +113,8 @@ def _mlp_layer(graph, layer, hidden):
         return graph.const(tensor.detach().cpu().numpy(), np.float32)
 
     kind = type(layer).__name__
+    if kind in _EMBEDDING_CONVERTERS:
+        return _EMBEDDING_CONVERTERS[kind](graph, layer, hidden)
     if kind == "_Standardize":
         centred = graph.add("Sub", [hidden, weights(layer.mean)])
         return graph.add("Div", [centred, weights(layer.scale)])
@@ -128,6 +130,57 @@ def _mlp_layer(graph, layer, hidden):
     if isinstance(layer, nn.GELU) and layer.approximate in ("none", "tanh"):
         return graph.add("Gelu", [hidden], approximate=layer.approximate)
     raise NotImplementedError(f"to_onnx cannot export an MLP layer {layer!r}.")
+
+
+def _feature_major(graph, hidden, n_features, repeats):
+    """Each column repeated ``repeats`` times in place: ``(n, F * repeats)``."""
+    indices = np.repeat(np.arange(n_features), repeats)
+    return graph.add("Gather", [hidden, graph.const(indices, np.int64)], axis=1)
+
+
+def _block_diagonal(blocks):
+    """``(F, a, b)`` blocks as one ``(F * a, F * b)`` block-diagonal matrix."""
+    n, a, b = blocks.shape
+    out = np.zeros((n * a, n * b), dtype=blocks.dtype)
+    for f in range(n):
+        out[f * a:(f + 1) * a, f * b:(f + 1) * b] = blocks[f]
+    return out
+
+
+def _periodic(graph, layer, hidden):
+    """``PeriodicEmbedding``: Gather + Mul + Cos/Sin, a block-diagonal MatMul
+    per half for the per-feature linear layer, then Relu."""
+    import torch
+
+    with torch.no_grad():
+        scaled = (2 * np.pi * layer.frequencies).cpu().numpy()
+    weight = layer.weight.detach().cpu().numpy()
+    n_features, n_frequencies = scaled.shape
+    angles = graph.add("Mul", [_feature_major(graph, hidden, n_features,
+                                              n_frequencies),
+                               graph.const(scaled.ravel(), np.float32)])
+    halves = [graph.add("MatMul", [graph.add(op, [angles]), graph.const(
+        _block_diagonal(part), np.float32)])
+        for op, part in (("Cos", weight[:, :n_frequencies]),
+                         ("Sin", weight[:, n_frequencies:]))]
+    summed = graph.add("Add", [graph.add("Add", halves), graph.const(
+        layer.bias.detach().cpu().numpy().ravel(), np.float32)])
+    return graph.add("Relu", [summed])
+
+
+def _piecewise_linear(graph, layer, hidden):
+    """``PiecewiseLinearEncoding``: Gather, Sub, Div, then Max/Min for the clip."""
+    left = layer.left.cpu().numpy()
+    ramps = graph.add("Div", [
+        graph.add("Sub", [_feature_major(graph, hidden, *left.shape),
+                          graph.const(left.ravel(), np.float32)]),
+        graph.const(layer.width.cpu().numpy().ravel(), np.float32)])
+    low = graph.add("Max", [ramps, graph.const([0.0], np.float32)])
+    return graph.add("Min", [low, graph.const([1.0], np.float32)])
+
+
+_EMBEDDING_CONVERTERS = {"PeriodicEmbedding": _periodic,
+                         "PiecewiseLinearEncoding": _piecewise_linear}
 
 
 def _regression_linear(graph, student, Z):

@@ -7,12 +7,16 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import log_softmax
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._base import BaseStudent, log_proba_to_proba
+from ._base import BaseStudent, log_proba_to_proba, one_hot, validate_fit_targets
 from ._docstrings import with_shared_docstring
 
 _TINY = np.finfo(np.float64).tiny
+# distill_loss="logit_mse": the floor of the teachers' probabilities before the
+# log (MLPStudent's too).
+_LOGIT_FLOOR = 1e-4
 
 
 def soft_cross_entropy(params, X, targets, weight, l2, fit_intercept):
@@ -51,6 +55,36 @@ def soft_cross_entropy(params, X, targets, weight, l2, fit_intercept):
     return loss, np.concatenate(grad)
 
 
+def logit_squared_error(params, X, hard, logit_targets, alpha, weight, l2,
+                        fit_intercept):
+    """``alpha`` times the logits' squared error plus ``1 - alpha`` times the
+    cross-entropy with the labels, penalised, and its gradient.
+
+    The squared error of row ``i`` is ``mean_k (zc_ik - t_ik)^2`` with ``zc``
+    the logits ``x_i W^T + b`` centred per row and ``t`` the centred
+    ``logit_targets``; the other arguments are those of
+    :func:`soft_cross_entropy` (``hard``: the one-hot labels).
+    """
+    loss, grad = soft_cross_entropy(params, X, hard, (1 - alpha) * weight, l2,
+                                    fit_intercept)
+    coef, intercept = _unpack(params, hard.shape[1], X.shape[1], fit_intercept)
+    logits = X @ coef.T + intercept
+    residual = logits - logits.mean(axis=1, keepdims=True) - logit_targets
+    n_classes = hard.shape[1]
+    loss += alpha * np.sum(weight * np.mean(residual**2, axis=1))
+    d_logits = (2 * alpha / n_classes) * weight[:, None] * residual
+    extra = [(d_logits.T @ X).ravel()]
+    if fit_intercept:
+        extra.append(d_logits.sum(axis=0))
+    return loss, grad + np.concatenate(extra)
+
+
+def centred_log_proba(proba):
+    """``log(max(proba, 1e-4))`` minus its row mean."""
+    log_proba = np.log(np.clip(proba, _LOGIT_FLOOR, 1.0))
+    return log_proba - log_proba.mean(axis=1, keepdims=True)
+
+
 def _unpack(params, n_classes, n_features, fit_intercept):
     coef = params[: n_classes * n_features].reshape(n_classes, n_features)
     intercept = params[n_classes * n_features :] if fit_intercept else 0.0
@@ -76,6 +110,13 @@ class LinearStudent(BaseStudent):
         Maximum number of L-BFGS-B iterations.
     tol : float, default=1e-6
         Stop when the largest component of the projected gradient is below it.
+    distill_loss : {"kl", "logit_mse"}, default="kl"
+        How the soft targets are learned: the cross-entropy with the target
+        distribution (see Notes), or ``"logit_mse"``: ``alpha`` times the mean
+        squared difference between the logits and the teachers'
+        log-probabilities (floored at ``log(1e-4)``), both centred per row (Ba
+        and Caruana, 2014), plus ``1 - alpha`` times the cross-entropy with the
+        labels; it does not use the temperature (``temperature_`` is 1).
 
     Attributes
     ----------
@@ -118,13 +159,68 @@ class LinearStudent(BaseStudent):
         "fit_intercept": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "distill_loss": [StrOptions({"kl", "logit_mse"})],
     }
 
-    def __init__(self, C=1.0, fit_intercept=True, max_iter=200, tol=1e-6):
+    def __init__(self, C=1.0, fit_intercept=True, max_iter=200, tol=1e-6,
+                 distill_loss="kl"):
         self.C = C
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
+        self.distill_loss = distill_loss
+
+    def fit(self, X, y, sample_weight=None, *, soft_targets=None, temperature=1.0,
+            alpha=1.0):
+        """Fit on hard labels, or on the teachers' soft targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Hard labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+        soft_targets : array-like of shape (n_samples, n_classes), default=None
+            Teacher probabilities, columns aligned to ``np.unique(y)``. ``None``
+            trains on ``y`` alone.
+        temperature : float, default=1.0
+            Softening temperature for the soft targets (not used by
+            ``distill_loss="logit_mse"``).
+        alpha : float, default=1.0
+            Weight of the soft targets against the labels.
+
+        Returns
+        -------
+        self : object
+            The fitted student.
+        """
+        if self.distill_loss == "kl" or soft_targets is None or alpha == 0:
+            return super().fit(X, y, sample_weight, soft_targets=soft_targets,
+                               temperature=temperature, alpha=alpha)
+        self._validate_params()
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        classes, y_encoded, soft = validate_fit_targets(
+            y, soft_targets, temperature, alpha, X.shape[0])
+        sample_weight = _check_sample_weight(sample_weight, X)
+        self.classes_, self.temperature_ = classes, 1.0
+        self._fit_logits(X, one_hot(y_encoded, len(classes)),
+                         centred_log_proba(soft), alpha, sample_weight)
+        return self
+
+    def _fit_logits(self, X, hard, logit_targets, alpha, sample_weight):
+        """``distill_loss="logit_mse"``: L-BFGS-B on :func:`logit_squared_error`."""
+        total = max(sample_weight.sum(), _TINY)
+        args = (X, hard, logit_targets, alpha, sample_weight / total,
+                1.0 / (self.C * total), self.fit_intercept)
+        result = minimize(
+            logit_squared_error, self._initial_params(hard, sample_weight, X),
+            args=args, jac=True, method="L-BFGS-B",
+            options={"maxiter": self.max_iter, "gtol": self.tol,
+                     "ftol": 64 * np.finfo(np.float64).eps, "maxls": 50},
+        )
+        self._store(result, hard.shape[1], X.shape[1])
 
     def _fit_distribution(self, X, targets, sample_weight):
         self._validate_params()

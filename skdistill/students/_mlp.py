@@ -28,6 +28,7 @@ from ._base import (
     validate_fit_targets,
 )
 from ._docstrings import with_shared_docstring
+from ._embeddings import NUMERIC_EMBEDDINGS
 
 # MLPStudent._train looks _run_epoch up in this module at each call:
 # benchmarks/epoch_time.py times the epochs by replacing _mlp._run_epoch.
@@ -50,7 +51,7 @@ from ._torch_network import (
     _check_hidden_layer_sizes,
     _resolve_device,
     _Standardize,
-    network,
+    embedded_network,
     real_rows,
 )
 
@@ -99,6 +100,21 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         ``max_epochs`` epochs.
     dropout : float, default=0.0
         Dropout probability after every hidden layer, in [0, 1).
+    numeric_embedding : {None, "periodic", "piecewise_linear"}, default=None
+        How each (standardized) input column enters the network (Gorishniy et
+        al., 2022): as it is (``None``); ``"periodic"``: 8 learned frequencies
+        per column, their cosines and sines mapped by a per-column linear layer
+        and a ReLU to 4 numbers (``8 + 16 * 4 + 4 = 76`` parameters per
+        column); ``"piecewise_linear"``: 8 quantile bins of the training rows
+        per column, each a ramp clipped to [0, 1] (nothing trained). Either
+        widens the first hidden layer's input (4 or 8 numbers per column), and
+        ``n_parameters_`` counts it all.
+    distill_loss : {"kl", "logit_mse"}, default="kl"
+        The soft-target term of the loss: the KL divergence at the temperature
+        (see Notes), or ``"logit_mse"``, the mean squared difference between
+        the student's logits and the teachers' log-probabilities (floored at
+        ``log(1e-4)``), both centred per row (Ba and Caruana, 2014); it does not
+        use the temperature.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and predict; ``"auto"`` is CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -194,6 +210,8 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         "patience_steps": [None, Interval(Integral, 1, None, closed="left")],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "numeric_embedding": [None, StrOptions(set(NUMERIC_EMBEDDINGS))],
+        "distill_loss": [StrOptions({"kl", "logit_mse"})],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -213,6 +231,8 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         patience_steps=None,
         lr_schedule="constant",
         dropout=0.0,
+        numeric_embedding=None,
+        distill_loss="kl",
         device="cpu",
         random_state=None,
         verbose=0,
@@ -229,6 +249,8 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         self.patience_steps = patience_steps
         self.lr_schedule = lr_schedule
         self.dropout = dropout
+        self.numeric_embedding = numeric_embedding
+        self.distill_loss = distill_loss
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -282,7 +304,8 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         train_idx, val_idx = self._split(y_encoded, sample_weight, split_seed,
                                          synthetic_rows)
         mean, scale = _standardization(X[train_idx])
-        data = _TensorData.build((X - mean) / scale, y_encoded, sample_weight, soft)
+        X_standard = (X - mean) / scale
+        data = _TensorData.build(X_standard, y_encoded, sample_weight, soft)
         train = data.subset(train_idx, device)
         val = None if val_idx is None else data.subset(val_idx, device)
 
@@ -290,8 +313,9 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         self.device_ = device.type
         generator = torch.Generator().manual_seed(int(torch_seed))
         with _forked_torch_rng(device, int(torch_seed)):
-            net = network(X.shape[1], hidden, self.activation, self.dropout,
-                          len(classes)).to(device)
+            net = embedded_network(X_standard[train_idx], hidden, self.activation,
+                                   self.dropout, len(classes),
+                                   self.numeric_embedding).to(device)
             if self.dropout > 0:  # dropout draws from the global generator
                 self._train(net, train, val, (schedule, initial), alpha, generator)
         if self.dropout == 0:  # free of the global generator: threads run at once
@@ -361,17 +385,17 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         epochs = tqdm(range(self.max_epochs), desc="training", disable=not self.verbose,
                       unit="epoch")
         for epoch in epochs:
-            targets = train.softened(temperature)
+            targets = train.targets(temperature, self.distill_loss)
             loss = _run_epoch(
                 net, optimizer, train, targets, temperature, alpha,
-                self.batch_size, generator, lr_schedule,
+                self.batch_size, generator, lr_schedule, self.distill_loss,
             )
             _check_finite_loss(loss, epoch)
             self.loss_curve_.append(loss)
             self.temperature_history_.append(temperature)
             postfix = {"loss": f"{loss:.4f}", "T": f"{temperature:.3g}"}
             if val is not None or track_gap:
-                val_loss, gap = _evaluate(net, monitor, alpha)
+                val_loss, gap = _evaluate(net, monitor, alpha, self.distill_loss)
             if track_gap:
                 temperature = check_temperature(schedule.step(epoch, gap))
             if val is not None:

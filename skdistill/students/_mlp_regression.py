@@ -36,7 +36,7 @@ from ._torch_network import (
     _check_hidden_layer_sizes,
     _resolve_device,
     _Standardize,
-    network,
+    embedded_network,
     real_rows,
 )
 
@@ -78,6 +78,11 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         Epochs without a better validation loss before stopping.
     dropout : float, default=0.0
         Dropout after each hidden layer.
+    numeric_embedding : {None, "periodic", "piecewise_linear"}, default=None
+        How each standardized input column enters the network, as in
+        :class:`MLPStudent`: as it is, periodic features with learned
+        frequencies, or piecewise-linear quantile bins; counted in
+        ``n_parameters_``.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where the network trains; ``"auto"`` uses CUDA when present.
     random_state : int, RandomState instance or None, default=None
@@ -143,6 +148,7 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         validation_fraction=0.1,
         n_iter_no_change=10,
         dropout=0.0,
+        numeric_embedding=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -159,6 +165,7 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.dropout = dropout
+        self.numeric_embedding = numeric_embedding
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -206,13 +213,14 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         split_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         train, val = self._split(len(y), split_seed, synthetic_rows)
         mean, scale = _standardization(X[train])
-        rows = _Rows.build((X - mean) / scale, targets, sample_weight)
+        X_standard = (X - mean) / scale
+        rows = _Rows.build(X_standard, targets, sample_weight)
         self.device_ = device.type
         generator = torch.Generator().manual_seed(int(torch_seed))
         weights = (1.0,) if soft is None else (1 - alpha, alpha)
         with _forked_torch_rng(device, int(torch_seed)):
-            net = network(X.shape[1], hidden, self.activation, self.dropout,
-                          1).to(device)
+            net = embedded_network(X_standard[train], hidden, self.activation,
+                                   self.dropout, 1, self.numeric_embedding).to(device)
             self._train(net, rows.subset(train, device),
                         None if val is None else rows.subset(val, device),
                         weights, generator)

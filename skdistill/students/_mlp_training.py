@@ -17,6 +17,9 @@ import torch.nn.functional as F  # noqa: N812
 
 _PREDICT_BATCH = 8192
 _LOG_EPS = 1e-12
+# distill_loss="logit_mse": the teachers' log-probabilities are floored here
+# before centring, so that a probability of 0 does not ask for a logit of -28.
+_LOGIT_FLOOR = float(np.log(1e-4))
 
 # Held while torch's process-wide generators are seeded and drawn from.
 _GLOBAL_RNG_LOCK = threading.RLock()
@@ -63,6 +66,17 @@ class _TensorData:
             log_soft,
         )
 
+    def targets(self, temperature, loss):
+        """What the soft term of ``loss`` compares the logits with, or None.
+
+        ``"kl"``: :meth:`softened`. ``"logit_mse"``: ``(t, None)`` with ``t``
+        the floored log-probabilities centred per row (the temperature is not
+        used).
+        """
+        if self.log_soft is None or loss == "kl":
+            return self.softened(temperature)
+        return centred_logits(self.log_soft), None
+
     def softened(self, temperature):
         """``(p_T, sum p_T log p_T)`` per row with ``p_T = soften(p, T)``, or None."""
         if self.log_soft is None:
@@ -70,6 +84,12 @@ class _TensorData:
         log_p = torch.log_softmax(self.log_soft / temperature, dim=1)
         p = log_p.exp()
         return p, (p * log_p).sum(dim=1)
+
+
+def centred_logits(log_proba):
+    """Log-probabilities floored at ``_LOGIT_FLOOR``, minus their row mean."""
+    floored = torch.clamp(log_proba, min=_LOGIT_FLOOR)
+    return floored - floored.mean(dim=1, keepdim=True)
 
 
 def _normalized_weight(weight, device):
@@ -105,9 +125,10 @@ def _adam(net, learning_rate, weight_decay):
 
 
 def _run_epoch(net, optimizer, data, targets, temperature, alpha, batch_size,
-               generator, lr_schedule=None):
+               generator, lr_schedule=None, loss_name="kl"):
     """One pass over ``data`` in random minibatches; the mean training loss.
 
+    ``targets`` is :meth:`_TensorData.targets` of ``loss_name``.
     ``lr_schedule`` (a torch learning-rate scheduler, or None) steps after every
     optimizer step.
     """
@@ -117,7 +138,8 @@ def _run_epoch(net, optimizer, data, targets, temperature, alpha, batch_size,
     losses = []
     for start in range(0, n_rows, batch_size):
         rows = order[start:start + batch_size]
-        loss = _kd_loss(net(data.X[rows]), data, rows, targets, temperature, alpha)
+        loss = _kd_loss(net(data.X[rows]), data, rows, targets, temperature, alpha,
+                        loss_name)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -127,17 +149,19 @@ def _run_epoch(net, optimizer, data, targets, temperature, alpha, batch_size,
     sizes = torch.full((len(losses),), float(batch_size), device=data.X.device)
     sizes[-1] = n_rows - batch_size * (len(losses) - 1)
     total = (torch.stack(losses) * sizes).sum().item()
-    if targets is not None:  # the entropy of the targets: constant, left out above
+    if targets is not None and targets[1] is not None:
+        # KL: the entropy of the targets, constant, left out above
         neg_entropy = _weighted_mean(targets[1], data.weight)
         total += alpha * temperature**2 * neg_entropy * n_rows
     return total / n_rows
 
 
-def _kd_loss(logits, data, rows, targets, temperature, alpha):
+def _kd_loss(logits, data, rows, targets, temperature, alpha, loss_name="kl"):
     """Weighted mean over ``rows`` of the KD loss, up to the targets' entropy.
 
     ``KL(p || q) = sum p log p - sum p log q``: the first term does not depend on
     the network, so the gradient needs only the cross-entropy with soft labels.
+    ``loss_name="logit_mse"``: the soft term is :func:`_logit_mse` instead.
     """
     weight = None if data.weight is None else data.weight[rows]
     reduction = "mean" if weight is None else "none"
@@ -145,7 +169,10 @@ def _kd_loss(logits, data, rows, targets, temperature, alpha):
     if targets is None or alpha < 1:
         loss = F.cross_entropy(logits, data.y[rows], reduction=reduction)
         loss = loss if targets is None else (1 - alpha) * loss
-    if targets is not None:
+    if targets is not None and loss_name == "logit_mse":
+        soft = _logit_mse(logits, targets[0][rows])
+        loss = loss + alpha * (soft.mean() if weight is None else soft)
+    elif targets is not None:
         soft_ce = F.cross_entropy(
             logits / temperature, targets[0][rows], reduction=reduction
         )
@@ -153,9 +180,20 @@ def _kd_loss(logits, data, rows, targets, temperature, alpha):
     return loss if weight is None else (weight * loss).mean()
 
 
+def _logit_mse(logits, centred_targets):
+    """Per row, the mean squared difference of the centred logits and targets
+    (Ba and Caruana, "Do Deep Nets Really Need to be Deep?", 2014)."""
+    centred = logits - logits.mean(dim=1, keepdim=True)
+    return ((centred - centred_targets) ** 2).mean(dim=1)
+
+
 @torch.inference_mode()
-def _evaluate(net, data, alpha):
-    """Validation loss and gap ``KL(p || q)`` at ``T = 1``, weighted means."""
+def _evaluate(net, data, alpha, loss_name="kl"):
+    """Validation loss and gap ``KL(p || q)`` at ``T = 1``, weighted means.
+
+    With ``loss_name="logit_mse"`` the loss's soft term is the logits' squared
+    error (the gap stays the KL).
+    """
     net.eval()
     logits = torch.cat([net(data.X[s:s + _PREDICT_BATCH])
                         for s in range(0, data.X.shape[0], _PREDICT_BATCH)])
@@ -165,7 +203,10 @@ def _evaluate(net, data, alpha):
         return _weighted_mean(ce, data.weight), float("nan")
     soft, neg_entropy = data.softened(1.0)
     kl = neg_entropy - (soft * log_q).sum(dim=1)
-    loss = alpha * kl + (1 - alpha) * ce
+    soft_term = kl
+    if loss_name == "logit_mse":
+        soft_term = _logit_mse(logits, centred_logits(data.log_soft))
+    loss = alpha * soft_term + (1 - alpha) * ce
     return _weighted_mean(loss, data.weight), _weighted_mean(kl, data.weight)
 
 

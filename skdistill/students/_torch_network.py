@@ -2,7 +2,8 @@
 
 :class:`~skdistill.MLPStudent` and
 :class:`~skdistill.students.MLPRegressionStudent` build the same network
-(:func:`network`, after the input standardization :class:`_Standardize`),
+(:func:`network`, after the input standardization :class:`_Standardize`
+and their numeric embedding, :func:`embedded_network`),
 resolve their ``device`` the same way, hold out real rows only for early
 stopping (:func:`real_rows`) and pickle their ``module_`` on the CPU
 (:class:`TorchNetworkState`).
@@ -17,6 +18,7 @@ import torch
 from torch import nn
 
 from ..exceptions import SkdistillWarning
+from ._embeddings import embedded_width, numeric_embedding
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 # Below this many real rows, early stopping has no validation rows.
@@ -84,6 +86,16 @@ def network(n_features, hidden, activation, dropout, n_outputs):
         width = size
     layers.append(nn.Linear(width, n_outputs))
     return nn.Sequential(*layers)
+
+
+def embedded_network(X_train, hidden, activation, dropout, n_outputs, embedding):
+    """The trained layers of a torch student: its numeric ``embedding`` (None,
+    ``"periodic"`` or ``"piecewise_linear"``, built on the standardized
+    training rows ``X_train``), then :func:`network`."""
+    layer = numeric_embedding(embedding, X_train)
+    width = embedded_width(embedding, X_train.shape[1])
+    net = network(width, hidden, activation, dropout, n_outputs)
+    return net if layer is None else nn.Sequential(layer, *net)
 
 
 def real_rows(n_rows, synthetic_rows):

@@ -74,3 +74,42 @@ def test_smaller_C_shrinks_the_weights(iris):
     strong = LinearStudent(C=0.01).fit(X, y)
     weak = LinearStudent(C=10.0).fit(X, y)
     assert np.linalg.norm(strong.coef_) < 0.2 * np.linalg.norm(weak.coef_)
+
+
+def test_logit_mse_gradient_matches_finite_differences():
+    from skdistill.students._linear import centred_log_proba, logit_squared_error
+
+    rng = np.random.RandomState(0)
+    X, hard = rng.randn(30, 4), np.eye(3)[rng.randint(0, 3, 30)]
+    targets = centred_log_proba(rng.dirichlet([1, 1, 1], 30))
+    args = (X, hard, targets, 0.7, rng.rand(30), 0.1, True)
+    params = rng.randn(15)
+    error = check_grad(lambda p: logit_squared_error(p, *args)[0],
+                       lambda p: logit_squared_error(p, *args)[1], params)
+    assert error < 1e-4
+
+
+def test_logit_mse_recovers_a_linear_teacher_s_centred_logits(iris):
+    X, y = iris
+    rng = np.random.RandomState(0)
+    coef = rng.randn(3, 4) * 0.5
+    teacher = softmax(X @ coef.T, axis=1)
+    student = LinearStudent(C=1e6, tol=1e-10, max_iter=1000,
+                            distill_loss="logit_mse").fit(
+        X, y, soft_targets=teacher, alpha=1.0)
+    np.testing.assert_allclose(student.coef_ - student.coef_.mean(axis=0),
+                               coef - coef.mean(axis=0), atol=1e-4)
+    assert student.temperature_ == 1.0
+
+
+def test_logit_mse_is_another_loss_and_learns(iris):
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = iris
+    soft = RandomForestClassifier(20, random_state=0).fit(X, y).predict_proba(X)
+    students = {loss: LinearStudent(distill_loss=loss).fit(
+        X, y, soft_targets=soft, temperature=2.0, alpha=0.7)
+        for loss in ("kl", "logit_mse")}
+    assert students["logit_mse"].score(X, y) > 0.85  # chance: 1/3
+    assert not np.allclose(students["logit_mse"].predict_proba(X),
+                           students["kl"].predict_proba(X), atol=1e-3)
