@@ -384,7 +384,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             _checks.check_default_teacher_columns(X)
         _checks.check_torch_teachers(names, teachers, X, task.n_outputs)
         self._check_temperature_fits_student()
-        check_chain_fits_student(self.chain, self.student)
+        check_chain_fits_student(self.chain, self.student,
+                                 task.student_families)
         return names, teachers
 
     def _check_temperature_fits_student(self):

@@ -229,7 +229,8 @@ def candidate_space(families=FAMILIES, kind="classification"):
         for size in sizes[family]:
             for learning_rate, epochs in _training_grid(family):
                 base = Candidate(family, size, learning_rate=learning_rate,
-                                 epochs=epochs, kind=kind)
+                                 epochs=epochs, kind=kind,
+                                 temperature=temperatures[0])
                 space += [dataclasses.replace(base, temperature=t, alpha=a)
                           for t in temperatures for a in ALPHAS]
                 space.append(base.without_distillation())

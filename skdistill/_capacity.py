@@ -17,6 +17,11 @@ _FAMILY_OF_CLASS = {cls: family
                     for family, cls in families.items()}
 
 
+def student_family(student):
+    """The family name of a student of a known class (either task's), else None."""
+    return _FAMILY_OF_CLASS.get(type(student))
+
+
 def mlp_parameters(n_inputs, hidden_layer_sizes, n_outputs, numeric_embedding=None):
     """Weights and biases of a fully connected network, with those of its
     numeric embedding (``MLPStudent``'s ``numeric_embedding``)."""
@@ -46,7 +51,7 @@ def student_capacity(student, n_inputs, n_classes):
     """
     params = student.get_params(deep=False)
     trees_per_round = n_classes if n_classes > 2 else 1
-    family = _FAMILY_OF_CLASS.get(type(student))
+    family = student_family(student)
     if family == "mlp":
         return float(mlp_parameters(n_inputs, tuple(params["hidden_layer_sizes"]),
                                     n_classes, params.get("numeric_embedding")))

@@ -12,8 +12,10 @@ is counted as the report counts it: weights of a network, nodes of trees.
 
 The first assistant learns from the fused teachers' targets ``p``; every later
 step learns from ``MIXING * q_prev + (1 - MIXING) * p``, where ``q_prev`` is the
-previous step's predicted probabilities on the same rows: the student hears a
-model close to its own size, and the teachers never drop out of its targets.
+previous step's output on the same rows (``task.serving_method``: predicted
+probabilities for classification, predictions for regression): the student
+hears a model close to its own size, and the teachers never drop out of its
+targets. The regression students scale as their classification twins do.
 """
 
 import copy
@@ -26,16 +28,10 @@ import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import clone
 
-from ._capacity import mlp_parameters, student_capacity
+from ._capacity import mlp_parameters, student_capacity, student_family
 from ._parallel import run_jobs
 from ._transfer import selection_split
-from .students import (
-    STUDENT_FAMILIES,
-    LGBMStudent,
-    MLPStudent,
-    TreeStudent,
-    XGBStudent,
-)
+from .students import STUDENT_FAMILIES
 
 # Weight of the previous step's probabilities in a step's targets (the rest is the
 # fused teachers'): equal voices, so neither the nearest model nor the teachers
@@ -50,7 +46,8 @@ _MAX_AUTO_ASSISTANTS = 3
 _MAX_MLP_WIDTH = 4096
 _MAX_LGBM_LEAVES = 4096
 _MAX_XGB_DEPTH = 12
-_SCALABLE = (MLPStudent, TreeStudent, LGBMStudent, XGBStudent)
+# The families whose size the chain scales (classification's and regression's).
+_SCALABLE = ("mlp", "tree", "lgbm", "xgb")
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ def scalable_capacity(student, n_inputs, n_classes):
     Networks, trees with ``max_depth`` or ``max_leaf_nodes``, and boosters
     scale; a linear model has a single size.
     """
-    if type(student) not in _SCALABLE:
+    if student_family(student) not in _SCALABLE:
         return None
     return student_capacity(student, n_inputs, n_classes)
 
@@ -83,20 +80,21 @@ def with_capacity(student, capacity, n_inputs, n_classes):
     own = scalable_capacity(student, n_inputs, n_classes)
     params = student.get_params(deep=False)
     factor = capacity / own
-    if type(student) is MLPStudent:
+    family = student_family(student)
+    if family == "mlp":
         hidden = _scaled_widths(tuple(params["hidden_layer_sizes"]), capacity,
                                 n_inputs, n_classes, params["numeric_embedding"])
         return clone(student).set_params(hidden_layer_sizes=hidden)
-    if type(student) is TreeStudent:
+    if family == "tree":
         return clone(student).set_params(
             max_depth=None, max_leaf_nodes=max(2, round((capacity + 1) / 2)))
     trees_per_round = n_classes if n_classes > 2 else 1
-    if type(student) is LGBMStudent:
+    if family == "lgbm":
         leaves = int(np.clip(round(params["num_leaves"] * math.sqrt(factor)), 2,
                              _MAX_LGBM_LEAVES))
         rounds = max(1, round(capacity / ((2 * leaves - 1) * trees_per_round)))
         return clone(student).set_params(num_leaves=leaves, n_estimators=rounds)
-    if type(student) is XGBStudent:
+    if family == "xgb":
         depth = int(np.clip(round(params["max_depth"]
                                   + math.log2(math.sqrt(factor))), 1, _MAX_XGB_DEPTH))
         rounds = max(1, round(capacity / ((2 ** (depth + 1) - 1) * trees_per_round)))
@@ -180,8 +178,9 @@ def fit_chain(student, capacities, transfer, temperature, alpha, n_inputs,
                   soft_targets=targets, alpha=alpha, **extra)
         steps.append(ChainStep(model, capacity, time.perf_counter() - start))
         if capacity is not None:
-            targets = (MIXING * transfer.task.serving_method(model)(transfer.Z)
-                       + (1 - MIXING) * transfer.targets)
+            previous = np.reshape(transfer.task.serving_method(model)(transfer.Z),
+                                  transfer.targets.shape)
+            targets = MIXING * previous + (1 - MIXING) * transfer.targets
     own = scalable_capacity(student, n_inputs, n_classes)
     steps[-1] = ChainStep(steps[-1].model, own, steps[-1].seconds)
     return steps
@@ -241,16 +240,20 @@ def choose_assistants(scores, max_assistants, min_improvement):
     return chosen, None
 
 
-def check_chain_fits_student(chain, student):
-    """Raise a ValueError when a fixed chain is asked of a student of one size."""
+def check_chain_fits_student(chain, student, families=STUDENT_FAMILIES):
+    """Raise a ValueError when a fixed chain is asked of a student of one size.
+
+    ``families`` maps the family names to the task's student classes
+    (``task.student_families``).
+    """
     if isinstance(chain, (str, bool)) or chain == 0 or student == "auto":
         return  # the configuration keeps to families that scale
-    template = STUDENT_FAMILIES[student]() if isinstance(student, str) else student
+    template = families[student]() if isinstance(student, str) else student
     if scalable_capacity(template, n_inputs=1, n_classes=2) is None:
         raise ValueError(
-            f"chain={chain} needs a student whose size can be scaled (an "
-            f"MLPStudent, a TreeStudent with max_depth or max_leaf_nodes, an "
-            f"LGBMStudent or XGBStudent); {student!r} has a single size."
+            f"chain={chain} needs a student whose size can be scaled (an MLP, "
+            f"a tree with max_depth or max_leaf_nodes, a LightGBM or XGBoost "
+            f"student); {student!r} has a single size."
         )
 
 

@@ -3,7 +3,7 @@
 The steps of ``fit`` are shared with every task in :mod:`._base`.
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin
@@ -362,9 +362,6 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
             HasMethods(["initial", "step"]),
         ],
         "distill_loss": [StrOptions({"kl", "logit_mse"})],
-        "chain": [StrOptions({"auto"}), "boolean",
-                  Interval(Integral, 0, None, closed="left")],
-        "chain_min_improvement": [Interval(Real, 0, 1, closed="both")],
     }
 
     def __init__(

@@ -4,8 +4,10 @@
   teachers do on their out-of-fold outputs on the training rows.
 * :class:`Ranker` learns, from past experiments, which configurations beat the
   others of the same experiment on tasks like this one: the experiments that ship
-  with the package (the prior, ``skdistill/data/prior.json``, made by
-  ``python -m benchmarks.make_prior``) and those of the optimization memory,
+  with the package (the prior of the task's kind, ``skdistill/data/prior.json``
+  made by ``python -m benchmarks.make_prior`` for classification,
+  ``regression_prior.json`` by ``python -m benchmarks.make_regression_prior``
+  for regression) and those of the optimization memory,
   weighted :data:`MEMORY_WEIGHT` times more.
 """
 
@@ -37,6 +39,10 @@ META_FEATURES = ("n_rows", "n_features", "n_inputs", "n_classes", "class_entropy
 # A numeric column with at most this many distinct integer values counts as
 # categorical-like; they are counted on at most _CATEGORICAL_SAMPLE rows.
 _CATEGORICAL_MAX_LEVELS = 10
+# Scores below this count as this in the ranker: a diverged regression student
+# (R² far below 0) would otherwise drag its group's mean and make every other
+# candidate look good. Accuracies never reach it.
+SCORE_FLOOR = -1.0
 _CATEGORICAL_SAMPLE = 2_000
 
 
@@ -211,6 +217,8 @@ def _training_rows(experiments):
     for members in groups.values():
         if len({candidate for _, candidate, _ in members}) < 2:
             continue
+        members = [(meta, candidate, max(accuracy, SCORE_FLOOR))
+                   for meta, candidate, accuracy in members]
         mean = np.mean([accuracy for _, _, accuracy in members])
         for meta, candidate, accuracy in members:
             rows.append(meta_vector(meta) + candidate.features(meta["n_inputs"],
@@ -236,24 +244,40 @@ def _parse(experiment):
     return group, meta, candidate, float(accuracy)
 
 
-def load_prior():
-    """The experiments that ship with the package (``data/prior.json``).
+# The prior of each kind of task, in ``skdistill/data/``: classification's made
+# by ``python -m benchmarks.make_prior``, regression's by
+# ``python -m benchmarks.make_regression_prior``.
+PRIOR_FILES = {"classification": "prior.json",
+               "regression": "regression_prior.json"}
+
+
+def load_prior(kind="classification"):
+    """The experiments of a kind of task that ship with the package.
+
+    Parameters
+    ----------
+    kind : {"classification", "regression"}, default="classification"
+        The task's kind: ``data/prior.json`` or ``data/regression_prior.json``.
 
     Returns
     -------
     list of dict
         Experiments in the memory's format; empty when the file is missing.
     """
-    path = resources.files("skdistill") / "data" / "prior.json"
+    path = resources.files("skdistill") / "data" / PRIOR_FILES[kind]
     if not path.is_file():
         return []
     return json.loads(path.read_text())["experiments"]
 
 
-@lru_cache(maxsize=1)
-def prior_ranker():
-    """The ranker of the prior alone, fitted once per process."""
-    return Ranker(load_prior())
+def prior_ranker(kind="classification"):
+    """The ranker of the kind's prior alone, fitted once per process."""
+    return _prior_ranker(kind)  # one cache key per kind, however it is passed
+
+
+@lru_cache(maxsize=2)
+def _prior_ranker(kind):
+    return Ranker(load_prior(kind))
 
 
 def task_of(experiment):
@@ -282,24 +306,23 @@ def ranker_for(memory_experiments, meta=None, kind="classification"):
     -------
     ranker : Ranker or FixedOrder
     source : {"memory+prior", "prior", "memory", "fixed order", "none"}
-        ``"memory+prior"`` when the memory holds at least one usable group.
-        The prior holds classification experiments only: a regression task is
-        ranked by its own memory experiments (``"memory"``) or, without them,
-        by :class:`FixedOrder` (``"fixed order"``).
+        ``"memory+prior"`` when the memory holds at least one usable group,
+        with the kind's prior (:data:`PRIOR_FILES`). Without a prior of the
+        kind (a missing file), a regression task is ranked by its own memory
+        experiments (``"memory"``) or by :class:`FixedOrder` (``"fixed
+        order"``).
     """
     memory_experiments = [e for e in memory_experiments if task_of(e) == kind]
-    if kind != "classification":
-        if memory_experiments:
-            ranker = Ranker([], memory_experiments, meta)
-            if ranker.n_rows_["memory"]:
-                return ranker, "memory"
-        return FixedOrder(), "fixed order"
-    prior = prior_ranker()
+    prior = prior_ranker(kind)
     if memory_experiments:
-        ranker = Ranker(load_prior(), memory_experiments, meta)
+        ranker = Ranker(load_prior(kind), memory_experiments, meta)
         if ranker.n_rows_["memory"]:
-            return ranker, "memory+prior"
-    return prior, "prior" if prior.n_rows_["prior"] else "none"
+            return ranker, ("memory+prior" if ranker.n_rows_["prior"]
+                            else "memory")
+    if prior.n_rows_["prior"]:
+        return prior, "prior"
+    return (FixedOrder(), "fixed order") if kind != "classification" else (
+        prior, "none")
 
 
 class FixedOrder:

@@ -2,8 +2,8 @@
 
 :class:`~skdistill.HPMDistiller` and :class:`~skdistill.HPMRegressor` declare
 their common parameters once, here (``BaseDistiller._parameter_constraints``);
-each adds its own (``student``'s families; the classifier's temperature and
-chain) and stores its ``__init__``'s arguments with :func:`keep_params`.
+each adds its own (``student``'s families; the classifier's temperature)
+and stores its ``__init__``'s arguments with :func:`keep_params`.
 """
 
 from numbers import Integral, Real
@@ -17,6 +17,9 @@ SHARED_CONSTRAINTS = {
     "soft_targets": [StrOptions({"oof", "in_sample"})],
     "prefit_teachers": [StrOptions({"cross_fit", "as_is"})],
     "cv": [Interval(Integral, 2, None, closed="left")],
+    "chain": [StrOptions({"auto"}), "boolean",
+              Interval(Integral, 0, None, closed="left")],
+    "chain_min_improvement": [Interval(Real, 0, 1, closed="both")],
     "augment": [None, StrOptions({"munge", "auto"}),
                 Interval(Real, 0, None, closed="neither")],
     "augment_ratio": [Interval(Real, 0, None, closed="neither")],

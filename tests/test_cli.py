@@ -31,3 +31,28 @@ def test_the_demo_names_the_student_it_chose(monkeypatch, capsys):
     monkeypatch.setattr(skdistill, "HPMDistiller", fast)
     main(["demo"])
     assert "chose the student TreeStudent" in capsys.readouterr().out
+
+
+def test_the_regression_demo_prints_the_regression_report(monkeypatch, capsys):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    regressor = skdistill.HPMRegressor
+
+    def fast(teachers, random_state):
+        return regressor(
+            HistGradientBoostingRegressor(max_iter=5, random_state=0),
+            student="tree", augment=None, cv=2, random_state=random_state)
+
+    monkeypatch.setattr(skdistill, "HPMRegressor", fast)
+    main(["demo", "--task", "regression"])
+    out = capsys.readouterr().out
+    assert out.startswith("diabetes: 331 training rows")
+    assert "student: TreeRegressionStudent" in out
+    assert "RegressionReport(" in out and "test R²: teacher" in out
+
+
+@pytest.mark.slow  # the real demo: the default regressor's whole fit
+def test_the_regression_demo_runs_as_shipped(capsys):
+    fitted = main(["demo", "--task", "regression"])
+    out = capsys.readouterr().out
+    assert fitted == 0 and "test R²: teacher" in out and "student R²" in out

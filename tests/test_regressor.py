@@ -246,7 +246,7 @@ def test_auto_student_is_searched_and_scored_by_r2(friedman):
     fitted = _auto_regressor().fit(X, y)
     configuration = fitted.report_.details["configuration"]
     candidates = fitted.report_.details["candidates"]
-    assert configuration["source"] == "fixed order"
+    assert configuration["source"] == "prior"
     assert len(candidates) == configuration["n_fits"] >= 4
     assert len({c["config"]["family"] for c in candidates}) >= 2
     assert all("r2" in c and "accuracy" not in c for c in candidates)
@@ -271,7 +271,7 @@ def test_experiments_are_ranked_with_their_own_kind_only(friedman, tmp_path):
     meta = recorded[-1]["dataset"]
     _, regression_source = ranker_for(recorded, meta, "regression")
     classification, source = ranker_for(recorded, meta, "classification")
-    assert regression_source == "memory"
+    assert regression_source == "memory+prior"
     assert source == "prior" and classification.n_rows_["memory"] == 0
     # classification experiments (marked, or unmarked as before) never rank a
     # regression task
@@ -282,8 +282,8 @@ def test_experiments_are_ranked_with_their_own_kind_only(friedman, tmp_path):
              for i, candidate in enumerate(candidate_space(("tree",))[:5])]
     for experiment in group[5:]:
         del experiment["dataset"]["task"]
-    _, source = ranker_for(group, meta, "regression")
-    assert source == "fixed order"
+    regression, source = ranker_for(group, meta, "regression")
+    assert source == "prior" and regression.n_rows_["memory"] == 0
     ranker, source = ranker_for(group, meta, "classification")
     assert source == "memory+prior" and ranker.n_rows_["memory"] == 10
 
@@ -302,3 +302,37 @@ def test_report_text_html_and_plot_say_r2(friedman):
     assert figure.axes[0].get_title() == "R² and fidelity"
     labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
     assert "fidelity (R² vs teachers)" in labels
+
+
+def test_regression_candidates_have_no_temperature_even_undistilled():
+    from skdistill._candidates import candidate_space
+
+    space = candidate_space(kind="regression")
+    assert any(c.alpha == 0.0 for c in space)
+    assert all(c.temperature is None for c in space)
+
+
+def test_the_regression_prior_ranks_regression_tasks_only():
+    from skdistill._ranker import load_prior, prior_ranker
+
+    prior = load_prior("regression")
+    tasks = {e["extra"]["task"] for e in prior}
+    assert len(tasks) >= 8 and {e["dataset"]["task"] for e in prior} == {
+        "regression"}
+    # none of the regression suite's datasets
+    assert not tasks & {"diamonds", "ames", "concrete", "flights", "cps1988"}
+    assert prior_ranker("regression").n_rows_["prior"] == len(prior)
+    assert all(e["dataset"].get("task", "classification") == "classification"
+               for e in load_prior())
+
+
+def test_without_a_regression_prior_the_order_is_fixed(monkeypatch):
+    from skdistill import _ranker
+
+    monkeypatch.setitem(_ranker.PRIOR_FILES, "regression", "missing.json")
+    _ranker._prior_ranker.cache_clear()
+    try:
+        ranker, source = _ranker.ranker_for([], None, "regression")
+        assert source == "fixed order" and isinstance(ranker, _ranker.FixedOrder)
+    finally:
+        _ranker._prior_ranker.cache_clear()

