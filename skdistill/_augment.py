@@ -580,7 +580,8 @@ def ratio_check(transfer, student, temperature, alpha, make_rows, seed, n_jobs,
     ratio : float or None
         The chosen ratio (None: no synthetic rows).
     check : dict
-        The selection score of every ratio tried (``"curve"``) and the choice.
+        The selection score of every ratio tried (``"curve"``, keyed by the
+        ratio as text: ``"none"``, ``"4"``, ``"16"``, ``"64"``) and the choice.
     """
     n_real = len(transfer.y)
     ladder = ratio_ladder(n_real)
@@ -610,7 +611,7 @@ def ratio_check(transfer, student, temperature, alpha, make_rows, seed, n_jobs,
               for chain in chains]
     candidates = ([None] if include_none else []) + list(ladder)
     best = int(np.argmax(scores))  # the first best: the smaller ratio
-    curve = {("none" if r is None else float(r)): float(s)
+    curve = {("none" if r is None else f"{r:g}"): float(s)
              for r, s in zip(candidates, scores, strict=True)}
     return candidates[best], {"chosen": candidates[best], "curve": curve,
                               "score_name": transfer.task.score_name}
