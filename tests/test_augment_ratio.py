@@ -70,3 +70,13 @@ def test_chunked_rows_are_the_one_shot_rows_and_a_prefix_of_more():
     np.testing.assert_array_equal(np.vstack(chunks), one_shot)
     np.testing.assert_array_equal(munge(X[:300], 1200, random_state=3),
                                   one_shot[:1200])
+
+
+def test_time_limit_skips_the_check_for_the_smallest_ratio(monkeypatch):
+    from skdistill import _base
+
+    monkeypatch.setattr(_base.TimeBudget, "allows", lambda self, seconds: False)
+    fitted = _distil("munge")
+    check = fitted.report_.details["configuration"]["augment_ratio_check"]
+    assert check == {"chosen": 4.0, "curve": {}, "reason": "time_limit"}
+    assert fitted.report_.details["n_synthetic_rows"] == 1600
