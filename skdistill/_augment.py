@@ -509,3 +509,109 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
         "accuracy_without": without, "accuracy_munge": munge,
         "n_synthetic_rows": augmented.n_synthetic,
         "chosen": "munge" if munge > without else None}
+
+
+# augment_ratio="auto" tries these ratios, those whose synthetic rows stay under
+# MAX_SYNTHETIC_ROWS (Bucila et al., 2006, used transfer sets of hundreds of
+# thousands of rows; the cap keeps the student's fit and its inputs bounded).
+AUTO_RATIOS = (4.0, 16.0, 64.0)
+MAX_SYNTHETIC_ROWS = 200_000
+# A network trained on many synthetic rows keeps the optimizer steps it would
+# take at ratio STEP_BUDGET_RATIO, but at least MIN_EPOCHS passes.
+STEP_BUDGET_RATIO = 4.0
+MIN_EPOCHS = 20
+
+
+def ratio_ladder(n_rows):
+    """The ratios ``augment_ratio="auto"`` tries for ``n_rows`` source rows.
+
+    Those of :data:`AUTO_RATIOS` whose synthetic rows stay under
+    :data:`MAX_SYNTHETIC_ROWS`; at least the smallest one.
+    """
+    ladder = [r for r in AUTO_RATIOS if r * n_rows <= MAX_SYNTHETIC_ROWS]
+    return ladder or [AUTO_RATIOS[0]]
+
+
+def step_capped(student, n_real, n_rows):
+    """``student`` (unfitted) with fewer epochs where ``n_rows`` transfer rows
+    would make it take more optimizer steps than on ``n_real`` real rows and
+    :data:`STEP_BUDGET_RATIO` times as many synthetic ones.
+
+    Students trained in epochs (a ``max_epochs`` and a ``batch_size``) have
+    their ``max_epochs`` scaled down, never under :data:`MIN_EPOCHS`; others
+    are returned as they are.
+    """
+    params = student.get_params(deep=False)
+    if "max_epochs" not in params or "batch_size" not in params:
+        return student
+    budget_rows = n_real * (1 + STEP_BUDGET_RATIO)
+    if n_rows <= budget_rows:
+        return student
+    epochs = max(MIN_EPOCHS, int(params["max_epochs"] * budget_rows / n_rows))
+    if epochs >= params["max_epochs"]:
+        return student
+    return clone(student).set_params(max_epochs=epochs)
+
+
+def ratio_check(transfer, student, temperature, alpha, make_rows, seed, n_jobs,
+                include_none):
+    """``augment_ratio="auto"``: the MUNGE ratio that makes the student most
+    accurate on the selection rows.
+
+    As :func:`augmentation_check`, on the transfer set less the selection
+    rows: the synthetic rows of the largest ratio of :func:`ratio_ladder` are
+    made once from the remaining rows, and each smaller ratio takes their
+    first rows (MUNGE's rows depend on their seed and position alone, so they
+    are the rows that ratio would make). The student (its epochs capped by
+    :func:`step_capped`) trains once per ratio; a tie keeps the smaller ratio.
+
+    Parameters
+    ----------
+    transfer, student, temperature, alpha, seed, n_jobs
+        As :func:`augmentation_check`.
+    make_rows : callable
+        ``make_rows(rows, ratio)``: synthetic rows made from those training
+        rows at that ratio, as :func:`synthetic_rows` returns them.
+    include_none : bool
+        Whether no synthetic rows at all is a candidate (``augment="auto"``).
+
+    Returns
+    -------
+    ratio : float or None
+        The chosen ratio (None: no synthetic rows).
+    check : dict
+        The selection score of every ratio tried (``"curve"``, keyed by the
+        ratio as text: ``"none"``, ``"4"``, ``"16"``, ``"64"``) and the choice.
+    """
+    n_real = len(transfer.y)
+    ladder = ratio_ladder(n_real)
+    if include_none and n_real > AUTO_MAX_ROWS:
+        return None, {"chosen": None, "curve": {}, "reason": (
+            f"over {AUTO_MAX_ROWS:,} real training rows")}
+    training, select = selection_split(transfer, seed)
+    if len(select) == 0:
+        fallback = None if include_none else ladder[0]
+        return fallback, {"chosen": fallback, "curve": {},
+                          "reason": "too few rows to choose on"}
+    rows = np.setdiff1d(np.arange(n_real), select)
+    Z, y, targets = make_rows(rows, ladder[-1])
+    branches = [(0, training)] if include_none else []
+    for ratio in ladder:
+        n_new = max(1, int(round(ratio * len(rows))))
+        branches.append((0, training.extended(Z[:n_new], y[:n_new],
+                                              targets[:n_new])))
+    n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
+    chains = [
+        fit_branches(step_capped(clone(student), len(rows), len(branch.y)),
+                     None, [(0, branch)], temperature, alpha, n_inputs,
+                     n_classes, n_jobs)[0]
+        for _, branch in branches]
+    scores = [transfer.task.score(transfer.y[select],
+                                  chain[-1].model.predict(transfer.Z[select]))
+              for chain in chains]
+    candidates = ([None] if include_none else []) + list(ladder)
+    best = int(np.argmax(scores))  # the first best: the smaller ratio
+    curve = {("none" if r is None else f"{r:g}"): float(s)
+             for r, s in zip(candidates, scores, strict=True)}
+    return candidates[best], {"chosen": candidates[best], "curve": curve,
+                              "score_name": transfer.task.score_name}

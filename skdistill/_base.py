@@ -32,7 +32,14 @@ from sklearn.utils.validation import (
 )
 
 from . import _checks, _teachers
-from ._augment import augmentation_check, synthetic_rows
+from ._augment import (
+    STEP_BUDGET_RATIO,
+    augmentation_check,
+    ratio_check,
+    ratio_ladder,
+    step_capped,
+    synthetic_rows,
+)
 from ._chain import check_chain_fits_student, fit_student
 from ._configure import Request, configure, family_of, follows_schedules
 from ._fingerprint import fingerprints_kept
@@ -48,7 +55,7 @@ from ._targets import fit_targets
 from ._teacher_outputs import teacher_outputs
 from ._teacher_params import TeacherParams
 from ._time_budget import TimeBudget
-from ._transfer import draw_seed, stratified_split
+from ._transfer import draw_seed, rows_with_validation, stratified_split
 
 _FITTED = ("classes_", "teachers_", "named_teachers_", "teacher_names_", "fusion_",
            "student_", "report_", "n_features_in_", "feature_names_in_",
@@ -157,6 +164,10 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             self.report_ = self._report(
                 X_valid, y_valid, fused, names, outputs, timings, configuration,
                 chain, chain_search, transfer, memory, budget)
+        self.report_.details["final_rows"] = self._serve_final_rows(
+            X, y, sample_weight, (valid, given_valid is not None), fused,
+            configuration, chain, transfer, outputs.size.capacity,
+            (seed, rng, budget, timings))
         _checks.warn_if_in_sample(self.report_.teacher_accuracies,
                                   [_teachers.is_fitted(t) for t in teachers],
                                   given_valid is not None)
@@ -166,6 +177,51 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                              self.max_student_bytes, self.max_latency_ms,
                              self.latency_measure)
         return self
+
+    def _serve_final_rows(self, X, y, sample_weight, split, fused, configuration,
+                          chain, transfer, teacher_capacity, state):
+        """``final_rows="all"``: refit the served student on every row.
+
+        ``split`` is the validation rows and whether ``X_val`` was given
+        (then every row of ``X`` trained already, and ``X_val`` never trains);
+        ``state`` is the student's seed, the fit's random state, the
+        ``TimeBudget`` and the phases' timings. Returns what
+        ``report_.details["final_rows"]`` shows.
+        """
+        valid, validation_given = split
+        seed, rng, budget, timings = state
+        if self.final_rows == "train":
+            return {"final_rows": "train", "refit": False}
+        if validation_given:
+            return {"final_rows": "all", "refit": False, "reason": (
+                "X_val given: every row of X trained the student; X_val's rows "
+                "only measure the report")}
+        n_rows = len(transfer.y) + len(valid) * (1 + transfer.n_synthetic
+                                                 / max(1, _real_rows(transfer)))
+        expected = timings.get("student", 0.0) * n_rows / max(1, len(transfer.y))
+        if not budget.allows(expected):
+            budget.cut("final_rows='all' skipped (the student of the report serves)")
+            return {"final_rows": "all", "refit": False, "reason": "time_limit"}
+        start = time.perf_counter()
+        all_rows = rows_with_validation(
+            transfer, fused, _safe_indexing(X, valid), y[valid],
+            None if sample_weight is None else sample_weight[valid])
+        ratio = transfer.n_synthetic / max(1, _real_rows(transfer))
+        if ratio > 0:
+            all_rows = all_rows.extended(*synthetic_rows(X, ratio, fused, rng))
+        steps, _ = fit_student(configuration, all_rows, teacher_capacity,
+                               len(chain) - 1, self.chain_min_improvement, seed,
+                               self.n_jobs)
+        self.student_ = Pipeline([("preprocess", fused.preprocessor),
+                                  ("student", steps[-1].model)])
+        return {"final_rows": "all", "refit": True,
+                "n_real_rows": _real_rows(all_rows),
+                "n_synthetic_rows": all_rows.n_synthetic,
+                "refit_seconds": time.perf_counter() - start,
+                "report": ("measured on a student fitted without the validation "
+                           "rows; the served student_ was refitted on every row "
+                           "(validation rows labelled by teachers not fitted on "
+                           "them), same configuration, chain and seed")}
 
     def _report_split(self, task, y, rng, validation_given):
         """The training and validation rows of the report.
@@ -224,12 +280,24 @@ class BaseDistiller(TeacherParams, BaseEstimator):
 
     def _phases(self):
         """The phases a fit goes through, in order (the bar's steps)."""
-        fixed_augment = self.augment is not None and self.augment != "auto"
+        fixed_augment = self._fixed_augment()
         return (["teachers", "soft_targets", "fusion"]
                 + ["augment"] * fixed_augment
                 + ["configuration"] * (self.student == "auto")
-                + ["augment"] * (self.augment == "auto")
+                + ["augment"] * (self._augment_after_configuration())
                 + ["student", "report"])
+
+    def _fixed_augment(self):
+        """Whether synthetic rows of a fixed ratio extend the transfer set
+        before the configuration."""
+        return self.augment is not None and self.augment != "auto" and not (
+            self.augment == "munge" and self.augment_ratio == "auto")
+
+    def _augment_after_configuration(self):
+        """Whether the configured student decides on the synthetic rows
+        (``augment="auto"`` or ``augment_ratio="auto"``)."""
+        return self.augment == "auto" or (self.augment == "munge"
+                                          and self.augment_ratio == "auto")
 
     def _configure_and_augment(self, X_train, X_student, transfer, fused, outputs,
                                memory, names, rng, clock, time_budget):
@@ -254,7 +322,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         """
         budget, teacher_rate = time_budget
         make_rows = partial(self._synthetic_rows, X_train, fused, rng)
-        if self.augment is not None and self.augment != "auto":
+        if self._fixed_augment():
             with clock("augment"):
                 transfer = transfer.extended(*make_rows())
         seed = draw_seed(rng)
@@ -269,7 +337,10 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 Request.from_params(self.get_params(deep=False)), transfer,
                 outputs.size, fused.preprocessor, X_student, meta, memory, names,
                 seed, time_budget=budget)
-        if self.augment == "auto" and not budget.allows(_augmentation_seconds(
+        if self.augment_ratio == "auto" and self._augment_after_configuration():
+            configuration, transfer = self._choose_ratio(
+                configuration, transfer, make_rows, seed, clock, time_budget)
+        elif self.augment == "auto" and not budget.allows(_augmentation_seconds(
                 configuration, len(transfer.y), self.augment_ratio, teacher_rate)):
             budget.cut("augmentation check skipped (no synthetic rows)")
         elif self.augment == "auto":
@@ -282,11 +353,44 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                     transfer = transfer.extended(*make_rows())
         return configuration, transfer, meta, seed
 
-    def _synthetic_rows(self, X_train, fused, rng, rows=None):
-        """MUNGE rows made from the training rows (or those ``rows`` of them)."""
+    def _choose_ratio(self, configuration, transfer, make_rows, seed, clock,
+                      time_budget):
+        """``augment_ratio="auto"``: the ratio chosen on the selection rows
+        (:func:`~skdistill._augment.ratio_check`), its synthetic rows, and
+        the configured student with its epochs capped for them.
+
+        Skipped (the smallest ratio of the ladder with ``augment="munge"``,
+        none with ``"auto"``) when the time left cannot pay the check.
+        """
+        budget, teacher_rate = time_budget
+        include_none = self.augment == "auto"
+        n_real = len(transfer.y)
+        ladder = ratio_ladder(n_real)
+        if not budget.allows(_ratio_seconds(configuration, n_real, ladder,
+                                            teacher_rate)):
+            ratio = None if include_none else ladder[0]
+            budget.cut(f"augment_ratio check skipped (ratio {ratio})")
+            check = {"chosen": ratio, "curve": {}, "reason": "time_limit"}
+        else:
+            with clock("augment"), _quiet_trial_fits():
+                ratio, check = ratio_check(
+                    transfer, configuration.student, configuration.temperature,
+                    configuration.alpha, make_rows, seed, self.n_jobs,
+                    include_none)
+        configuration.details["augment_ratio_check"] = check
+        if ratio is None:
+            return configuration, transfer
+        transfer = transfer.extended(*make_rows(None, ratio))
+        student = step_capped(configuration.student, n_real, len(transfer.y))
+        return replace(configuration, student=student), transfer
+
+    def _synthetic_rows(self, X_train, fused, rng, rows=None, ratio=None):
+        """MUNGE rows made from the training rows (or those ``rows`` of them),
+        at ``ratio`` (default: the parameters')."""
         source = X_train if rows is None else _safe_indexing(X_train, rows)
-        ratio = (self.augment_ratio if self.augment in ("munge", "auto")
-                 else self.augment)
+        if ratio is None:
+            ratio = (self.augment_ratio if self.augment in ("munge", "auto")
+                     else self.augment)
         return synthetic_rows(source, ratio, fused, rng)
 
     def _set_fitted(self, task, names, fused, model):
@@ -482,6 +586,11 @@ def _student_seconds(configuration, n_rows, factor=1.0):
     return factor * per_row * n_rows
 
 
+def _real_rows(transfer):
+    """Number of real (not synthetic) rows in a transfer set."""
+    return len(transfer.y) - transfer.n_synthetic
+
+
 def _teachers_seconds_per_row(timings, n_train):
     """The teachers' seconds per row labelled: their run on the training rows
     (a fifth of their fitting's when their outputs there came from the
@@ -490,6 +599,20 @@ def _teachers_seconds_per_row(timings, n_train):
     if predicting < 0.01:
         predicting = 0.2 * timings.get("teachers", 0.0)
     return predicting / max(n_train, 1)
+
+
+def _ratio_seconds(configuration, n_rows, ladder, teacher_rate):
+    """Expected seconds of ``augment_ratio="auto"``'s check and of its
+    outcome: the largest ratio's rows labelled once, a fit per ratio (and one
+    without), then the largest ratio's rows for the final student; None
+    without a search."""
+    fits = _student_seconds(
+        configuration, n_rows,
+        factor=0.8 * (1 + sum(min(1 + r, 1 + STEP_BUDGET_RATIO) for r in ladder))
+        + 1 + STEP_BUDGET_RATIO)
+    if fits is None:
+        return None
+    return fits + 1.8 * ladder[-1] * n_rows * teacher_rate
 
 
 def _augmentation_seconds(configuration, n_rows, ratio, teacher_rate):

@@ -136,13 +136,34 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         if they make it more accurate there
         (``report_.details["configuration"]["augmentation_check"]``); above
         20,000 real training rows it keeps none without trying.
-    augment_ratio : float, default=4.0
+    augment_ratio : float or "auto", default=4.0
         Synthetic rows per training row for ``augment="munge"`` or ``"auto"``.
+        ``"auto"`` chooses it after the configuration, on the selection split
+        (as ``augment="auto"`` decides): the configured student trains once per
+        ratio of 4, 16 and 64 (those giving at most 200,000 synthetic rows; with
+        ``augment="auto"`` also without synthetic rows) and the most accurate
+        wins, the smaller ratio on a tie. A student trained in epochs (the MLP)
+        then gets fewer epochs, so that it takes about the optimizer steps of
+        ratio 4 (at least 20 epochs). The ratios' selection scores and the
+        choice are in ``report_.details["configuration"]["augment_ratio_check"]``.
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified) to measure the
         report; teachers fitted here and the student never train on them.
         Not used when ``fit`` is given ``X_val`` and ``y_val``: those rows
         measure the report and every row of ``X`` trains.
+    final_rows : {"train", "all"}, default="train"
+        The rows the served student learns from. ``"train"``: the training
+        rows, without the ``validation_fraction`` that measures the report.
+        ``"all"``: once the report is measured, the student (same
+        configuration, chain, synthetic-row ratio and seed) is refitted on
+        every row, the validation rows labelled by the fused teachers, which
+        were fitted without them (prefit teachers label them as they are), and
+        MUNGE rows made from every row; the teachers are not refitted. The
+        report still describes the student fitted without the validation rows
+        (``report_.details["final_rows"]`` says so and counts the rows of the
+        refit). With ``X_val`` given, every row of ``X`` trains already and
+        ``X_val``'s rows never train: nothing is refitted. Under a
+        ``time_limit`` the refit is skipped when it would not fit.
     min_compression : float or None, default=10.0
         For ``student="auto"``: only students whose estimated serialized size
         and parameter count (weights, or tree nodes) are at most the teachers'
@@ -381,6 +402,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         augment="auto",
         augment_ratio=4.0,
         validation_fraction=0.2,
+        final_rows="train",
         min_compression=10.0,
         student_preprocessor=None,
         student_features=None,

@@ -88,11 +88,32 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         MUNGE rows labelled by the fused teachers, as in
         :class:`HPMDistiller`; ``"auto"`` keeps them only if they raise the
         student's R² on a selection split of the training rows.
-    augment_ratio : float, default=4.0
-        Synthetic rows per training row.
+    augment_ratio : float or "auto", default=4.0
+        Synthetic rows per training row for ``augment="munge"`` or ``"auto"``.
+        ``"auto"`` chooses it after the configuration, on the selection split
+        (as ``augment="auto"`` decides): the configured student trains once per
+        ratio of 4, 16 and 64 (those giving at most 200,000 synthetic rows; with
+        ``augment="auto"`` also without synthetic rows) and the most accurate
+        wins, the smaller ratio on a tie. A student trained in epochs (the MLP)
+        then gets fewer epochs, so that it takes about the optimizer steps of
+        ratio 4 (at least 20 epochs). The ratios' selection scores and the
+        choice are in ``report_.details["configuration"]["augment_ratio_check"]``.
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified by quantile of
         ``y``) to measure the report.
+    final_rows : {"train", "all"}, default="train"
+        The rows the served student learns from. ``"train"``: the training
+        rows, without the ``validation_fraction`` that measures the report.
+        ``"all"``: once the report is measured, the student (same
+        configuration, chain, synthetic-row ratio and seed) is refitted on
+        every row, the validation rows labelled by the fused teachers, which
+        were fitted without them (prefit teachers label them as they are), and
+        MUNGE rows made from every row; the teachers are not refitted. The
+        report still describes the student fitted without the validation rows
+        (``report_.details["final_rows"]`` says so and counts the rows of the
+        refit). With ``X_val`` given, every row of ``X`` trains already and
+        ``X_val``'s rows never train: nothing is refitted. Under a
+        ``time_limit`` the refit is skipped when it would not fit.
     min_compression : float or None, default=10.0
         With ``student="auto"``: candidates must be at least this many times
         smaller (serialized bytes, and parameters when the teachers' are known)
@@ -231,6 +252,7 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         augment="auto",
         augment_ratio=4.0,
         validation_fraction=0.2,
+        final_rows="train",
         min_compression=10.0,
         student_preprocessor=None,
         student_features=None,

@@ -22,7 +22,9 @@ SHARED_CONSTRAINTS = {
     "chain_min_improvement": [Interval(Real, 0, 1, closed="both")],
     "augment": [None, StrOptions({"munge", "auto"}),
                 Interval(Real, 0, None, closed="neither")],
-    "augment_ratio": [Interval(Real, 0, None, closed="neither")],
+    "augment_ratio": [Interval(Real, 0, None, closed="neither"),
+                      StrOptions({"auto"})],
+    "final_rows": [StrOptions({"train", "all"})],
     "validation_fraction": [Interval(Real, 0, 0.5, closed="right")],
     "min_compression": [Interval(Real, 1, None, closed="left"), None],
     "student_preprocessor": [

@@ -76,6 +76,41 @@ class TransferSet:
                            synthetic, task=self.task)
 
 
+def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid):
+    """The real rows of ``transfer`` and the validation rows, for the student.
+
+    The validation rows' targets are the fused teachers' outputs
+    (``fused.label``); teachers fitted on the training rows alone never saw
+    them, so these targets are out-of-sample, as the training rows'
+    out-of-fold ones are.
+
+    Parameters
+    ----------
+    transfer : TransferSet
+        The training rows (synthetic ones are dropped).
+    fused : FusedTeachers
+        Labels and encodes the validation rows.
+    X_valid : array-like or DataFrame
+        The validation rows, every column.
+    y_valid : ndarray
+        Their targets.
+    w_valid : ndarray or None
+        Their weights (None when the fit has none).
+
+    Returns
+    -------
+    TransferSet
+    """
+    real = (np.arange(len(transfer.y)) if transfer.synthetic is None
+            else np.flatnonzero(~transfer.synthetic))
+    train = transfer.subset(real)
+    Z, targets = fused.label(X_valid)
+    weight = (None if train.weight is None
+              else np.concatenate([train.weight, w_valid]))
+    return TransferSet(np.vstack([train.Z, Z]), np.concatenate([train.y, y_valid]),
+                       np.vstack([train.targets, targets]), weight, task=train.task)
+
+
 def draw_seed(rng):
     """A seed for a step of the fit, drawn from the fit's random state."""
     return int(rng.randint(_SEED_SPACE))

@@ -1,0 +1,100 @@
+"""final_rows="all" (issue 14, lever 2): every labelled row reaches the served
+student, while the report still describes the student fitted without the
+validation rows."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skdistill import HPMDistiller, HPMRegressor, TreeStudent, _base
+
+X, y = make_classification(n_samples=400, n_features=6, n_informative=4,
+                           random_state=0)
+TEACHER = RandomForestClassifier(n_estimators=30, random_state=0,
+                                 n_jobs=1).fit(X[:200], y[:200])
+
+
+def _distil(final_rows, **params):
+    params = {"augment": None, **params}
+    return HPMDistiller(TEACHER, student=TreeStudent(max_depth=4, random_state=0),
+                        prefit_teachers="as_is", final_rows=final_rows,
+                        random_state=0, n_jobs=1, **params).fit(X[200:], y[200:])
+
+
+def _rows_seen(distiller):
+    return int(distiller.student_[-1].tree_model_.tree_.n_node_samples[0])
+
+
+@pytest.fixture(scope="module")
+def train_and_all():
+    return _distil("train"), _distil("all")
+
+
+def test_all_rows_train_the_served_student(train_and_all):
+    train, every = train_and_all
+    assert _rows_seen(train) == 160  # 200 rows less the validation fifth
+    assert _rows_seen(every) == 200
+    details = every.report_.details["final_rows"]
+    assert details["refit"] and details["n_real_rows"] == 200
+    assert "without the validation rows" in details["report"]
+    assert train.report_.details["final_rows"] == {"final_rows": "train",
+                                                   "refit": False}
+    assert not np.array_equal(train.predict_proba(X[:200]),
+                              every.predict_proba(X[:200]))
+
+
+def test_the_report_is_the_one_of_final_rows_train(train_and_all):
+    train, every = train_and_all
+    for name in ("student_accuracy", "teacher_accuracy", "fidelity",
+                 "n_validation"):
+        assert getattr(every.report_, name) == getattr(train.report_, name)
+
+
+def test_munge_rows_of_the_refit_come_from_every_row():
+    every = _distil("all", augment="munge", augment_ratio=2.0)
+    details = every.report_.details["final_rows"]
+    assert every.report_.details["n_synthetic_rows"] == 320  # 2 x 160
+    assert details["n_synthetic_rows"] == 400  # 2 x 200
+    assert _rows_seen(every) == 600
+
+
+def test_given_validation_rows_never_train():
+    every = HPMDistiller(TEACHER, student=TreeStudent(max_depth=4),
+                         prefit_teachers="as_is", augment=None, final_rows="all",
+                         random_state=0, n_jobs=1).fit(
+        X[200:300], y[200:300], X_val=X[300:], y_val=y[300:])
+    assert _rows_seen(every) == 100
+    assert not every.report_.details["final_rows"]["refit"]
+
+
+def test_time_limit_skips_the_refit(monkeypatch):
+    monkeypatch.setattr(_base.TimeBudget, "allows", lambda self, seconds: False)
+    every = _distil("all")
+    assert every.report_.details["final_rows"]["reason"] == "time_limit"
+    assert _rows_seen(every) == 160
+
+
+def test_the_regressor_refits_on_every_row():
+    Xr, yr = make_regression(n_samples=300, n_features=5, noise=1.0, random_state=0)
+    teacher = RandomForestRegressor(n_estimators=20, random_state=0).fit(Xr, yr)
+    fits = [HPMRegressor(teacher, student="tree", prefit_teachers="as_is",
+                         augment=None, final_rows=rows, random_state=0,
+                         n_jobs=1).fit(Xr, yr) for rows in ("train", "all")]
+    assert fits[0].report_.student_r2 == fits[1].report_.student_r2
+    assert fits[1].report_.details["final_rows"]["n_real_rows"] == 300
+    assert not np.array_equal(fits[0].predict(Xr), fits[1].predict(Xr))
+
+
+@pytest.mark.parametrize("params", [{"final_rows": "every"},
+                                    {"augment_ratio": "best"},
+                                    {"augment_ratio": -1.0}])
+def test_bad_values_are_rejected_before_any_work(monkeypatch, params):
+    def teachers_ran(*args, **kwargs):
+        raise AssertionError("the teachers ran before the error")
+
+    monkeypatch.setattr(_base, "teacher_outputs", teachers_ran)
+    with pytest.raises(InvalidParameterError, match=next(iter(params))):
+        HPMDistiller(LogisticRegression(), student="tree", **params).fit(X, y)
