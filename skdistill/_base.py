@@ -34,7 +34,13 @@ from sklearn.utils.validation import (
 from . import _checks, _teachers
 from ._augment import augmentation_check, synthetic_rows
 from ._chain import check_chain_fits_student, fit_student
-from ._configure import Request, configure, family_of, follows_schedules
+from ._configure import (
+    Request,
+    configure,
+    family_of,
+    follows_schedules,
+    selection_score,
+)
 from ._fingerprint import fingerprints_kept
 from ._measure import check_serving_budget, experiment, measure, timed
 from ._memory import as_memory
@@ -47,7 +53,7 @@ from ._targets import fit_targets
 from ._teacher_outputs import teacher_outputs
 from ._teacher_params import TeacherParams
 from ._time_budget import TimeBudget
-from ._transfer import draw_seed, stratified_split
+from ._transfer import draw_seed, selection_split, stratified_split
 
 _FITTED = ("classes_", "teachers_", "named_teachers_", "teacher_names_", "fusion_",
            "student_", "report_", "n_features_in_", "feature_names_in_",
@@ -265,14 +271,18 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 Request.from_params(self.get_params(deep=False)), transfer,
                 outputs.size, fused.preprocessor, X_student, meta, memory, names,
                 seed, time_budget=budget)
+        known = selection_score(configuration,
+                                len(selection_split(transfer, seed)[0].y))
         if self.augment == "auto" and not budget.allows(_augmentation_seconds(
-                configuration, len(transfer.y), self.augment_ratio, teacher_rate)):
+                configuration, len(transfer.y), self.augment_ratio, teacher_rate,
+                reused=known is not None)):
             budget.cut("augmentation check skipped (no synthetic rows)")
         elif self.augment == "auto":
             with clock("augment"), _quiet_trial_fits():
                 augment, check = augmentation_check(
                     transfer, configuration.student, configuration.temperature,
-                    configuration.alpha, make_rows, seed, self.n_jobs)
+                    configuration.alpha, make_rows, seed, self.n_jobs,
+                    score_without=known)
                 configuration.details["augmentation_check"] = check
                 if augment:
                     transfer = transfer.extended(*make_rows())
@@ -487,13 +497,15 @@ def _teachers_seconds_per_row(timings, n_train):
     return predicting / max(n_train, 1)
 
 
-def _augmentation_seconds(configuration, n_rows, ratio, teacher_rate):
+def _augmentation_seconds(configuration, n_rows, ratio, teacher_rate,
+                          reused=False):
     """Expected seconds of the augmentation check and of its outcome: MUNGE
     rows made from four fifths of the rows and labelled by the teachers, the
-    student fitted on those rows without and with them, then the final
-    student's synthetic rows; None without a search."""
+    student fitted on those rows without (unless the search's fit is
+    ``reused``) and with them, then the final student's synthetic rows; None
+    without a search."""
     fits = _student_seconds(configuration, n_rows,
-                            factor=0.8 + 1.8 * (1 + ratio))
+                            factor=0.8 * (not reused) + 1.8 * (1 + ratio))
     if fits is None:
         return None
     return fits + 1.8 * ratio * n_rows * teacher_rate
