@@ -126,6 +126,8 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
             "n_synthetic_rows": n_synthetic,
             "student_features": details["student_features"],
             "time_limit": details.get("time_limit"),
+            **({"selection": details["selection"]} if "selection" in details
+               else {}),
             "temperature_schedule": _temperature_schedule(
                 student[-1], configuration.temperature),
             "chain": chain_report(chain,
