@@ -43,6 +43,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.preprocessing import StandardScaler
 
 RESULTS = Path(__file__).parent / "results"
 COMMAND = ("nice -n 10 python -m benchmarks.small_data_time "
@@ -142,7 +144,7 @@ def run_worker(library, name, seeds, folder):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-class PlainKD:
+class PlainKD(ClassifierMixin, BaseEstimator):
     """Plain KD for the grid: the student on standardized rows, the mean of
     the teachers' probabilities as its soft targets (alpha 0.7)."""
 
@@ -151,36 +153,17 @@ class PlainKD:
         self.student = student
         self.temperature = temperature
 
-    def get_params(self, deep=True):
-        params = {"teachers": self.teachers, "student": self.student,
-                  "temperature": self.temperature}
-        if deep:
-            params.update({f"student__{k}": v for k, v in
-                           self.student.get_params().items()})
-        return params
-
-    def set_params(self, **params):
-        nested = {k[9:]: v for k, v in params.items() if k.startswith("student__")}
-        if nested:
-            self.student.set_params(**nested)
-        for key, value in params.items():
-            if not key.startswith("student__"):
-                setattr(self, key, value)
-        return self
-
     def fit(self, X, y):
-        from sklearn.base import clone
-        from sklearn.preprocessing import StandardScaler
-
         self.scaler_ = StandardScaler().fit(X)
         soft = np.mean([t.predict_proba(X) for t in self.teachers], axis=0)
         self.student_ = clone(self.student).fit(
             self.scaler_.transform(X), y, soft_targets=soft, alpha=0.7,
             temperature=self.temperature)
+        self.classes_ = self.student_.classes_
         return self
 
-    def score(self, X, y):
-        return float(np.mean(self.student_.predict(self.scaler_.transform(X)) == y))
+    def predict(self, X):
+        return self.student_.predict(self.scaler_.transform(X))
 
 
 def grid(library, folder):
@@ -314,12 +297,14 @@ def main(argv=None):
     document = {"command": COMMAND, "libraries": args.libraries,
                 "seeds": args.seeds, "teacher_fit_s": teacher_s, "rows": rows,
                 "summary": paired(rows, args.libraries)}
+    output = Path(args.output)
+    document["load_before"], document["load_after"] = load_before, load_average()
+    write_json(output.with_suffix(".json"), document)  # kept if the grid fails
     if args.grid:
         document["grid"] = run_grid(args.libraries[-1], folder)
         log(f"grid: {document['grid']}")
-    document["load_before"], document["load_after"] = load_before, load_average()
-    output = Path(args.output)
-    write_json(output.with_suffix(".json"), document)
+        document["load_after"] = load_average()
+        write_json(output.with_suffix(".json"), document)
     output.with_suffix(".md").write_text(markdown(document))
     print(markdown(document))
     return document
