@@ -47,8 +47,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.preprocessing import StandardScaler
 
 RESULTS = Path(__file__).parent / "results"
-COMMAND = ("nice -n 10 python -m benchmarks.small_data_time "
-           "--libraries /work/main . --grid")
 DATASETS = ("breast_cancer", "mlc_churn", "email", "hpc_data")
 SEEDS = (0, 1, 2)
 MAX_ROWS = 1_000
@@ -294,7 +292,9 @@ def main(argv=None):
             log(f"{name} {library}: " + ", ".join(
                 f"{r['fit_s']:.2f} s acc {r['test_accuracy']:.4f}"
                 for r in rows[-len(args.seeds):]))
-    document = {"command": COMMAND, "libraries": args.libraries,
+    command = " ".join(["nice -n 10 python -m benchmarks.small_data_time",
+                        *(sys.argv[1:] if argv is None else argv)])
+    document = {"command": command, "libraries": args.libraries,
                 "seeds": args.seeds, "teacher_fit_s": teacher_s, "rows": rows,
                 "summary": paired(rows, args.libraries)}
     output = Path(args.output)
