@@ -458,7 +458,7 @@ def synthetic_rows(X, ratio, fused, rng):
 
 
 def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
-                       n_jobs):
+                       n_jobs, score_without=None):
     """``augment="auto"``: whether MUNGE rows make the student more accurate.
 
     The student trains twice on the transfer set less the selection rows: on
@@ -483,6 +483,12 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
         Seeds the selection split.
     n_jobs : int or None
         Workers: the two fits run in parallel.
+    score_without : float, default=None
+        The student's score on the selection rows without MUNGE rows, when
+        the configuration search already measured it: the same fit (same
+        student, seed, rows and selection rows, see
+        :func:`~._configure.selection_score`). Only the fit with MUNGE rows is
+        made then.
 
     Returns
     -------
@@ -499,15 +505,20 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
     rows = np.setdiff1d(np.arange(len(transfer.y)), select)
     augmented = training.extended(*make_rows(rows))
     n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
-    chains = fit_branches(clone(student), None, [(0, training), (0, augmented)],
-                          temperature, alpha, n_inputs, n_classes, n_jobs)
-    without, munge = (
-        transfer.task.score(transfer.y[select],
-                            chain[-1].model.predict(transfer.Z[select]))
-        for chain in chains)
+    branches = [(0, augmented)]
+    if score_without is None:
+        branches.insert(0, (0, training))
+    chains = fit_branches(clone(student), None, branches, temperature, alpha,
+                          n_inputs, n_classes, n_jobs)
+    scores = [transfer.task.score(transfer.y[select],
+                                  chain[-1].model.predict(transfer.Z[select]))
+              for chain in chains]
+    without = scores[0] if score_without is None else score_without
+    munge = scores[-1]
     return munge > without, {
         "accuracy_without": without, "accuracy_munge": munge,
         "n_synthetic_rows": augmented.n_synthetic,
+        "reused_search_fit": score_without is not None,
         "chosen": "munge" if munge > without else None}
 
 

@@ -41,7 +41,13 @@ from ._augment import (
     synthetic_rows,
 )
 from ._chain import check_chain_fits_student, fit_student
-from ._configure import Request, configure, family_of, follows_schedules
+from ._configure import (
+    Request,
+    configure,
+    family_of,
+    follows_schedules,
+    selection_score,
+)
 from ._fingerprint import fingerprints_kept
 from ._measure import check_serving_budget, experiment, measure, timed
 from ._memory import as_memory
@@ -55,7 +61,14 @@ from ._targets import fit_targets
 from ._teacher_outputs import teacher_outputs
 from ._teacher_params import TeacherParams
 from ._time_budget import TimeBudget
-from ._transfer import draw_seed, rows_with_validation, stratified_split
+from ._transfer import (
+    MIN_VALIDATION_PART,
+    draw_seed,
+    rows_with_validation,
+    selection_split,
+    stratified_split,
+    validation_selection_split,
+)
 
 _FITTED = ("classes_", "teachers_", "named_teachers_", "teacher_names_", "fusion_",
            "student_", "report_", "n_features_in_", "feature_names_in_",
@@ -90,10 +103,17 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, passed to the teachers fitted here and to the student.
         X_val : array-like or DataFrame of shape (n_val, n_features), default=None
-            Rows that measure ``report_`` instead of a ``validation_fraction`` of
-            ``X`` (which then all trains): give rows that prefit teachers never
-            saw, for an honest report (as ``HistGradientBoostingClassifier.fit``
-            takes ``X_val``). Nothing is fitted or chosen on them.
+            Rows the teachers never saw, for an honest selection and report
+            (as ``HistGradientBoostingClassifier.fit`` takes ``X_val``); ``X``
+            then all trains. A stratified half of them (labelled by the fused
+            teachers) is where the configuration search, ``augment="auto"``
+            and the chain search choose, instead of a fifth of the training
+            rows; the other half measures ``report_``
+            (``report_.details["selection"]`` gives both counts). With fewer
+            than 50 rows in either half, all of ``X_val`` measures the report
+            and the choice is made inside ``X``, as without ``X_val`` (a note
+            in ``report_.details["selection"]`` says so). Nothing trains on
+            them.
         y_val : array-like of shape (n_val,), default=None
             Their targets; required with ``X_val``.
 
@@ -148,6 +168,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         with clock("fusion"):
             fused, transfer = self._fit_targets(X_train, X_student, y_train, w_train,
                                                 outputs, task, draw_seed(rng))
+            transfer, given_valid, selection = _choose_on_validation(
+                transfer, given_valid, fused, task, rng)
         configuration, transfer, meta, seed = self._configure_and_augment(
             X_train, X_student, transfer, fused, outputs, memory, names, rng,
             clock, (budget, teacher_rate))
@@ -163,7 +185,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         with timed({}, "report", progress=bar):
             self.report_ = self._report(
                 X_valid, y_valid, fused, names, outputs, timings, configuration,
-                chain, chain_search, transfer, memory, budget)
+                chain, chain_search, transfer, memory, budget, selection)
         self.report_.details["final_rows"] = self._serve_final_rows(
             X, y, sample_weight, (valid, given_valid is not None), fused,
             configuration, chain, transfer, outputs.size.capacity,
@@ -246,8 +268,11 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             random_state=seed, n_jobs=self.n_jobs, memory=memory, timed=clock)
 
     def _report(self, X_valid, y_valid, fused, names, outputs, timings,
-                configuration, chain, chain_search, transfer, memory, budget):
-        """The report on the validation rows (see :func:`_measure.measure`)."""
+                configuration, chain, chain_search, transfer, memory, budget,
+                selection=None):
+        """The report on the validation rows (see :func:`_measure.measure`);
+        ``selection`` (a dict, with ``X_val``) says where the choice was made."""
+        extra = {} if selection is None else {"selection": selection}
         return measure(
             X_valid, y_valid, fused, self.student_, teacher_names=names,
             teacher_size=outputs.size, timings=timings,
@@ -257,7 +282,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                      "prefit_teachers": self.prefit_teachers,
                      "student_features": self.student_features_.tolist(),
                      "time_limit": budget.summary(),
-                     "latency_measure": self.latency_measure},
+                     "latency_measure": self.latency_measure, **extra},
             memory=memory)
 
     def _chain_within(self, budget, configuration, n_rows):
@@ -328,26 +353,31 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         seed = draw_seed(rng)
         meta = None
         if self.student == "auto" or memory is not None:
-            meta = meta_features(X_student, transfer.y, transfer.Z.shape[1],
+            trained = transfer.trainable()
+            meta = meta_features(X_student, trained.y, trained.Z.shape[1],
                                  outputs.gate, transfer.task)
-            meta["n_rows"] = len(transfer.y)
+            meta["n_rows"] = len(trained.y)
         with clock("configuration") if self.student == "auto" \
                 else nullcontext(), _quiet_trial_fits():
             configuration = configure(
                 Request.from_params(self.get_params(deep=False)), transfer,
                 outputs.size, fused.preprocessor, X_student, meta, memory, names,
                 seed, time_budget=budget)
+        known = selection_score(configuration,
+                                len(selection_split(transfer, seed)[0].y))
         if self.augment_ratio == "auto" and self._augment_after_configuration():
             configuration, transfer = self._choose_ratio(
                 configuration, transfer, make_rows, seed, clock, time_budget)
         elif self.augment == "auto" and not budget.allows(_augmentation_seconds(
-                configuration, len(transfer.y), self.augment_ratio, teacher_rate)):
+                configuration, len(transfer.y), self.augment_ratio, teacher_rate,
+                reused=known is not None)):
             budget.cut("augmentation check skipped (no synthetic rows)")
         elif self.augment == "auto":
             with clock("augment"), _quiet_trial_fits():
                 augment, check = augmentation_check(
                     transfer, configuration.student, configuration.temperature,
-                    configuration.alpha, make_rows, seed, self.n_jobs)
+                    configuration.alpha, make_rows, seed, self.n_jobs,
+                    score_without=known)
                 configuration.details["augmentation_check"] = check
                 if augment:
                     transfer = transfer.extended(*make_rows())
@@ -559,6 +589,41 @@ def _quiet_trial_fits():
         yield
 
 
+def _choose_on_validation(transfer, given_valid, fused, task, rng):
+    """With ``X_val``: half of it chooses, the other half measures the report.
+
+    The choosing rows (a stratified half, see
+    :func:`~._transfer.validation_selection_split`), labelled by the fused
+    teachers, join the transfer set as its selection rows
+    (:meth:`~._transfer.TransferSet.with_selection`): the configuration
+    search, ``augment="auto"`` and the chain search score on them, nothing
+    trains on them. Without ``X_val`` nothing changes and no random number is
+    drawn.
+
+    Returns
+    -------
+    transfer : TransferSet
+    given_valid : (X_val, y_val) or None
+        The rows that measure the report.
+    selection : dict or None
+        For ``report_.details["selection"]``.
+    """
+    if given_valid is None:
+        return transfer, None, None
+    X_val, y_val = given_valid
+    select, report = validation_selection_split(task.strata(y_val), rng)
+    if select is None:
+        return transfer, given_valid, {
+            "source": "X", "n_report": len(y_val),
+            "note": f"X_val has {len(y_val)} rows, too few to split (at least "
+                    f"{MIN_VALIDATION_PART} per part): the choice was made on "
+                    "a fifth of the training rows, X_val measures the report"}
+    Z, targets = fused.label(_safe_indexing(X_val, select))
+    transfer = transfer.with_selection(Z, y_val[select], targets)
+    return transfer, (_safe_indexing(X_val, report), y_val[report]), {
+        "source": "X_val", "n_selection": len(select), "n_report": len(report)}
+
+
 def _reject_infinities(X):
     if hasattr(X, "select_dtypes"):
         values = X.select_dtypes(include="number").to_numpy(dtype=np.float64,
@@ -615,13 +680,15 @@ def _ratio_seconds(configuration, n_rows, ladder, teacher_rate):
     return fits + 1.8 * ladder[-1] * n_rows * teacher_rate
 
 
-def _augmentation_seconds(configuration, n_rows, ratio, teacher_rate):
+def _augmentation_seconds(configuration, n_rows, ratio, teacher_rate,
+                          reused=False):
     """Expected seconds of the augmentation check and of its outcome: MUNGE
     rows made from four fifths of the rows and labelled by the teachers, the
-    student fitted on those rows without and with them, then the final
-    student's synthetic rows; None without a search."""
+    student fitted on those rows without (unless the search's fit is
+    ``reused``) and with them, then the final student's synthetic rows; None
+    without a search."""
     fits = _student_seconds(configuration, n_rows,
-                            factor=0.8 + 1.8 * (1 + ratio))
+                            factor=0.8 * (not reused) + 1.8 * (1 + ratio))
     if fits is None:
         return None
     return fits + 1.8 * ratio * n_rows * teacher_rate

@@ -266,7 +266,8 @@ def fit_student(configuration, transfer, teacher_capacity, chain, min_improvemen
     configuration : Configuration
         The student, its temperature and alpha.
     transfer : TransferSet
-        The rows and targets the chain learns from.
+        The rows and targets the chain learns from (its selection rows, from
+        ``X_val``, only choose: see :meth:`TransferSet.trainable`).
     teacher_capacity : float
         The teachers' capacity (parameters, see ``ModelSize.capacity``).
     chain : "auto", bool or int
@@ -301,7 +302,8 @@ def fit_student(configuration, transfer, teacher_capacity, chain, min_improvemen
         return refitted, search
     capacities = (assistant_capacities(teacher_capacity, own_capacity,
                                        n_assistants) if n_assistants else [])
-    steps = fit_chain(student, capacities, transfer, configuration.temperature,
+    steps = fit_chain(student, capacities, transfer.trainable(),
+                      configuration.temperature,
                       configuration.alpha, n_inputs, n_classes)
     return steps, search
 
@@ -339,7 +341,7 @@ def _search_assistants(student, teacher_capacity, own_capacity, transfer,
         branches = [(count, training) for count in counts]
         speculate = batch > 1 and next_count == 0
         if speculate:
-            branches.append((0, transfer))
+            branches.append((0, transfer.trainable()))
         chains = fit_branches(student, teacher_capacity, branches,
                               configuration.temperature, configuration.alpha,
                               n_inputs, n_classes, n_jobs)

@@ -36,6 +36,7 @@ from ._halving import (
     least_over_limits,
     plan_rungs,
     probe_limits,
+    scaled_search,
     successive_halving,
 )
 from ._progress import logger
@@ -164,6 +165,7 @@ def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
     details = {
         "source": source, "config": winner.as_dict(),
         "search_budget": request.search_budget, "n_fits": len(evaluations),
+        "rungs": len({e.rung for e in evaluations if e.rung != "probe"}),
         "distillation_check": distillation_check(evaluations),
         "meta_features": meta,
         "ranking": [{"config": c.as_dict(), "predicted": p}
@@ -172,6 +174,25 @@ def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
     return Configuration(
         with_fit_settings(winner.make_student(), request, seed),
         winner.student_temperature(), winner.alpha, details, evaluations)
+
+
+def selection_score(configuration, n_rows):
+    """The configured student's selection score, if the search measured it
+    after training on ``n_rows`` rows; else None.
+
+    The search fits each candidate with the fit's seed on nested parts of the
+    training rows less the selection rows; when the winner's last fit trained
+    on all ``n_rows`` of them (the search's rows are all the training rows up
+    to :data:`~._halving.MAX_SEARCH_ROWS`, and its last rung was not cut), it
+    is the very fit the augmentation check makes without MUNGE rows.
+    """
+    config = configuration.details.get("config")
+    for evaluation in reversed(configuration.evaluations):
+        if (evaluation.rung != "probe" and evaluation.n_rows == n_rows
+                and evaluation.accuracy is not None
+                and evaluation.candidate.as_dict() == config):
+            return evaluation.accuracy
+    return None
 
 
 def candidates(request, teacher_size, preprocessor_size, n_inputs, n_classes,
@@ -236,23 +257,26 @@ def search(ranked, make_data, request, seed, on_rung, time_budget=None):
     data = make_data()
     settings = {"random_state": seed, "device": request.device, "verbose": 0,
                 **loss_setting(request)}
-    budget = request.search_budget or 0
+    # Fewer fits and rungs on small data (the rule: _halving.SEARCH_SCALE).
+    budget, max_rungs = scaled_search(request.search_budget or 0,
+                                      len(data.training.y))
     # "Distil or not" is one more fit, when the race still has two or more.
     check_distillation = request.alpha == "auto" and budget >= 3
     search_rows = min(len(data.training.y), MAX_SEARCH_ROWS)
-    plan = (plan_rungs(len(ranked), budget - check_distillation, search_rows)
-            if len(data.y_select) else [])
+    plan = (plan_rungs(len(ranked), budget - check_distillation, search_rows,
+                       max_rungs) if len(data.y_select) else [])
     n_fits = None if limits.any else (sum(count for count, _ in plan)
                                       + check_distillation * (len(plan) > 0))
     with RungFeedback(on_rung, request.verbose, n_fits) as on_rung:
         return _race(ranked, plan, data, request, settings, seed, on_rung,
-                     check_distillation, time_budget)
+                     check_distillation, time_budget, (budget, max_rungs))
 
 
 def _race(ranked, plan, data, request, settings, seed, on_rung,
-          check_distillation, time_budget):
-    """:func:`search` once its rows and rungs are planned."""
-    limits, budget = request.limits, request.search_budget or 0
+          check_distillation, time_budget, scale):
+    """:func:`search` once its rows and rungs are planned; ``scale`` is the
+    ``(budget, max_rungs)`` of :func:`~._halving.scaled_search`."""
+    limits, (budget, max_rungs) = request.limits, scale
     evaluations = []
     if limits.any:
         ranked, evaluations = probe_limits(
@@ -262,7 +286,8 @@ def _race(ranked, plan, data, request, settings, seed, on_rung,
             return closest_to_limits(evaluations, limits), evaluations
         # Fewer candidates within the limits: the rungs are planned for them.
         plan = plan_rungs(len(ranked), budget - check_distillation,
-                          min(len(data.training.y), MAX_SEARCH_ROWS)) if plan else []
+                          min(len(data.training.y), MAX_SEARCH_ROWS),
+                          max_rungs) if plan else []
     if not plan or len(ranked) < 2:
         return ranked[0], evaluations
     winner, searched = successive_halving(

@@ -135,7 +135,9 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         split of the training rows (two extra fits), and the rows are kept only
         if they make it more accurate there
         (``report_.details["configuration"]["augmentation_check"]``); above
-        20,000 real training rows it keeps none without trying.
+        20,000 real training rows it keeps none without trying. The fit without
+        MUNGE rows is the configuration search's own when its last rung trained
+        the winner on those rows: the check then costs one extra fit.
     augment_ratio : float or "auto", default=4.0
         Synthetic rows per training row for ``augment="munge"`` or ``"auto"``.
         ``"auto"`` chooses it after the configuration, on the selection split
@@ -149,8 +151,9 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified) to measure the
         report; teachers fitted here and the student never train on them.
-        Not used when ``fit`` is given ``X_val`` and ``y_val``: those rows
-        measure the report and every row of ``X`` trains.
+        Not used when ``fit`` is given ``X_val`` and ``y_val``: every row of
+        ``X`` trains, and ``X_val`` is split between the choice and the report
+        (see :meth:`fit`).
     final_rows : {"train", "all"}, default="train"
         The rows the served student learns from. ``"train"``: the training
         rows, without the ``validation_fraction`` that measures the report.
@@ -177,7 +180,12 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         a single student fit. With ``alpha="auto"`` and a budget of 3 or more,
         the last of these fits is the winner's twin without distillation (see
         ``alpha``). The rungs fit on a quarter and a half of the rows, so the
-        search costs about one more student fit than its last rung.
+        search costs about one more student fit than its last rung. The search
+        costs in proportion to the data: on at most 1,000 search rows (the
+        training rows less the selection rows) it makes at most 4 fits in one
+        rung, on at most 5,000 at most 8 fits in two rungs, above that up to
+        ``search_budget`` fits in three rungs
+        (``report_.details["configuration"]``: ``n_fits``, ``rungs``).
     max_student_bytes : float or None, default=None
         Serving budget: the most pickled bytes of ``student_`` (preprocessing
         included). With ``student="auto"`` no candidate over it can win; a

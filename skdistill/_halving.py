@@ -138,15 +138,48 @@ class Evaluation:
 # final student still trains on all of them.
 MAX_SEARCH_ROWS = 20_000
 
+# The search's cost in proportion to the data: up to ``rows`` training rows of
+# the search, at most ``fits`` fits (the distil-or-not twin included) in at most
+# ``rungs`` rungs, whatever ``search_budget`` allows above that. Tiny data gets
+# a tiny search: on the README's 398 rows the search of ``search_budget=12``
+# cost 11 fits and 4.6 s for a student fitted in 0.02 s; its candidates differ
+# little there (``benchmarks/small_data_time.py``).
+SEARCH_SCALE = ((1_000, 4, 1), (5_000, 8, 2))
 
-def plan_rungs(n_candidates, budget, n_rows):
+
+def scaled_search(budget, n_rows):
+    """The fits and rungs a search on ``n_rows`` training rows may spend.
+
+    Parameters
+    ----------
+    budget : int
+        ``search_budget``: the most fits on any data.
+    n_rows : int
+        Rows the search's last rung trains on (the training rows less the
+        selection rows, before :data:`MAX_SEARCH_ROWS`).
+
+    Returns
+    -------
+    budget : int
+        ``min(budget, fits)`` of the first :data:`SEARCH_SCALE` step whose
+        ``rows`` is at least ``n_rows``; ``budget`` above every step.
+    max_rungs : int
+        That step's ``rungs``; :data:`MAX_RUNGS` above every step.
+    """
+    for rows, fits, rungs in SEARCH_SCALE:
+        if n_rows <= rows:
+            return min(budget, fits), rungs
+    return budget, MAX_RUNGS
+
+
+def plan_rungs(n_candidates, budget, n_rows, max_rungs=MAX_RUNGS):
     """How many candidates each rung fits, and on how many rows.
 
     The most candidates whose halving costs at most ``budget`` fits: rung ``k``
     of ``R`` fits ``ceil(n / 2**k)`` candidates on ``n_rows / 2**(R - 1 - k)``
-    rows, with ``R = min(3, ceil(log2(n)))`` (fewer when a rung would have fewer
-    than :data:`MIN_RUNG_ROWS` rows), so the last rung has two to four
-    candidates on all rows.
+    rows, with ``R = min(max_rungs, ceil(log2(n)))`` (fewer when a rung would
+    have fewer than :data:`MIN_RUNG_ROWS` rows), so the last rung has two to
+    four candidates on all rows (with three rungs; up to ``budget`` with one).
 
     Returns
     -------
@@ -155,7 +188,7 @@ def plan_rungs(n_candidates, budget, n_rows):
         comparison (fewer than two fits, or fewer than two candidates).
     """
     for n_first in range(min(n_candidates, budget), 1, -1):
-        n_rungs = min(MAX_RUNGS, math.ceil(math.log2(n_first)))
+        n_rungs = min(max_rungs, math.ceil(math.log2(n_first)))
         while n_rungs > 1 and n_rows / 2 ** (n_rungs - 1) < MIN_RUNG_ROWS:
             n_rungs -= 1
         counts = [math.ceil(n_first / 2**k) for k in range(n_rungs)]

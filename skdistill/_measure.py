@@ -129,6 +129,8 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
             "student_features": details["student_features"],
             "time_limit": details.get("time_limit"),
             "latency_measure": details.get("latency_measure", "python"),
+            **({"selection": details["selection"]} if "selection" in details
+               else {}),
             "temperature_schedule": _temperature_schedule(
                 student[-1], configuration.temperature),
             "chain": chain_report(chain,

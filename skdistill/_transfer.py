@@ -5,7 +5,9 @@ Three splits, all from the rows given to ``fit`` and never from test data:
 * the validation split that measures ``report_`` (:func:`stratified_split`);
 * the selection split inside the training rows on which the configuration
   search, the augmentation check and the chain search choose
-  (:func:`selection_split`);
+  (:func:`selection_split`), or, when ``fit`` is given ``X_val``, a part of
+  those rows appended to the transfer set as selection rows
+  (:meth:`TransferSet.with_selection`, :func:`validation_selection_split`);
 * the MLP student's own early-stopping split
   (:func:`early_stopping_split`).
 """
@@ -40,6 +42,9 @@ class TransferSet:
         Row weights.
     synthetic : ndarray of bool or None
         Which rows are synthetic (None: none is).
+    selection : ndarray of bool or None
+        Which rows only choose (rows of ``X_val``): the searches score on them
+        and nothing trains on them (None: none does).
     task : ClassificationTask
         Reads, scores and stratifies the targets (see ``_task``).
     """
@@ -49,6 +54,7 @@ class TransferSet:
     targets: np.ndarray
     weight: np.ndarray | None
     synthetic: np.ndarray | None = None
+    selection: np.ndarray | None = None
     task: object = field(kw_only=True)
 
     @property
@@ -58,22 +64,43 @@ class TransferSet:
 
     def extended(self, Z, y, targets):
         """Append synthetic rows (weighted like an average real row)."""
-        n_real, n_new = len(self.y), len(y)
+        return self._appended(Z, y, targets, synthetic=True)
+
+    def with_selection(self, Z, y, targets):
+        """Append rows that only choose (see ``selection``)."""
+        return self._appended(Z, y, targets, synthetic=False)
+
+    def _appended(self, Z, y, targets, synthetic):
+        n_old, n_new = len(self.y), len(y)
         weight = None
         if self.weight is not None:
             weight = np.concatenate([self.weight,
                                      np.full(n_new, self.weight.mean())])
-        synthetic = np.concatenate([np.zeros(n_real, bool), np.ones(n_new, bool)])
+        flags = {"synthetic": self.synthetic, "selection": self.selection}
+        kind = "synthetic" if synthetic else "selection"
+        for name, old in flags.items():
+            if old is None and name != kind:
+                continue
+            old = np.zeros(n_old, bool) if old is None else old
+            flags[name] = np.concatenate([old, np.full(n_new, name == kind)])
         return TransferSet(np.vstack([self.Z, Z]), np.concatenate([self.y, y]),
-                           np.vstack([self.targets, targets]), weight, synthetic,
-                           task=self.task)
+                           np.vstack([self.targets, targets]), weight,
+                           task=self.task, **flags)
 
     def subset(self, rows):
         """The set restricted to ``rows``."""
-        weight = None if self.weight is None else self.weight[rows]
-        synthetic = None if self.synthetic is None else self.synthetic[rows]
-        return TransferSet(self.Z[rows], self.y[rows], self.targets[rows], weight,
-                           synthetic, task=self.task)
+        def part(values):
+            return None if values is None else values[rows]
+
+        return TransferSet(self.Z[rows], self.y[rows], self.targets[rows],
+                           part(self.weight), part(self.synthetic),
+                           part(self.selection), task=self.task)
+
+    def trainable(self):
+        """The set less its selection rows: what a student trains on."""
+        if self.selection is None:
+            return self
+        return self.subset(np.flatnonzero(~self.selection))
 
 
 def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid):
@@ -163,9 +190,13 @@ def selection_split(transfer, seed):
     training : TransferSet
         The transfer set less the selection rows.
     select : ndarray of int
-        A stratified fifth of the real rows; empty below
-        :data:`MIN_SELECTION_ROWS` real rows (and ``training`` is all rows).
+        The selection rows of ``X_val`` when the set has them
+        (:meth:`TransferSet.with_selection`); otherwise a stratified fifth of
+        the real rows, empty below :data:`MIN_SELECTION_ROWS` real rows (and
+        ``training`` is all rows).
     """
+    if transfer.selection is not None and transfer.selection.any():
+        return (transfer.trainable(), np.flatnonzero(transfer.selection))
     real = np.arange(len(transfer.y))
     if transfer.synthetic is not None:
         real = np.flatnonzero(~transfer.synthetic)
@@ -176,6 +207,39 @@ def selection_split(transfer, seed):
     select = real[select]
     training = transfer.subset(np.setdiff1d(np.arange(len(transfer.y)), select))
     return training, select
+
+
+# fit(X, y, X_val=, y_val=): this fraction of X_val (stratified) chooses, the
+# rest measures the report; each part needs MIN_VALIDATION_PART rows, else
+# X_val measures the report alone and the choice is made inside X.
+VALIDATION_SELECTION_FRACTION = 0.5
+MIN_VALIDATION_PART = 50
+
+
+def validation_selection_split(strata, rng):
+    """The rows of ``X_val`` that choose and those that measure the report.
+
+    Parameters
+    ----------
+    strata : ndarray of shape (n_val,)
+        ``task.strata(y_val)``.
+    rng : RandomState
+        Draws the split.
+
+    Returns
+    -------
+    select, report : ndarray of int or None
+        Disjoint sorted rows, :data:`VALIDATION_SELECTION_FRACTION` of each
+        stratum choosing (every stratum keeps a report row); ``None, None``
+        when either part would have fewer than :data:`MIN_VALIDATION_PART`
+        rows.
+    """
+    if len(strata) < 2 * MIN_VALIDATION_PART:
+        return None, None
+    report, select = stratified_split(strata, VALIDATION_SELECTION_FRACTION, rng)
+    if min(len(report), len(select)) < MIN_VALIDATION_PART:
+        return None, None
+    return select, report
 
 
 def early_stopping_split(y_encoded, sample_weight, fraction, seed, min_rows):

@@ -360,6 +360,7 @@ def test_the_search_fits_at_most_its_budget(monkeypatch, cheap_space):
         return fit_candidate(*args)
 
     monkeypatch.setattr(_halving, "fit_candidate", counting)
+    monkeypatch.setattr(_halving, "SEARCH_SCALE", ())  # halving on tiny data
     X, y = _data(n_samples=400)
     report = _fast(search_budget=10, n_jobs=1).fit(X, y).report_
     assert 0 < len(calls) <= 10
