@@ -154,7 +154,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         Not used when ``fit`` is given ``X_val`` and ``y_val``: every row of
         ``X`` trains, and ``X_val`` is split between the choice and the report
         (see :meth:`fit`).
-    final_rows : {"train", "all"}, default="train"
+    final_rows : {"train", "all"}, default="all"
         The rows the served student learns from. ``"train"``: the training
         rows, without the ``validation_fraction`` that measures the report.
         ``"all"``: once the report is measured, the student (same
@@ -410,7 +410,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         augment="auto",
         augment_ratio=4.0,
         validation_fraction=0.2,
-        final_rows="train",
+        final_rows="all",
         min_compression=10.0,
         student_preprocessor=None,
         student_features=None,

@@ -101,7 +101,7 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified by quantile of
         ``y``) to measure the report.
-    final_rows : {"train", "all"}, default="train"
+    final_rows : {"train", "all"}, default="all"
         The rows the served student learns from. ``"train"``: the training
         rows, without the ``validation_fraction`` that measures the report.
         ``"all"``: once the report is measured, the student (same
@@ -253,7 +253,7 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         augment="auto",
         augment_ratio=4.0,
         validation_fraction=0.2,
-        final_rows="train",
+        final_rows="all",
         min_compression=10.0,
         student_preprocessor=None,
         student_features=None,

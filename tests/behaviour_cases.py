@@ -8,8 +8,11 @@ and MUNGE rows on a DataFrame with a categorical column; the chain search with a
 tree student and accuracy-weighted fusion.
 
 The prefit case keeps ``prefit_teachers="as_is"``, the only behaviour before
-that parameter: its teacher was fitted on the rows given to ``fit``, so the
-default (``"cross_fit"``) changes its targets, as it should.
+that parameter: its teacher was fitted on the rows given to ``fit``, so
+``"cross_fit"`` changes its targets, as it should. Every case keeps
+``final_rows="train"``, the only behaviour before that parameter: the default
+(``"all"``) refits the served student on the validation rows too, which changes
+its predictions, as it should.
 """
 
 from pathlib import Path
@@ -33,7 +36,8 @@ def _search_case():
     distiller = HPMDistiller(
         teachers=[HistGradientBoostingClassifier(max_iter=30, random_state=0),
                   RandomForestClassifier(n_estimators=30, random_state=0)],
-        student="auto", search_budget=6, augment="auto", random_state=0)
+        student="auto", search_budget=6, augment="auto", final_rows="train",
+        random_state=0)
     return distiller, X[train], y[train], X[test]
 
 
@@ -50,6 +54,7 @@ def _prefit_chain_case():
         teachers=FrozenEstimator(teacher),
         student=MLPStudent(hidden_layer_sizes=(16,), max_epochs=40),
         chain=1, augment="munge", augment_ratio=1.0, temperature="adaptive",
+        final_rows="train",
         prefit_teachers="as_is", random_state=1)
     return distiller, frame[:400], y[:400], frame[400:]
 
@@ -61,6 +66,7 @@ def _chain_search_case():
         teachers=[HistGradientBoostingClassifier(max_iter=30, random_state=0),
                   RandomForestClassifier(n_estimators=20, random_state=0)],
         student=TreeStudent(max_depth=4), fusion="accuracy", chain="auto",
+        final_rows="train",
         augment=None, random_state=2)
     return distiller, X[:450], y[:450], X[450:]
 

@@ -113,7 +113,8 @@ def _small_distiller(**params):
     return HPMDistiller(
         HistGradientBoostingClassifier(max_iter=20, random_state=0),
         student=MLPStudent(hidden_layer_sizes=(4,), max_epochs=10),
-        soft_targets="in_sample", augment=None, random_state=0, **params)
+        soft_targets="in_sample", augment=None, final_rows="train", random_state=0,
+        **params)
 
 
 def test_without_the_chain_exactly_one_student_is_trained(digits_split,
