@@ -1,5 +1,7 @@
 """Small fixed-seed datasets and fast settings shared by the tests."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -21,6 +23,17 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_native_thread_per_worker():
+    # Under pytest-xdist (setup.cfg: one worker per core) a second OpenMP or BLAS
+    # thread per worker only makes the workers wait for each other.
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield
 
 
 # The fast distiller's longest contract checks (about 3 s each: they train it on
