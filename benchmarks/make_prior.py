@@ -129,27 +129,31 @@ def prepare(name):
     return data, meta, names
 
 
-def candidates_of(name):
-    """Every cheap candidate and a seeded sample of the costly ones."""
+def candidates_of(name, kind="classification", sampled=None):
+    """Every cheap candidate of the task's ``kind`` and a seeded sample of the
+    costly ones (``sampled``: how many per family; default :data:`SAMPLED`)."""
+    sampled = SAMPLED if sampled is None else sampled
     rng = np.random.RandomState(zlib.crc32(name.encode()))
-    space = candidate_space()
+    space = candidate_space(kind=kind)
     chosen = []
     for family in ("mlp", "lgbm", "tree", "linear"):
         members = [c for c in space if c.family == family]
-        if family in SAMPLED:
-            keep = rng.choice(len(members), SAMPLED[family], replace=False)
+        if family in sampled:
+            keep = rng.choice(len(members), sampled[family], replace=False)
             members = [members[i] for i in sorted(keep)]
         chosen += members
     return chosen
 
 
-def run_task(name):
-    """The experiments of one task, in the memory's format."""
+def run_task(name, prepare=prepare, candidates=candidates_of):
+    """The experiments of one task, in the memory's format; ``prepare(name)``
+    gives its data, meta-features and teachers' names, ``candidates(name)``
+    what to fit (the regression prior passes its own)."""
     start = time.perf_counter()
     data, meta, names = prepare(name)
     prepared = time.perf_counter() - start
     experiments = []
-    for candidate in candidates_of(name):
+    for candidate in candidates(name):
         model, seconds = fit_candidate(candidate, data.training,
                                        {"random_state": SEED, "device": "cpu"})
         evaluation = measure(candidate, model, seconds, 0, len(data.training.y),

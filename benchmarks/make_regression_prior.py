@@ -27,7 +27,6 @@ Everything runs on one thread. Run: ``python -m benchmarks.make_regression_prior
 
 import argparse
 import time
-import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,13 +37,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 
 from skdistill import _teacher_outputs
-from skdistill._candidates import candidate_space
 from skdistill._halving import (
     LATENCY_ROWS,
-    Limits,
     SearchData,
-    fit_candidate,
-    measure,
 )
 from skdistill._preprocess import default_preprocessor
 from skdistill._ranker import meta_features
@@ -53,7 +48,8 @@ from skdistill._transfer import TransferSet
 from skdistill.metrics import model_size, predict_latency
 
 from .common import ROOT, git, log, one_thread, write_json
-from .make_prior import _rounded
+from .make_prior import candidates_of as prior_candidates
+from .make_prior import run_task as prior_task
 
 OUTPUT = ROOT / "skdistill" / "data" / "regression_prior.json"
 COMMAND = "python -m benchmarks.make_regression_prior"
@@ -187,38 +183,12 @@ def prepare(name):
 
 def candidates_of(name):
     """Every cheap regression candidate and a seeded sample of the costly ones."""
-    rng = np.random.RandomState(zlib.crc32(name.encode()))
-    space = candidate_space(kind="regression")
-    chosen = []
-    for family in ("mlp", "lgbm", "tree", "linear"):
-        members = [c for c in space if c.family == family]
-        if family in SAMPLED:
-            keep = rng.choice(len(members), SAMPLED[family], replace=False)
-            members = [members[i] for i in sorted(keep)]
-        chosen += members
-    return chosen
+    return prior_candidates(name, kind="regression", sampled=SAMPLED)
 
 
 def run_task(name):
     """The experiments of one task, in the memory's format."""
-    start = time.perf_counter()
-    data, meta, names = prepare(name)
-    prepared = time.perf_counter() - start
-    experiments = []
-    for candidate in candidates_of(name):
-        model, seconds = fit_candidate(candidate, data.training,
-                                       {"random_state": SEED, "device": "cpu"})
-        evaluation = measure(candidate, model, seconds, 0, len(data.training.y),
-                             data, Limits())
-        experiment = evaluation.as_experiment(meta, name, names)
-        experiment["extra"].update(kind="prior", task=name)
-        experiments.append(_rounded(experiment))
-    total = time.perf_counter() - start
-    log(f"{name}: {len(experiments)} candidates, teachers {prepared:.1f} s, "
-        f"total {total:.1f} s")
-    return experiments, {"task": name, "rows": len(data.training.y),
-                         "held_out_rows": len(data.y_select),
-                         "seconds": round(total, 1)}
+    return prior_task(name, prepare=prepare, candidates=candidates_of)
 
 
 def main(argv=None):
