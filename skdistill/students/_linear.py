@@ -212,23 +212,22 @@ class LinearStudent(BaseStudent):
     def _fit_logits(self, X, hard, logit_targets, alpha, sample_weight):
         """``distill_loss="logit_mse"``: L-BFGS-B on :func:`logit_squared_error`."""
         total = max(sample_weight.sum(), _TINY)
-        args = (X, hard, logit_targets, alpha, sample_weight / total,
-                1.0 / (self.C * total), self.fit_intercept)
-        result = minimize(
-            logit_squared_error, self._initial_params(hard, sample_weight, X),
-            args=args, jac=True, method="L-BFGS-B",
-            options={"maxiter": self.max_iter, "gtol": self.tol,
-                     "ftol": 64 * np.finfo(np.float64).eps, "maxls": 50},
-        )
-        self._store(result, hard.shape[1], X.shape[1])
+        self._minimize(logit_squared_error, X, hard, sample_weight, (
+            X, hard, logit_targets, alpha, sample_weight / total,
+            1.0 / (self.C * total), self.fit_intercept))
 
     def _fit_distribution(self, X, targets, sample_weight):
         self._validate_params()
         total = max(sample_weight.sum(), _TINY)
-        args = (X, targets, sample_weight / total, 1.0 / (self.C * total),
-                self.fit_intercept)
+        self._minimize(soft_cross_entropy, X, targets, sample_weight, (
+            X, targets, sample_weight / total, 1.0 / (self.C * total),
+            self.fit_intercept))
+
+    def _minimize(self, objective, X, targets, sample_weight, args):
+        """L-BFGS-B on ``objective(params, *args)`` (value and gradient) from
+        :meth:`_initial_params`; stores the coefficients."""
         result = minimize(
-            soft_cross_entropy, self._initial_params(targets, sample_weight, X),
+            objective, self._initial_params(targets, sample_weight, X),
             args=args, jac=True, method="L-BFGS-B",
             options={"maxiter": self.max_iter, "gtol": self.tol,
                      "ftol": 64 * np.finfo(np.float64).eps, "maxls": 50},
