@@ -76,6 +76,7 @@ COMPONENTS = (
     ("soft_targets", "oof", "in_sample"),
     ("augment", "munge", None),
     ("chain", "auto", False),
+    ("final_rows", "all", "train"),
 )
 # Prefit rows (issue 14): the three teachers fitted by the benchmark on the same
 # training rows and given through FrozenEstimator. (teachers: "all" or "xgb",
@@ -187,6 +188,7 @@ REGRESSION_COMPONENTS = (
     ("augment", "auto", None),
     ("augment", "munge", "auto"),
     ("chain", "auto", False),
+    ("final_rows", "all", "train"),
 )
 REGRESSION_CURVE_METHODS = {
     "direct": REGRESSION_BASELINES[REG_DIRECT],
