@@ -76,3 +76,68 @@ def test_serving_model_predicts_what_the_regression_student_predicts():
     served = pickle.loads(pickle.dumps(serving_model(student, X_test[:5])))
     assert_allclose(served.predict(X_test), student.predict(X_test), rtol=1e-12)
     assert not hasattr(served, "classes_")
+
+
+def _frame():
+    """A DataFrame with a categorical column (a missing value in it) and its
+    target, for the regression students' preprocessing in skl2onnx."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    n_rows = 700
+    frame = pd.DataFrame({
+        "a": rng.randn(n_rows),
+        "colour": pd.Categorical(rng.choice(["red", "green", "blue", None], n_rows)),
+        "b": rng.randn(n_rows),
+    })
+    y = 100.0 + 10.0 * (frame["a"] + 2.0 * (frame["colour"] == "red") - frame["b"])
+    return frame, y.to_numpy() + rng.randn(n_rows)
+
+
+def _fitted_regressor(family, X, y):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    student = REGRESSION_STUDENT_FAMILIES[family](**_SMALL.get(family, {}))
+    return HPMRegressor(HistGradientBoostingRegressor(max_iter=10), student,
+                        augment=None, cv=2, random_state=0).fit(X, y)
+
+
+def _skl2onnx_session(regressor, X_sample):
+    """``skl2onnx.to_onnx`` of ``regressor.student_`` itself, as a session."""
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from skdistill.export import register_skl2onnx_converters
+
+    register_skl2onnx_converters()
+    model = skl2onnx.to_onnx(regressor.student_, X=X_sample,
+                             target_opset={"": 20, "ai.onnx.ml": 3})
+    session = ort.InferenceSession(model.SerializeToString())
+    [output] = session.get_outputs()
+    assert output.name == "variable"
+    return session
+
+
+@pytest.mark.parametrize("family", sorted(REGRESSION_STUDENT_FAMILIES))
+def test_skl2onnx_converts_regression_student_on_numeric_data(family):
+    X, y, X_test = _data()
+    regressor = _fitted_regressor(family, np.nan_to_num(X), y)
+    X_test = np.nan_to_num(X_test).astype(np.float32)
+    session = _skl2onnx_session(regressor, X_test[:1])
+    [predictions] = session.run(None, {"X": X_test})
+    assert predictions.shape == (len(X_test), 1)
+    assert_allclose(predictions[:, 0], regressor.predict(X_test.astype(np.float64)),
+                    rtol=1e-5)
+
+
+@pytest.mark.parametrize("family", sorted(REGRESSION_STUDENT_FAMILIES))
+def test_skl2onnx_converts_regression_student_with_a_categorical_column(family):
+    frame, y = _frame()
+    regressor = _fitted_regressor(family, frame[:500], y[:500])
+    session = _skl2onnx_session(regressor, frame[:5])
+    assert [i.name for i in session.get_inputs()] == list(frame.columns)
+    rows = frame[500:]
+    feeds = {column: rows[[column]].to_numpy() for column in ("a", "b")}
+    feeds["colour"] = rows[["colour"]].astype(object).fillna("__missing__") \
+        .astype(str).to_numpy()
+    assert (feeds["colour"] == "__missing__").any()
+    [predictions] = session.run(None, feeds)
+    assert predictions.shape == (len(rows), 1)
+    assert_allclose(predictions[:, 0], regressor.predict(rows), rtol=1e-5)

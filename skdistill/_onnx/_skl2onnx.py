@@ -4,11 +4,13 @@
 ``skl2onnx.update_registered_converter``, as a classifier (its label and
 probabilities outputs, ZipMap options included), so that skl2onnx converts a
 ``Pipeline`` that holds a student, with skl2onnx's own encoders in front of it;
-and skdistill's default preprocessing (``_preprocess._FastTransform``, the
-first step of ``student_``), as a transformer, so that skl2onnx converts
-``student_`` itself. The nodes are the ones :func:`skdistill.export.to_onnx`
-writes: the graph is built by the same converters, then copied into skl2onnx's
-container under names of its scope.
+every regression student family as a regressor (one output ``variable``,
+``predict`` as a column, as skl2onnx's regressors write it); and skdistill's
+default preprocessing (``_preprocess._FastTransform``, the first step of
+``student_``), as a transformer, so that skl2onnx converts ``student_`` itself.
+The nodes are the ones :func:`skdistill.export.to_onnx` writes: the graph is
+built by the same converters, then copied into skl2onnx's container under names
+of its scope.
 """
 
 import numpy as np
@@ -16,7 +18,7 @@ import numpy as np
 from .._preprocess import _FastTransform
 from ._graph import _INSTALL_HINT, _Graph
 from ._preprocessing import _convert_step
-from ._students import _STUDENT_CONVERTERS
+from ._students import _REGRESSION_CONVERTERS, _STUDENT_CONVERTERS
 from ._table import table_layout, table_preprocessing
 
 # The student graphs use Gelu (opset 20); trees take TreeEnsembleRegressor
@@ -32,8 +34,11 @@ def register_skl2onnx_converters():
     user's own pipeline with skl2onnx's ``ColumnTransformer`` and
     ``OneHotEncoder`` in front), like any scikit-learn classifier: outputs
     ``label`` and ``probabilities`` (a ZipMap unless ``options={id(student):
-    {"zipmap": False}}``). Convert with ``target_opset={"": 20, "ai.onnx.ml":
-    3}`` (:data:`REQUIRED_OPSETS`).
+    {"zipmap": False}}``). A regression student (``HPMRegressor.student_``)
+    converts like a scikit-learn regressor: one output ``variable`` of shape
+    ``(n_rows, 1)``, in the type of the student's input (float64 after
+    skdistill's preprocessing, float32 for a bare student given float32).
+    Convert with ``target_opset={"": 20, "ai.onnx.ml": 3}`` (:data:`REQUIRED_OPSETS`).
 
     ``student_``'s own first step, skdistill's default preprocessing, is
     registered too. Its inputs are those skl2onnx makes from a DataFrame
@@ -57,6 +62,7 @@ def register_skl2onnx_converters():
         from skl2onnx import update_registered_converter
         from skl2onnx.common.shape_calculator import (
             calculate_linear_classifier_output_shapes,
+            calculate_linear_regressor_output_shapes,
         )
     except ImportError as error:
         raise ImportError(
@@ -67,6 +73,11 @@ def register_skl2onnx_converters():
             student_class, f"Skdistill{student_class.__name__}",
             calculate_linear_classifier_output_shapes, _convert,
             options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+            overwrite=True)
+    for student_class in _REGRESSION_CONVERTERS:
+        update_registered_converter(
+            student_class, f"Skdistill{student_class.__name__}",
+            calculate_linear_regressor_output_shapes, _convert_regression,
             overwrite=True)
     update_registered_converter(
         _FastTransform, "SkdistillDefaultPreprocessing", _preprocessing_shape,
@@ -168,21 +179,11 @@ def _zeros(columns, width):
 
 def _convert(scope, operator, container):
     """skl2onnx's converter of a student: its probabilities, then the label."""
-    from onnx import TensorProto
-
     student = operator.raw_operator
-    graph = _Graph()
-    graph.opsets["ai.onnx.ml"] = min(
-        graph.opsets["ai.onnx.ml"], container.target_opset_any_domain("ai.onnx.ml"))
-    features = "X"
-    input_type = operator.inputs[0].type.to_onnx_type().tensor_type.elem_type
-    if input_type != TensorProto.DOUBLE:
-        features = graph.cast(features, "DOUBLE")
+    graph, features = _student_graph(operator, container)
     proba = _STUDENT_CONVERTERS[type(student)](graph, student, features)
-    output_type = operator.outputs[1].type.to_onnx_type().tensor_type.elem_type
-    if output_type != TensorProto.DOUBLE:
-        proba = graph.add("Cast", [proba], to=output_type)
-    proba = graph.add("Identity", [proba], output="probabilities")
+    proba = graph.add("Identity", [_as_output(graph, proba, operator.outputs[1])],
+                      output="probabilities")
     index = graph.add("ArgMax", [proba], axis=1, keepdims=0)
     labels = graph.add("Gather", [graph.const(_labels(student), _label_dtype(student)),
                                   index], axis=0)
@@ -192,6 +193,38 @@ def _convert(scope, operator, container):
         "label": operator.outputs[0].full_name,
         "probabilities": operator.outputs[1].full_name,
     })
+
+
+def _convert_regression(scope, operator, container):
+    """skl2onnx's converter of a regression student: ``predict`` as a column."""
+    student = operator.raw_operator
+    graph, features = _student_graph(operator, container)
+    predictions = _REGRESSION_CONVERTERS[type(student)](graph, student, features)
+    graph.add("Identity", [_as_output(graph, predictions, operator.outputs[0])],
+              output="variable")
+    _copy_into(graph, scope, container, {
+        "X": operator.inputs[0].full_name,
+        "variable": operator.outputs[0].full_name,
+    })
+
+
+def _student_graph(operator, container):
+    """An empty graph at the container's ``ai.onnx.ml`` opset, and its input
+    ``"X"`` as float64 (the student converters compute in float64)."""
+    graph = _Graph()
+    graph.opsets["ai.onnx.ml"] = min(
+        graph.opsets["ai.onnx.ml"], container.target_opset_any_domain("ai.onnx.ml"))
+    return graph, _as(graph, ("X", operator.inputs[0]), "DOUBLE")
+
+
+def _as_output(graph, name, variable):
+    """The float64 tensor ``name`` cast to the type of the output ``variable``."""
+    from onnx import TensorProto
+
+    output_type = variable.type.to_onnx_type().tensor_type.elem_type
+    if output_type == TensorProto.DOUBLE:
+        return name
+    return graph.add("Cast", [name], to=output_type)
 
 
 def _labels(student):
