@@ -104,10 +104,20 @@ def prepare(name):
     dataset, size, kind = TASKS[name]
     X, y, _ = load(dataset)
     learn, held_out = task_rows(X, y, size)
+    task = ClassificationTask(np.unique(y[learn]))
+    return task_data(X, y, learn, held_out, task, teachers(kind))
+
+
+def task_data(X, y, learn, held_out, task, templates):
+    """The search data, meta-features and teachers' names of one task.
+
+    The ``templates`` (unfitted teachers) are fitted and cross-fitted on the
+    ``learn`` rows, their out-of-fold outputs fused by the attention gate as
+    the distiller does; the ``held_out`` rows score the candidates. Shared by
+    the regression prior (``make_regression_prior``).
+    """
     X_learn, y_learn = _safe_indexing(X, learn), y[learn]
     X_held, y_held = _safe_indexing(X, held_out), y[held_out]
-    task = ClassificationTask(np.unique(y_learn))
-    templates = teachers(kind)
     fitted, _, oof = _teacher_outputs.fit_and_cross_fit(
         templates, X_learn, y_learn, None, task, CV, SEED, 1)
     preprocessor = default_preprocessor("mlp", X_learn).fit(X_learn)
@@ -125,8 +135,7 @@ def prepare(name):
         extra_ms=1000.0 * predict_latency(preprocessor.transform, sample)
         * LATENCY_ROWS / len(sample))
     meta = meta_features(X_learn, y_learn, Z_learn.shape[1], oof, task)
-    names = [type(t).__name__ for t in templates]
-    return data, meta, names
+    return data, meta, [type(t).__name__ for t in templates]
 
 
 def candidates_of(name, kind="classification", sampled=None):

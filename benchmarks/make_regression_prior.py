@@ -34,22 +34,13 @@ import pandas as pd
 from lightgbm import LGBMRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import train_test_split
-from sklearn.utils import _safe_indexing
 
-from skdistill import _teacher_outputs
-from skdistill._halving import (
-    LATENCY_ROWS,
-    SearchData,
-)
-from skdistill._preprocess import default_preprocessor
-from skdistill._ranker import meta_features
 from skdistill._task import RegressionTask
-from skdistill._transfer import TransferSet
-from skdistill.metrics import model_size, predict_latency
 
 from .common import ROOT, git, log, one_thread, write_json
 from .make_prior import candidates_of as prior_candidates
 from .make_prior import run_task as prior_task
+from .make_prior import task_data
 
 OUTPUT = ROOT / "skdistill" / "data" / "regression_prior.json"
 COMMAND = "python -m benchmarks.make_regression_prior"
@@ -158,27 +149,7 @@ def prepare(name):
     X, y = load_regression(name)
     task = RegressionTask()
     learn, held_out = task_rows(y, task)
-    X_learn, y_learn = _safe_indexing(X, learn), y[learn]
-    X_held, y_held = _safe_indexing(X, held_out), y[held_out]
-    templates = teachers()
-    fitted, _, oof = _teacher_outputs.fit_and_cross_fit(
-        templates, X_learn, y_learn, None, task, CV, SEED, 1)
-    preprocessor = default_preprocessor("mlp", X_learn).fit(X_learn)
-    Z_learn, Z_held = preprocessor.transform(X_learn), preprocessor.transform(X_held)
-    fusion = task.make_fusion("attention", SEED).fit(Z_learn, oof,
-                                                      task.encode(y_learn), None)
-    held_outputs = _teacher_outputs.teachers_outputs(fitted, X_held, task, 1)
-    teacher_held = task.predictions(fusion.fuse(Z_held, held_outputs))
-    transfer = TransferSet(Z_learn, y_learn, fusion.fuse(Z_learn, oof), None,
-                           task=task)
-    sample = _safe_indexing(X_learn, np.arange(min(LATENCY_ROWS, len(learn))))
-    data = SearchData(
-        transfer, Z_held, y_held, teacher_held,
-        extra_bytes=model_size(preprocessor).n_bytes,
-        extra_ms=1000.0 * predict_latency(preprocessor.transform, sample)
-        * LATENCY_ROWS / len(sample))
-    meta = meta_features(X_learn, y_learn, Z_learn.shape[1], oof, task)
-    return data, meta, [type(t).__name__ for t in templates]
+    return task_data(X, y, learn, held_out, task, teachers())
 
 
 def candidates_of(name):
