@@ -8,11 +8,13 @@ with these (as scikit-learn's ``asv_benchmarks`` share ``common.py``).
 reference's own virtual environment.
 """
 
+import argparse
 import json
 import os
 import platform
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
@@ -227,3 +229,42 @@ def _json_default(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def run_seeded(argv, *, description, command, datasets, max_rows, output,
+               run_seed, render, results, before=None, summarise=None):
+    """The command line and loop of a benchmark over datasets and seeds.
+
+    Parses ``--datasets``, ``--seeds``, ``--max-rows``, ``--output`` and
+    ``--out``; runs ``run_seed(name, seed, max_rows)`` for every pair on one
+    thread (after ``before()``, e.g. a warm-up); writes ``<output>.json`` (the
+    command, the library, the load before and after, the wall time, the rows
+    and ``summarise(rows)`` when given) and ``<output>.md`` (``render``).
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--datasets", nargs="+", default=list(datasets))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--max-rows", type=int, default=max_rows)
+    parser.add_argument("--output", default=output)
+    parser.add_argument("--out", default=str(results),
+                        help="folder of the results (default: results/)")
+    args = parser.parse_args(argv)
+    document = {"command": " ".join([command, *(argv if argv is not None
+                                                else sys.argv[1:])]),
+                "library": library(), "seeds": args.seeds,
+                "max_rows": args.max_rows, "uptime_before": uptime()}
+    started = time.perf_counter()
+    with one_thread():
+        if before is not None:
+            before()
+        rows = [run_seed(name, seed, args.max_rows)
+                for name in args.datasets for seed in args.seeds]
+    document.update(wall_s=time.perf_counter() - started,
+                    uptime_after=uptime(), rows=rows)
+    if summarise is not None:
+        document["summary"] = summarise(rows)
+    out = Path(args.out)
+    write_json(out / f"{args.output}.json", document)
+    (out / f"{args.output}.md").write_text(render(document))
+    log(f"wrote {out / args.output}.md")
+    return document

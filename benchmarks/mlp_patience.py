@@ -21,10 +21,7 @@ Results: ``results/mlp_patience.json`` and ``results/mlp_patience.md`` (or
 ``--output``'s name).
 """
 
-import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -33,13 +30,10 @@ from skdistill._preprocess import default_preprocessor
 
 from .common import (
     RESULTS,
-    library,
     log,
     mean_std,
-    one_thread,
     pct,
-    uptime,
-    write_json,
+    run_seeded,
 )
 from .datasets import load
 from .suite.fit import Split
@@ -108,27 +102,9 @@ def render(document):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--max-rows", type=int, default=3000)
-    parser.add_argument("--output", default="mlp_patience")
-    parser.add_argument("--out", default=str(RESULTS),
-                        help="folder of the results (default: results/)")
-    args = parser.parse_args(argv)
-    document = {"command": " ".join([COMMAND, *(argv if argv is not None
-                                                else sys.argv[1:])]),
-                "library": library(), "seeds": args.seeds,
-                "max_rows": args.max_rows, "uptime_before": uptime()}
-    with one_thread():
-        rows = [run_seed(name, seed, args.max_rows)
-                for name in args.datasets for seed in args.seeds]
-    document.update(uptime_after=uptime(), rows=rows)
-    out = Path(args.out)
-    write_json(out / f"{args.output}.json", document)
-    (out / f"{args.output}.md").write_text(render(document))
-    log(f"wrote {out / args.output}.md")
-    return document
+    return run_seeded(argv, description=__doc__.splitlines()[0], command=COMMAND,
+                      datasets=DATASETS, max_rows=3000, output="mlp_patience",
+                      run_seed=run_seed, render=render, results=RESULTS)
 
 
 if __name__ == "__main__":
