@@ -363,16 +363,19 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 Request.from_params(self.get_params(deep=False)), transfer,
                 outputs.size, fused.preprocessor, X_student, meta, memory, names,
                 seed, time_budget=budget)
+        if self.augment_ratio == "auto" and self._augment_after_configuration():
+            return (*self._choose_ratio(configuration, transfer, make_rows, seed,
+                                        clock, time_budget), meta, seed)
+        if self.augment != "auto":
+            return configuration, transfer, meta, seed
+        # The search's own fit of the winner, when it trained on the check's rows.
         known = selection_score(configuration,
                                 len(selection_split(transfer, seed)[0].y))
-        if self.augment_ratio == "auto" and self._augment_after_configuration():
-            configuration, transfer = self._choose_ratio(
-                configuration, transfer, make_rows, seed, clock, time_budget)
-        elif self.augment == "auto" and not budget.allows(_augmentation_seconds(
+        if not budget.allows(_augmentation_seconds(
                 configuration, len(transfer.y), self.augment_ratio, teacher_rate,
                 reused=known is not None)):
             budget.cut("augmentation check skipped (no synthetic rows)")
-        elif self.augment == "auto":
+        else:
             with clock("augment"), _quiet_trial_fits():
                 augment, check = augmentation_check(
                     transfer, configuration.student, configuration.temperature,
