@@ -280,6 +280,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             n_synthetic=transfer.n_synthetic,
             details={"fusion": self.fusion, "soft_targets": self.soft_targets,
                      "prefit_teachers": self.prefit_teachers,
+                     **({"prefit_checks": outputs.prefit_checks}
+                        if outputs.prefit_checks else {}),
                      "student_features": self.student_features_.tolist(),
                      "time_limit": budget.summary(),
                      "latency_measure": self.latency_measure, **extra},

@@ -90,24 +90,26 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         ``prefit_teachers="cross_fit"``. With several teachers and a learned
         ``fusion``, the copies are cross-fitted either way, for the gate:
         ``"in_sample"`` then saves no time.
-    prefit_teachers : {"as_is", "cross_fit"}, default="as_is"
+    prefit_teachers : {"auto", "as_is", "cross_fit"}, default="auto"
         How prefit teachers label the training rows when out-of-fold outputs
-        are wanted (see ``soft_targets``). ``"cross_fit"``: as if they were
-        fitted here, with ``cv`` copies of their unfitted twins (``clone`` of
-        the teacher, or of the estimator a ``FrozenEstimator`` holds, with the
-        same parameters) fitted on the other folds, for a teacher is most often
-        fitted on the very rows then given to ``fit``; this costs ``cv`` fits of
-        each prefit teacher. The prefit teachers themselves label everything
-        else (synthetic rows, the report, :meth:`teacher_proba`) and are
-        ``teachers_``. A prefit teacher that cannot be cloned unfitted (a torch
-        module) labels the rows as it is, with a warning. ``"as_is"``: every
-        prefit teacher labels the training rows as it is, right when it never
-        saw them. ``"as_is"`` is the default because cross-fitting did not pay
-        for itself where it was measured (``benchmarks/prefit_oof.py``: a
-        400-tree XGBoost fitted on the same 2,400 rows, three hard datasets,
-        three seeds): +0.9 points for an MLP student on one dataset and 0 on
-        two, -1.3 points for a LightGBM student on two, at 2.4-4.8 times the
-        fit time.
+        are wanted (see ``soft_targets``). A teacher is most often fitted on the
+        very rows then given to ``fit``, and there it mostly repeats the hard
+        labels. ``"cross_fit"``: as if it were fitted here, with ``cv`` copies
+        of its unfitted twin (``clone`` of the teacher, or of the estimator a
+        ``FrozenEstimator`` holds, with the same parameters) fitted on the other
+        folds; this costs ``cv`` fits of each prefit teacher. ``"auto"``: the
+        same copies, whose outputs replace the teacher's own only when the
+        teacher memorised the rows: its loss there is close to the copies' loss
+        on the rows they were fitted on, not to their loss on the rows they
+        never saw (``report_.details["prefit_checks"]`` gives each teacher's
+        losses and choice); a teacher fitted on other rows keeps its own,
+        honest, outputs. ``"as_is"``: every prefit teacher labels the training
+        rows as it is (no copies), right when it never saw them. The prefit
+        teachers themselves label everything else (synthetic rows, the report,
+        :meth:`teacher_proba`) and are ``teachers_``. A prefit teacher that
+        cannot be cloned unfitted (a torch module) labels the rows as it is,
+        with a warning naming it (with ``"auto"``, only when it scores
+        perfectly on them).
     cv : int, default=5
         Folds of the out-of-fold outputs of the cross-fitted teachers (the soft
         targets with ``soft_targets="oof"``, and what the gate learns on).
@@ -403,7 +405,7 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         distill_loss="kl",
         fusion="attention",
         soft_targets="oof",
-        prefit_teachers="as_is",
+        prefit_teachers="auto",
         cv=5,
         chain=False,
         chain_min_improvement=0.005,

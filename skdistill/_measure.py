@@ -125,6 +125,8 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
                                         strict=True)),
             "soft_targets": details["soft_targets"],
             "prefit_teachers": details["prefit_teachers"],
+            **({"prefit_checks": details["prefit_checks"]}
+               if "prefit_checks" in details else {}),
             "n_synthetic_rows": n_synthetic,
             "student_features": details["student_features"],
             "time_limit": details.get("time_limit"),

@@ -63,10 +63,12 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     soft_targets : {"oof", "in_sample"}, default="oof"
         As in :class:`HPMDistiller`: the targets on the training rows of the
         teachers fitted here come from copies cross-fitted on ``cv`` folds.
-    prefit_teachers : {"as_is", "cross_fit"}, default="as_is"
+    prefit_teachers : {"auto", "as_is", "cross_fit"}, default="auto"
         As in :class:`HPMDistiller`: prefit teachers predict the training rows
-        as they are, or (``"cross_fit"``) through copies of their unfitted
-        twins cross-fitted on ``cv`` folds, for teachers fitted on those rows.
+        as they are (``"as_is"``), through copies of their unfitted twins
+        cross-fitted on ``cv`` folds (``"cross_fit"``, for teachers fitted on
+        those rows), or (``"auto"``) through the copies only for the teachers
+        whose squared error on the rows shows that they memorised them.
     cv : int, default=5
         Folds of the cross-fitted copies (stratified by quantile of ``y``).
     chain : "auto", bool or int, default=False
@@ -246,7 +248,7 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         alpha="auto",
         fusion="attention",
         soft_targets="oof",
-        prefit_teachers="as_is",
+        prefit_teachers="auto",
         cv=5,
         chain=False,
         chain_min_improvement=0.005,

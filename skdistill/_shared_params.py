@@ -15,7 +15,7 @@ SHARED_CONSTRAINTS = {
     "alpha": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
     "fusion": [StrOptions({"attention", "mean", "accuracy"})],
     "soft_targets": [StrOptions({"oof", "in_sample"})],
-    "prefit_teachers": [StrOptions({"cross_fit", "as_is"})],
+    "prefit_teachers": [StrOptions({"cross_fit", "as_is", "auto"})],
     "cv": [Interval(Integral, 2, None, closed="left")],
     "chain": [StrOptions({"auto"}), "boolean",
               Interval(Integral, 0, None, closed="left")],

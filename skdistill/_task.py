@@ -101,6 +101,13 @@ class ClassificationTask:
         """Fidelity: how often the student predicts what the teachers predict."""
         return fidelity(y_pred, teacher_pred)
 
+    def loss(self, y, outputs, sample_weight=None):
+        """Log loss of probabilities ``outputs`` on labels ``y`` (lower is better;
+        probabilities clipped at 1e-7)."""
+        picked = np.asarray(outputs)[np.arange(len(y)), self.encode(y)]
+        return float(np.average(-np.log(np.clip(picked, 1e-7, 1.0)),
+                                weights=sample_weight))
+
     def strata(self, y):
         """What splits keep in proportion: the classes."""
         return y
@@ -201,6 +208,11 @@ class RegressionTask:
     def agreement(self, y_pred, teacher_pred):
         """Fidelity: R² of the student's predictions against the teachers'."""
         return float(r2_score(teacher_pred, y_pred))
+
+    def loss(self, y, outputs, sample_weight=None):
+        """Mean squared error of predictions ``outputs`` on ``y`` (lower is better)."""
+        errors = (np.asarray(outputs)[:, 0] - np.asarray(y, dtype=np.float64)) ** 2
+        return float(np.average(errors, weights=sample_weight))
 
     def strata(self, y):
         """What splits keep in proportion: quantile bins of ``y``.

@@ -6,7 +6,9 @@ outputs on the training rows, so that neither the student's targets nor the
 gate learn from a teacher that repeats the labels it memorised. With
 ``prefit_teachers="cross_fit"`` prefit teachers get the same treatment through
 copies of their unfitted twins (see :func:`~skdistill._teachers.unfitted_twin`),
-for a teacher fitted on the very rows given to ``fit``. Outputs are kept,
+for a teacher fitted on the very rows given to ``fit``; with ``"auto"`` a prefit
+teacher's cross-fitted outputs replace its own only where its loss on the rows
+shows that it memorised them (:func:`memorisation_position`). Outputs are kept,
 keyed by fingerprints of the teachers and of everything else they depend on, in
 this process (:data:`PROCESS_CACHE`, least recently used out first) and in the
 optimization memory's cache, so that a refit with the same teachers and rows (a
@@ -17,7 +19,7 @@ import sys
 import threading
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import clone
@@ -46,12 +48,25 @@ class TeacherOutputs:
         cross-fitted teachers whenever it learns.
     size : ModelSize
         The teachers' size, measured once.
+    prefit_checks : dict
+        With ``prefit_teachers="auto"``, per cross-fitted prefit teacher (by
+        name): whether it looked fitted on the rows, and the losses that said
+        so (see :func:`judge_prefit`).
     """
 
     teachers: list
     targets: np.ndarray
     gate: np.ndarray
     size: ModelSize
+    prefit_checks: dict = field(default_factory=dict)
+
+
+# A prefit teacher whose loss on the training rows lies less than this far from
+# its cross-fitted copies' loss on their own fit rows (0) towards their loss on
+# the rows they never saw (1), on a log scale, is taken to have memorised them.
+IN_SAMPLE_POSITION = 0.5
+# The copies' loss on their fit rows is measured on at most this many of them.
+MAX_FIT_LOSS_ROWS = 50_000
 
 
 def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
@@ -82,9 +97,11 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
         Its cache keeps the outputs.
     timed : callable
         ``timed(phase)`` is a context that times a phase of the fit.
-    prefit_teachers : {"cross_fit", "as_is"}
+    prefit_teachers : {"cross_fit", "as_is", "auto"}
         Whether prefit teachers are cross-fitted too (through their unfitted
-        twins) or label the training rows as they are.
+        twins), label the training rows as they are, or are cross-fitted and
+        keep their copies' outputs only where they memorised the rows
+        (:func:`judge_prefit`).
     names : list of str, optional
         The teachers' names, for the warning about a prefit teacher that cannot
         be cross-fitted.
@@ -93,55 +110,132 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
     -------
     TeacherOutputs
     """
-    oof, oof_cache = None, None
+    oof, oof_cache, fit_loss, loss_cache = None, None, None, None
     wants_oof = gate_learns or soft_targets == "oof"
-    twins = prefit_twins(teachers, prefit_teachers if wants_oof else "as_is", names)
+    mode = prefit_teachers if wants_oof else "as_is"
+    twins = prefit_twins(teachers, mode, names)
+    judged = [t for t, twin in enumerate(twins) if twin is not None] \
+        if mode == "auto" else []
     if wants_oof and any(not is_fitted(t) or twin is not None
                          for t, twin in zip(teachers, twins, strict=True)):
         # A cross-fitted prefit teacher is keyed by its unfitted twin (its
         # parameters), never by its fitted state as its in-sample outputs are.
         keyed = [t if twin is None else twin
                  for t, twin in zip(teachers, twins, strict=True)]
-        oof_cache = OutputCache(memory, "oof", keyed,
-                                (X, y, sample_weight, task.cache_key(), cv,
-                                 random_state))
+        data = (X, y, sample_weight, task.cache_key(), cv, random_state)
+        oof_cache = OutputCache(memory, "oof", keyed, data)
         oof = oof_cache.get()
+        if judged:
+            loss_cache = OutputCache(memory, "oof_fit_loss", keyed, data)
+            fit_loss = loss_cache.get()
+            oof = None if fit_loss is None else oof
     with timed("teachers"):
-        fitted, _, fresh_oof = fit_and_cross_fit(
+        fitted, _, fresh_oof, fresh_loss = fit_and_cross_fit(
             teachers, X, y, sample_weight, task, cv, random_state, n_jobs,
-            cross_fit=oof_cache is not None and oof is None, prefit_twins=twins)
+            cross_fit=oof_cache is not None and oof is None, prefit_twins=twins,
+            fit_loss_of=judged)
     if fresh_oof is not None:
         oof = oof_cache.put(fresh_oof)
+        fit_loss = loss_cache.put(fresh_loss) if judged else None
     size = model_size(fitted)  # pickles them: measured once
     with timed("soft_targets"):
+        checks = {}
+        if judged:
+            oof, checks = judge_prefit(fitted, judged, oof, fit_loss, X, y,
+                                       sample_weight, task, memory, n_jobs, names)
         if soft_targets == "oof" and oof is not None:
             targets, gate = oof, oof
         else:
             targets = teachers_outputs_cached(memory, fitted, X, task, n_jobs)
             gate = targets if oof is None else oof
-    return TeacherOutputs(fitted, targets, gate, size)
+    if mode == "auto":
+        _warn_if_uncloneable_memorised(teachers, twins, targets, y, task, names)
+    return TeacherOutputs(fitted, targets, gate, size, checks)
+
+
+def judge_prefit(fitted, judged, oof, fit_loss, X, y, sample_weight, task, memory,
+                 n_jobs, names):
+    """``prefit_teachers="auto"``: out-of-fold outputs only for memorising teachers.
+
+    Each judged prefit teacher keeps its cross-fitted copies' outputs in ``oof``
+    when its own loss on the rows sits near its copies' loss on the rows they
+    were fitted on (:func:`memorisation_position` below
+    :data:`IN_SAMPLE_POSITION`): it was most likely fitted on them. Otherwise
+    its own outputs replace them: it never saw the rows, so they are honest,
+    and it learned from more rows than its copies.
+
+    Returns
+    -------
+    oof : ndarray of shape (n_teachers, n_samples, n_outputs)
+        A copy of ``oof`` with the judged teachers' chosen outputs.
+    checks : dict
+        Per judged teacher (by name): ``cross_fitted``, ``position`` and the
+        three losses.
+    """
+    own = teachers_outputs_cached(memory, [fitted[t] for t in judged], X, task,
+                                  n_jobs)
+    oof, checks = oof.copy(), {}
+    for t, own_outputs in zip(judged, own, strict=True):
+        losses = {"loss_own": task.loss(y, own_outputs, sample_weight),
+                  "loss_out_of_fold": task.loss(y, oof[t], sample_weight),
+                  "loss_copies_fit_rows": float(fit_loss[t])}
+        position = memorisation_position(*losses.values())
+        cross_fitted = position < IN_SAMPLE_POSITION
+        if not cross_fitted:
+            oof[t] = own_outputs
+        name = names[t] if names is not None else f"teacher {t}"
+        checks[name] = {"cross_fitted": cross_fitted, "position": position,
+                        **losses}
+    return oof, checks
+
+
+def memorisation_position(loss_own, loss_out_of_fold, loss_fit_rows):
+    """Where a prefit teacher's loss on the rows lies, on a log scale, between
+    its copies' loss on rows they were fitted on (0) and on rows they never
+    saw (1).
+
+    Near 0: the teacher does on these rows what a copy does on its own training
+    rows, so it was most likely fitted on them. Near 1 (or above): it does what
+    a copy does on new rows. 1 when the copies do not measurably memorise (their
+    loss on new rows within 5 % of that on their fit rows): the teacher's
+    outputs are then as honest in-sample as out.
+    """
+    if not loss_out_of_fold > 1.05 * loss_fit_rows > 0:
+        return 1.0
+    return float(np.log(max(loss_own, 1e-12) / loss_fit_rows)
+                 / np.log(loss_out_of_fold / loss_fit_rows))
+
+
+def _warn_if_uncloneable_memorised(teachers, twins, targets, y, task, names):
+    """Warn, naming it, about a prefit teacher that cannot be cross-fitted and
+    scores (nearly) perfectly on the rows it labels: it was likely fitted on them."""
+    for index, (teacher, twin) in enumerate(zip(teachers, twins, strict=True)):
+        if (is_fitted(teacher) and twin is None
+                and task.score(y, task.predictions(targets[index])) >= 0.999):
+            _warn_not_cross_fitted(index, teacher, names, stacklevel=5)
 
 
 def prefit_twins(teachers, prefit_teachers, names=None):
     """Per teacher, the unfitted twin whose copies are cross-fitted, or None.
 
     None for the teachers fitted here (they are their own template), and for
-    every prefit teacher with ``prefit_teachers="as_is"``. With ``"cross_fit"``,
-    a prefit teacher without a twin (a torch module, an uncloneable object)
-    labels its rows as it is, with a warning naming it.
+    every prefit teacher with ``prefit_teachers="as_is"``. With ``"cross_fit"``
+    or ``"auto"``, a prefit teacher without a twin (a torch module, an
+    uncloneable object) labels its rows as it is; ``"cross_fit"`` warns, naming
+    it (``"auto"`` warns only when it looks fitted on the rows).
     """
     twins = []
     for index, teacher in enumerate(teachers):
         twin = None
-        if prefit_teachers == "cross_fit" and is_fitted(teacher):
+        if prefit_teachers in ("cross_fit", "auto") and is_fitted(teacher):
             twin = unfitted_twin(teacher)
-            if twin is None:
+            if twin is None and prefit_teachers == "cross_fit":
                 _warn_not_cross_fitted(index, teacher, names)
         twins.append(twin)
     return twins
 
 
-def _warn_not_cross_fitted(index, teacher, names):
+def _warn_not_cross_fitted(index, teacher, names, stacklevel=4):
     name = names[index] if names is not None else f"teacher {index}"
     inner = teacher.module if hasattr(teacher, "module") else teacher
     warnings.warn(
@@ -151,7 +245,7 @@ def _warn_not_cross_fitted(index, teacher, names):
         "hard labels. Give it unfitted (HPMDistiller then fits it and its "
         "cross-fitted copies), fit on rows it never saw, or set "
         "prefit_teachers='as_is' to keep its own outputs without this warning.",
-        SkdistillWarning, stacklevel=4)
+        SkdistillWarning, stacklevel=stacklevel)
 
 
 def teachers_outputs_cached(memory, teachers, X, task, n_jobs):
@@ -298,7 +392,7 @@ def _library_versions():
 
 
 def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
-                      n_jobs, cross_fit=True, prefit_twins=None):
+                      n_jobs, cross_fit=True, prefit_twins=None, fit_loss_of=()):
     """Fit the unfitted teachers and their cross-fitted copies in one dispatch.
 
     One queue, longest first, for the teachers and their fold copies (and
@@ -308,6 +402,8 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
     ``prefit_twins`` (per teacher, see :func:`prefit_twins`; None: no prefit
     teacher is cross-fitted) gives the unfitted twins of the prefit teachers to
     cross-fit; the prefit teachers themselves are returned untouched.
+    ``fit_loss_of`` lists the teachers whose copies also measure their loss on
+    (at most :data:`MAX_FIT_LOSS_ROWS` of) the rows they were fitted on.
 
     Returns
     -------
@@ -317,6 +413,9 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
         Whether HPMDistiller fitted each teacher itself.
     oof : ndarray of shape (n_teachers, n_samples, n_outputs) or None
         What :func:`out_of_fold_outputs` returns, when ``cross_fit``.
+    fit_loss : ndarray of shape (n_teachers,) or None
+        The copies' mean loss on their fit rows for the teachers of
+        ``fit_loss_of`` (NaN for the others), when ``cross_fit``.
     """
     fitted_here = [not is_fitted(t) for t in teachers]
     to_fit = [t for t, here in zip(teachers, fitted_here, strict=True) if here]
@@ -330,17 +429,17 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
     if cross_fit:
         folds = _fold_jobs(templates, task.strata(y), cv, random_state)
         fold_jobs, fold_costs, fold_kinds = _fold_dispatch(
-            templates, folds, X, y, sample_weight, task)
+            templates, folds, X, y, sample_weight, task, fit_loss_of)
         jobs, costs, kinds = jobs + fold_jobs, costs + fold_costs, kinds + fold_kinds
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     fitted_clones = iter(results[:len(to_fit)])
     fitted = [next(fitted_clones) if fit_it else t
               for t, fit_it in zip(teachers, fitted_here, strict=True)]
     if not cross_fit:
-        return fitted, fitted_here, None
-    oof = _assemble_oof(teachers, templates, X, len(y), task, folds,
-                        results[len(to_fit):], n_jobs)
-    return fitted, fitted_here, oof
+        return fitted, fitted_here, None, None
+    oof, fit_loss = _assemble_oof(teachers, templates, X, len(y), task, folds,
+                                  results[len(to_fit):], n_jobs)
+    return fitted, fitted_here, oof, fit_loss
 
 
 def _templates(teachers, fitted_here, prefit_twins):
@@ -371,7 +470,7 @@ def out_of_fold_outputs(teachers, templates, X, y, sample_weight, task, cv,
     jobs, costs, kinds = _fold_dispatch(templates, folds, X, y, sample_weight, task)
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     return _assemble_oof(teachers, templates, X, len(y), task, folds, results,
-                         n_jobs)
+                         n_jobs)[0]
 
 
 def _fold_jobs(templates, strata, cv, random_state):
@@ -384,11 +483,12 @@ def _fold_jobs(templates, strata, cv, random_state):
             if template is not None for fold in folds]
 
 
-def _fold_dispatch(templates, folds, X, y, sample_weight, task):
+def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=()):
     """Jobs (for :func:`_apply`), costs and kinds of the cross-fitted copies."""
     n_features = _shape(X)[1]
     jobs = [(_fold_outputs, templates[t], X, y, sample_weight, fit_rows,
-             predict_rows, task) for t, (fit_rows, predict_rows) in folds]
+             predict_rows, task, t in fit_loss_of)
+            for t, (fit_rows, predict_rows) in folds]
     costs = [estimated_cost(templates[t], len(fit_rows), n_features)
              for t, (fit_rows, _) in folds]
     kinds = [_job_kind("fit", templates[t]) for t, _ in folds]
@@ -397,21 +497,39 @@ def _fold_dispatch(templates, folds, X, y, sample_weight, task):
 
 def _assemble_oof(teachers, templates, X, n_samples, task, folds, results,
                   n_jobs):
+    """The out-of-fold outputs, and the copies' mean loss on their fit rows
+    (NaN for the teachers whose copies did not measure it)."""
     as_is = [t for t, template in enumerate(templates) if template is None]
     outputs = np.empty((len(teachers), n_samples, task.n_outputs))
     if as_is:
         outputs[as_is] = teachers_outputs([teachers[t] for t in as_is], X, task,
                                           n_jobs)
-    for (t, (_, predict_rows)), fold_outputs in zip(folds, results, strict=True):
-        outputs[t, predict_rows] = fold_outputs
-    return outputs
+    fit_losses = [[] for _ in teachers]
+    for (t, (_, predict_rows)), result in zip(folds, results, strict=True):
+        if isinstance(result, tuple):
+            result, fit_loss = result
+            fit_losses[t].append(fit_loss)
+        outputs[t, predict_rows] = result
+    fit_loss = np.array([np.mean(losses) if losses else np.nan
+                         for losses in fit_losses])
+    return outputs, fit_loss
 
 
-def _fold_outputs(teacher, X, y, sample_weight, fit_rows, predict_rows, task):
+def _fold_outputs(teacher, X, y, sample_weight, fit_rows, predict_rows, task,
+                  fit_loss=False):
+    """A copy's outputs on the fold it never saw; with ``fit_loss``, also its
+    loss on (an even sample of) the rows it was fitted on."""
     weight = None if sample_weight is None else sample_weight[fit_rows]
     copy = fit_one(clone(teacher), _safe_indexing(X, fit_rows), y[fit_rows], weight,
                    task)
-    return task.teacher_outputs(copy, _safe_indexing(X, predict_rows))
+    outputs = task.teacher_outputs(copy, _safe_indexing(X, predict_rows))
+    if not fit_loss:
+        return outputs
+    sample = fit_rows[::max(1, len(fit_rows) // MAX_FIT_LOSS_ROWS)]
+    sample_weight = None if sample_weight is None else sample_weight[sample]
+    loss = task.loss(y[sample], task.teacher_outputs(copy, _safe_indexing(X, sample)),
+                     sample_weight)
+    return outputs, loss
 
 
 def teachers_outputs(teachers, X, task, n_jobs, chunk_size=50_000):

@@ -82,10 +82,12 @@ COMPONENTS = (
 # training rows and given through FrozenEstimator. (teachers: "all" or "xgb",
 # HPMDistiller parameters; "student": the default's student, as the baselines.)
 PREFIT_DEFAULT = "prefit: HPMDistiller()"
+PREFIT_AS_IS = "prefit: HPMDistiller(prefit_teachers='as_is')"
 PREFIT_CROSS_FIT = "prefit: HPMDistiller(prefit_teachers='cross_fit')"
 PREFIT_KD = "prefit: plain KD (XGBoost, in-sample)"
 PREFIT = {
     PREFIT_DEFAULT: ("all", {}),
+    PREFIT_AS_IS: ("all", {"prefit_teachers": "as_is"}),
     PREFIT_CROSS_FIT: ("all", {"prefit_teachers": "cross_fit"}),
     PREFIT_KD: ("xgb", {"temperature": 4.0, "alpha": 0.7, "augment": None,
                         "chain": False, "student": "student"}),

@@ -258,6 +258,10 @@ def measure_distiller(distiller, fit_s, split, ref):
         student=describe_student(distiller.student_[-1]),
         chain=[step.get("capacity") for step in
                distiller.report_.details.get("chain") or []])
+    checks = distiller.report_.details.get("prefit_checks")
+    if checks:  # prefit_teachers="auto": which prefit teachers were cross-fitted
+        figures["prefit_cross_fitted"] = {
+            name: check["cross_fitted"] for name, check in checks.items()}
     return figures
 
 
