@@ -321,34 +321,15 @@ def test_missing_dependency_names_the_extra(multiclass, monkeypatch, module):
 
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_skl2onnx_converts_a_user_pipeline_with_a_student(family):
-    skl2onnx = pytest.importorskip("skl2onnx")
-    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
-    from sklearn.compose import ColumnTransformer
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    pytest.importorskip("skl2onnx")
+    from user_pipeline import exported_pipeline, feeds, table
 
-    from skdistill.export import register_skl2onnx_converters
-
-    pd = pytest.importorskip("pandas")
-    rng = np.random.RandomState(0)
-    frame = pd.DataFrame({"a": rng.randn(600), "b": rng.randn(600),
-                          "color": rng.choice(["red", "green", "blue"], 600)})
+    frame = table(600)
     y = np.where(frame["a"] + (frame["color"] == "red") > 0.3, "yes", "no")
     student = FAMILIES[family]()
-    pipeline = make_pipeline(
-        ColumnTransformer([("numeric", StandardScaler(), ["a", "b"]),
-                           ("color", OneHotEncoder(sparse_output=False), ["color"])]),
-        student).fit(frame, y)
-    register_skl2onnx_converters()
-    model = skl2onnx.to_onnx(
-        pipeline, initial_types=[("a", FloatTensorType([None, 1])),
-                                 ("b", FloatTensorType([None, 1])),
-                                 ("color", StringTensorType([None, 1]))],
-        target_opset={"": 20, "ai.onnx.ml": 3},
-        options={id(student): {"zipmap": False}})
-    session = ort.InferenceSession(model.SerializeToString())
-    labels, proba = session.run(None, {
-        "a": frame[["a"]].to_numpy(np.float32), "b": frame[["b"]].to_numpy(np.float32),
-        "color": frame[["color"]].to_numpy(object)})
+    pipeline, session = exported_pipeline(student, frame, y,
+                                          options={id(student): {"zipmap": False}})
+    labels, proba = session.run(None, feeds(frame))
     assert_allclose(proba, pipeline.predict_proba(frame), rtol=0, atol=1e-5)
     assert np.mean(labels == pipeline.predict(frame)) > 0.99
 

@@ -146,35 +146,16 @@ def test_skl2onnx_converts_regression_student_with_a_categorical_column(family):
 @pytest.mark.parametrize("family", sorted(REGRESSION_STUDENT_FAMILIES))
 def test_skl2onnx_converts_a_user_pipeline_with_a_regression_student(family):
     """A user's own Pipeline: skl2onnx's encoders in front of a student."""
-    skl2onnx = pytest.importorskip("skl2onnx")
-    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    pytest.importorskip("skl2onnx")
+    from user_pipeline import exported_pipeline, feeds, table
 
-    from skdistill.export import register_skl2onnx_converters
-
-    pd = pytest.importorskip("pandas")
-    rng = np.random.RandomState(0)
-    frame = pd.DataFrame({"a": rng.randn(1000), "b": rng.randn(1000),
-                          "color": rng.choice(["red", "green", "blue"], 1000)})
-    y = 2 * frame["a"].to_numpy() + 3 * (frame["color"] == "red") + rng.randn(1000)
-    frame, rows, y = frame[:600], frame[600:], y[:600]
-    student = REGRESSION_STUDENT_FAMILIES[family]()
-    pipeline = make_pipeline(
-        ColumnTransformer([("numeric", StandardScaler(), ["a", "b"]),
-                           ("color", OneHotEncoder(sparse_output=False), ["color"])]),
-        student).fit(frame, y)
-    register_skl2onnx_converters()
-    model = skl2onnx.to_onnx(
-        pipeline, initial_types=[("a", FloatTensorType([None, 1])),
-                                 ("b", FloatTensorType([None, 1])),
-                                 ("color", StringTensorType([None, 1]))],
-        target_opset={"": 20, "ai.onnx.ml": 3})
-    session = ort.InferenceSession(model.SerializeToString())
-    [predictions] = session.run(None, {
-        "a": rows[["a"]].to_numpy(np.float32), "b": rows[["b"]].to_numpy(np.float32),
-        "color": rows[["color"]].to_numpy(object)})
+    frame = table(1000)
+    y = 2 * frame["a"].to_numpy() + 3 * (frame["color"] == "red") \
+        + np.random.RandomState(1).randn(1000)
+    pipeline, session = exported_pipeline(
+        REGRESSION_STUDENT_FAMILIES[family](), frame[:600], y[:600])
+    rows = frame[600:]
+    [predictions] = session.run(None, feeds(rows))
     # New rows: on its training rows XGBoost's splits sit at the data's own
     # values, where the graph's float32 scaling and scikit-learn's float64 one
     # (rounded to float32 by XGBoost) can fall on either side of a split.
