@@ -59,7 +59,7 @@ NOISE = 0.01  # the noisy copies' standard deviation, per numeric column's
 GIB = 1024 ** 3
 
 
-def flights_rows(n_rows, seed=0):
+def flights_rows(n_rows, seed=0, noise=NOISE):
     """The flights rows of one size, as the module docstring says.
 
     Parameters
@@ -68,6 +68,8 @@ def flights_rows(n_rows, seed=0):
         Rows; None for all labelled rows.
     seed : int, default=0
         The sample's and the noise's seed.
+    noise : float, default=NOISE
+        The copies' noise, a share of each numeric column's standard deviation.
 
     Returns
     -------
@@ -82,10 +84,10 @@ def flights_rows(n_rows, seed=0):
     if n_rows < len(y):
         X, y, _ = load(DATASET, n_rows, random_state=seed)
         return X, y
-    return repeated_with_noise(X, y, n_rows, seed)
+    return repeated_with_noise(X, y, n_rows, seed, noise)
 
 
-def repeated_with_noise(X, y, n_rows, seed=0):
+def repeated_with_noise(X, y, n_rows, seed=0, noise=NOISE):
     """``X`` then noisy copies of it, cut to ``n_rows`` rows.
 
     Parameters
@@ -95,19 +97,21 @@ def repeated_with_noise(X, y, n_rows, seed=0):
     n_rows : int
         More than ``len(X)``.
     seed : int, default=0
+    noise : float, default=NOISE
+        0 gives exact copies.
 
     Returns
     -------
     X : DataFrame
         The numeric columns as float64; copy ``k >= 1`` adds
-        ``N(0, (NOISE * std)^2)`` to each numeric column; categories kept.
+        ``N(0, (noise * std)^2)`` to each numeric column; categories kept.
     y : ndarray
         ``y`` repeated.
     """
     rng = np.random.default_rng(seed)
     numeric = X.select_dtypes(include="number").columns
     X = X.astype({column: "float64" for column in numeric})
-    scale = NOISE * X[numeric].std().to_numpy()
+    scale = noise * X[numeric].std().to_numpy()
     copies = [X]
     for _ in range(-(-n_rows // len(X)) - 1):
         noisy = X.copy()
@@ -139,12 +143,14 @@ class PeakPerPhase(logging.Handler):
                             "peak_rss_mb": peak_rss_mb()})
 
 
-def fit_point(n_rows):
+def fit_point(n_rows, noise=NOISE):
     """Build the rows, fit ``HPMDistiller()`` on them, measure: one child's work.
 
     Parameters
     ----------
     n_rows : int or None
+        As :func:`flights_rows`.
+    noise : float, default=NOISE
         As :func:`flights_rows`.
 
     Returns
@@ -153,7 +159,7 @@ def fit_point(n_rows):
     """
     from skdistill import HPMDistiller
 
-    X, y = flights_rows(n_rows)
+    X, y = flights_rows(n_rows, noise=noise)
     point = {"n_rows": len(y), "n_columns": X.shape[1],
              "data_float64_mb": len(y) * X.shape[1] * 8 / 1024 ** 2,
              "frame_mb": X.memory_usage(deep=True).sum() / 1024 ** 2,
@@ -167,11 +173,12 @@ def fit_point(n_rows):
         distiller = HPMDistiller(random_state=0).fit(X, y)
     point.update(fit_s=time.perf_counter() - started, peak_rss_mb=peak_rss_mb(),
                  phases_s=dict(distiller.report_.timings_s),
+                 final_rows=distiller.report_.details.get("final_rows"),
                  student=repr(distiller.student_[-1]), log=handler.events)
     return point
 
 
-def run_child(size, timeout):
+def run_child(size, timeout, noise=NOISE):
     """Fit one size in a fresh process; its point, or why it has none."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "point.json"
@@ -179,8 +186,8 @@ def run_child(size, timeout):
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "benchmarks.large_data", "--child",
-                 size, str(out)], cwd=ROOT, capture_output=True, text=True,
-                check=False, timeout=timeout)
+                 size, str(out), "--noise", str(noise)], cwd=ROOT,
+                capture_output=True, text=True, check=False, timeout=timeout)
             error = (done.stderr or "no output").strip().splitlines()[-1:]
         except subprocess.TimeoutExpired:
             error = [f"cut after {timeout} s"]
@@ -204,12 +211,12 @@ def derived(point, smallest):
 
 
 def render(document):
-    """The markdown: one row per size, then every phase's seconds per 100k rows."""
+    """The markdown: one row per size, each phase per 100k rows, peaks by phase."""
     points = [p for p in document["points"] if p["status"] == "ok"]
     lines = [f"# Large data: `{document['command']}`", "",
              f"{document['machine']}, commit `{document['library']['commit'][:7]}`;"
-             f" load before: {document['load_before']}, after: "
-             f"{document.get('load_after', '?')}.", "",
+             f" noise {document['noise']}; load before: {document['load_before']},"
+             f" after: {document.get('load_after', '?')}.", "",
              "| rows | fit s | s per 100k rows | / smallest's | peak RSS MB | "
              "data-only RSS MB | bound MB | peak / bound | student |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -221,14 +228,37 @@ def render(document):
             f"{p['peak_over_bound']:.2f} | `{p['student']}` |")
     lines += [f"| {p['size']} | failed: {p['error']} |||||||"
               for p in document["points"] if p["status"] != "ok"]
+    return "\n".join(lines + _phase_table(points) + _peak_table(points)) + "\n"
+
+
+def _refit_s(point):
+    return (point.get("final_rows") or {}).get("refit_seconds", 0.0)
+
+
+def _phase_table(points):
+    """Seconds per 100k rows of each phase, the final_rows refit included."""
     phases = list(dict.fromkeys(k for p in points for k in p["phases_s"]))
-    lines += ["", "Seconds per 100k rows by phase:", "",
-              "| rows | " + " | ".join(phases) + " |",
-              "|---|" + "---|" * len(phases)]
-    lines += [f"| {p['n_rows']:,} | " + " | ".join(
-        f"{p['phases_s'].get(k, 0.0) / p['n_rows'] * 1e5:.2f}" for k in phases)
+    lines = ["", "Seconds per 100k rows by phase (refit: `final_rows='all'`'s "
+             "refit on every row, outside `timings_s`):", "",
+             "| rows | " + " | ".join(phases) + " | refit |",
+             "|---|" + "---|" * (len(phases) + 1)]
+    return lines + [f"| {p['n_rows']:,} | " + " | ".join(
+        f"{v / p['n_rows'] * 1e5:.2f}"
+        for v in [*(p["phases_s"].get(k, 0.0) for k in phases), _refit_s(p)])
         + " |" for p in points]
-    return "\n".join(lines) + "\n"
+
+
+def _peak_table(points):
+    """The peak RSS (MB) when each logged phase ended."""
+    lines = ["", "Peak RSS (MB) when each phase ended (the skdistill log):", ""]
+    for p in points:
+        ends = [e for e in p["log"]
+                if e["phase"] and not e["phase"].startswith("search")]
+        lines.append(f"- {p['n_rows']:,} rows: data {p['rss_data_only_mb']:.0f}; "
+                     + "; ".join(f"{e['phase']} {e['peak_rss_mb']:.0f}"
+                                 for e in ends)
+                     + f"; fit end {p['peak_rss_mb']:.0f}")
+    return lines
 
 
 def write(document, output):
@@ -243,22 +273,26 @@ def main(argv=None):
                         default=["42000", "84000", "168000", "all", "1000000"])
     parser.add_argument("--timeout", type=int, default=3600,
                         help="seconds one size may take before it is cut")
+    parser.add_argument("--noise", type=float, default=NOISE,
+                        help="the copies' noise, a share of each numeric "
+                             "column's standard deviation (0: exact copies)")
     parser.add_argument("--output", default="large_data")
     parser.add_argument("--child", nargs=2, metavar=("SIZE", "OUT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         size, out = args.child
-        write_json(out, fit_point(None if size == "all" else int(size)))
+        write_json(out, fit_point(None if size == "all" else int(size),
+                                  args.noise))
         return None
     document = {"command": " ".join([COMMAND, *(sys.argv[1:] if argv is None
                                                 else argv)]),
-                "library": library(), "machine": machine(), "noise": NOISE,
+                "library": library(), "machine": machine(), "noise": args.noise,
                 "uptime_before": uptime(), "points": []}
     document["load_before"] = load_average(document["uptime_before"])
     smallest = None
     for size in args.sizes:
-        point = run_child(size, args.timeout)
+        point = run_child(size, args.timeout, args.noise)
         if point["status"] == "ok":
             smallest = smallest or point["fit_s"] / point["n_rows"] * 1e5
             point.update(derived(point, smallest))
