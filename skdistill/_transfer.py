@@ -128,9 +128,10 @@ def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid):
     -------
     TransferSet
     """
-    real = (np.arange(len(transfer.y)) if transfer.synthetic is None
-            else np.flatnonzero(~transfer.synthetic))
-    train = transfer.subset(real)
+    # Without synthetic rows every row is real: no copy of Z before the stack
+    # (at 1M rows x 59 inputs, 360 MB more at the fit's peak).
+    train = (transfer if transfer.synthetic is None
+             else transfer.subset(np.flatnonzero(~transfer.synthetic)))
     Z, targets = fused.label(X_valid)
     weight = (None if train.weight is None
               else np.concatenate([train.weight, w_valid]))

@@ -6,6 +6,7 @@ from scipy.special import expit, softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 
+from skdistill import _gate
 from skdistill._fusion import (
     AccuracyFusion,
     AttentionFusion,
@@ -254,3 +255,24 @@ def test_bad_alpha_is_named():
 def test_unknown_fusion_names_the_options():
     with pytest.raises(ValueError, match="'accuracy', 'attention', 'mean'"):
         make_fusion("median", random_state=0)
+
+
+def test_gate_reads_its_inputs_in_blocks_with_the_same_result(monkeypatch):
+    # Blocks of rows bound the gate's temporaries at large n (issue 15, item 6);
+    # the statistics, the fitted gate and its weights are those of one block.
+    proba = _random_proba(2, 200, 3, seed=0)
+    features = np.random.RandomState(1).normal(size=(200, 4))
+    y = np.random.RandomState(2).randint(3, size=200)
+    weight = np.random.RandomState(3).uniform(0.5, 2.0, size=200)
+    whole = AttentionFusion(random_state=0).fit(features, proba, y, weight)
+    monkeypatch.setattr(_gate, "BLOCK_ROWS", 7)
+    raw = np.random.RandomState(4).normal(size=(200, 5))
+    mean, std = _gate.weighted_mean_std(raw, weight)
+    np.testing.assert_allclose(mean, np.average(raw, axis=0, weights=weight))
+    np.testing.assert_allclose(
+        std, np.sqrt(np.average((raw - mean) ** 2, axis=0, weights=weight)))
+    blocks = AttentionFusion(random_state=0).fit(features, proba, y, weight)
+    np.testing.assert_allclose(blocks.mean_, whole.mean_)
+    np.testing.assert_allclose(blocks.coef_, whole.coef_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(blocks.weights(features, proba),
+                               whole.weights(features, proba), atol=1e-9)
