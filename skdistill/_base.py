@@ -126,7 +126,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             memory = as_memory(self.memory)
             start = time.perf_counter()
             with (recording_to(memory), fingerprints_kept(), self._thread_limits(),
-                  PhaseBar(self.verbose, self._phases()) as bar):
+                  PhaseBar(self.verbose, self._phases(X_val is not None)) as bar):
                 self._fit(X, y, sample_weight, memory, bar, X_val, y_val)
             logger.info("%s fitted in %.2f s", type(self).__name__,
                         time.perf_counter() - start)
@@ -189,7 +189,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         self.report_.details["final_rows"] = self._serve_final_rows(
             X, y, sample_weight, (valid, given_valid is not None), fused,
             configuration, chain, transfer, outputs.size.capacity,
-            (seed, rng, budget, timings))
+            (seed, rng, budget, timings, clock))
         _checks.warn_if_in_sample(self.report_.teacher_accuracies,
                                   [_teachers.is_fitted(t) for t in teachers],
                                   given_valid is not None)
@@ -207,11 +207,12 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         ``split`` is the validation rows and whether ``X_val`` was given
         (then every row of ``X`` trained already, and ``X_val`` never trains);
         ``state`` is the student's seed, the fit's random state, the
-        ``TimeBudget`` and the phases' timings. Returns what
+        ``TimeBudget``, the phases' timings and their clock (the refit is the
+        phase ``"final_rows"``, in ``report_.timings_s``). Returns what
         ``report_.details["final_rows"]`` shows.
         """
         valid, validation_given = split
-        seed, rng, budget, timings = state
+        seed, rng, budget, timings, clock = state
         if self.final_rows == "train":
             return {"final_rows": "train", "refit": False}
         if validation_given:
@@ -224,22 +225,22 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         if not budget.allows(expected):
             budget.cut("final_rows='all' skipped (the student of the report serves)")
             return {"final_rows": "all", "refit": False, "reason": "time_limit"}
-        start = time.perf_counter()
-        all_rows = rows_with_validation(
-            transfer, fused, _safe_indexing(X, valid), y[valid],
-            None if sample_weight is None else sample_weight[valid])
-        ratio = transfer.n_synthetic / max(1, _real_rows(transfer))
-        if ratio > 0:
-            all_rows = all_rows.extended(*synthetic_rows(X, ratio, fused, rng))
-        steps, _ = fit_student(configuration, all_rows, teacher_capacity,
-                               len(chain) - 1, self.chain_min_improvement, seed,
-                               self.n_jobs)
+        with clock("final_rows"):
+            all_rows = rows_with_validation(
+                transfer, fused, _safe_indexing(X, valid), y[valid],
+                None if sample_weight is None else sample_weight[valid])
+            ratio = transfer.n_synthetic / max(1, _real_rows(transfer))
+            if ratio > 0:
+                all_rows = all_rows.extended(*synthetic_rows(X, ratio, fused, rng))
+            steps, _ = fit_student(configuration, all_rows, teacher_capacity,
+                                   len(chain) - 1, self.chain_min_improvement,
+                                   seed, self.n_jobs)
         self.student_ = Pipeline([("preprocess", fused.preprocessor),
                                   ("student", steps[-1].model)])
         return {"final_rows": "all", "refit": True,
                 "n_real_rows": _real_rows(all_rows),
                 "n_synthetic_rows": all_rows.n_synthetic,
-                "refit_seconds": time.perf_counter() - start,
+                "refit_seconds": timings["final_rows"],
                 "report": ("measured on a student fitted without the validation "
                            "rows; the served student_ was refitted on every row "
                            "(validation rows labelled by teachers not fitted on "
@@ -305,14 +306,15 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             student_columns=self._student_columns_picker(), seed=seed,
             n_jobs=self.n_jobs)
 
-    def _phases(self):
+    def _phases(self, validation_given=False):
         """The phases a fit goes through, in order (the bar's steps)."""
         fixed_augment = self._fixed_augment()
         return (["teachers", "soft_targets", "fusion"]
                 + ["augment"] * fixed_augment
                 + ["configuration"] * (self.student == "auto")
                 + ["augment"] * (self._augment_after_configuration())
-                + ["student", "report"])
+                + ["student", "report"]
+                + ["final_rows"] * (self.final_rows == "all" and not validation_given))
 
     def _fixed_augment(self):
         """Whether synthetic rows of a fixed ratio extend the transfer set

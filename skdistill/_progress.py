@@ -24,6 +24,7 @@ PHASE_LABELS = {
     "augment": "augmentation",
     "student": "final student",
     "report": "report",
+    "final_rows": "student refitted on every row",
 }
 
 

@@ -46,8 +46,9 @@ class DistillationReport:
         teachers and their cross-fitted copies, one parallel queue),
         ``"soft_targets"`` (labelling the training rows where out-of-fold
         outputs are not used), ``"fusion"``, ``"augment"``, ``"configuration"``
-        (the search of ``student="auto"``) and ``"student"`` (the chain and the
-        student).
+        (the search of ``student="auto"``), ``"student"`` (the chain and the
+        student) and ``"final_rows"`` (with ``final_rows="all"``, the student
+        refitted on every row after this report was measured).
     details : dict
         What the optional components recorded (temperature schedule, teacher
         weights, chain steps...).

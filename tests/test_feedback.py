@@ -9,7 +9,7 @@ from skdistill import HPMDistiller, MLPStudent
 from skdistill.__main__ import _phases_printed
 
 PHASES = {"teachers", "soft_targets", "fusion", "configuration", "augment",
-          "student", "report"}
+          "student", "report", "final_rows"}
 
 
 def _student():
@@ -42,7 +42,7 @@ def test_nothing_shows_at_verbose_zero_and_verbose_changes_nothing(
     assert capsys.readouterr() == ("", "")
     loud = HPMDistiller(fast_teacher, _student(), verbose=1, random_state=0).fit(X, y)
     err = capsys.readouterr().err
-    assert "skdistill" in err and "6/6" in err  # one bar over the six phases
+    assert "skdistill" in err and "7/7" in err  # one bar over the seven phases
     assert "epoch" not in err  # the epochs' bar comes with verbose=2
     np.testing.assert_array_equal(quiet.predict_proba(X), loud.predict_proba(X))
 
