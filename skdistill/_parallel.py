@@ -193,19 +193,55 @@ def available_cores():
     """Cores a fit may use without waiting for the machine's other work.
 
     joblib's count (it honours the CPU affinity and cgroup quotas) less the
-    1-minute load average, rounded, at least one. OpenMP pools that spin on
-    every core slow down far more than their share when other work runs:
-    a HistGradientBoosting fit on digits took 27-33 s with its default 2
-    threads and 4-6 s with one, at load 2.9 on 2 cores. The load average
-    counts this process's own recent work too, so a fit right after another
-    may be given fewer threads than an idle machine has.
+    1-minute load average of the *other* work, rounded, at least one. OpenMP
+    pools that spin on every core slow down far more than their share when
+    other work runs: a HistGradientBoosting fit on digits took 27-33 s with its
+    default 2 threads and 4-6 s with one, at load 2.9 on 2 cores. The load
+    average counts this process's own recent work too (a fit right after
+    another would otherwise be given fewer threads than an idle machine has),
+    so :data:`OWN_LOAD` estimates that share and it is taken off.
     """
     cores = cpu_count()
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # not on this platform
         return cores
-    return max(1, min(cores, int(cores - load + 0.5)))
+    others = max(0.0, load - OWN_LOAD.update())
+    return max(1, min(cores, int(cores - others + 0.5)))
+
+
+class OwnLoad:
+    """This process's share of the 1-minute load average, estimated.
+
+    The kernel's load average is an exponentially damped mean of the runnable
+    threads with a one-minute time constant. Each :meth:`update` takes the
+    process's CPU seconds since the last one over the wall seconds since then
+    as its mean number of busy cores in that interval, and damps the earlier
+    estimate the way the kernel damps the load. The first update of a process
+    counts nothing before it.
+    """
+
+    def __init__(self, clock=time.monotonic, cpu_clock=time.process_time):
+        self.clock, self.cpu_clock = clock, cpu_clock
+        self.estimate, self.last = 0.0, None
+        self._lock = threading.Lock()
+
+    def update(self):
+        """The estimate now (cores' worth of load from this process)."""
+        with self._lock:
+            now, cpu = self.clock(), self.cpu_clock()
+            if self.last is not None:
+                wall = now - self.last[0]
+                if wall > 0:
+                    busy = max(0.0, cpu - self.last[1]) / wall
+                    kept = np.exp(-wall / 60.0)
+                    self.estimate = kept * self.estimate + (1.0 - kept) * busy
+            self.last = (now, cpu)
+            return self.estimate
+
+
+# The estimate :func:`available_cores` takes off the load average.
+OWN_LOAD = OwnLoad()
 
 
 def job_thread_cap():

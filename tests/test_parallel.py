@@ -265,3 +265,29 @@ def test_a_busy_machine_caps_the_fits_threads(monkeypatch, caplog, load, expecte
         HPMDistiller(Recording(), student="linear", augment=None, n_jobs=1,
                      random_state=0).fit(X, y)
     assert not [message for message in caplog.messages if "other work" in message]
+
+
+def test_the_cap_takes_this_process_own_recent_work_off_the_load(monkeypatch):
+    """A fit right after another on an idle machine gets every core back."""
+    import os
+
+    from skdistill import _parallel
+
+    clock = {"wall": 0.0, "cpu": 0.0}
+    own = _parallel.OwnLoad(clock=lambda: clock["wall"],
+                            cpu_clock=lambda: clock["cpu"])
+    monkeypatch.setattr(_parallel, "OWN_LOAD", own)
+    monkeypatch.setattr(_parallel, "cpu_count", lambda: 2)
+    assert own.update() == 0.0  # the first update counts nothing before it
+    # a minute of fitting on both cores: the load average shows about 1.26 of it
+    clock["wall"], clock["cpu"] = 60.0, 120.0
+    load = 2 * (1 - np.exp(-1.0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert _parallel.available_cores() == 2
+    # a minute later, this process idle, two other processes busy: what is left
+    # of this one's share (1.26 damped by e) is taken off, theirs is not
+    clock["wall"] += 60.0
+    busy = 2.0 + load * np.exp(-1.0)
+    monkeypatch.setattr(os, "getloadavg", lambda: (busy, busy, busy))
+    assert _parallel.available_cores() == 1
+    assert own.estimate == pytest.approx(load * np.exp(-1.0))
