@@ -178,7 +178,7 @@ def test_report_measures_what_it_says(multiclass_data, fast_teacher, fast_studen
     assert report.speedup == pytest.approx(report.teacher_latency_s
                                            / report.student_latency_s)
     assert set(report.timings_s) == {"teachers", "soft_targets", "fusion", "augment",
-                                     "student"}
+                                     "student", "final_rows"}
     assert report.to_dict()["student_size"]["n_bytes"] == report.student_size.n_bytes
     assert "fidelity" in repr(report)
 
@@ -204,7 +204,8 @@ def test_verbose_shows_a_progress_bar(binary_data, fast_teacher, capsys):
     X, y = binary_data
     student = MLPStudent(hidden_layer_sizes=(8,), max_epochs=5, random_state=0)
     HPMDistiller(fast_teacher, student, verbose=1, random_state=0).fit(X, y)
-    assert "skdistill: report: 100%" in capsys.readouterr().err
+    assert "skdistill: student refitted on every row: 100%" in \
+        capsys.readouterr().err
 
 
 def test_clone_gives_an_unfitted_copy(binary_data, fast_teacher, fast_student):
