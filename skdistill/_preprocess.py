@@ -33,7 +33,6 @@ from sklearn.preprocessing import (
     OrdinalEncoder,
     StandardScaler,
 )
-from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
 ONE_HOT_FAMILIES = ("mlp", "linear")
@@ -216,18 +215,6 @@ def _number_form(number):
     return str(int(number)) if number.is_integer() else repr(number)
 
 
-# _FastTransform fits scikit-learn's steps on at most this many rows of X.
-FIT_MAX_ROWS = 100_000
-
-
-def _fit_rows(X):
-    """``X``, or :data:`FIT_MAX_ROWS` of its rows evenly spread."""
-    n_rows = X.shape[0]
-    if n_rows <= FIT_MAX_ROWS:
-        return X
-    return _safe_indexing(X, np.linspace(0, n_rows - 1, FIT_MAX_ROWS).astype(int))
-
-
 class _FastTransform(TransformerMixin, BaseEstimator):
     """The default preprocessing: fitted by scikit-learn, served by numpy.
 
@@ -254,12 +241,6 @@ class _FastTransform(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Fit ``transformer`` and compile its fast path.
 
-        Beyond :data:`FIT_MAX_ROWS` rows, on that many rows evenly spread
-        over ``X``: scikit-learn's ``ColumnTransformer`` builds its whole
-        output while it fits, which would be the largest transient of a fit on
-        a million rows, and medians, means, scales and category frequencies
-        need no more rows.
-
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
@@ -269,7 +250,7 @@ class _FastTransform(TransformerMixin, BaseEstimator):
         -------
         self : _FastTransform
         """
-        self.transformer_ = clone(self.transformer).fit(_fit_rows(X))
+        self.transformer_ = clone(self.transformer).fit(X)
         self.n_features_in_ = self.transformer_.n_features_in_
         names = getattr(self.transformer_, "feature_names_in_", None)
         if names is not None:

@@ -80,28 +80,3 @@ def test_other_input_goes_to_scikit_learn(train_and_new):
     text = train.assign(amount=np.where(train.index == 3, "abc", "1.5"))
     with pytest.raises(ValueError, match="could not convert"):
         preprocessor.transform(text)
-
-
-@pytest.mark.parametrize("family", ["mlp", "tree"])
-def test_many_rows_fit_the_steps_on_an_even_sample(train_and_new, monkeypatch,
-                                                   family):
-    """Beyond FIT_MAX_ROWS the steps learn from that many rows spread over X
-    (bounded memory), and what they learn stays what all rows would teach."""
-    from skdistill import _preprocess
-
-    train, new = train_and_new
-    # Numbers only: which of city's 50 levels the encoder calls infrequent may
-    # differ between 300 rows and 600 (near its 32-column cut), as it may
-    # between 100,000 and a million.
-    train, new = train[["amount", "count"]], new[["amount", "count"]]
-    full = default_preprocessor(family, train).fit(train)
-    monkeypatch.setattr(_preprocess, "FIT_MAX_ROWS", 300)
-    sampled = default_preprocessor(family, train).fit(train)
-    scaler = sampled.transformer_.named_transformers_["numeric"][-1]
-    assert scaler.n_samples_seen_ == 300
-    assert full.transformer_.named_transformers_["numeric"][-1].n_samples_seen_ == 600
-    Z_full, Z_sampled = full.transform(new), sampled.transform(new)
-    assert Z_sampled.shape == Z_full.shape
-    # medians, means and scales from half the rows: close to all rows'
-    assert np.abs(Z_sampled - Z_full).max() < 0.2
-    assert not np.array_equal(Z_sampled, Z_full)
