@@ -28,9 +28,10 @@ onnxruntime's graph optimisations), and of the whole ``Run``.
 
 Run::
 
-    nice -n 5 python -m benchmarks.serving_profile                 # 8 datasets
-    nice -n 5 python -m benchmarks.serving_profile --datasets wa_churn \\
-        --cache /tmp/distillers --baseline 3920e7a
+    nice -n 5 python -m benchmarks.serving_profile --cache /tmp/distillers \\
+        --baseline 3920e7a                                  # all ten datasets
+    python -m benchmarks.serving_profile --datasets caravan --calls 200 \\
+        --out /tmp/smoke                                     # a smoke run
 
 Results: ``results/serving_profile.json``.
 """
@@ -63,9 +64,6 @@ from .datasets import DATASETS
 from .serving_speed import _ort_session, dataset_split, describe
 from .suite.fit import fit_distiller, make_teachers
 
-# The datasets whose compiled student took over 50 µs a row at commit 2c5994f.
-DEFAULT_DATASETS = ("wa_churn", "mlc_churn", "credit_data", "stackoverflow",
-                    "hpc_data", "diamonds", "email", "flights")
 BLOCK = 100
 WARM_UP = 20
 
@@ -225,7 +223,7 @@ def profile_dataset(name, options, variants=None):
 def main(argv=None, variants=None):
     """Profile the datasets; write ``results/<output>.json``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=list(DEFAULT_DATASETS),
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS),
                         choices=list(DATASETS))
     parser.add_argument("--max-rows", type=int, default=10_000)
     parser.add_argument("--timing-rows", type=int, default=10_000)
