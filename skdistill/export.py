@@ -40,6 +40,7 @@ from ._onnx._students import _REGRESSION_CONVERTERS, _STUDENT_CONVERTERS
 from ._onnx._table import (
     CATEGORICAL_INPUT,
     feeds,
+    frame_values,
     layout_of,
     table_layout,
     table_preprocessing,
@@ -232,7 +233,7 @@ def onnx_inputs(model, X):
     columns = {prop.key: prop.value for prop in model.metadata_props}.get(
         "input_columns")
     if hasattr(X, "columns") and columns is not None:
-        X = X[json.loads(columns)]
+        return {_INPUT: frame_values(X, json.loads(columns), dtype)}
     return {_INPUT: np.asarray(X, dtype=dtype)}
 
 

@@ -276,6 +276,31 @@ def test_categorical_columns_are_encoded_in_the_graph(table_distillers, family):
                     distiller.predict_proba(rows), rtol=0, atol=tolerance)
 
 
+def test_a_few_rows_are_fed_as_a_batch_of_them_is():
+    """The per-row paths of ``feeds`` (category codes, no ``na_value`` on numpy
+    columns) give what the batch path gives, for every kind of column."""
+    pd = pytest.importorskip("pandas")
+    from skdistill._onnx._table import TableLayout, feeds, frame_values
+
+    frame, _ = _table(n_rows=200)
+    frame["count"] = pd.array(np.arange(200) % 7, dtype="Int64")
+    frame.loc[frame.index[::9], "count"] = pd.NA
+    frame["whole"] = np.arange(200) % 5
+    frame["ints"] = pd.Categorical(np.arange(200) % 3)
+    frame["halves"] = pd.Categorical(np.where(np.arange(200) % 2, 0.5, 2.0))
+    frame.loc[frame.index[::11], "halves"] = np.nan
+    layout = TableLayout(list(frame.columns), [0, 2, 5, 6], [1, 3, 4, 7, 8])
+    batch = feeds(layout, frame, np.float64)
+    for start in range(0, 200, 7):
+        rows = feeds(layout, frame[start:start + 7], np.float64)
+        assert_allclose(rows["X"], batch["X"][start:start + 7], rtol=0, atol=0)
+        assert rows["X_categorical"].tolist() == \
+            batch["X_categorical"][start:start + 7].tolist()
+    numeric = layout.names(layout.numeric)  # a frame of those columns only
+    assert_allclose(frame_values(frame[numeric], numeric, np.float64),
+                    batch["X"], rtol=0, atol=0)
+
+
 def test_an_unseen_category_goes_where_predict_proba_sends_it(table_distillers):
     from skdistill.export import onnx_inputs
 

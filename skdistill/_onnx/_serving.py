@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from ._graph import _INPUT, _INSTALL_HINT
-from ._table import columns_by_name, feeds, layout_of
+from ._table import feeds, frame_values, layout_of
 
 
 class OnnxServingModel:
@@ -103,9 +103,7 @@ class OnnxServingModel:
 
     def _rows(self, X):
         if hasattr(X, "columns") and self.feature_names_in_ is not None:
-            rows = np.column_stack([
-                column.to_numpy(dtype=self._dtype, na_value=np.nan)
-                for column in columns_by_name(X, list(self.feature_names_in_))])
+            rows = frame_values(X, list(self.feature_names_in_), self._dtype)
         else:
             rows = np.asarray(X, dtype=self._dtype)
         if rows.ndim != 2 or rows.shape[1] != self.n_features_in_:
