@@ -89,14 +89,34 @@ class Gate:
         self._check_params()
         features, outputs, y, sample_weight = self._check_fit_input(
             features, outputs, y, sample_weight)
+        if self.n_teachers_ == 1:
+            return self._fit_one_teacher(features, outputs)
         return self._fit_gate(self._gate_inputs(features, outputs),
                               self._evidence(outputs, y, sample_weight),
                               sample_weight)
 
     def weights(self, features, outputs):
-        """The gate's weights over the teachers, shape (n_samples, n_teachers)."""
+        """The gate's weights over the teachers, shape (n_samples, n_teachers).
+
+        The gate's inputs are built a block of rows at a time, so that no
+        temporary of the whole matrix's size is made; with one teacher, every
+        weight is 1 and none is built.
+        """
         features, outputs = self._check_input(features, outputs)
-        return self._gate_weights(self._gate_inputs(features, outputs))
+        if self.n_teachers_ == 1:
+            return np.ones((outputs.shape[1], 1))
+        return np.vstack([
+            self._gate_weights(self._gate_inputs(features[rows], outputs[:, rows]))
+            for rows in row_blocks(outputs.shape[1])])
+
+    def _fit_one_teacher(self, features, outputs):
+        """One teacher: weights of 1, learned from nothing; the gate's inputs of
+        one row give its shape (no matrix of every row's inputs is built)."""
+        n_inputs = self._gate_inputs(features[:1], outputs[:, :1]).shape[1]
+        self.mean_, self.scale_ = np.zeros(n_inputs), np.ones(n_inputs)
+        self.coef_, self.intercept_ = np.zeros((1, n_inputs)), np.zeros(1)
+        self.n_iter_ = 0
+        return self
 
     def _fit_gate(self, raw, evidence, sample_weight):
         """Fit ``b`` and ``V`` on the raw gate inputs against ``evidence``.
@@ -108,10 +128,6 @@ class Gate:
         self.mean_, scale = weighted_mean_std(raw, sample_weight)
         self.scale_ = np.where(scale > 0, scale, 1.0)
         n_inputs = raw.shape[1]
-        if self.n_teachers_ == 1:
-            self.coef_, self.intercept_ = np.zeros((1, n_inputs)), np.zeros(1)
-            self.n_iter_ = 0
-            return self
         bias_only = np.isinf(self.alpha)
         phi = (raw - self.mean_) / self.scale_
         total = sample_weight.sum()

@@ -276,3 +276,28 @@ def test_gate_reads_its_inputs_in_blocks_with_the_same_result(monkeypatch):
     np.testing.assert_allclose(blocks.coef_, whole.coef_, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(blocks.weights(features, proba),
                                whole.weights(features, proba), atol=1e-9)
+
+
+def test_the_gate_never_builds_its_inputs_for_every_row_at_once(monkeypatch):
+    """Weights a block at a time; with one teacher, no inputs beyond one row."""
+    monkeypatch.setattr(_gate, "BLOCK_ROWS", 7)
+    built = []
+    original = AttentionFusion._gate_inputs
+
+    def spy(features, proba):
+        built.append(len(features))
+        return original(features, proba)
+
+    monkeypatch.setattr(AttentionFusion, "_gate_inputs", staticmethod(spy))
+    features = np.random.RandomState(1).normal(size=(50, 4))
+    y = np.random.RandomState(2).randint(3, size=50)
+    two = AttentionFusion(random_state=0).fit(features, _random_proba(2, 50, 3, 0), y)
+    built.clear()
+    two.weights(features, _random_proba(2, 50, 3, 0))
+    assert max(built) == 7 and sum(built) == 50
+    built.clear()
+    one = AttentionFusion(random_state=0).fit(features, _random_proba(1, 50, 3, 0), y)
+    np.testing.assert_array_equal(one.weights(features, _random_proba(1, 50, 3, 0)),
+                                  np.ones((50, 1)))
+    assert built == [1]
+    assert one.coef_.shape == (1, 4 + 3 + 2) and one.n_iter_ == 0
