@@ -109,7 +109,9 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         :meth:`teacher_proba`) and are ``teachers_``. A prefit teacher that
         cannot be cloned unfitted (a torch module) labels the rows as it is,
         with a warning naming it (with ``"auto"``, only when it scores
-        perfectly on them).
+        perfectly on them); with ``"auto"``, so does a teacher whose copies fail
+        to fit (early stopping that needs the ``eval_set`` it was fitted with),
+        with a warning.
     cv : int, default=5
         Folds of the out-of-fold outputs of the cross-fitted teachers (the soft
         targets with ``soft_targets="oof"``, and what the gate learns on).

@@ -129,11 +129,24 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
             loss_cache = OutputCache(memory, "oof_fit_loss", keyed, data)
             fit_loss = loss_cache.get()
             oof = None if fit_loss is None else oof
-    with timed("teachers"):
-        fitted, _, fresh_oof, fresh_loss = fit_and_cross_fit(
-            teachers, X, y, sample_weight, task, cv, random_state, n_jobs,
-            cross_fit=oof_cache is not None and oof is None, prefit_twins=twins,
-            fit_loss_of=judged)
+    try:
+        with timed("teachers"):
+            fitted, _, fresh_oof, fresh_loss = fit_and_cross_fit(
+                teachers, X, y, sample_weight, task, cv, random_state, n_jobs,
+                cross_fit=oof_cache is not None and oof is None,
+                prefit_twins=twins, fit_loss_of=judged)
+    except Exception as error:
+        if not judged:
+            raise
+        # "auto" is the default: a prefit teacher whose copies cannot be fitted
+        # as it was (e.g. early stopping that needs the eval_set it was given)
+        # labels the rows as it is, as before "auto" existed.
+        _warn_copies_failed([names[t] if names else f"teacher {t}"
+                             for t in judged], error)
+        return teacher_outputs(
+            teachers, X, y, sample_weight, task, cv=cv, soft_targets=soft_targets,
+            gate_learns=gate_learns, random_state=random_state, n_jobs=n_jobs,
+            memory=memory, timed=timed, prefit_teachers="as_is", names=names)
     if fresh_oof is not None:
         oof = oof_cache.put(fresh_oof)
         fit_loss = loss_cache.put(fresh_loss) if judged else None
@@ -246,6 +259,16 @@ def _warn_not_cross_fitted(index, teacher, names, stacklevel=4):
         "cross-fitted copies), fit on rows it never saw, or set "
         "prefit_teachers='as_is' to keep its own outputs without this warning.",
         SkdistillWarning, stacklevel=stacklevel)
+
+
+def _warn_copies_failed(names, error):
+    warnings.warn(
+        f"prefit_teachers='auto' could not fit copies of the prefit teacher(s) "
+        f"{names} on the rows given to fit ({type(error).__name__}: {error}), so "
+        "they label those rows as they are; if they were fitted on these rows, "
+        "their targets there mostly repeat the hard labels. Set "
+        "prefit_teachers='as_is' to skip the copies without this warning, or give "
+        "the teachers unfitted.", SkdistillWarning, stacklevel=4)
 
 
 def teachers_outputs_cached(memory, teachers, X, task, n_jobs):

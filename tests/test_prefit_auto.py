@@ -151,3 +151,22 @@ class _Uncloneable(ClassifierMixin, BaseEstimator):
 
     def __sklearn_clone__(self):
         raise TypeError("this teacher has no copies")
+
+
+def test_auto_falls_back_with_a_warning_when_the_copies_cannot_fit(noisy):
+    """A booster fitted with early stopping on its eval_set has copies that
+    cannot fit without one: the fit goes on with the teacher as it is."""
+    from xgboost import XGBClassifier
+
+    X, y = noisy
+    teacher = XGBClassifier(n_estimators=50, early_stopping_rounds=5).fit(
+        X[:600], y[:600], eval_set=[(X[600:900], y[600:900])], verbose=False)
+    with pytest.warns(UserWarning, match=r"could not fit copies of the prefit "
+                      r"teacher\(s\) \['xgbclassifier'\].*ValueError"):
+        distiller = HPMDistiller(FrozenEstimator(teacher), student=FAST,
+                                 augment=None, random_state=0).fit(X[:600], y[:600])
+    assert "prefit_checks" not in distiller.report_.details
+    with pytest.raises(ValueError):  # asked for explicitly, the error stands
+        HPMDistiller(FrozenEstimator(teacher), student=FAST, augment=None,
+                     prefit_teachers="cross_fit", random_state=0).fit(X[:600],
+                                                                      y[:600])
