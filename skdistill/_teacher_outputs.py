@@ -141,12 +141,15 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
         # "auto" is the default: a prefit teacher whose copies cannot be fitted
         # as it was (e.g. early stopping that needs the eval_set it was given)
         # labels the rows as it is, as before "auto" existed.
-        _warn_copies_failed([names[t] if names else f"teacher {t}"
-                             for t in judged], error)
-        return teacher_outputs(
+        as_is = teacher_outputs(
             teachers, X, y, sample_weight, task, cv=cv, soft_targets=soft_targets,
             gate_learns=gate_learns, random_state=random_state, n_jobs=n_jobs,
             memory=memory, timed=timed, prefit_teachers="as_is", names=names)
+        # Warned only now: an error that the fit without copies raises as well
+        # was not the copies'.
+        _warn_copies_failed([names[t] if names else f"teacher {t}"
+                             for t in judged], error)
+        return as_is
     if fresh_oof is not None:
         oof = oof_cache.put(fresh_oof)
         fit_loss = loss_cache.put(fresh_loss) if judged else None
@@ -213,9 +216,12 @@ def memorisation_position(loss_own, loss_out_of_fold, loss_fit_rows):
     loss on new rows within 5 % of that on their fit rows): the teacher's
     outputs are then as honest in-sample as out.
     """
-    if not loss_out_of_fold > 1.05 * loss_fit_rows > 0:
+    # Copies (and teachers) that memorise perfectly have a loss of 0 there.
+    floor = 1e-6 * loss_out_of_fold
+    loss_fit_rows = max(loss_fit_rows, floor)
+    if not loss_out_of_fold > 1.05 * loss_fit_rows:
         return 1.0
-    return float(np.log(max(loss_own, 1e-12) / loss_fit_rows)
+    return float(np.log(max(loss_own, floor) / loss_fit_rows)
                  / np.log(loss_out_of_fold / loss_fit_rows))
 
 

@@ -88,6 +88,8 @@ def test_auto_reports_its_choice_and_reuses_the_cache(noisy, tmp_path):
     (0.05, 0.7, 0.05, 0.0),  # as a copy on its own fit rows
     (0.7, 0.7, 0.05, 1.0),  # as a copy on new rows
     (0.4, 0.41, 0.4, 1.0),  # the copies memorise nothing measurable
+    (0.0, 0.7, 0.0, 0.0),  # copies and teacher memorise perfectly (1-NN)
+    (0.7, 0.7, 0.0, 1.0),  # perfect copies, a teacher that never saw the rows
 ])
 def test_memorisation_position(own, out_of_fold, fit_rows, expected):
     assert memorisation_position(own, out_of_fold, fit_rows) == pytest.approx(expected)
