@@ -217,25 +217,25 @@ class OwnLoad:
     threads with a one-minute time constant. Each :meth:`update` takes the
     process's CPU seconds since the last one over the wall seconds since then
     as its mean number of busy cores in that interval, and damps the earlier
-    estimate the way the kernel damps the load. The first update of a process
-    counts nothing before it.
+    estimate the way the kernel damps the load. The first interval starts when
+    the estimator is made (the library's import), so the work done between the
+    import and the first fit (fitting the teachers, say) counts.
     """
 
     def __init__(self, clock=time.monotonic, cpu_clock=time.process_time):
         self.clock, self.cpu_clock = clock, cpu_clock
-        self.estimate, self.last = 0.0, None
+        self.estimate, self.last = 0.0, (clock(), cpu_clock())
         self._lock = threading.Lock()
 
     def update(self):
         """The estimate now (cores' worth of load from this process)."""
         with self._lock:
             now, cpu = self.clock(), self.cpu_clock()
-            if self.last is not None:
-                wall = now - self.last[0]
-                if wall > 0:
-                    busy = max(0.0, cpu - self.last[1]) / wall
-                    kept = np.exp(-wall / 60.0)
-                    self.estimate = kept * self.estimate + (1.0 - kept) * busy
+            wall = now - self.last[0]
+            if wall > 0:
+                busy = max(0.0, cpu - self.last[1]) / wall
+                kept = np.exp(-wall / 60.0)
+                self.estimate = kept * self.estimate + (1.0 - kept) * busy
             self.last = (now, cpu)
             return self.estimate
 

@@ -278,7 +278,7 @@ def test_the_cap_takes_this_process_own_recent_work_off_the_load(monkeypatch):
                             cpu_clock=lambda: clock["cpu"])
     monkeypatch.setattr(_parallel, "OWN_LOAD", own)
     monkeypatch.setattr(_parallel, "cpu_count", lambda: 2)
-    assert own.update() == 0.0  # the first update counts nothing before it
+    assert own.update() == 0.0  # nothing ran since it was made
     # a minute of fitting on both cores: the load average shows about 1.26 of it
     clock["wall"], clock["cpu"] = 60.0, 120.0
     load = 2 * (1 - np.exp(-1.0))
