@@ -9,6 +9,7 @@ reference's own virtual environment.
 """
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -202,6 +203,33 @@ def load_average(printed=None):
     """The load averages of ``uptime``'s output (run now when not given)."""
     printed = uptime() if printed is None else printed
     return printed.split("load average:")[-1].strip() if printed else "?"
+
+
+def alternating_call_times(calls, n_calls, block=100, warm_up=0):
+    """p50 and p99 seconds of each one-row callable, the callables alternating
+    in blocks of ``block`` calls (garbage collection off inside a block).
+
+    ``calls`` maps a name to ``call(i)`` for the ``i``-th row; each first makes
+    ``warm_up`` untimed calls on rows ``n_calls`` onwards.
+    """
+    for call in calls.values():
+        for i in range(warm_up):
+            call(n_calls + i)
+    times = {name: [] for name in calls}
+    for start in range(0, n_calls, block):
+        for name, call in calls.items():
+            gc.collect()
+            gc.disable()
+            try:
+                for i in range(start, min(start + block, n_calls)):
+                    begin = time.perf_counter()
+                    call(i)
+                    times[name].append(time.perf_counter() - begin)
+            finally:
+                gc.enable()
+    return {name: {"p50_s": float(np.percentile(t, 50)),
+                   "p99_s": float(np.percentile(t, 99))}
+            for name, t in times.items()}
 
 
 def write_json(path, document, indent=2, end="\n", **options):

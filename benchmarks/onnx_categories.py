@@ -25,12 +25,12 @@ writes ``benchmarks/results/onnx_categories.json``.
 """
 
 import argparse
-import gc
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import joblib
@@ -43,7 +43,14 @@ from skdistill import LinearStudent, TreeStudent
 from skdistill._preprocess import default_preprocessor
 from skdistill.export import onnx_inputs, to_onnx
 
-from .common import RESULTS, git, load_average, one_thread, write_json
+from .common import (
+    RESULTS,
+    alternating_call_times,
+    git,
+    load_average,
+    one_thread,
+    write_json,
+)
 from .datasets import load
 
 DATASETS = ("wa_churn", "credit_data")
@@ -93,22 +100,9 @@ def session(model):
                                 providers=["CPUExecutionProvider"])
 
 
-def single_rows(sessions, rows, n_calls):
-    """Per-call seconds of each session over ``n_calls`` one-row inputs."""
-    times = {name: [] for name in sessions}
-    gc.disable()
-    try:
-        for start in range(0, n_calls, BLOCK):
-            for name, run in sessions.items():
-                for feed in rows[start:start + BLOCK]:
-                    begin = time.perf_counter()
-                    run(None, feed)
-                    times[name].append(time.perf_counter() - begin)
-    finally:
-        gc.enable()
-    return {name: {"p50_s": float(np.percentile(t, 50)),
-                   "p99_s": float(np.percentile(t, 99))}
-            for name, t in times.items()}
+def _run_row(run, rows, i):
+    """One session run on the ``i``-th one-row input."""
+    return run(None, rows[i])
 
 
 def batch(sessions, feed, repeats=5):
@@ -134,7 +128,9 @@ def measure(old, new, pipeline, X, n_calls):
         "max_abs_diff_vs_predict_proba": {
             key: float(np.abs(run(None, feed)[0] - proba).max())
             for key, run in sessions.items()},
-        "one_row": single_rows(sessions, one_row, n_calls),
+        "one_row": alternating_call_times(
+            {key: partial(_run_row, run, one_row) for key, run in sessions.items()},
+            n_calls, BLOCK),
         "batch_10k_s": batch(sessions, feed),
     }
     figures["p50_ratio_new_over_old"] = (figures["one_row"]["new"]["p50_s"]

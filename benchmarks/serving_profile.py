@@ -37,11 +37,9 @@ Results: ``results/serving_profile.json``.
 """
 
 import argparse
-import gc
 import importlib.util
 import json
 import tempfile
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -52,6 +50,7 @@ from skdistill.export import onnx_inputs, serving_model, to_onnx
 
 from .common import (
     RESULTS,
+    alternating_call_times,
     git,
     library,
     log,
@@ -144,28 +143,6 @@ def _row_calls(model, served, session, X, n_rows, variants, baseline=None):
     return calls
 
 
-def time_alternating(calls, n_calls):
-    """p50 and p99 (seconds) of each callable, alternating in blocks of 100."""
-    for call in calls.values():
-        for i in range(WARM_UP):
-            call(n_calls + i)
-    times = {name: [] for name in calls}
-    for start in range(0, n_calls, BLOCK):
-        for name, call in calls.items():
-            gc.collect()
-            gc.disable()
-            try:
-                for i in range(start, min(start + BLOCK, n_calls)):
-                    begin = time.perf_counter()
-                    call(i)
-                    times[name].append(time.perf_counter() - begin)
-            finally:
-                gc.enable()
-    return {name: {"p50_s": float(np.percentile(t, 50)),
-                   "p99_s": float(np.percentile(t, 99))}
-            for name, t in times.items()}
-
-
 def node_profile(model, prepared, folder):
     """onnxruntime's profile: median µs per node, and of the whole run."""
     import onnxruntime as ort
@@ -203,7 +180,7 @@ def profile_dataset(name, options, variants=None):
     session = _ort_session(model.SerializeToString())
     n_rows = options.calls + WARM_UP
     calls = _row_calls(model, served, session, X, n_rows, made, options.baseline)
-    times = time_alternating(calls, options.calls)
+    times = alternating_call_times(calls, options.calls, BLOCK, WARM_UP)
     with tempfile.TemporaryDirectory(prefix="serving-profile-") as folder:
         prepared = [onnx_inputs(model, X.iloc[i:i + 1]) for i in range(n_rows)]
         nodes_us = node_profile(model, prepared, folder)
