@@ -141,12 +141,10 @@ class Gate:
         return self
 
     def _gate_weights(self, raw):
-        """Softmax of the fitted gate on raw gate inputs."""
-        return np.vstack([
-            softmax(self.intercept_
-                    + ((raw[rows] - self.mean_) / self.scale_) @ self.coef_.T,
-                    axis=1)
-            for rows in row_blocks(len(raw))])
+        """Softmax of the fitted gate on raw gate inputs (a block of rows: see
+        :meth:`weights`)."""
+        phi = (raw - self.mean_) / self.scale_
+        return softmax(self.intercept_ + phi @ self.coef_.T, axis=1)
 
     def _check_params(self):
         if not isinstance(self.alpha, Real) or not self.alpha >= 0:
