@@ -186,10 +186,20 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             self.report_ = self._report(
                 X_valid, y_valid, fused, names, outputs, timings, configuration,
                 chain, chain_search, transfer, memory, budget, selection)
-        self.report_.details["final_rows"] = self._serve_final_rows(
-            X, y, sample_weight, (valid, given_valid is not None), fused,
-            configuration, chain, transfer, outputs.size.capacity,
-            (seed, rng, budget, timings, clock))
+        final_rows = self._final_rows_skipped(given_valid is not None, transfer,
+                                              len(valid), budget, timings)
+        if final_rows is None:
+            with clock("final_rows"):
+                all_rows = self._final_rows_set(X, y, sample_weight, valid, fused,
+                                                transfer, configuration, rng)
+                # The refit's rows hold the training rows: the transfer set's
+                # own inputs (at 1M rows, 360 MB) need not stay beside them.
+                del transfer
+                final_rows = self._refit_on_every_row(
+                    all_rows, fused, configuration, len(chain) - 1,
+                    outputs.size.capacity, seed)
+            final_rows["refit_seconds"] = timings["final_rows"]
+        self.report_.details["final_rows"] = final_rows
         _checks.warn_if_in_sample(self.report_.teacher_accuracies,
                                   [_teachers.is_fitted(t) for t in teachers],
                                   given_valid is not None)
@@ -200,47 +210,52 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                              self.latency_measure)
         return self
 
-    def _serve_final_rows(self, X, y, sample_weight, split, fused, configuration,
-                          chain, transfer, teacher_capacity, state):
-        """``final_rows="all"``: refit the served student on every row.
-
-        ``split`` is the validation rows and whether ``X_val`` was given
-        (then every row of ``X`` trained already, and ``X_val`` never trains);
-        ``state`` is the student's seed, the fit's random state, the
-        ``TimeBudget``, the phases' timings and their clock (the refit is the
-        phase ``"final_rows"``, in ``report_.timings_s``). Returns what
-        ``report_.details["final_rows"]`` shows.
-        """
-        valid, validation_given = split
-        seed, rng, budget, timings, clock = state
+    def _final_rows_skipped(self, validation_given, transfer, n_valid, budget,
+                            timings):
+        """What ``report_.details["final_rows"]`` says when the served student
+        is not refitted on every row (``final_rows="train"``, ``X_val`` given,
+        or the time left cannot pay the refit); None when it is."""
         if self.final_rows == "train":
             return {"final_rows": "train", "refit": False}
         if validation_given:
             return {"final_rows": "all", "refit": False, "reason": (
                 "X_val given: every row of X trained the student; X_val's rows "
                 "only measure the report")}
-        n_rows = len(transfer.y) + len(valid) * (1 + transfer.n_synthetic
-                                                 / max(1, _real_rows(transfer)))
+        n_rows = len(transfer.y) + n_valid * (1 + transfer.n_synthetic
+                                              / max(1, _real_rows(transfer)))
         expected = timings.get("student", 0.0) * n_rows / max(1, len(transfer.y))
         if not budget.allows(expected):
             budget.cut("final_rows='all' skipped (the student of the report serves)")
             return {"final_rows": "all", "refit": False, "reason": "time_limit"}
-        with clock("final_rows"):
-            all_rows = rows_with_validation(
-                transfer, fused, _safe_indexing(X, valid), y[valid],
-                None if sample_weight is None else sample_weight[valid])
-            ratio = transfer.n_synthetic / max(1, _real_rows(transfer))
-            if ratio > 0:
-                all_rows = all_rows.extended(*synthetic_rows(X, ratio, fused, rng))
-            steps, _ = fit_student(configuration, all_rows, teacher_capacity,
-                                   len(chain) - 1, self.chain_min_improvement,
-                                   seed, self.n_jobs)
+        return None
+
+    def _final_rows_set(self, X, y, sample_weight, valid, fused, transfer,
+                        configuration, rng):
+        """``final_rows="all"``'s transfer set: the real training rows, the
+        validation rows labelled by the fused teachers and MUNGE rows of every
+        row at the transfer set's ratio, in the student's input dtype."""
+        dtype = getattr(configuration.student, "_input_dtype", np.float64)
+        all_rows = rows_with_validation(
+            transfer, fused, _safe_indexing(X, valid), y[valid],
+            None if sample_weight is None else sample_weight[valid], dtype=dtype)
+        ratio = transfer.n_synthetic / max(1, _real_rows(transfer))
+        if ratio > 0:
+            all_rows = all_rows.extended(*synthetic_rows(X, ratio, fused, rng))
+        return all_rows
+
+    def _refit_on_every_row(self, all_rows, fused, configuration, n_assistants,
+                            teacher_capacity, seed):
+        """``final_rows="all"``: the served student refitted on ``all_rows``
+        with the same configuration, number of assistants and seed; what
+        ``report_.details["final_rows"]`` shows (less the seconds)."""
+        steps, _ = fit_student(configuration, all_rows, teacher_capacity,
+                               n_assistants, self.chain_min_improvement, seed,
+                               self.n_jobs)
         self.student_ = Pipeline([("preprocess", fused.preprocessor),
                                   ("student", steps[-1].model)])
         return {"final_rows": "all", "refit": True,
                 "n_real_rows": _real_rows(all_rows),
                 "n_synthetic_rows": all_rows.n_synthetic,
-                "refit_seconds": timings["final_rows"],
                 "report": ("measured on a student fitted without the validation "
                            "rows; the served student_ was refitted on every row "
                            "(validation rows labelled by teachers not fitted on "

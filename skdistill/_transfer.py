@@ -83,7 +83,8 @@ class TransferSet:
                 continue
             old = np.zeros(n_old, bool) if old is None else old
             flags[name] = np.concatenate([old, np.full(n_new, name == kind)])
-        return TransferSet(np.vstack([self.Z, Z]), np.concatenate([self.y, y]),
+        return TransferSet(np.concatenate([self.Z, Z], dtype=self.Z.dtype),
+                           np.concatenate([self.y, y]),
                            np.vstack([self.targets, targets]), weight,
                            task=self.task, **flags)
 
@@ -103,7 +104,8 @@ class TransferSet:
         return self.subset(np.flatnonzero(~self.selection))
 
 
-def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid):
+def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid,
+                         dtype=np.float64):
     """The real rows of ``transfer`` and the validation rows, for the student.
 
     The validation rows' targets are the fused teachers' outputs
@@ -123,6 +125,9 @@ def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid):
         Their targets.
     w_valid : ndarray or None
         Their weights (None when the fit has none).
+    dtype : numpy dtype, default=np.float64
+        The dtype of the returned inputs: the student's (``_input_dtype``), so
+        that its fit does not copy them.
 
     Returns
     -------
@@ -135,7 +140,8 @@ def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid):
     Z, targets = fused.label(X_valid)
     weight = (None if train.weight is None
               else np.concatenate([train.weight, w_valid]))
-    return TransferSet(np.vstack([train.Z, Z]), np.concatenate([train.y, y_valid]),
+    return TransferSet(np.concatenate([train.Z, Z], dtype=dtype),
+                       np.concatenate([train.y, y_valid]),
                        np.vstack([train.targets, targets]), weight, task=train.task)
 
 

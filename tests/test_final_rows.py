@@ -2,14 +2,25 @@
 student, while the report still describes the student fitted without the
 validation rows."""
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
+from sklearn.base import clone, is_regressor
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skdistill import HPMDistiller, HPMRegressor, TreeStudent, _base
+from skdistill import (
+    HPMDistiller,
+    HPMRegressor,
+    TreeRegressionStudent,
+    TreeStudent,
+    XGBStudent,
+    _base,
+)
 
 X, y = make_classification(n_samples=400, n_features=6, n_informative=4,
                            random_state=0)
@@ -98,3 +109,45 @@ def test_bad_values_are_rejected_before_any_work(monkeypatch, params):
     monkeypatch.setattr(_base, "teacher_outputs", teachers_ran)
     with pytest.raises(InvalidParameterError, match=next(iter(params))):
         HPMDistiller(LogisticRegression(), student="tree", **params).fit(X, y)
+
+
+def test_the_refit_rows_come_in_the_students_dtype_without_the_training_inputs(
+        monkeypatch):
+    # The memory bound at large data: the refit's stacked rows are built in the
+    # dtype the student computes in (no second copy inside its fit), and the
+    # transfer set's own inputs are released before the refit runs.
+    seen = {}
+    build, refit = _base.BaseDistiller._final_rows_set, \
+        _base.BaseDistiller._refit_on_every_row
+
+    def spy_build(self, *args):
+        transfer = args[5]
+        seen["training_Z"] = weakref.ref(transfer.Z)
+        return build(self, *args)
+
+    def spy_refit(self, all_rows, *args):
+        gc.collect()
+        seen["alive"] = seen["training_Z"]() is not None
+        seen["dtype"] = all_rows.Z.dtype
+        return refit(self, all_rows, *args)
+
+    monkeypatch.setattr(_base.BaseDistiller, "_final_rows_set", spy_build)
+    monkeypatch.setattr(_base.BaseDistiller, "_refit_on_every_row", spy_refit)
+    every = _distil("all")
+    assert seen == {"training_Z": seen["training_Z"], "alive": False,
+                    "dtype": np.float32}
+    assert _rows_seen(every) == 200
+
+
+@pytest.mark.parametrize("student", [TreeStudent(max_depth=4, random_state=0),
+                                     XGBStudent(n_estimators=5, random_state=0),
+                                     TreeRegressionStudent(max_depth=4,
+                                                           random_state=0)])
+def test_float32_inputs_change_nothing_for_students_that_compute_in_float32(
+        student):
+    fitted = [clone(student).fit(X.astype(dtype), y)
+              for dtype in (np.float64, np.float32)]
+    predict = "predict" if is_regressor(student) else "predict_proba"
+    assert student._input_dtype == np.float32
+    np.testing.assert_array_equal(getattr(fitted[0], predict)(X),
+                                  getattr(fitted[1], predict)(X))

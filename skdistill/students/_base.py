@@ -186,6 +186,9 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
 
     # Whether ``fit`` follows a temperature scheduler (see ``_fit_scheduled``).
     accepts_temperature_schedule = False
+    # The dtype the student's library computes in: the fit converts to it once,
+    # and a caller that builds large inputs can build them in it (no copy).
+    _input_dtype = np.float64
 
     def fit(self, X, y, sample_weight=None, *, soft_targets=None, temperature=1.0,
             alpha=1.0):
@@ -214,14 +217,14 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
         self : object
             The fitted student.
         """
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        X, y = validate_data(self, X, y, dtype=self._input_dtype)
         schedule = None
         if self.accepts_temperature_schedule and is_temperature_schedule(temperature):
             schedule, temperature = temperature, temperature.initial()
         classes, y_encoded, soft_targets = validate_fit_targets(
             y, soft_targets, temperature, alpha, X.shape[0]
         )
-        sample_weight = _check_sample_weight(sample_weight, X)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         self.classes_ = classes
         targets = one_hot(y_encoded, len(classes))
         if soft_targets is None or alpha == 0:

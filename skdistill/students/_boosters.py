@@ -411,6 +411,8 @@ class XGBStudent(_BoosterStudent):
     np.int64(0)
     """
 
+    _input_dtype = np.float32  # XGBoost stores its data as float32
+
     _parameter_constraints = {
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "max_depth": [Interval(Integral, 1, None, closed="left")],

@@ -192,6 +192,8 @@ class MLPStudent(TorchNetworkState, BaseStudent):
     (2, 2)
     """
 
+    _input_dtype = np.float32  # the network's dtype
+
     accepts_temperature_schedule = True
 
     _parameter_constraints = {
@@ -288,7 +290,7 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         """
         device = _resolve_device(self.device)
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        X, y = validate_data(self, X, y, dtype=np.float32)
+        X, y = validate_data(self, X, y, dtype=self._input_dtype)
         schedule = _as_schedule(temperature)
         initial = schedule.initial()
         classes, y_encoded, soft = validate_fit_targets(

@@ -90,7 +90,7 @@ class BaseRegressionStudent(RegressorMixin, BaseEstimator):
     standardization and ``predict``).
     """
 
-    # What ``predict`` reads X as.
+    # What ``fit`` and ``predict`` read X as (the dtype the student computes in).
     _input_dtype = np.float64
 
     def fit(self, X, y, sample_weight=None, *, soft_targets=None, alpha=1.0):
@@ -117,9 +117,9 @@ class BaseRegressionStudent(RegressorMixin, BaseEstimator):
             The fitted student.
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        X, y = validate_data(self, X, y, dtype=self._input_dtype, y_numeric=True)
         soft = regression_targets(y, soft_targets, alpha, X.shape[0])
-        sample_weight = _check_sample_weight(sample_weight, X)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         target = self._set_standardization(y, soft, alpha, sample_weight)
         self._fit_standardized(X, self._standardized(target), sample_weight)
         return self
@@ -178,6 +178,8 @@ class TreeRegressionStudent(BaseRegressionStudent):
     >>> round(student.score(X, y), 2)
     0.5
     """
+
+    _input_dtype = np.float32  # scikit-learn's trees split float32 values
 
     _parameter_constraints = TreeStudent._parameter_constraints
     __init__ = TreeStudent.__init__
@@ -321,6 +323,8 @@ class XGBRegressionStudent(_BoosterRegressionStudent):
     >>> student.predict(X[:2]).shape
     (2,)
     """
+
+    _input_dtype = np.float32  # XGBoost stores its data as float32
 
     _parameter_constraints = XGBStudent._parameter_constraints
     __init__ = XGBStudent.__init__

@@ -2,6 +2,7 @@
 
 from numbers import Integral
 
+import numpy as np
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils._param_validation import Interval
 
@@ -56,6 +57,8 @@ class TreeStudent(BaseStudent):
     >>> student.predict_proba(X[:1]).round(2)
     array([[1., 0., 0.]])
     """
+
+    _input_dtype = np.float32  # scikit-learn's trees split float32 values
 
     _parameter_constraints = {
         "max_depth": [Interval(Integral, 1, None, closed="left"), None],
