@@ -65,7 +65,7 @@ from ._transfer import (
     MIN_VALIDATION_PART,
     draw_seed,
     rows_with_validation,
-    selection_split,
+    selection_rows,
     stratified_split,
     validation_selection_split,
 )
@@ -389,7 +389,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             return configuration, transfer, meta, seed
         # The search's own fit of the winner, when it trained on the check's rows.
         known = selection_score(configuration,
-                                len(selection_split(transfer, seed)[0].y))
+                                len(selection_rows(transfer, seed)[0]))
         if not budget.allows(_augmentation_seconds(
                 configuration, len(transfer.y), self.augment_ratio, teacher_rate,
                 reused=known is not None)):

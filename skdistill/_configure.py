@@ -43,7 +43,7 @@ from ._progress import logger
 from ._ranker import ranker_for
 from ._served_latency import served_latency_ms
 from ._temperature import AdaptiveTemperature, as_scheduler
-from ._transfer import selection_split
+from ._transfer import TransferRows, selection_rows
 from .exceptions import SkdistillWarning
 from .metrics import model_size, predict_latency
 from .students import REGRESSION_STUDENT_FAMILIES, STUDENT_FAMILIES
@@ -229,8 +229,9 @@ def search_data(transfer, preprocessor, preprocessor_size, X_student, seed,
     With ``latency_measure="onnx"`` the candidates' latency is their graph's,
     preprocessing included, on :data:`LATENCY_ROWS` raw rows.
     """
-    training, select = selection_split(transfer, seed)
-    search = partial(SearchData, training, transfer.Z[select], transfer.y[select],
+    training, select = selection_rows(transfer, seed)
+    search = partial(SearchData, TransferRows(transfer, training),
+                     transfer.Z[select], transfer.y[select],
                      transfer.task.predictions(transfer.targets[select]),
                      extra_bytes=preprocessor_size.n_bytes)
     if latency_measure == "onnx":

@@ -22,7 +22,7 @@ from joblib import effective_n_jobs
 from ._chain import fit_chain
 from ._parallel import estimated_cost, run_jobs
 from ._time_budget import unlimited
-from ._transfer import TransferSet
+from ._transfer import TransferRows, TransferSet
 from .metrics import count_parameters, predict_latency
 
 MAX_RUNGS = 3
@@ -41,8 +41,9 @@ class SearchData:
 
     Attributes
     ----------
-    training : TransferSet
-        Rows the candidates learn from (the training rows less the selection rows).
+    training : TransferRows or TransferSet
+        Rows the candidates learn from (the training rows less the selection
+        rows), copied a subset at a time.
     Z_select : ndarray of shape (n_select, n_inputs)
         Selection rows, preprocessed; may be empty (no scores then).
     y_select : ndarray of shape (n_select,)
@@ -59,7 +60,7 @@ class SearchData:
         the student's Python method and adds ``extra_ms``.
     """
 
-    training: TransferSet
+    training: TransferRows | TransferSet
     Z_select: np.ndarray
     y_select: np.ndarray
     teacher_select: np.ndarray
@@ -454,8 +455,8 @@ def fit_candidate(candidate, transfer, fit_settings):
 def _python_latency_ms(model, data):
     """Milliseconds per 1,000 rows of the student's Python method, and the
     preprocessing's."""
-    latency_rows = data.training.Z[np.resize(np.arange(len(data.training.y)),
-                                             LATENCY_ROWS)]
+    latency_rows = data.training.subset(
+        np.resize(np.arange(len(data.training.y)), LATENCY_ROWS)).Z
     serve = data.training.task.serving_method(model)
     return (1000.0 * predict_latency(serve, latency_rows)
             * LATENCY_ROWS / len(latency_rows) + data.extra_ms)

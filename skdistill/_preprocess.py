@@ -215,6 +215,10 @@ def _number_form(number):
     return str(int(number)) if number.is_integer() else repr(number)
 
 
+# The fast path transforms more rows than this a block at a time.
+TRANSFORM_BLOCK_ROWS = 65_536
+
+
 class _FastTransform(TransformerMixin, BaseEstimator):
     """The default preprocessing: fitted by scikit-learn, served by numpy.
 
@@ -299,13 +303,24 @@ class _FastTransform(TransformerMixin, BaseEstimator):
             raise _NotServedError
         if X.shape[1] != self.n_features_in_:
             raise _NotServedError
-        parts = [self._numeric.transform(X)] if self._numeric else []
-        parts += [self._categorical.transform(X)] if self._categorical else []
-        if not parts:
+        branches = [branch for branch in (self._numeric, self._categorical)
+                    if branch is not None]
+        if not branches:
             raise _NotServedError
-        if len(parts) == 1:
-            return parts[0]
-        return np.hstack(parts)
+        if X.shape[0] <= TRANSFORM_BLOCK_ROWS:
+            parts = [branch.transform(X) for branch in branches]
+            return parts[0] if len(parts) == 1 else np.hstack(parts)
+        # Each block's parts go straight into the output: the parts of every
+        # row and their stack would hold the output twice at the peak.
+        out = np.empty((X.shape[0], sum(branch.width for branch in branches)))
+        for start in range(0, X.shape[0], TRANSFORM_BLOCK_ROWS):
+            rows = slice(start, start + TRANSFORM_BLOCK_ROWS)
+            block = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+            column = 0
+            for branch in branches:
+                out[rows, column:column + branch.width] = branch.transform(block)
+                column += branch.width
+        return out
 
 
 class _NotServedError(Exception):
@@ -344,6 +359,7 @@ class _NumericBranch:
                           else np.empty(0, dtype=int))
         self.mean = scaler.mean_
         self.scale = scaler.scale_
+        self.width = len(self.positions) + len(self.indicated)
 
     def transform(self, X):
         values = _numeric_values(X, self.positions)
@@ -384,6 +400,7 @@ class _CategoricalBranch:
             self.slots, self.width = _one_hot_slots(encoder)
         else:
             self.unknown = float(encoder.unknown_value)
+            self.width = len(self.positions)
 
     def transform(self, X):
         codes = [_codes(X.iloc[:, position], categories, missing_code)

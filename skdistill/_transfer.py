@@ -13,6 +13,7 @@ Three splits, all from the rows given to ``fit`` and never from test data:
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -104,6 +105,40 @@ class TransferSet:
         return self.subset(np.flatnonzero(~self.selection))
 
 
+@dataclass(frozen=True)
+class TransferRows:
+    """Some rows of a transfer set, copied only when a subset is taken.
+
+    The configuration search trains on subsets of at most ``MAX_SEARCH_ROWS``
+    of its training rows: copying all of them first (at 1M rows, 300 MB of
+    inputs) would raise the fit's peak memory for nothing.
+
+    Attributes
+    ----------
+    transfer : TransferSet
+        The whole set.
+    rows : ndarray of int
+        The rows of it that this object stands for.
+    """
+
+    transfer: TransferSet
+    rows: np.ndarray
+
+    @property
+    def task(self):
+        """The transfer set's task."""
+        return self.transfer.task
+
+    @cached_property
+    def y(self):
+        """The targets of the rows."""
+        return self.transfer.y[self.rows]
+
+    def subset(self, rows):
+        """A :class:`TransferSet` of ``rows`` (positions among these rows)."""
+        return self.transfer.subset(self.rows[rows])
+
+
 def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid,
                          dtype=np.float64):
     """The real rows of ``transfer`` and the validation rows, for the student.
@@ -185,6 +220,8 @@ def stratified_split(y, fraction, rng):
 def selection_split(transfer, seed):
     """Rows to train on and real rows to choose on, both from the transfer set.
 
+    :func:`selection_rows`, with the rows to train on copied out.
+
     Parameters
     ----------
     transfer : TransferSet
@@ -202,18 +239,32 @@ def selection_split(transfer, seed):
         the real rows, empty below :data:`MIN_SELECTION_ROWS` real rows (and
         ``training`` is all rows).
     """
+    training, select = selection_rows(transfer, seed)
+    if len(training) == len(transfer.y):
+        return transfer, select
+    return transfer.subset(training), select
+
+
+def selection_rows(transfer, seed):
+    """The row indices of :func:`selection_split`: to train on, to choose on.
+
+    Returns
+    -------
+    training, select : ndarray of int
+    """
+    all_rows = np.arange(len(transfer.y))
     if transfer.selection is not None and transfer.selection.any():
-        return (transfer.trainable(), np.flatnonzero(transfer.selection))
-    real = np.arange(len(transfer.y))
+        return (np.flatnonzero(~transfer.selection),
+                np.flatnonzero(transfer.selection))
+    real = all_rows
     if transfer.synthetic is not None:
         real = np.flatnonzero(~transfer.synthetic)
     if len(real) < MIN_SELECTION_ROWS:
-        return transfer, np.array([], dtype=int)
+        return all_rows, np.array([], dtype=int)
     _, select = stratified_split(transfer.task.strata(transfer.y[real]),
                                  SELECTION_FRACTION, check_random_state(seed))
     select = real[select]
-    training = transfer.subset(np.setdiff1d(np.arange(len(transfer.y)), select))
-    return training, select
+    return np.setdiff1d(all_rows, select), select
 
 
 # fit(X, y, X_val=, y_val=): this fraction of X_val (stratified) chooses, the

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from skdistill import _preprocess
 from skdistill._preprocess import default_preprocessor
 
 
@@ -80,3 +81,20 @@ def test_other_input_goes_to_scikit_learn(train_and_new):
     text = train.assign(amount=np.where(train.index == 3, "abc", "1.5"))
     with pytest.raises(ValueError, match="could not convert"):
         preprocessor.transform(text)
+
+
+@pytest.mark.parametrize("family", ["mlp", "tree"])
+@pytest.mark.parametrize("as_array", [False, True])
+def test_many_rows_are_transformed_a_block_at_a_time_with_the_same_output(
+        train_and_new, monkeypatch, family, as_array):
+    # Large inputs go through blocks written into one output (the peak memory
+    # of a fit at 1M rows); blocks of 64 rows here, the last one partial.
+    train, new = train_and_new
+    if as_array:
+        train, new = (frame[["amount", "count", "empty"]].to_numpy()
+                      for frame in (train, new))
+    preprocessor = default_preprocessor(family, train).fit(train)
+    monkeypatch.setattr(_preprocess, "TRANSFORM_BLOCK_ROWS", 64)
+    blocked = preprocessor._fast_transform(new)
+    assert new.shape[0] % 64 != 0
+    np.testing.assert_array_equal(blocked, preprocessor.transformer_.transform(new))
