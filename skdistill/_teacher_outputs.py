@@ -403,13 +403,31 @@ class ProcessCache:
 PROCESS_CACHE = ProcessCache(256 * 2**20)
 
 
+# Libraries whose estimators read ``random_state=None`` as their own fixed
+# default seed (XGBoost's 0, LightGBM's C++ defaults), not as numpy's global
+# random state: their fits repeat, and their outputs can be cached.
+_FIXED_DEFAULT_SEED = ("xgboost", "lightgbm")
+
+
 def _fits_at_random(teacher):
-    """An unfitted teacher without a seed: its outputs differ from fit to fit."""
+    """An unfitted teacher without a seed: its outputs differ from fit to fit.
+
+    Checks the teacher and every estimator nested in it (a ``Pipeline``'s
+    steps, a wrapped estimator).
+    """
     if is_fitted(teacher) or not hasattr(teacher, "get_params"):
         return False
-    params = teacher.get_params()
-    return any(value is None for key, value in params.items()
-               if key.rsplit("__", 1)[-1] in ("random_state", "seed"))
+    nested = [value for value in teacher.get_params(deep=True).values()
+              if hasattr(value, "get_params")]
+    return any(_draws_its_seed(estimator) for estimator in [teacher, *nested])
+
+
+def _draws_its_seed(estimator):
+    """Whether ``estimator``'s own seed is None and None means a fresh draw."""
+    params = estimator.get_params(deep=False)
+    unseeded = any(params.get(name, 0) is None for name in ("random_state", "seed"))
+    library = type(estimator).__module__.partition(".")[0]
+    return unseeded and library not in _FIXED_DEFAULT_SEED
 
 
 def _library_versions():

@@ -3,13 +3,19 @@
 import numpy as np
 import pytest
 from counting_teacher import CountingTeacher
+from lightgbm import LGBMClassifier
+from sklearn.base import clone
 from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from xgboost import XGBClassifier
 
 from skdistill import HPMDistiller, MLPStudent, OptimizationMemory
-from skdistill._teacher_outputs import PROCESS_CACHE, ProcessCache
+from skdistill._teacher_outputs import PROCESS_CACHE, ProcessCache, _fits_at_random
 
 
 @pytest.fixture
@@ -140,3 +146,23 @@ def test_the_reports_latency_is_timed_on_a_bounded_sample(problem, monkeypatch):
     n_valid = report.n_validation
     assert _RowsSeen.seen == [len(X) - n_valid, n_valid, 20, 20, 20]
     assert report.teacher_latency_s > 0 and report.student_latency_s > 0
+
+
+@pytest.mark.parametrize(("teacher", "at_random"), [
+    # scikit-learn draws from numpy's global state when random_state is None.
+    (RandomForestClassifier(n_estimators=5), True),
+    (make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=5)), True),
+    (RandomForestClassifier(n_estimators=5, random_state=0), False),
+    # XGBoost and LightGBM read None as their own fixed default seed.
+    (XGBClassifier(n_estimators=5), False),
+    (LGBMClassifier(n_estimators=5, verbose=-1), False),
+    (make_pipeline(StandardScaler(), XGBClassifier(n_estimators=5)), False),
+])
+def test_only_teachers_whose_fits_differ_are_kept_out_of_the_cache(
+        problem, teacher, at_random):
+    X, y = problem
+    if not at_random:  # the claim the cache rests on: two fits, one output
+        first, second = (clone(teacher).fit(X, y).predict_proba(X)
+                         for _ in range(2))
+        np.testing.assert_array_equal(first, second)
+    assert _fits_at_random(teacher) is at_random
