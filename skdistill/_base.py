@@ -44,6 +44,7 @@ from ._chain import check_chain_fits_student, fit_student
 from ._configure import (
     Request,
     configure,
+    distil_or_not,
     family_of,
     follows_schedules,
     selection_score,
@@ -89,6 +90,9 @@ class BaseDistiller(TeacherParams, BaseEstimator):
     """
 
     _parameter_constraints: dict = SHARED_CONSTRAINTS
+    # A named student's alpha="auto": the default alpha, or chosen between it
+    # and 0 on the selection rows (a subclass turns it on; see HPMRegressor).
+    _distil_or_not_for_named_students = False
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
@@ -327,9 +331,16 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         return (["teachers", "soft_targets", "fusion"]
                 + ["augment"] * fixed_augment
                 + ["configuration"] * (self.student == "auto")
+                + ["distillation_check"] * self._checks_distillation()
                 + ["augment"] * (self._augment_after_configuration())
                 + ["student", "report"]
                 + ["final_rows"] * (self.final_rows == "all" and not validation_given))
+
+    def _checks_distillation(self):
+        """Whether a named student's ``alpha="auto"`` is chosen between the
+        default alpha and 0 (:func:`~._configure.distil_or_not`)."""
+        return (self._distil_or_not_for_named_students and self.student != "auto"
+                and self.alpha == "auto")
 
     def _fixed_augment(self):
         """Whether synthetic rows of a fixed ratio extend the transfer set
@@ -382,14 +393,24 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 Request.from_params(self.get_params(deep=False)), transfer,
                 outputs.size, fused.preprocessor, X_student, meta, memory, names,
                 seed, time_budget=budget)
+        known = None
+        if self._checks_distillation():
+            if budget.allows(_student_seconds(configuration, len(transfer.y), 1.6)):
+                with clock("distillation_check"), _quiet_trial_fits():
+                    configuration, known = distil_or_not(transfer, configuration,
+                                                         seed, self.n_jobs)
+            else:
+                budget.cut("distil-or-not check skipped (the default alpha)")
         if self.augment_ratio == "auto" and self._augment_after_configuration():
             return (*self._choose_ratio(configuration, transfer, make_rows, seed,
                                         clock, time_budget), meta, seed)
         if self.augment != "auto":
             return configuration, transfer, meta, seed
-        # The search's own fit of the winner, when it trained on the check's rows.
-        known = selection_score(configuration,
-                                len(selection_rows(transfer, seed)[0]))
+        if known is None:
+            # The search's own fit of the winner, when it trained on the
+            # check's rows.
+            known = selection_score(configuration,
+                                    len(selection_rows(transfer, seed)[0]))
         if not budget.allows(_augmentation_seconds(
                 configuration, len(transfer.y), self.augment_ratio, teacher_rate,
                 reused=known is not None)):

@@ -7,6 +7,7 @@ halving on a selection split of the training rows (:mod:`._halving`), within
 the size budget and the serving limits.
 """
 
+import dataclasses
 import time
 import uuid
 import warnings
@@ -27,6 +28,7 @@ from ._candidates import (
     with_fixed,
     within_size_budget,
 )
+from ._chain import fit_chain
 from ._halving import (
     LATENCY_ROWS,
     MAX_SEARCH_ROWS,
@@ -39,11 +41,12 @@ from ._halving import (
     scaled_search,
     successive_halving,
 )
+from ._parallel import run_jobs
 from ._progress import logger
 from ._ranker import ranker_for
 from ._served_latency import served_latency_ms
 from ._temperature import AdaptiveTemperature, as_scheduler
-from ._transfer import TransferRows, selection_rows
+from ._transfer import TransferRows, selection_rows, selection_split
 from .exceptions import SkdistillWarning
 from .metrics import model_size, predict_latency
 from .students import REGRESSION_STUDENT_FAMILIES, STUDENT_FAMILIES
@@ -174,6 +177,50 @@ def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
     return Configuration(
         with_fit_settings(winner.make_student(), request, seed),
         winner.student_temperature(), winner.alpha, details, evaluations)
+
+
+def distil_or_not(transfer, configuration, seed, n_jobs):
+    """A named student with ``alpha="auto"``: its default alpha, or 0.
+
+    The configured student is fitted twice on the transfer set less its
+    selection rows (:func:`~._transfer.selection_split`, the rows of the
+    augmentation check), with the configured alpha and with 0 (the true
+    target alone); 0 is kept only when it scores strictly higher
+    (``transfer.task.score``) on the selection rows, as the search's
+    distil-or-not twin is.
+
+    Returns
+    -------
+    configuration : Configuration
+        With the chosen alpha; ``details["distillation_check"]`` has both
+        scores and whether the distillation was kept.
+    score : float or None
+        The chosen fit's selection score: the augmentation check's fit without
+        MUNGE rows, which it need not repeat (None when nothing was fitted).
+    """
+    training, select = selection_split(transfer, seed)
+    if len(select) == 0:
+        return _with_check(configuration, configuration.alpha, {
+            "kept_distillation": True, "reason": "too few rows to choose on"}), None
+    alphas = (configuration.alpha, 0.0)
+    n_inputs, n_outputs = transfer.Z.shape[1], transfer.targets.shape[1]
+    jobs = [(configuration.student, [], training, configuration.temperature,
+             alpha, n_inputs, n_outputs) for alpha in alphas]
+    chains = run_jobs(fit_chain, jobs, [len(training.y)] * 2, n_jobs)
+    scores = [transfer.task.score(transfer.y[select],
+                                  chain[-1].model.predict(transfer.Z[select]))
+              for chain in chains]
+    chosen = 1 if scores[1] > scores[0] else 0
+    name = transfer.task.score_name
+    check = {"distilled": {"alpha": alphas[0], name: scores[0]},
+             "hard_labels": {"alpha": 0.0, name: scores[1]},
+             "kept_distillation": chosen == 0}
+    return _with_check(configuration, alphas[chosen], check), scores[chosen]
+
+
+def _with_check(configuration, alpha, check):
+    return dataclasses.replace(configuration, alpha=alpha, details={
+        **configuration.details, "distillation_check": check})
 
 
 def selection_score(configuration, n_rows):

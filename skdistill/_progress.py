@@ -21,6 +21,7 @@ PHASE_LABELS = {
     "soft_targets": "teachers' outputs on the training rows",
     "fusion": "fusion and soft targets",
     "configuration": "configuration search",
+    "distillation_check": "distil-or-not check",
     "augment": "augmentation",
     "student": "final student",
     "report": "report",
