@@ -17,9 +17,14 @@ from ..students import (
     XGBRegressionStudent,
     XGBStudent,
 )
-from ..students._base import PROBA_FLOOR
+from ..students._base import PROBA_FLOOR, distribution_to_proba
+from ._graph import _Columns, _concat_parts, _folded_affine, _materialized
 from ._trees import (
     _BRANCH_LEQ,
+    _F32_LEQ,
+    _F32_LT,
+    _F64_LEQ,
+    _folded_trees,
     _lgbm_tree,
     _Tree,
     _tree_ensemble,
@@ -27,22 +32,34 @@ from ._trees import (
     _xgb_tree,
 )
 
+# Every converter takes the preprocessing's output ``Z``: a tensor's name or a
+# ``_Columns`` whose selection and scaling it folds into its own weights or
+# thresholds where it can (fewer nodes: each costs a served row 2-3 µs).
+
 
 def _linear(graph, student, Z):
-    logits = graph.add("Add", [graph.add("MatMul", [Z, graph.const(student.coef_.T)]),
-                               graph.const(student.intercept_)])
-    return _distribution_to_proba(graph, graph.add("Softmax", [logits], axis=1),
-                                  student.temperature_)
+    logits = _affine(graph, Z, student.coef_.T, student.intercept_)
+    return _softmax_proba(graph, logits, student.temperature_)
+
+
+def _affine(graph, Z, W, b):
+    """``Z @ W + b`` as one float64 ``Gemm``, ``Z``'s scaling folded in."""
+    Z, W, b = _folded_affine(graph, Z, W, b)
+    return graph.add("Gemm", [Z, graph.const(W), graph.const(b)])
 
 
 def _tree(graph, student, Z):
-    distribution = _sklearn_tree_values(graph, student.tree_model_.tree_, Z)
-    return _distribution_to_proba(graph, distribution, student.temperature_)
+    # predict_proba is a function of the leaf: written into the leaves, it
+    # needs no node, and equals predict_proba to the bit.
+    tree = student.tree_model_.tree_
+    return _sklearn_tree_values(graph, tree, Z, distribution_to_proba(
+        tree.value[:, :, 0], student.temperature_))
 
 
-def _sklearn_tree_values(graph, tree, Z):
-    """A fitted scikit-learn tree's predictions, one column per target."""
-    values = tree.value[:, :, 0]
+def _sklearn_tree_values(graph, tree, Z, values=None):
+    """A fitted scikit-learn tree's predictions (or ``values``, one row per
+    node), one column per target."""
+    values = tree.value[:, :, 0] if values is None else values
     trees = [
         (target, _Tree(tree.feature, tree.threshold, tree.children_left,
                        tree.children_right,
@@ -51,32 +68,77 @@ def _sklearn_tree_values(graph, tree, Z):
         for target in range(values.shape[1])
     ]
     # scikit-learn compares float32(x) <= threshold, the threshold a float64.
-    Z = graph.cast(graph.cast(Z, "FLOAT"), "DOUBLE")
-    return _tree_ensemble(graph, Z, trees, values.shape[1])
+    return _ensemble(graph, Z, trees, values.shape[1], _F32_LEQ)
+
+
+def _ensemble(graph, Z, trees, n_targets, compare):
+    """One ``TreeEnsemble`` of ``trees``, whose splits compare ``compare``.
+
+    The float32 rounding of scikit-learn's and XGBoost's comparisons and
+    ``Z``'s column selection and scaling are folded into float64 thresholds
+    (exactly: see :func:`._trees._exact_thresholds`); where they cannot be,
+    they are written as nodes.
+    """
+    if isinstance(Z, _Columns) or compare != _F64_LEQ:
+        columns = (Z.index, Z.mean, Z.scale) if isinstance(Z, _Columns) else ()
+        folded = _folded_trees(trees, compare, *columns)
+        if folded is not None:
+            Z = _concat_parts(graph, Z) if isinstance(Z, _Columns) else Z
+            return _tree_ensemble(graph, Z, folded, n_targets)
+    Z = _materialized(graph, Z)
+    if compare != _F64_LEQ:
+        Z = graph.cast(graph.cast(Z, "FLOAT"), "DOUBLE")
+    return _tree_ensemble(graph, Z, trees, n_targets)
+
+
+def _with_offsets(trees, offsets):
+    """``trees`` whose sum for target ``t`` is ``offsets[t]`` more: added to
+    the leaves of its first tree (a lone leaf where it has none)."""
+    trees, pending = list(trees), dict(enumerate(np.ravel(offsets)))
+    for i, (target, tree) in enumerate(trees):
+        if target in pending:
+            shift = np.where(np.asarray(tree.left) < 0, pending.pop(target), 0.0)
+            trees[i] = (target, _Tree(tree.feature, tree.threshold, tree.left,
+                                      tree.right, tree.missing_left,
+                                      tree.value + shift, tree.mode))
+    for target, offset in pending.items():
+        trees.append((target, _Tree(np.array([-1]), np.array([0.0]),
+                                    np.array([-1]), np.array([-1]),
+                                    np.array([False]), np.array([offset]),
+                                    _BRANCH_LEQ)))
+    return trees
 
 
 def _lgbm(graph, student, Z):
-    return _booster_proba(graph, student, _lgbm_raw(graph, student.booster_, Z), 0.0)
+    trees, per_round = _lgbm_trees(student.booster_)
+    return _booster_proba(graph, student, Z, trees, per_round, 0.0, _F64_LEQ)
 
 
-def _lgbm_raw(graph, booster, Z):
-    """A LightGBM booster's raw scores, one column per tree of a round."""
+def _lgbm_trees(booster):
+    """A LightGBM booster's ``(target, _Tree)`` pairs; the trees per round."""
     dump = booster.dump_model()
     if dump.get("average_output"):
         raise NotImplementedError("to_onnx cannot export a LightGBM random forest.")
     per_round = dump["num_tree_per_iteration"]
-    trees = [(i % per_round, _lgbm_tree(info["tree_structure"]))
-             for i, info in enumerate(dump["tree_info"])]
-    return _tree_ensemble(graph, Z, trees, per_round)
+    return [(i % per_round, _lgbm_tree(info["tree_structure"]))
+            for i, info in enumerate(dump["tree_info"])], per_round
+
+
+def _lgbm_raw(graph, booster, Z):
+    """A LightGBM booster's raw scores, one column per tree of a round."""
+    trees, per_round = _lgbm_trees(booster)
+    return _ensemble(graph, Z, trees, per_round, _F64_LEQ)
 
 
 def _xgb(graph, student, Z):
-    raw, base_margin = _xgb_raw(graph, student.booster_, Z)
-    return _booster_proba(graph, student, raw, base_margin)
+    trees, n_targets, base_margin = _xgb_trees(student.booster_)
+    return _booster_proba(graph, student, Z, trees, n_targets, base_margin,
+                          _F32_LT)
 
 
-def _xgb_raw(graph, booster, Z):
-    """An XGBoost booster's summed trees, and the margin it adds to them."""
+def _xgb_trees(booster):
+    """An XGBoost booster's ``(target, _Tree)`` pairs, its number of targets
+    and the margin it adds to their sums."""
     learner = json.loads(booster.save_raw("json"))["learner"]
     gradient_booster = learner["gradient_booster"]
     if gradient_booster["name"] != "gbtree":
@@ -86,9 +148,7 @@ def _xgb_raw(graph, booster, Z):
     trees = [(target, _xgb_tree(tree))
              for tree, target in zip(model["trees"], model["tree_info"], strict=True)]
     n_targets = max(1, int(learner["learner_model_param"]["num_class"]))
-    # XGBoost reads its input as float32 and compares float32(x) < threshold.
-    Z = graph.cast(graph.cast(Z, "FLOAT"), "DOUBLE")
-    return _tree_ensemble(graph, Z, trees, n_targets), _xgb_base_margin(learner)
+    return trees, n_targets, _xgb_base_margin(learner)
 
 
 def _mlp(graph, student, Z):
@@ -99,10 +159,50 @@ def _mlp(graph, student, Z):
 
 def _mlp_output(graph, module, Z):
     """The network's output in float32, cast to float64."""
-    hidden = graph.cast(Z, "FLOAT")
-    for layer in module:
+    layers = list(module)
+    first = _first_linear(layers)
+    if first is None:
+        hidden = graph.cast(_materialized(graph, Z), "FLOAT")
+    else:
+        hidden = _first_layer(graph, layers[:first + 1], Z)
+        layers = layers[first + 1:]
+    for layer in layers:
         hidden = _mlp_layer(graph, layer, hidden)
     return graph.cast(hidden, "DOUBLE")
+
+
+def _first_linear(layers):
+    """The position of the network's first ``nn.Linear`` when only its
+    standardization and dropout (the identity in eval mode) come before it."""
+    from torch import nn
+
+    for i, layer in enumerate(layers):
+        if isinstance(layer, nn.Linear):
+            return i
+        if not (type(layer).__name__ == "_Standardize"
+                or isinstance(layer, nn.Dropout)):
+            return None
+    return None
+
+
+def _first_layer(graph, layers, Z):
+    """The standardization and first linear layer as one float64 ``Gemm`` (the
+    preprocessing's scaling folded in too), cast to float32.
+
+    In float64, not torch's float32: the folded weights multiply the unscaled
+    columns, whose float32 rounding would grow with their size; the result
+    differs from torch's by torch's own float32 rounding.
+    """
+    linear = layers[-1]
+    W = linear.weight.detach().cpu().numpy().astype(np.float64).T
+    b = linear.bias.detach().cpu().numpy().astype(np.float64)
+    for layer in reversed(layers[:-1]):  # (h - mean) / scale, then @ W + b
+        if type(layer).__name__ == "_Standardize":
+            mean = layer.mean.detach().cpu().numpy().astype(np.float64).ravel()
+            scale = layer.scale.detach().cpu().numpy().astype(np.float64).ravel()
+            W = W / scale[:, None]
+            b = b - mean @ W
+    return graph.cast(_affine(graph, Z, W, b), "FLOAT")
 
 
 def _mlp_layer(graph, layer, hidden):
@@ -185,9 +285,7 @@ _EMBEDDING_CONVERTERS = {"PeriodicEmbedding": _periodic,
 
 def _regression_linear(graph, student, Z):
     """``X @ coef_ + intercept_``, as ``LinearRegressionStudent.predict``."""
-    return graph.add("Add", [
-        graph.add("MatMul", [Z, graph.const(student.coef_[:, None])]),
-        graph.const([student.intercept_])])
+    return _affine(graph, Z, student.coef_[:, None], [student.intercept_])
 
 
 def _in_units_of_y(standardized):
@@ -202,8 +300,9 @@ def _in_units_of_y(standardized):
 
 
 def _regression_xgb(graph, student, Z):
-    raw, base_margin = _xgb_raw(graph, student.booster_, Z)
-    return graph.add("Add", [raw, graph.const(np.asarray(base_margin))])
+    trees, n_targets, base_margin = _xgb_trees(student.booster_)
+    return _ensemble(graph, Z, _with_offsets(
+        trees, np.broadcast_to(base_margin, n_targets)), n_targets, _F32_LT)
 
 
 _STUDENT_CONVERTERS = {
@@ -227,30 +326,41 @@ _REGRESSION_CONVERTERS = {
 }
 
 
-def _booster_proba(graph, student, raw, base_margin):
-    """The boosters' link: raw scores + init score, softmax, then sharpening."""
-    raw = graph.add("Add", [raw, graph.const(np.asarray(student.init_score_)
-                                             + base_margin)])
-    if len(student.init_score_) == 1:  # binary: logits [0, raw]
-        raw = graph.add("MatMul", [raw, graph.const([[0.0, 1.0]])])
-    distribution = graph.add("Softmax", [raw], axis=1)
-    return _distribution_to_proba(graph, distribution, student.temperature_)
+def _booster_proba(graph, student, Z, trees, n_targets, base_margin, compare):
+    """The boosters' link: raw scores + init score, softmax, then sharpening.
 
-
-def _distribution_to_proba(graph, distribution, temperature):
-    """``BaseStudent.predict_proba`` after ``_predict_distribution``.
-
-    Clip at zero, renormalise the rows, then ``sharpen(p, T)``, which is
-    ``softmax(log(clip(p, 1e-12, 1)) / (1 / T))`` unless ``1 / T == 1``.
+    The init score and margin are added to the leaves; a binary booster's one
+    column of scores is the second of two logits ``[0, raw]``, the first a
+    target with no tree (0).
     """
-    proba = graph.add("Max", [distribution, graph.const(0.0)])
-    total = graph.add("ReduceSum", [proba, graph.const([1], np.int64)], keepdims=1)
-    proba = graph.add("Div", [proba, graph.add("Max", [total,
-                                                       graph.const(PROBA_FLOOR)])])
+    offsets = np.broadcast_to(np.asarray(student.init_score_) + base_margin,
+                              n_targets)
+    trees = _with_offsets(trees, offsets)
+    if len(student.init_score_) == 1:
+        trees, n_targets = [(1, tree) for _, tree in trees], 2
+    logits = _ensemble(graph, Z, trees, n_targets, compare)
+    return _softmax_proba(graph, logits, student.temperature_)
+
+
+_UNIT_TEMPERATURE = 1e-12
+
+
+def _softmax_proba(graph, logits, temperature):
+    """``BaseStudent.predict_proba`` of a distribution ``softmax(logits)``.
+
+    A softmax's rows are >= 0 and sum to 1 up to rounding, so the clipping at
+    zero and the renormalisation change nothing beyond the last bits and are
+    left out. ``sharpen(p, T)``, ``softmax(log(clip(p, 1e-12, 1)) / (1 / T))``
+    unless ``1 / T == 1``, takes ``log(p)`` as ``LogSoftmax`` (never above 0)
+    floored at ``log(1e-12)``. A temperature within ``_UNIT_TEMPERATURE`` of 1
+    (a fitted one may come out as ``1 + 1e-14``) is taken as 1: sharpening
+    by it moves no probability by more than about that much (and the floor,
+    those under ``1e-12``, by less than ``1e-12``).
+    """
     inverse = 1.0 / temperature
-    if inverse == 1.0:
-        return proba
-    log_proba = graph.add("Log", [graph.add("Clip", [proba, graph.const(PROBA_FLOOR),
-                                                     graph.const(1.0)])])
+    if abs(inverse - 1.0) <= _UNIT_TEMPERATURE:
+        return graph.add("Softmax", [logits], axis=1)
+    log_proba = graph.add("Max", [graph.add("LogSoftmax", [logits], axis=1),
+                                  graph.const(np.log(PROBA_FLOOR))])
     return graph.add("Softmax", [graph.add("Div", [log_proba,
                                                    graph.const(inverse)])], axis=1)

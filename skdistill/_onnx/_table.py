@@ -25,7 +25,7 @@ from .._preprocess import (
     _one_hot_slots,
     canonical_category,
 )
-from ._graph import _INPUT
+from ._graph import _INPUT, _combined
 
 CATEGORICAL_INPUT = "X_categorical"
 
@@ -80,10 +80,21 @@ def table_preprocessing(graph, step, layout, numeric, numeric_sample, convert,
     parts = []
     for name, pipeline, _ in step.transformer_.transformers_:
         if name == "numeric" and layout.numeric:
-            parts.append(convert(graph, pipeline, numeric, numeric_sample)[0])
+            part, sample = convert(graph, pipeline, numeric, numeric_sample)
+            parts.append((part, np.shape(sample)[1]))
         elif name == "categorical":
-            parts.append(encoded(graph, pipeline[-1], categorical))
-    return parts[0] if len(parts) == 1 else graph.add("Concat", parts, axis=1)
+            parts.append((encoded(graph, pipeline[-1], categorical),
+                          encoded_width(pipeline[-1])))
+    # side by side, unwritten: the student's converter writes one Concat, or
+    # folds the numeric scaling into its weights or thresholds
+    return parts[0][0] if len(parts) == 1 else _combined(parts)
+
+
+def encoded_width(encoder):
+    """The number of columns :func:`encoded` outputs."""
+    if isinstance(encoder, OneHotEncoder):
+        return _one_hot_slots(encoder)[1]
+    return len(encoder.categories_)
 
 
 def encoded(graph, encoder, categorical):
@@ -118,8 +129,18 @@ def _keys(encoder):
 
 def _ordinal(graph, encoder, keys):
     """Positions in each column's categories; ``unknown_value`` for the unseen."""
+    from onnx import numpy_helper
+
     positions = [float(i) for categories in encoder.categories_
                  for i in range(len(categories))]
+    if graph.opsets["ai.onnx.ml"] >= 4:  # float64 values: no Cast node
+        return graph.add(
+            "LabelEncoder", [keys], domain="ai.onnx.ml",
+            keys_tensor=numpy_helper.from_array(np.array(_keys(encoder),
+                                                         dtype=object)),
+            values_tensor=numpy_helper.from_array(np.array(positions)),
+            default_tensor=numpy_helper.from_array(
+                np.array([float(encoder.unknown_value)])))
     # float32 holds the positions exactly; onnxruntime's LabelEncoder has no
     # float64 values before ai.onnx.ml 4.
     codes = graph.add("LabelEncoder", [keys], domain="ai.onnx.ml",
@@ -128,8 +149,52 @@ def _ordinal(graph, encoder, keys):
     return graph.cast(codes, "DOUBLE")
 
 
+# Up to this width the one-hot block is read from a constant table (rows of
+# the identity: 3 nodes); a wider one would make the table too large.
+_TABLE_WIDTH = 512
+
+
 def _one_hot(graph, encoder, keys):
-    """The one-hot block: each value's output column, then one ``OneHot``."""
+    """The one-hot block: each value's row of a constant table, summed over
+    the columns (each column's slots are its own: one 1 each)."""
+    slots, width = _one_hot_slots(encoder)
+    if width > _TABLE_WIDTH:
+        return _one_hot_node(graph, encoder, keys)
+    seen = [np.where(column_slots[:-1] < 0, width, column_slots[:-1])
+            for column_slots in slots]
+    unseen = np.array([column_slots[-1] for column_slots in slots])
+    # Rows: the identity, a row of zeros (a value without a column), then,
+    # when an infrequent column takes the unseen values, one row per column
+    # (its infrequent column's, or zeros).
+    rows = [np.eye(width), np.zeros((1, width))]
+    per_column = bool((unseen >= 0).any())
+    if not per_column:
+        slot = graph.add("LabelEncoder", [keys], domain="ai.onnx.ml",
+                         keys_strings=_keys(encoder),
+                         values_int64s=np.concatenate(seen).tolist(),
+                         default_int64=width)
+    else:
+        # The one default, ``width``, becomes column j's own row ``width + 1 +
+        # j`` by adding ``j + 1`` to every slot of column j; the seen values'
+        # slots are stored less that offset.
+        rows.append(np.array([np.eye(width)[u] if u >= 0 else np.zeros(width)
+                              for u in unseen]))
+        offsets = np.arange(1, len(slots) + 1)
+        slot = graph.add("LabelEncoder", [keys], domain="ai.onnx.ml",
+                         keys_strings=_keys(encoder),
+                         values_int64s=np.concatenate([
+                             column - offset for column, offset
+                             in zip(seen, offsets, strict=True)]).tolist(),
+                         default_int64=width)
+        slot = graph.add("Add", [slot, graph.const(offsets, np.int64)])
+    one_hot = graph.add("Gather", [graph.const(np.vstack(rows)), slot], axis=0)
+    return graph.add("ReduceSum", [one_hot, graph.const([1], np.int64)],
+                     keepdims=0)
+
+
+def _one_hot_node(graph, encoder, keys):
+    """The one-hot block of a wide encoder: each value's output column, then
+    one ``OneHot``."""
     slots, width = _one_hot_slots(encoder)
     # An unseen value takes its column's last slot (the infrequent column, or
     # -1: none); -1 goes to an extra last column, sliced off at the end.

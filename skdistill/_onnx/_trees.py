@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# How each library compares a feature with its threshold (what goes left).
+_F32_LEQ, _F64_LEQ, _F32_LT = "float32 <=", "float64 <=", "float32 <"
 # TreeEnsemble's encodings of its attributes.
 _BRANCH_LEQ, _BRANCH_LT = 0, 1
 _AGGREGATE_SUM, _POST_TRANSFORM_NONE = 1, 0
@@ -210,3 +212,86 @@ def _xgb_base_margin(learner):
         return base_score.astype(np.float64)
     raise NotImplementedError(
         f"to_onnx cannot export an XGBoost booster with objective {objective!r}.")
+
+
+def _float_keys(x):
+    """float64 values as int64 keys in the same order (-0.0 and 0.0 alike)."""
+    bits = np.asarray(x, dtype=np.float64).view(np.int64)
+    return np.where(bits < 0, -(bits & np.int64(0x7FFFFFFFFFFFFFFF)), bits)
+
+
+def _key_floats(keys):
+    """The inverse of :func:`_float_keys`."""
+    keys = np.asarray(keys, dtype=np.int64)
+    bits = np.where(keys < 0, (-keys) | np.int64(-0x8000000000000000), keys)
+    return bits.view(np.float64)
+
+
+def _exact_thresholds(threshold, mean, scale, compare):
+    """float64 thresholds ``u`` with ``x <= u`` exactly when the library's
+    comparison of the scaled feature holds: ``float32((x - mean) / scale) <=
+    threshold`` (``compare`` ``_F32_LEQ``), ``(x - mean) / scale <= threshold``
+    (``_F64_LEQ``) or ``float32((x - mean) / scale) < threshold``
+    (``_F32_LT``), for every non-missing float64 ``x``; None where no ``x``
+    passes.
+
+    Each side is a non-decreasing function of ``x`` (rounding is monotone), so
+    the ``x`` that pass are all those up to the largest one, found by
+    bisection over the float64 values in order.
+    """
+    threshold = np.asarray(threshold, np.float64)
+    mean = np.broadcast_to(np.asarray(mean, np.float64), threshold.shape)
+    scale = np.broadcast_to(np.asarray(scale, np.float64), threshold.shape)
+
+    def passes(x):
+        with np.errstate(all="ignore"):
+            z = (x - mean) / scale
+            if compare == _F64_LEQ:
+                return z <= threshold
+            z = z.astype(np.float32).astype(np.float64)
+            return z <= threshold if compare == _F32_LEQ else z < threshold
+
+    low = np.full(threshold.shape, _float_keys(-np.inf), dtype=np.int64)
+    high = np.full(threshold.shape, _float_keys(np.inf), dtype=np.int64)
+    if not passes(_key_floats(low)).all():
+        return None
+    every = passes(_key_floats(high))
+    # invariant: low passes; high passes only where ``every``
+    for _ in range(66):
+        middle = (low >> 1) + (high >> 1) + (low & high & 1)
+        ok = passes(_key_floats(middle))
+        low = np.where(ok, middle, low)
+        high = np.where(ok, high, middle)
+    if (high - low > 1).any():  # pragma: no cover - 66 halvings always do
+        raise RuntimeError("threshold bisection did not converge")
+    return np.where(every, np.inf, _key_floats(low))
+
+
+def _folded_trees(trees, compare, index=None, mean=None, scale=None):
+    """``trees`` reading the unscaled columns ``index`` of their input, with
+    ``x <= u`` (float64) splits equal to ``compare`` on ``(x - mean) / scale``;
+    None when a split cannot be written so.
+
+    ``index``, ``mean``, ``scale``: per feature the tree reads, its column in
+    the new input and its scaling (default: the same column, unscaled).
+    """
+    folded = []
+    for target, tree in trees:
+        feature = np.asarray(tree.feature)
+        is_branch = np.asarray(tree.left) >= 0
+        used = np.where(is_branch, feature, 0)
+        threshold = np.asarray(tree.threshold, np.float64).copy()
+        if is_branch.any():
+            u = _exact_thresholds(
+                threshold[is_branch],
+                0.0 if mean is None else np.asarray(mean)[used[is_branch]],
+                1.0 if scale is None else np.asarray(scale)[used[is_branch]],
+                compare)
+            if u is None:
+                return None
+            threshold[is_branch] = u
+        if index is not None:
+            feature = np.where(is_branch, np.asarray(index)[used], feature)
+        folded.append((target, _Tree(feature, threshold, tree.left, tree.right,
+                                     tree.missing_left, tree.value, _BRANCH_LEQ)))
+    return folded
