@@ -38,8 +38,12 @@ from ._trees import (
 
 
 def _linear(graph, student, Z):
-    logits = _affine(graph, Z, student.coef_.T, student.intercept_)
-    return _softmax_proba(graph, logits, student.temperature_)
+    factor = _logit_factor(student.temperature_, len(student.classes_))
+    W, b = student.coef_.T, student.intercept_
+    if factor is not None:
+        return graph.add("Softmax", [_affine(graph, Z, W * factor, b * factor)],
+                         axis=1)
+    return _sharpened_softmax(graph, _affine(graph, Z, W, b), student.temperature_)
 
 
 def _affine(graph, Z, W, b):
@@ -338,29 +342,52 @@ def _booster_proba(graph, student, Z, trees, n_targets, base_margin, compare):
     trees = _with_offsets(trees, offsets)
     if len(student.init_score_) == 1:
         trees, n_targets = [(1, tree) for _, tree in trees], 2
-    logits = _ensemble(graph, Z, trees, n_targets, compare)
-    return _softmax_proba(graph, logits, student.temperature_)
+    factor = _logit_factor(student.temperature_, n_targets)
+    if factor is None:
+        return _sharpened_softmax(graph, _ensemble(graph, Z, trees, n_targets,
+                                                   compare), student.temperature_)
+    if factor != 1.0:
+        trees = [(target, _Tree(tree.feature, tree.threshold, tree.left, tree.right,
+                                tree.missing_left, tree.value * factor, tree.mode))
+                 for target, tree in trees]
+    return graph.add("Softmax", [_ensemble(graph, Z, trees, n_targets, compare)],
+                     axis=1)
 
 
+# How far the exported probabilities may move from predict_proba's, at most,
+# for a node less (the parity promised is 1e-6).
+_FOLD_ERROR = 1e-9
 _UNIT_TEMPERATURE = 1e-12
 
 
-def _softmax_proba(graph, logits, temperature):
-    """``BaseStudent.predict_proba`` of a distribution ``softmax(logits)``.
+def _logit_factor(temperature, n_classes):
+    """The factor ``T`` such that ``softmax(T * logits)`` is ``predict_proba``
+    of the distribution ``softmax(logits)``, or None where none is.
 
-    A softmax's rows are >= 0 and sum to 1 up to rounding, so the clipping at
-    zero and the renormalisation change nothing beyond the last bits and are
-    left out. ``sharpen(p, T)``, ``softmax(log(clip(p, 1e-12, 1)) / (1 / T))``
-    unless ``1 / T == 1``, takes ``log(p)`` as ``LogSoftmax`` (never above 0)
-    floored at ``log(1e-12)``. A temperature within ``_UNIT_TEMPERATURE`` of 1
-    (a fitted one may come out as ``1 + 1e-14``) is taken as 1: sharpening
-    by it moves no probability by more than about that much (and the floor,
-    those under ``1e-12``, by less than ``1e-12``).
+    ``BaseStudent.predict_proba`` clips the softmax at zero and renormalises
+    it, which changes a softmax's rows by rounding only, then sharpens it:
+    ``softmax(log(clip(p, 1e-12, 1)) / (1 / T))`` unless ``1 / T == 1``. As
+    ``log(p)`` is ``logits`` less a constant per row, that is ``softmax(T *
+    logits)`` but for the floor at ``1e-12``: taken away, a class under it
+    moves by at most ``2 K (K 1e-12)^T`` with ``K`` classes (``T >= 1``), so
+    under ``_FOLD_ERROR`` for ``T >= 1`` and ``K <= 22``. A temperature within
+    ``_UNIT_TEMPERATURE`` of 1 (a fitted one may come out as ``1 + 1e-14``) is
+    1: sharpening by it moves no probability by more than about that.
     """
     inverse = 1.0 / temperature
     if abs(inverse - 1.0) <= _UNIT_TEMPERATURE:
-        return graph.add("Softmax", [logits], axis=1)
+        return 1.0
+    if inverse < 1.0 and 2 * n_classes ** 2 * PROBA_FLOOR <= _FOLD_ERROR:
+        return 1.0 / inverse
+    return None
+
+
+def _sharpened_softmax(graph, logits, temperature):
+    """``BaseStudent.predict_proba`` of ``softmax(logits)``, sharpened by a
+    temperature :func:`_logit_factor` cannot fold: ``LogSoftmax`` (never above
+    0) floored at ``log(1e-12)``, divided by ``1 / T``, then ``Softmax``."""
     log_proba = graph.add("Max", [graph.add("LogSoftmax", [logits], axis=1),
                                   graph.const(np.log(PROBA_FLOOR))])
     return graph.add("Softmax", [graph.add("Div", [log_proba,
-                                                   graph.const(inverse)])], axis=1)
+                                                   graph.const(1.0 / temperature)])],
+                     axis=1)
