@@ -142,9 +142,21 @@ def _columns(parts, index=None, mean=None, scale=None):
     return _Columns(tuple(parts), index, mean, scale)
 
 
+class _Deferred:
+    """A part of a :class:`_Columns` whose nodes are written only when its
+    columns are read: :meth:`write` adds them and gives the output's name.
+    A consumer may read it another way instead (see ``_table._OneHotBlock``).
+    """
+
+    width = 0
+
+    def write(self, graph):  # pragma: no cover - the subclasses'
+        raise NotImplementedError
+
+
 def _combined(items):
-    """``(Z, width)`` pairs, names or :class:`_Columns`, side by side as one
-    :class:`_Columns` (no node written)."""
+    """``(Z, width)`` pairs (a name, a :class:`_Deferred` part or a
+    :class:`_Columns`) side by side as one :class:`_Columns` (no node written)."""
     parts, indices, means, scales = [], [], [], []
     offset = 0
     for Z, width in items:
@@ -160,12 +172,15 @@ def _combined(items):
 
 def _concat_parts(graph, Z):
     """The name of ``Z.parts`` side by side (one ``Concat`` node when several)."""
-    names = [name for name, _ in Z.parts]
+    names = [name.write(graph) if isinstance(name, _Deferred) else name
+             for name, _ in Z.parts]
     return names[0] if len(names) == 1 else graph.add("Concat", names, axis=1)
 
 
 def _materialized(graph, Z):
     """``Z`` as the name of one tensor: the nodes a :class:`_Columns` defers."""
+    if isinstance(Z, _Deferred):
+        return Z.write(graph)
     if not isinstance(Z, _Columns):
         return Z
     out = _concat_parts(graph, Z)

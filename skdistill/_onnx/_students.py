@@ -83,6 +83,10 @@ def _ensemble(graph, Z, trees, n_targets, compare):
     (exactly: see :func:`._trees._exact_thresholds`); where they cannot be,
     they are written as nodes.
     """
+    if isinstance(Z, _Columns) and graph.opsets["ai.onnx.ml"] >= 5:
+        coded = _read_codes(graph, Z, trees, compare)
+        if coded is not None:
+            return _tree_ensemble(graph, coded[0], coded[1], n_targets)
     if isinstance(Z, _Columns) or compare != _F64_LEQ:
         columns = (Z.index, Z.mean, Z.scale) if isinstance(Z, _Columns) else ()
         folded = _folded_trees(trees, compare, *columns)
@@ -93,6 +97,37 @@ def _ensemble(graph, Z, trees, n_targets, compare):
     if compare != _F64_LEQ:
         Z = graph.cast(graph.cast(Z, "FLOAT"), "DOUBLE")
     return _tree_ensemble(graph, Z, trees, n_targets)
+
+
+def _read_codes(graph, Z, trees, compare):
+    """The input and folded ``trees`` reading ``Z``'s one-hot blocks as their
+    category codes (``_table._OneHotBlock.codes``); None without a block."""
+    from ._table import _OneHotBlock
+
+    if not any(isinstance(part, _OneHotBlock) for part, _ in Z.parts):
+        return None
+    parts, position, code = [], [], []
+    for part, width in Z.parts:
+        start = sum(w for _, w in parts)
+        if isinstance(part, _OneHotBlock):
+            codes = part.codes(graph)
+            if codes is None:
+                return None
+            parts.append((codes, len(part.slots)))
+            position.append(start + part.column_of)
+            code.append(np.arange(width))
+        else:
+            parts.append((part, width))
+            position.append(start + np.arange(width))
+            code.append(np.full(width, -1))
+    position, code = np.concatenate(position), np.concatenate(code)
+    folded = _folded_trees(trees, compare, position[Z.index], Z.mean, Z.scale,
+                           code[Z.index])
+    if folded is None:
+        return None
+    names = [name for name, _ in parts]
+    return (names[0] if len(names) == 1 else graph.add("Concat", names, axis=1),
+            folded)
 
 
 def _with_offsets(trees, offsets):
@@ -189,24 +224,39 @@ def _first_linear(layers):
     return None
 
 
-def _first_layer(graph, layers, Z):
-    """The standardization and first linear layer as one float64 ``Gemm`` (the
-    preprocessing's scaling folded in too), cast to float32.
+# The largest offset a standardized input column may have (``(x - m) / s``
+# is ``x / s`` less ``m / s``) for the first layer to run in float32 on the
+# unscaled columns: float32's rounding of ``x / s`` grows with it, and up to
+# this it stays about torch's own (parity 1e-5 with room to spare).
+_FLOAT32_OFFSET = 8.0
 
-    In float64, not torch's float32: the folded weights multiply the unscaled
-    columns, whose float32 rounding would grow with their size; the result
-    differs from torch's by torch's own float32 rounding.
+
+def _first_layer(graph, layers, Z):
+    """The standardization and first linear layer as one ``Gemm`` (the
+    preprocessing's scaling folded in too), its output float32.
+
+    In float32 as torch runs it, unless a column's offset after scaling
+    exceeds ``_FLOAT32_OFFSET``: then in float64, cast to float32 after (one
+    node more; the result differs from torch's by torch's own rounding).
     """
     linear = layers[-1]
     W = linear.weight.detach().cpu().numpy().astype(np.float64).T
     b = linear.bias.detach().cpu().numpy().astype(np.float64)
+    width = W.shape[0]
+    offset = -Z.mean / Z.scale if isinstance(Z, _Columns) else np.zeros(width)
     for layer in reversed(layers[:-1]):  # (h - mean) / scale, then @ W + b
         if type(layer).__name__ == "_Standardize":
             mean = layer.mean.detach().cpu().numpy().astype(np.float64).ravel()
             scale = layer.scale.detach().cpu().numpy().astype(np.float64).ravel()
             W = W / scale[:, None]
             b = b - mean @ W
-    return graph.cast(_affine(graph, Z, W, b), "FLOAT")
+            offset = (offset - mean) / scale
+    Z, W, b = _folded_affine(graph, Z, W, b)
+    if np.abs(offset).max(initial=0.0) <= _FLOAT32_OFFSET:
+        return graph.add("Gemm", [graph.cast(Z, "FLOAT"), graph.const(W, np.float32),
+                                  graph.const(b, np.float32)])
+    return graph.cast(graph.add("Gemm", [Z, graph.const(W), graph.const(b)]),
+                      "FLOAT")
 
 
 def _mlp_layer(graph, layer, hidden):

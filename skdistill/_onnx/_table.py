@@ -25,7 +25,7 @@ from .._preprocess import (
     _one_hot_slots,
     canonical_category,
 )
-from ._graph import _INPUT, _combined
+from ._graph import _INPUT, _combined, _Deferred
 
 CATEGORICAL_INPUT = "X_categorical"
 
@@ -87,7 +87,9 @@ def table_preprocessing(graph, step, layout, numeric, numeric_sample, convert,
                           encoded_width(pipeline[-1])))
     # side by side, unwritten: the student's converter writes one Concat, or
     # folds the numeric scaling into its weights or thresholds
-    return parts[0][0] if len(parts) == 1 else _combined(parts)
+    if len(parts) == 1 and not isinstance(parts[0][0], _Deferred):
+        return parts[0][0]
+    return _combined(parts)
 
 
 def encoded_width(encoder):
@@ -155,6 +157,59 @@ _TABLE_WIDTH = 512
 
 
 def _one_hot(graph, encoder, keys):
+    """The one-hot block, deferred: its nodes are written when a consumer reads
+    its columns; the trees read its codes instead (:class:`_OneHotBlock`)."""
+    return _OneHotBlock(encoder, keys)
+
+
+class _OneHotBlock(_Deferred):
+    """The one-hot block of the prefixed values ``keys``, not yet written.
+
+    :meth:`write` writes its columns; :meth:`codes` writes instead, per
+    category column, the one-hot column its value sets (float64; -1: none), so
+    that a tree's split on one-hot column ``k``, ``x_k <= t``, becomes
+    ``code != k`` (or always true or false) on one column: no one-hot nodes.
+    """
+
+    def __init__(self, encoder, keys):
+        self.encoder, self.keys = encoder, keys
+        self.slots, self.width = _one_hot_slots(encoder)
+        # Each one-hot column's category column.
+        self.column_of = np.full(self.width, -1)
+        for j, column_slots in enumerate(self.slots):
+            self.column_of[column_slots[column_slots >= 0]] = j
+
+    def write(self, graph):
+        return _one_hot_columns(graph, self.encoder, self.keys)
+
+    def codes(self, graph):
+        """The name of the ``(n, n_columns)`` float64 codes; None where the
+        graph's ``ai.onnx.ml`` opset has no float64 ``LabelEncoder``."""
+        from onnx import numpy_helper
+
+        if graph.opsets["ai.onnx.ml"] < 4:
+            return None
+        seen = [column_slots[:-1] for column_slots in self.slots]
+        unseen = np.array([column_slots[-1] for column_slots in self.slots])
+        per_column = bool((unseen >= 0).any())
+        # An unseen value: its column's infrequent column, or -1. With one
+        # default for every column, the per-column value is added after.
+        offsets = unseen.astype(np.float64) if per_column else np.zeros(len(seen))
+        values = np.concatenate([column - offset for column, offset
+                                 in zip(seen, offsets, strict=True)])
+        codes = graph.add(
+            "LabelEncoder", [self.keys], domain="ai.onnx.ml",
+            keys_tensor=numpy_helper.from_array(np.array(_keys(self.encoder),
+                                                         dtype=object)),
+            values_tensor=numpy_helper.from_array(values.astype(np.float64)),
+            default_tensor=numpy_helper.from_array(
+                np.array([0.0 if per_column else -1.0])))
+        if per_column:
+            codes = graph.add("Add", [codes, graph.const(offsets)])
+        return codes
+
+
+def _one_hot_columns(graph, encoder, keys):
     """The one-hot block: each value's row of a constant table, summed over
     the columns (each column's slots are its own: one 1 each)."""
     slots, width = _one_hot_slots(encoder)

@@ -13,7 +13,7 @@ import numpy as np
 # How each library compares a feature with its threshold (what goes left).
 _F32_LEQ, _F64_LEQ, _F32_LT = "float32 <=", "float64 <=", "float32 <"
 # TreeEnsemble's encodings of its attributes.
-_BRANCH_LEQ, _BRANCH_LT = 0, 1
+_BRANCH_LEQ, _BRANCH_LT, _BRANCH_EQ, _BRANCH_NEQ = 0, 1, 4, 5
 _AGGREGATE_SUM, _POST_TRANSFORM_NONE = 1, 0
 
 
@@ -22,7 +22,8 @@ class _Tree:
     """One tree as arrays over its nodes; leaves have ``left == -1``.
 
     ``missing_left``: where a missing value goes; ``value``: the leaves' output;
-    ``mode``: ``_BRANCH_LEQ`` (``x <= t`` goes left) or ``_BRANCH_LT``.
+    ``mode``: ``_BRANCH_LEQ`` (``x <= t`` goes left), ``_BRANCH_LT``, ..., or
+    an array of them, one per node.
     """
 
     feature: np.ndarray
@@ -72,7 +73,7 @@ def _tree_ensemble(graph, Z, trees, n_targets):
         for node in branches:
             features.append(int(tree.feature[node]))
             splits.append(float(tree.threshold[node]))
-            modes.append(tree.mode)
+            modes.append(tree.mode if np.ndim(tree.mode) == 0 else tree.mode[node])
             missing.append(int(tree.missing_left[node]))
             for child, ids, flags in ((tree.left[node], true_ids, true_leaf),
                                       (tree.right[node], false_ids, false_leaf)):
@@ -114,7 +115,8 @@ def _tree_ensemble_regressor(graph, Z, trees, n_targets):
             nodes["treeids"].append(tree_id)
             nodes["nodeids"].append(node)
             nodes["featureids"].append(0 if leaf else int(tree.feature[node]))
-            nodes["modes"].append("LEAF" if leaf else modes[tree.mode])
+            nodes["modes"].append("LEAF" if leaf else modes[
+                tree.mode if np.ndim(tree.mode) == 0 else tree.mode[node]])
             nodes["values"].append(0.0 if leaf else float(tree.threshold[node]))
             nodes["truenodeids"].append(0 if leaf else int(tree.left[node]))
             nodes["falsenodeids"].append(0 if leaf else int(tree.right[node]))
@@ -267,13 +269,17 @@ def _exact_thresholds(threshold, mean, scale, compare):
     return np.where(every, np.inf, _key_floats(low))
 
 
-def _folded_trees(trees, compare, index=None, mean=None, scale=None):
+def _folded_trees(trees, compare, index=None, mean=None, scale=None, code=None):
     """``trees`` reading the unscaled columns ``index`` of their input, with
     ``x <= u`` (float64) splits equal to ``compare`` on ``(x - mean) / scale``;
     None when a split cannot be written so.
 
     ``index``, ``mean``, ``scale``: per feature the tree reads, its column in
     the new input and its scaling (default: the same column, unscaled).
+    ``code``: per feature, -1, or the value that sets it to 1 (it is 0
+    otherwise) of the code column ``index`` (a one-hot column read from its
+    category column's code): its splits become ``code != value`` (or ``==``,
+    always or never true).
     """
     folded = []
     for target, tree in trees:
@@ -281,17 +287,47 @@ def _folded_trees(trees, compare, index=None, mean=None, scale=None):
         is_branch = np.asarray(tree.left) >= 0
         used = np.where(is_branch, feature, 0)
         threshold = np.asarray(tree.threshold, np.float64).copy()
-        if is_branch.any():
+        modes = np.full(len(feature), _BRANCH_LEQ, dtype=np.uint8)
+        numeric = is_branch.copy()
+        if code is not None:
+            coded = is_branch & (np.asarray(code)[used] >= 0)
+            numeric &= ~coded
+            if coded.any():
+                modes[coded], threshold[coded] = _code_splits(
+                    threshold[coded], np.asarray(code)[used[coded]],
+                    np.asarray(mean)[used[coded]], np.asarray(scale)[used[coded]],
+                    compare)
+        if numeric.any():
             u = _exact_thresholds(
-                threshold[is_branch],
-                0.0 if mean is None else np.asarray(mean)[used[is_branch]],
-                1.0 if scale is None else np.asarray(scale)[used[is_branch]],
+                threshold[numeric],
+                0.0 if mean is None else np.asarray(mean)[used[numeric]],
+                1.0 if scale is None else np.asarray(scale)[used[numeric]],
                 compare)
             if u is None:
                 return None
-            threshold[is_branch] = u
+            threshold[numeric] = u
         if index is not None:
             feature = np.where(is_branch, np.asarray(index)[used], feature)
         folded.append((target, _Tree(feature, threshold, tree.left, tree.right,
-                                     tree.missing_left, tree.value, _BRANCH_LEQ)))
+                                     tree.missing_left, tree.value,
+                                     modes if code is not None else _BRANCH_LEQ)))
     return folded
+
+
+def _code_splits(threshold, value, mean, scale, compare):
+    """Modes and thresholds on a code column of splits on the one-hot columns
+    its ``value`` sets (see :func:`_folded_trees`)."""
+    def passes(x):
+        with np.errstate(all="ignore"):
+            z = (x - mean) / scale
+            if compare == _F64_LEQ:
+                return z <= threshold
+            z = z.astype(np.float32).astype(np.float64)
+            return z <= threshold if compare == _F32_LEQ else z < threshold
+
+    zero, one = passes(0.0), passes(1.0)
+    # a code is an integer >= -1: "== -2" is never true, "<= inf" always
+    modes = np.select([zero & one, zero, one], [_BRANCH_LEQ, _BRANCH_NEQ,
+                                                _BRANCH_EQ], _BRANCH_EQ)
+    threshold = np.select([zero & one, zero ^ one], [np.inf, value], -2.0)
+    return modes.astype(np.uint8), threshold
