@@ -193,14 +193,21 @@ def _materialized(graph, Z):
     return out
 
 
-def _folded_affine(graph, Z, W, b):
-    """The input and weights of ``Z @ W + b`` with ``Z``'s selection and scaling
-    folded into ``W`` and ``b``: ``(name, W', b')`` with ``P @ W' + b'`` equal
-    to it up to rounding (``W`` of shape ``(Z.width, k)``)."""
+def _folded_weights(Z, W, b):
+    """``W`` and ``b`` with ``Z``'s selection and scaling folded in: ``P @ W'
+    + b'`` equals ``Z @ W + b`` up to rounding, ``P`` ``Z``'s parts side by
+    side (``W`` of shape ``(Z.width, k)``)."""
     W, b = np.asarray(W, np.float64), np.asarray(b, np.float64)
-    if not isinstance(Z, _Columns):
-        return Z, W, b
     scaled = W / Z.scale[:, None]
     full = np.zeros((sum(w for _, w in Z.parts), W.shape[1]))
     np.add.at(full, Z.index, scaled)
-    return _concat_parts(graph, Z), full, b - Z.mean @ scaled
+    return full, b - Z.mean @ scaled
+
+
+def _folded_affine(graph, Z, W, b):
+    """The input and weights of ``Z @ W + b`` with ``Z``'s selection and scaling
+    folded into ``W`` and ``b``: ``(name, W', b')`` (see :func:`_folded_weights`)."""
+    if not isinstance(Z, _Columns):
+        return _materialized(graph, Z), np.asarray(W, np.float64), \
+            np.asarray(b, np.float64)
+    return (_concat_parts(graph, Z), *_folded_weights(Z, W, b))

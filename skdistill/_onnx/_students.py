@@ -18,7 +18,13 @@ from ..students import (
     XGBStudent,
 )
 from ..students._base import PROBA_FLOOR, distribution_to_proba
-from ._graph import _Columns, _concat_parts, _folded_affine, _materialized
+from ._graph import (
+    _Columns,
+    _concat_parts,
+    _folded_affine,
+    _folded_weights,
+    _materialized,
+)
 from ._trees import (
     _BRANCH_LEQ,
     _F32_LEQ,
@@ -40,16 +46,75 @@ from ._trees import (
 def _linear(graph, student, Z):
     factor = _logit_factor(student.temperature_, len(student.classes_))
     W, b = student.coef_.T, student.intercept_
+    if W.shape[1] == 2:
+        # softmax([l0, l1]) is softmax([0, l1 - l0]): one column of weights,
+        # which a one-hot block adds as one number per category column
+        W = np.column_stack([np.zeros(len(W)), W[:, 1] - W[:, 0]])
+        b = np.array([0.0, b[1] - b[0]])
     if factor is not None:
         return graph.add("Softmax", [_affine(graph, Z, W * factor, b * factor)],
                          axis=1)
     return _sharpened_softmax(graph, _affine(graph, Z, W, b), student.temperature_)
 
 
-def _affine(graph, Z, W, b):
-    """``Z @ W + b`` as one float64 ``Gemm``, ``Z``'s scaling folded in."""
-    Z, W, b = _folded_affine(graph, Z, W, b)
-    return graph.add("Gemm", [Z, graph.const(W), graph.const(b)])
+def _affine(graph, Z, W, b, dtype=np.float64):
+    """``Z @ W + b`` as one ``Gemm`` in ``dtype``, ``Z``'s selection and
+    scaling folded into ``W`` and ``b``.
+
+    A one-hot block of ``Z`` is not written: where its weights have one
+    non-zero column, each category column's value is looked up as its number
+    (:meth:`._table._OneHotBlock.values`) and added by the ``Gemm``; otherwise
+    the block's product with its rows of ``W`` (and ``b``) is the ``Gemm``'s
+    ``C`` (:meth:`._table._OneHotBlock.summed`).
+    """
+    read = _read_blocks(graph, Z, W, b, dtype) if isinstance(Z, _Columns) else None
+    if read is None:
+        A, W, b = _folded_affine(graph, Z, W, b)
+    else:
+        A, W, b = read
+    if dtype != np.float64:
+        A = graph.cast(A, "FLOAT")
+    return graph.add("Gemm", [A, graph.const(W, dtype), _const_or_name(graph, b,
+                                                                         dtype)])
+
+
+def _const_or_name(graph, value, dtype):
+    return value if isinstance(value, str) else graph.const(value, dtype)
+
+
+def _read_blocks(graph, Z, W, b, dtype):
+    """``(A, W', C)`` of ``_affine`` with ``Z``'s one one-hot block read as its
+    values or sums; None where it is not (no block, several, a wide one, no
+    other part)."""
+    from ._table import _OneHotBlock
+
+    blocks = [i for i, (part, _) in enumerate(Z.parts)
+              if isinstance(part, _OneHotBlock)]
+    if len(blocks) != 1 or len(Z.parts) == 1:
+        return None
+    full, b = _folded_weights(Z, W, b)
+    starts = np.cumsum([0] + [w for _, w in Z.parts])
+    block, at = Z.parts[blocks[0]][0], blocks[0]
+    rows = full[starts[at]:starts[at + 1]]
+    others = [(name, width) for i, (name, width) in enumerate(Z.parts) if i != at]
+    other_rows = np.vstack([full[starts[i]:starts[i + 1]]
+                            for i in range(len(Z.parts)) if i != at])
+    used = np.flatnonzero((rows != 0).any(axis=0))
+    if dtype == np.float64 and len(used) <= 1:
+        j = used[0] if len(used) else 0
+        values = block.values(graph, rows[:, j])
+        if values is not None:
+            ones = np.zeros((block.n_columns, full.shape[1]))
+            ones[:, j] = 1.0
+            names = [name for name, _ in others] + [values]
+            return (graph.add("Concat", names, axis=1),
+                    np.vstack([other_rows, ones]), b)
+    summed = block.summed(graph, rows, shift=b, dtype=dtype)
+    if summed is None:
+        return None
+    names = [name for name, _ in others]
+    A = names[0] if len(names) == 1 else graph.add("Concat", names, axis=1)
+    return A, other_rows, summed
 
 
 def _tree(graph, student, Z):
@@ -251,12 +316,9 @@ def _first_layer(graph, layers, Z):
             W = W / scale[:, None]
             b = b - mean @ W
             offset = (offset - mean) / scale
-    Z, W, b = _folded_affine(graph, Z, W, b)
     if np.abs(offset).max(initial=0.0) <= _FLOAT32_OFFSET:
-        return graph.add("Gemm", [graph.cast(Z, "FLOAT"), graph.const(W, np.float32),
-                                  graph.const(b, np.float32)])
-    return graph.cast(graph.add("Gemm", [Z, graph.const(W), graph.const(b)]),
-                      "FLOAT")
+        return _affine(graph, Z, W, b, np.float32)
+    return graph.cast(_affine(graph, Z, W, b), "FLOAT")
 
 
 def _mlp_layer(graph, layer, hidden):

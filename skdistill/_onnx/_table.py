@@ -165,10 +165,13 @@ def _one_hot(graph, encoder, keys):
 class _OneHotBlock(_Deferred):
     """The one-hot block of the prefixed values ``keys``, not yet written.
 
-    :meth:`write` writes its columns; :meth:`codes` writes instead, per
-    category column, the one-hot column its value sets (float64; -1: none), so
-    that a tree's split on one-hot column ``k``, ``x_k <= t``, becomes
-    ``code != k`` (or always true or false) on one column: no one-hot nodes.
+    :meth:`write` writes its columns. A consumer may read it otherwise, with
+    fewer nodes: :meth:`codes`, per category column the one-hot column its
+    value sets (a tree's split on one-hot column ``k`` becomes ``code != k``);
+    :meth:`summed`, the sum over the category columns of a row of a matrix
+    per one-hot column (the block's product with that matrix, for a linear
+    layer); :meth:`values`, a number per one-hot column, one per category
+    column.
     """
 
     def __init__(self, encoder, keys):
@@ -178,78 +181,88 @@ class _OneHotBlock(_Deferred):
         self.column_of = np.full(self.width, -1)
         for j, column_slots in enumerate(self.slots):
             self.column_of[column_slots[column_slots >= 0]] = j
+        # What an unseen value of each column sets: its infrequent column, or
+        # none (-1).
+        self.unseen = np.array([column_slots[-1] for column_slots in self.slots])
+        self.per_column = bool((self.unseen >= 0).any())
+
+    @property
+    def n_columns(self):
+        return len(self.slots)
 
     def write(self, graph):
-        return _one_hot_columns(graph, self.encoder, self.keys)
+        if self.width > _TABLE_WIDTH:
+            return _one_hot_node(graph, self.encoder, self.keys)
+        return self.summed(graph, np.eye(self.width))
+
+    def _lookup(self, graph, values, default):
+        """One ``LabelEncoder`` of ``keys`` to ``values`` (one per one-hot
+        column, ``default`` for none) of their category columns; an unseen
+        value gets ``values[unseen]`` per column (one ``Add`` more)."""
+        from onnx import numpy_helper
+
+        values = np.append(np.asarray(values), default)
+        seen = [values[column_slots[:-1]] for column_slots in self.slots]
+        offsets = np.zeros(self.n_columns, dtype=values.dtype)
+        if self.per_column:
+            # The one default of the LabelEncoder, 0, becomes the column's own
+            # by adding it to every value of the column.
+            offsets = values[self.unseen]
+            seen = [column - offset for column, offset
+                    in zip(seen, offsets, strict=True)]
+            default = values.dtype.type(0)
+        values = np.concatenate(seen)
+        if values.dtype == np.int64:
+            out = graph.add("LabelEncoder", [self.keys], domain="ai.onnx.ml",
+                            keys_strings=_keys(self.encoder),
+                            values_int64s=values.tolist(),
+                            default_int64=int(default))
+        else:
+            out = graph.add(
+                "LabelEncoder", [self.keys], domain="ai.onnx.ml",
+                keys_tensor=numpy_helper.from_array(np.array(_keys(self.encoder),
+                                                             dtype=object)),
+                values_tensor=numpy_helper.from_array(values),
+                default_tensor=numpy_helper.from_array(np.array([default])))
+        if self.per_column:
+            out = graph.add("Add", [out, graph.const(offsets, offsets.dtype)])
+        return out
 
     def codes(self, graph):
         """The name of the ``(n, n_columns)`` float64 codes; None where the
         graph's ``ai.onnx.ml`` opset has no float64 ``LabelEncoder``."""
-        from onnx import numpy_helper
-
         if graph.opsets["ai.onnx.ml"] < 4:
             return None
-        seen = [column_slots[:-1] for column_slots in self.slots]
-        unseen = np.array([column_slots[-1] for column_slots in self.slots])
-        per_column = bool((unseen >= 0).any())
-        # An unseen value: its column's infrequent column, or -1. With one
-        # default for every column, the per-column value is added after.
-        offsets = unseen.astype(np.float64) if per_column else np.zeros(len(seen))
-        values = np.concatenate([column - offset for column, offset
-                                 in zip(seen, offsets, strict=True)])
-        codes = graph.add(
-            "LabelEncoder", [self.keys], domain="ai.onnx.ml",
-            keys_tensor=numpy_helper.from_array(np.array(_keys(self.encoder),
-                                                         dtype=object)),
-            values_tensor=numpy_helper.from_array(values.astype(np.float64)),
-            default_tensor=numpy_helper.from_array(
-                np.array([0.0 if per_column else -1.0])))
-        if per_column:
-            codes = graph.add("Add", [codes, graph.const(offsets)])
-        return codes
+        return self._lookup(graph, np.arange(self.width, dtype=np.float64), -1.0)
 
+    def values(self, graph, v):
+        """The name of the ``(n, n_columns)`` float64 ``v[k]`` of the one-hot
+        column ``k`` each value sets (0 for none); None where the graph's
+        ``ai.onnx.ml`` opset has no float64 ``LabelEncoder``."""
+        if graph.opsets["ai.onnx.ml"] < 4:
+            return None
+        return self._lookup(graph, np.asarray(v, dtype=np.float64), 0.0)
 
-def _one_hot_columns(graph, encoder, keys):
-    """The one-hot block: each value's row of a constant table, summed over
-    the columns (each column's slots are its own: one 1 each)."""
-    slots, width = _one_hot_slots(encoder)
-    if width > _TABLE_WIDTH:
-        return _one_hot_node(graph, encoder, keys)
-    seen = [np.where(column_slots[:-1] < 0, width, column_slots[:-1])
-            for column_slots in slots]
-    unseen = np.array([column_slots[-1] for column_slots in slots])
-    # Rows: the identity, a row of zeros (a value without a column), then,
-    # when an infrequent column takes the unseen values, one row per column
-    # (its infrequent column's, or zeros).
-    rows = [np.eye(width), np.zeros((1, width))]
-    per_column = bool((unseen >= 0).any())
-    if not per_column:
-        slot = graph.add("LabelEncoder", [keys], domain="ai.onnx.ml",
-                         keys_strings=_keys(encoder),
-                         values_int64s=np.concatenate(seen).tolist(),
-                         default_int64=width)
-    else:
-        # The one default, ``width``, becomes column j's own row ``width + 1 +
-        # j`` by adding ``j + 1`` to every slot of column j; the seen values'
-        # slots are stored less that offset.
-        rows.append(np.array([np.eye(width)[u] if u >= 0 else np.zeros(width)
-                              for u in unseen]))
-        offsets = np.arange(1, len(slots) + 1)
-        slot = graph.add("LabelEncoder", [keys], domain="ai.onnx.ml",
-                         keys_strings=_keys(encoder),
-                         values_int64s=np.concatenate([
-                             column - offset for column, offset
-                             in zip(seen, offsets, strict=True)]).tolist(),
-                         default_int64=width)
-        slot = graph.add("Add", [slot, graph.const(offsets, np.int64)])
-    one_hot = graph.add("Gather", [graph.const(np.vstack(rows)), slot], axis=0)
-    return graph.add("ReduceSum", [one_hot, graph.const([1], np.int64)],
-                     keepdims=0)
+    def summed(self, graph, V, shift=None, dtype=np.float64):
+        """The name of ``(n, V.shape[1])``: the block times ``V`` (a row per
+        one-hot column), plus ``shift`` (spread over the category columns:
+        each adds ``shift / n_columns``); None for a block too wide."""
+        if self.width > _TABLE_WIDTH:
+            return None
+        V = np.asarray(V, dtype=np.float64)
+        # Rows: V's, then zeros (a value that sets no column).
+        table = np.vstack([V, np.zeros((1, V.shape[1]))])
+        if shift is not None:
+            table = table + np.asarray(shift, np.float64) / self.n_columns
+        index = self._lookup(graph, np.arange(self.width), self.width)
+        rows = graph.add("Gather", [graph.const(table, dtype), index], axis=0)
+        return graph.add("ReduceSum", [rows, graph.const([1], np.int64)],
+                         keepdims=0)
 
 
 def _one_hot_node(graph, encoder, keys):
-    """The one-hot block of a wide encoder: each value's output column, then
-    one ``OneHot``."""
+    """The one-hot block of a wide encoder (its table would be too large):
+    each value's output column, then one ``OneHot``."""
     slots, width = _one_hot_slots(encoder)
     # An unseen value takes its column's last slot (the infrequent column, or
     # -1: none); -1 goes to an extra last column, sliced off at the end.
