@@ -13,6 +13,8 @@ the timing rows, the forms alternating in blocks of 100, garbage collector off):
   (:func:`skdistill.export.onnx_inputs` on the one-row DataFrame);
 - ``session.run``: the graph's raw ``InferenceSession.run`` on inputs made
   beforehand (the benchmark's ``student, onnxruntime``);
+- ``session.run, no arena``: the same with onnxruntime's CPU memory arena
+  off (``SessionOptions.enable_cpu_mem_arena = False``);
 - ``empty graph``: a graph with the same inputs whose output is an ``Identity``
   of one of them, run the same way (onnxruntime's fixed cost per call);
 - with ``--baseline COMMIT``: ``serving_model (COMMIT)``, the same graph
@@ -179,6 +181,8 @@ def _row_calls(model, served, session, X, n_rows, variants, baseline=None):
         "onnx_inputs": lambda i: onnx_inputs(model, frames[i]),
         "session.run": lambda i: session.run(None, prepared[i]),
     }
+    no_arena = _ort_session(model.SerializeToString(), arena=False)
+    calls["session.run, no arena"] = lambda i: no_arena.run(None, prepared[i])
     empty = _ort_session(empty_graph(model).SerializeToString())
     calls["empty graph"] = lambda i: empty.run(None, prepared[i])
     if baseline is not None:
