@@ -9,7 +9,9 @@ takes two inputs: ``"X"``, the numeric columns (float64, or float32), and
 prefixed by its column's position), then ordinal codes or one-hot columns are
 written as scikit-learn's encoders (fitted in ``fit``) give them: a constant
 number of nodes, whatever the number of columns (one chain per column made
-single-row serving cost 92-247 µs on tables with 4-10 category columns).
+single-row serving cost 92-247 µs on tables with 4-10 category columns). The
+one-hot block is left to the student's converter (:class:`_OneHotBlock`),
+which reads it with fewer nodes where it can.
 """
 
 from dataclasses import dataclass
