@@ -172,8 +172,13 @@ def _combined(items):
 
 def _concat_parts(graph, Z):
     """The name of ``Z.parts`` side by side (one ``Concat`` node when several)."""
-    names = [name.write(graph) if isinstance(name, _Deferred) else name
-             for name, _ in Z.parts]
+    return _concat(graph, [name for name, _ in Z.parts])
+
+
+def _concat(graph, parts):
+    """The name of the tensors or :class:`_Deferred` ``parts`` side by side."""
+    names = [part.write(graph) if isinstance(part, _Deferred) else part
+             for part in parts]
     return names[0] if len(names) == 1 else graph.add("Concat", names, axis=1)
 
 

@@ -22,6 +22,7 @@ from ._graph import (
     _Columns,
     _columns,
     _combined,
+    _Deferred,
     _materialized,
 )
 
@@ -106,22 +107,59 @@ def _simple_imputer(graph, imputer, Z):
     statistics = statistics.astype(np.float64)
     Z = _materialized(graph, Z)
     missing_values = imputer.missing_values
-    if isinstance(missing_values, Real) and np.isnan(missing_values):
-        mask = graph.add("IsNaN", [Z])
-    else:
-        mask = graph.add("Equal", [Z, graph.const(missing_values)])
     kept = np.isfinite(statistics) | bool(imputer.keep_empty_features)
-    filled = graph.add("Where", [mask, graph.const(np.where(kept, statistics, 0.0)),
-                                 Z])
+    fill = np.where(kept, statistics, 0.0)
     width = len(statistics)
     # scikit-learn drops the features it never saw a value of; the indicators
     # are the mask's columns ``features_``: both selections are left to the
     # consumer (one Concat of the whole mask, no Gather).
     index = np.flatnonzero(kept)
+    if isinstance(missing_values, Real) and np.isnan(missing_values):
+        # deferred: trees read the raw columns instead (no node at all)
+        mask = _NaNMask(Z)
+        filled, indicators = _Filled(mask, fill), _Missing(mask)
+    else:
+        mask = graph.add("Equal", [Z, graph.const(missing_values)])
+        filled = graph.add("Where", [mask, graph.const(fill), Z])
+        indicators = graph.cast(mask, "DOUBLE")
     if not imputer.add_indicator or len(imputer.indicator_.features_) == 0:
-        return filled if kept.all() else _columns([(filled, width)], index)
-    return _columns([(filled, width), (graph.cast(mask, "DOUBLE"), width)],
+        return _columns([(filled, width)], index)
+    return _columns([(filled, width), (indicators, width)],
                     np.concatenate([index, width + imputer.indicator_.features_]))
+
+
+class _NaNMask:
+    """``IsNaN`` of the tensor ``raw``, written once, when first needed."""
+
+    def __init__(self, raw):
+        self.raw, self.name = raw, None
+
+    def write(self, graph):
+        if self.name is None:
+            self.name = graph.add("IsNaN", [self.raw])
+        return self.name
+
+
+class _Filled(_Deferred):
+    """The imputer's output columns: ``raw``'s, missing values ``fill``."""
+
+    def __init__(self, mask, fill):
+        self.mask, self.raw, self.fill = mask, mask.raw, fill
+        self.width = len(fill)
+
+    def write(self, graph):
+        return graph.add("Where", [self.mask.write(graph), graph.const(self.fill),
+                                   self.raw])
+
+
+class _Missing(_Deferred):
+    """The imputer's indicators of every column of ``raw`` (1.0: missing)."""
+
+    def __init__(self, mask):
+        self.mask, self.raw = mask, mask.raw
+
+    def write(self, graph):
+        return graph.cast(self.mask.write(graph), "DOUBLE")
 
 
 def _standard_scaler(graph, scaler, Z):

@@ -20,6 +20,7 @@ from ..students import (
 from ..students._base import PROBA_FLOOR, distribution_to_proba
 from ._graph import (
     _Columns,
+    _concat,
     _concat_parts,
     _folded_affine,
     _folded_weights,
@@ -27,11 +28,16 @@ from ._graph import (
 )
 from ._trees import (
     _BRANCH_LEQ,
+    _CODE,
     _F32_LEQ,
     _F32_LT,
     _F64_LEQ,
+    _IS_MISSING,
+    _VALUE,
     _folded_trees,
     _lgbm_tree,
+    _plain_reading,
+    _Reading,
     _Tree,
     _tree_ensemble,
     _xgb_base_margin,
@@ -106,15 +112,12 @@ def _read_blocks(graph, Z, W, b, dtype):
         if values is not None:
             ones = np.zeros((block.n_columns, full.shape[1]))
             ones[:, j] = 1.0
-            names = [name for name, _ in others] + [values]
-            return (graph.add("Concat", names, axis=1),
+            return (_concat(graph, [name for name, _ in others] + [values]),
                     np.vstack([other_rows, ones]), b)
     summed = block.summed(graph, rows, shift=b, dtype=dtype)
     if summed is None:
         return None
-    names = [name for name, _ in others]
-    A = names[0] if len(names) == 1 else graph.add("Concat", names, axis=1)
-    return A, other_rows, summed
+    return _concat(graph, [name for name, _ in others]), other_rows, summed
 
 
 def _tree(graph, student, Z):
@@ -145,18 +148,25 @@ def _ensemble(graph, Z, trees, n_targets, compare):
 
     The float32 rounding of scikit-learn's and XGBoost's comparisons and
     ``Z``'s column selection and scaling are folded into float64 thresholds
-    (exactly: see :func:`._trees._exact_thresholds`); where they cannot be,
-    they are written as nodes.
+    (exactly: see :func:`._trees._exact_thresholds`), and ``Z``'s deferred
+    parts read at their source: the imputer's columns as the raw ones (a
+    missing value going where its fill would), its indicators as tests of
+    them, a one-hot block as its codes. Where they cannot be, they are
+    written as nodes.
     """
-    if isinstance(Z, _Columns) and graph.opsets["ai.onnx.ml"] >= 5:
-        coded = _read_codes(graph, Z, trees, compare)
-        if coded is not None:
-            return _tree_ensemble(graph, coded[0], coded[1], n_targets)
-    if isinstance(Z, _Columns) or compare != _F64_LEQ:
-        columns = (Z.index, Z.mean, Z.scale) if isinstance(Z, _Columns) else ()
-        folded = _folded_trees(trees, compare, *columns)
+    if isinstance(Z, _Columns):
+        read = _tree_input(graph, Z) if graph.opsets["ai.onnx.ml"] >= 5 else None
+        if read is not None:
+            folded = _folded_trees(trees, compare, read[1])
+            if folded is not None:
+                return _tree_ensemble(graph, read[0](), folded, n_targets)
+        folded = _folded_trees(trees, compare,
+                               _plain_reading(Z.index, Z.mean, Z.scale))
         if folded is not None:
-            Z = _concat_parts(graph, Z) if isinstance(Z, _Columns) else Z
+            return _tree_ensemble(graph, _concat_parts(graph, Z), folded, n_targets)
+    elif compare != _F64_LEQ:
+        folded = _folded_trees(trees, compare)
+        if folded is not None:
             return _tree_ensemble(graph, Z, folded, n_targets)
     Z = _materialized(graph, Z)
     if compare != _F64_LEQ:
@@ -164,35 +174,63 @@ def _ensemble(graph, Z, trees, n_targets, compare):
     return _tree_ensemble(graph, Z, trees, n_targets)
 
 
-def _read_codes(graph, Z, trees, compare):
-    """The input and folded ``trees`` reading ``Z``'s one-hot blocks as their
-    category codes (``_table._OneHotBlock.codes``); None without a block."""
+def _tree_input(graph, Z):
+    """``(write, reading)``: ``write()`` writes the trees' input and gives its
+    name; ``reading``, the :class:`._trees._Reading` of each of ``Z``'s columns
+    from it. None when ``Z`` has no part to read otherwise, or one cannot be
+    (a float64 ``LabelEncoder`` needs ``ai.onnx.ml`` 4)."""
+    from ._preprocessing import _Filled, _Missing
     from ._table import _OneHotBlock
 
-    if not any(isinstance(part, _OneHotBlock) for part, _ in Z.parts):
+    if not any(isinstance(part, (_OneHotBlock, _Filled, _Missing))
+               for part, _ in Z.parts):
         return None
-    parts, position, code = [], [], []
+    sources, offsets = [], {}  # the input's parts, by name or raw input
+
+    def source(key, width, make):
+        if key not in offsets:
+            offsets[key] = sum(w for _, w in sources)
+            sources.append((make, width))
+        return offsets[key]
+
+    column, kind, fill, code = [], [], [], []
     for part, width in Z.parts:
-        start = sum(w for _, w in parts)
+        k = np.arange(width)
         if isinstance(part, _OneHotBlock):
-            codes = part.codes(graph)
-            if codes is None:
+            if graph.opsets["ai.onnx.ml"] < 4:
                 return None
-            parts.append((codes, len(part.slots)))
-            position.append(start + part.column_of)
-            code.append(np.arange(width))
-        else:
-            parts.append((part, width))
-            position.append(start + np.arange(width))
+            start = source(id(part), part.n_columns,
+                           (lambda p: lambda: p.codes(graph))(part))
+            column.append(start + part.column_of)
+            kind.append(np.full(width, _CODE))
+            fill.append(np.full(width, np.nan))
+            code.append(k)
+        elif isinstance(part, (_Filled, _Missing)):
+            start = source(part.raw, width, (lambda r: lambda: r)(part.raw))
+            column.append(start + k)
+            if isinstance(part, _Filled):
+                kind.append(np.full(width, _VALUE))
+                fill.append(part.fill)
+            else:
+                kind.append(np.full(width, _IS_MISSING))
+                fill.append(np.full(width, np.nan))
             code.append(np.full(width, -1))
-    position, code = np.concatenate(position), np.concatenate(code)
-    folded = _folded_trees(trees, compare, position[Z.index], Z.mean, Z.scale,
-                           code[Z.index])
-    if folded is None:
-        return None
-    names = [name for name, _ in parts]
-    return (names[0] if len(names) == 1 else graph.add("Concat", names, axis=1),
-            folded)
+        else:
+            start = source(part, width, (lambda n: lambda: n)(part))
+            column.append(start + k)
+            kind.append(np.full(width, _VALUE))
+            fill.append(np.full(width, np.nan))
+            code.append(np.full(width, -1))
+    column, kind = np.concatenate(column), np.concatenate(kind)
+    fill, code = np.concatenate(fill), np.concatenate(code)
+    reading = _Reading(column[Z.index], kind[Z.index], Z.mean, Z.scale,
+                       fill[Z.index], code[Z.index])
+
+    def write():
+        names = [make() for make, _ in sources]
+        return names[0] if len(names) == 1 else graph.add("Concat", names, axis=1)
+
+    return write, reading
 
 
 def _with_offsets(trees, offsets):

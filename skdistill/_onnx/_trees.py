@@ -269,65 +269,114 @@ def _exact_thresholds(threshold, mean, scale, compare):
     return np.where(every, np.inf, _key_floats(low))
 
 
-def _folded_trees(trees, compare, index=None, mean=None, scale=None, code=None):
-    """``trees`` reading the unscaled columns ``index`` of their input, with
-    ``x <= u`` (float64) splits equal to ``compare`` on ``(x - mean) / scale``;
-    None when a split cannot be written so.
+# How a tree's feature is read from the new input (``_Reading.kind``).
+_VALUE, _CODE, _IS_MISSING = 0, 1, 2
 
-    ``index``, ``mean``, ``scale``: per feature the tree reads, its column in
-    the new input and its scaling (default: the same column, unscaled).
-    ``code``: per feature, -1, or the value that sets it to 1 (it is 0
-    otherwise) of the code column ``index`` (a one-hot column read from its
-    category column's code): its splits become ``code != value`` (or ``==``,
-    always or never true).
+
+@dataclass
+class _Reading:
+    """Per feature a tree reads, where it comes from in the new input.
+
+    ``column``: the new input's column; ``kind``: ``_VALUE``, the column
+    scaled, ``(x - mean) / scale``, and, where ``fill`` is not NaN, a missing
+    value read as ``fill`` (the imputer's); ``_CODE``, a one-hot column, 1
+    where the code column equals ``code``, else 0; ``_IS_MISSING``, a missing-
+    value indicator of the column, scaled.
     """
+
+    column: np.ndarray
+    kind: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    fill: np.ndarray
+    code: np.ndarray
+
+
+def _plain_reading(index, mean, scale):
+    """Each feature the column ``index`` scaled, missing values the tree's."""
+    n = len(index)
+    return _Reading(np.asarray(index), np.full(n, _VALUE), np.asarray(mean),
+                    np.asarray(scale), np.full(n, np.nan), np.full(n, -1))
+
+
+def _folded_trees(trees, compare, reading=None):
+    """``trees`` reading the new input as ``reading`` says, with splits equal
+    to the library's ``compare`` on the features they read; None when a split
+    cannot be written so.
+
+    A value's split becomes ``x <= u`` (float64; the scaling and float32
+    rounding folded into ``u`` exactly), and a missing value goes where its
+    ``fill`` would; a one-hot column's split, ``code != k`` (or ``==``, always
+    or never true); an indicator's, always true or never true, the missing
+    values going the indicator's 1's way. Without ``reading``: each feature
+    its own column, unscaled.
+    """
+    if reading is None:
+        n = 1 + max(int(np.max(tree.feature, initial=0)) for _, tree in trees)
+        reading = _plain_reading(np.arange(n), np.zeros(n), np.ones(n))
     folded = []
     for target, tree in trees:
         feature = np.asarray(tree.feature)
         is_branch = np.asarray(tree.left) >= 0
         used = np.where(is_branch, feature, 0)
         threshold = np.asarray(tree.threshold, np.float64).copy()
+        missing = np.asarray(tree.missing_left, dtype=bool).copy()
         modes = np.full(len(feature), _BRANCH_LEQ, dtype=np.uint8)
-        numeric = is_branch.copy()
-        if code is not None:
-            coded = is_branch & (np.asarray(code)[used] >= 0)
-            numeric &= ~coded
-            if coded.any():
-                modes[coded], threshold[coded] = _code_splits(
-                    threshold[coded], np.asarray(code)[used[coded]],
-                    np.asarray(mean)[used[coded]], np.asarray(scale)[used[coded]],
-                    compare)
-        if numeric.any():
-            u = _exact_thresholds(
-                threshold[numeric],
-                0.0 if mean is None else np.asarray(mean)[used[numeric]],
-                1.0 if scale is None else np.asarray(scale)[used[numeric]],
-                compare)
+        kind = reading.kind[used]
+        mean, scale = reading.mean[used], reading.scale[used]
+        split = _Split(threshold.copy(), mean, scale, compare)
+        value = is_branch & (kind == _VALUE)
+        if value.any():
+            u = _exact_thresholds(threshold[value], mean[value], scale[value],
+                                  compare)
             if u is None:
                 return None
-            threshold[numeric] = u
-        if index is not None:
-            feature = np.where(is_branch, np.asarray(index)[used], feature)
+            filled = value & ~np.isnan(reading.fill[used])
+            missing[filled] = split.passes(reading.fill[used], filled)
+            threshold[value] = u
+        coded = is_branch & (kind == _CODE)
+        if coded.any():
+            zero, one = split.passes(0.0, coded), split.passes(1.0, coded)
+            # a code is an integer >= -1: "== -2" is never true, "<= inf" always
+            modes[coded] = np.select([zero & one, zero, one],
+                                     [_BRANCH_LEQ, _BRANCH_NEQ, _BRANCH_EQ],
+                                     _BRANCH_EQ)
+            threshold[coded] = np.select(
+                [zero & one, zero ^ one], [np.inf, reading.code[used][coded]], -2.0)
+        flagged = is_branch & (kind == _IS_MISSING)
+        if flagged.any():
+            # x <= inf: every value; x < -inf: none; a missing value: as 1
+            present = split.passes(0.0, flagged)
+            modes[flagged] = np.where(present, _BRANCH_LEQ, _BRANCH_LT)
+            threshold[flagged] = np.where(present, np.inf, -np.inf)
+            missing[flagged] = split.passes(1.0, flagged)
+        feature = np.where(is_branch, reading.column[used], feature)
+        same = (modes[is_branch] == _BRANCH_LEQ).all()
         folded.append((target, _Tree(feature, threshold, tree.left, tree.right,
-                                     tree.missing_left, tree.value,
-                                     modes if code is not None else _BRANCH_LEQ)))
+                                     missing, tree.value,
+                                     _BRANCH_LEQ if same else modes)))
     return folded
 
 
-def _code_splits(threshold, value, mean, scale, compare):
-    """Modes and thresholds on a code column of splits on the one-hot columns
-    its ``value`` sets (see :func:`_folded_trees`)."""
-    def passes(x):
-        with np.errstate(all="ignore"):
-            z = (x - mean) / scale
-            if compare == _F64_LEQ:
-                return z <= threshold
-            z = z.astype(np.float32).astype(np.float64)
-            return z <= threshold if compare == _F32_LEQ else z < threshold
+@dataclass
+class _Split:
+    """The library's comparison of a scaled value with each node's threshold."""
 
-    zero, one = passes(0.0), passes(1.0)
-    # a code is an integer >= -1: "== -2" is never true, "<= inf" always
-    modes = np.select([zero & one, zero, one], [_BRANCH_LEQ, _BRANCH_NEQ,
-                                                _BRANCH_EQ], _BRANCH_EQ)
-    threshold = np.select([zero & one, zero ^ one], [np.inf, value], -2.0)
-    return modes.astype(np.uint8), threshold
+    threshold: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    compare: str
+
+    def passes(self, x, where):
+        """Whether ``x`` (a number, or one per node) goes left at the nodes
+        ``where``."""
+        x = np.broadcast_to(np.asarray(x, np.float64), self.threshold.shape)[where]
+        with np.errstate(all="ignore"):
+            z = (x - self.mean[where]) / self.scale[where]
+            if self.compare == _F64_LEQ:
+                return z <= self.threshold[where]
+            z = z.astype(np.float32).astype(np.float64)
+            return (z <= self.threshold[where] if self.compare == _F32_LEQ
+                    else z < self.threshold[where])
+
+
