@@ -202,3 +202,46 @@ def test_tree_splits_rows_on_float32_boundaries_as_scikit_learn_does():
     rows = pd.concat(rows)
     _, difference = _ops_and_difference(pipeline, frame[:500], rows)
     assert difference == 0.0
+
+
+def _walk(tree, x):
+    """A ``_Tree``'s leaf value for the row ``x`` (no missing values)."""
+    from skdistill._onnx._trees import _BRANCH_EQ, _BRANCH_LEQ, _BRANCH_NEQ
+
+    node = 0
+    while tree.left[node] >= 0:
+        mode = tree.mode if np.ndim(tree.mode) == 0 else tree.mode[node]
+        value, threshold = x[tree.feature[node]], tree.threshold[node]
+        goes_left = {_BRANCH_LEQ: value <= threshold, _BRANCH_EQ: value == threshold,
+                     _BRANCH_NEQ: value != threshold}[int(mode)]
+        node = tree.left[node] if goes_left else tree.right[node]
+    return tree.value[node]
+
+
+def test_equal_and_unequal_splits_rewritten_as_less_or_equal_ones():
+    """A tree of == / != splits on integer codes, and <= splits, gives every
+    row the same leaf once its splits are all <=."""
+    from skdistill._onnx._trees import (
+        _BRANCH_EQ,
+        _BRANCH_LEQ,
+        _BRANCH_NEQ,
+        _as_less_or_equal,
+        _only_less_or_equal,
+        _Tree,
+    )
+
+    # a full tree of depth 4: nodes 0-14 split, 15-30 leaves
+    n_split, n_nodes = 15, 31
+    left = np.r_[2 * np.arange(n_split) + 1, np.full(n_nodes - n_split, -1)]
+    right = np.r_[2 * np.arange(n_split) + 2, np.full(n_nodes - n_split, -1)]
+    for seed in range(20):
+        rng = np.random.RandomState(seed)
+        mode = rng.choice([_BRANCH_LEQ, _BRANCH_EQ, _BRANCH_NEQ], n_nodes).astype(
+            np.uint8)
+        tree = _Tree(rng.randint(0, 3, n_nodes), rng.randint(-1, 4, n_nodes) + np.where(
+            mode == _BRANCH_LEQ, 0.5, 0.0), left, right, np.zeros(n_nodes, bool),
+            rng.randn(n_nodes), mode)
+        rewritten = _as_less_or_equal(tree)
+        assert _only_less_or_equal(rewritten)
+        for x in np.array(np.meshgrid(*[np.arange(-1, 5)] * 3)).reshape(3, -1).T:
+            assert _walk(rewritten, x) == _walk(tree, x)
