@@ -13,23 +13,35 @@ the timing rows, the forms alternating in blocks of 100, garbage collector off):
   (:func:`skdistill.export.onnx_inputs` on the one-row DataFrame);
 - ``session.run``: the graph's raw ``InferenceSession.run`` on inputs made
   beforehand (the benchmark's ``student, onnxruntime``);
+- ``session.run, no arena``: the same with onnxruntime's CPU memory arena
+  off (``SessionOptions.enable_cpu_mem_arena = False``);
 - ``empty graph``: a graph with the same inputs whose output is an ``Identity``
   of one of them, run the same way (onnxruntime's fixed cost per call);
 - with ``--baseline COMMIT``: ``serving_model (COMMIT)``, the same graph
   behind that commit's ``OnnxServingModel`` and ``feeds`` (their source read
   with ``git show`` and run in this process), so that a change of the Python
   side is measured before and after in one run;
+- with ``--baseline-graph COMMIT``: ``session.run (COMMIT graph)``, the graph
+  that commit's :func:`~skdistill.export.to_onnx` exports for the same
+  distiller (in a subprocess importing the package from ``git archive
+  COMMIT``), run like the exported one on the same inputs (the inputs'
+  contract is the same), so that a change of the graph is measured before
+  and after in one run;
 - any ``variants`` (graphs made from the exported one, run like it; for
   callers of :func:`main`).
 
-It also records the graph's node list (by operator) and onnxruntime's own
-profile of the session: the median time of each node over the calls (after
-onnxruntime's graph optimisations), and of the whole ``Run``.
+It also records the graph's node list (by operator), its largest difference
+from ``distiller.predict_proba`` on the timing rows (and the baseline graph's),
+and onnxruntime's own profile of the session: the median time of each node
+over the calls (after onnxruntime's graph optimisations), and of the whole
+``Run``.
 
 Run::
 
     nice -n 5 python -m benchmarks.serving_profile --cache /tmp/distillers \\
         --baseline 3920e7a                                  # all ten datasets
+    nice -n 5 python -m benchmarks.serving_profile --cache /tmp/distillers \\
+        --baseline-graph d9c2ac4 --output serving_profile_nodes   # the graph
     python -m benchmarks.serving_profile --datasets caravan --calls 200 \\
         --out /tmp/smoke                                     # a smoke run
 
@@ -39,6 +51,9 @@ Results: ``results/serving_profile.json``.
 import argparse
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -122,6 +137,41 @@ def baseline_serving(model, commit):
     return serving.OnnxServingModel(model)
 
 
+# Run in the subprocess with the baseline's package first on the path.
+_EXPORT_AT = """
+import sys, joblib, onnx
+from skdistill.export import to_onnx
+pipeline, sample = joblib.load(sys.argv[1])
+onnx.save_model(to_onnx(pipeline, sample), sys.argv[2])
+"""
+
+
+def baseline_graph(distiller, sample, commit):
+    """The graph ``commit``'s ``to_onnx`` exports for ``distiller``."""
+    import onnx
+
+    with tempfile.TemporaryDirectory(prefix="baseline-graph-") as folder:
+        package = Path(folder) / "package"
+        package.mkdir()
+        archive = subprocess.run(["git", "archive", commit, "skdistill"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(package)], input=archive,
+                       check=True)
+        stem = Path(folder) / "student"
+        joblib.dump((distiller.student_, sample), f"{stem}.joblib")
+        # Run from the archive's folder: the current folder comes first on the path.
+        subprocess.run([sys.executable, "-c", _EXPORT_AT, f"{stem}.joblib",
+                        f"{stem}.onnx"], check=True, cwd=package,
+                       env={**os.environ, "PYTHONPATH": str(package)})
+        return onnx.load(f"{stem}.onnx")
+
+
+def _max_difference(model, X, expected):
+    session = _ort_session(model.SerializeToString())
+    return float(np.abs(session.run(None, onnx_inputs(model, X))[0]
+                        - expected).max())
+
+
 def _row_calls(model, served, session, X, n_rows, variants, baseline=None):
     """One-row callables of every form, each on its own prepared rows."""
     frames = [X.iloc[i:i + 1] for i in range(n_rows)]
@@ -131,6 +181,8 @@ def _row_calls(model, served, session, X, n_rows, variants, baseline=None):
         "onnx_inputs": lambda i: onnx_inputs(model, frames[i]),
         "session.run": lambda i: session.run(None, prepared[i]),
     }
+    no_arena = _ort_session(model.SerializeToString(), arena=False)
+    calls["session.run, no arena"] = lambda i: no_arena.run(None, prepared[i])
     empty = _ort_session(empty_graph(model).SerializeToString())
     calls["empty graph"] = lambda i: empty.run(None, prepared[i])
     if baseline is not None:
@@ -175,7 +227,14 @@ def profile_dataset(name, options, variants=None):
     X = split.X_latency
     sample = split.X_train.iloc[:10]
     model = to_onnx(distiller, sample)
-    made = {key: make(model) for key, make in (variants or {}).items()}
+    variants = dict(variants or {})
+    if options.baseline_graph is not None:
+        before = baseline_graph(distiller, sample, options.baseline_graph)
+        variants[f"session.run ({options.baseline_graph} graph)"] = \
+            lambda _: before
+    made = {key: make(model) for key, make in variants.items()}
+    parity_rows = X.iloc[:options.parity_rows]
+    expected = distiller.predict_proba(parity_rows)
     served = serving_model(distiller, sample)
     session = _ort_session(model.SerializeToString())
     n_rows = options.calls + WARM_UP
@@ -186,13 +245,19 @@ def profile_dataset(name, options, variants=None):
         nodes_us = node_profile(model, prepared, folder)
     result = {"student": describe(distiller.student_[-1]),
               "n_nodes": len(model.graph.node), "nodes": node_counts(model),
+              "max_abs_diff": _max_difference(model, parity_rows, expected),
               "inputs": {i.name: [d.dim_value or None for d in
                                   i.type.tensor_type.shape.dim]
                          for i in model.graph.input},
               "times": times, "node_profile_us": nodes_us,
-              "variants": {key: {"n_nodes": len(v.graph.node)}
+              "variants": {key: {"n_nodes": len(v.graph.node),
+                                 "nodes": node_counts(v),
+                                 "max_abs_diff": _max_difference(
+                                     v, parity_rows, expected)}
                            for key, v in made.items()}}
-    log(f"{name}: {result['student']}, {result['n_nodes']} nodes; " + ", ".join(
+    log(f"{name}: {result['student']}, {result['n_nodes']} nodes ("
+        + ", ".join(f"{key} {v['n_nodes']}" for key, v in result["variants"].items())
+        + "); " + ", ".join(
         f"{form} {t['p50_s'] * 1e6:.1f}" for form, t in times.items()) + " µs p50")
     return result
 
@@ -210,6 +275,10 @@ def main(argv=None, variants=None):
                         help="folder keeping the fitted distillers between runs")
     parser.add_argument("--baseline", default=None,
                         help="a commit whose serving_model is timed as well")
+    parser.add_argument("--baseline-graph", default=None,
+                        help="a commit whose exported graph is timed as well")
+    parser.add_argument("--parity-rows", type=int, default=2000,
+                        help="timing rows the graphs are compared on")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--output", default="serving_profile")
     options = parser.parse_args(argv)

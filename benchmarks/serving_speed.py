@@ -177,11 +177,12 @@ def _pickled_bytes(model, folder, name):
     return path.stat().st_size
 
 
-def _ort_session(model_bytes):
+def _ort_session(model_bytes, arena=True):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = arena
     options.log_severity_level = 3  # not the converters' shape warnings per call
     return ort.InferenceSession(model_bytes, options,
                                 providers=["CPUExecutionProvider"])

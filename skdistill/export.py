@@ -5,20 +5,25 @@ returns the probabilities ``predict_proba`` returns, computed the same way, so t
 the student serves with nothing but an ONNX runtime. Every family of
 :mod:`skdistill.students` is supported:
 
-- ``MLPStudent``: the torch network written layer by layer (standardization,
-  ``Gemm`` and activation nodes in float32), then a float64 softmax.
+- ``MLPStudent``: the torch network written layer by layer (``Gemm`` and
+  activation nodes in float32, its standardization folded into the first
+  ``Gemm``), then a float64 softmax.
 - ``TreeStudent``, ``LGBMStudent``, ``XGBStudent``: the fitted trees rewritten as
   one ``ai.onnx.ml`` ``TreeEnsemble`` node in float64, with each library's own
   comparison (scikit-learn: ``float32(x) <= t``; LightGBM: ``x <= t`` in float64;
-  XGBoost: ``float32(x) < t``) and missing-value direction, then the student's own
-  link (init score, softmax) and the clipping, renormalisation and sharpening by
-  ``temperature_`` of ``BaseStudent.predict_proba``.
-- ``LinearStudent``: a matrix product and a softmax, then the same sharpening.
+  XGBoost: ``float32(x) < t``, written as exactly equal float64 ``x <= t'``) and
+  missing-value direction, then the student's own link (init score, softmax)
+  and the sharpening by ``temperature_`` of ``BaseStudent.predict_proba``. A
+  scikit-learn tree's leaves hold ``predict_proba`` itself.
+- ``LinearStudent``: one ``Gemm`` and a softmax.
 
 The preprocessing that ``HPMDistiller`` fits for the student (imputation with
 missing-value indicators, standard scaling, the categorical columns' ordinal or
-one-hot codes) is written node by node in float64, so it equals scikit-learn's to
-the last bit; any other transformer goes through ``skl2onnx``.
+one-hot codes) is written in float64 with as few nodes as it can be: the
+scaling is folded into the trees' thresholds (exactly) or into the first
+linear layer's weights (to rounding), and the one-hot block is read as the
+category codes by trees and as looked-up weights by a linear layer. Any other
+transformer goes through ``skl2onnx``.
 
 :func:`onnx_inputs` makes the graph's inputs from a DataFrame,
 :func:`serving_model` serves the graph behind ``predict``/``predict_proba``, and
@@ -111,19 +116,23 @@ def to_onnx(distiller_or_student, X_sample, path=None):
     -----
     Feed the graph rows of its input type (float64 unless exported from a
     float32 sample: most ONNX serving code sends float32, and skl2onnx's
-    default is float32). It casts them to float64, computes in float64 and
-    rounds to float32 exactly where the libraries do: before a scikit-learn or
-    XGBoost tree, and before the torch network. Its probabilities agree with
+    default is float32). It casts them to float64, computes in float64 (the
+    torch network in float32, as torch runs it) and splits as the libraries do
+    (scikit-learn's and XGBoost's float32 comparisons folded into float64
+    thresholds). Its probabilities agree with
     ``predict_proba`` to about 1e-15 for tree, LightGBM and linear students
-    (onnxruntime's graph optimizations may move the last digits, up to about
-    1e-9), and to float32 precision (about 1e-7) for XGBoost, which sums its
-    trees in float32, and for MLPs.
+    (exactly for scikit-learn trees; onnxruntime's graph optimizations may move
+    the last digits, up to about 1e-9; a temperature above 1 folded into the
+    logits moves a probability under 1e-12 by less than 1e-9), and to float32
+    precision (about 1e-7) for XGBoost, which sums its trees in float32, and
+    for MLPs.
 
-    The MLP is written layer by layer (``Sub``/``Div`` for its
-    standardization, ``Gemm`` and the activation per layer, in float32 as torch
-    runs it), with no torch exporter involved. The trees use
-    ``ai.onnx.ml.TreeEnsemble`` (opset 5, float64 thresholds and leaves), which
-    onnxruntime runs from version 1.21 on.
+    The MLP is written layer by layer (its standardization and the
+    preprocessing's scaling folded into the first ``Gemm``, in float32 as
+    torch runs it unless a column's scaled offset is large, then in float64;
+    ``Gemm`` and the activation per layer), with no torch exporter involved.
+    The trees use ``ai.onnx.ml.TreeEnsemble`` (opset 5, float64 thresholds and
+    leaves), which onnxruntime runs from version 1.21 on.
 
     Categorical columns: the string input holds each value in the canonical
     form the default preprocessing matches categories by (``20``, ``20.0`` and
@@ -131,9 +140,10 @@ def to_onnx(distiller_or_student, X_sample, path=None):
     one ``LabelEncoder`` node looks every column's value up at once in the
     categories seen in ``fit`` (each value prefixed by its column's position by
     one ``StringConcat``: the same few nodes whatever the number of columns);
-    then the ordinal codes (trees, boosters) or one ``OneHot`` into the one-hot
-    columns, the infrequent and unseen categories included (MLP, linear),
-    exactly as ``predict_proba`` encodes them. Feed it with
+    then the ordinal codes, or the one-hot columns (the infrequent and unseen
+    categories included) read from a constant table, as the category codes by
+    trees, or as looked-up weights by a linear layer, exactly as
+    ``predict_proba`` encodes them. Feed it with
     :func:`onnx_inputs`, or serve it from Python with :func:`serving_model`.
 
     Examples

@@ -132,5 +132,9 @@ def _session(model_bytes, n_threads):
     options = ort.SessionOptions()
     options.intra_op_num_threads = n_threads
     options.inter_op_num_threads = 1
+    # Without the arena a one-row call took 1-3 µs less on every suite
+    # dataset (benchmarks/README.md, "The graph in fewer nodes"); 10,000
+    # rows took as long.
+    options.enable_cpu_mem_arena = False
     return ort.InferenceSession(model_bytes, options,
                                 providers=["CPUExecutionProvider"])

@@ -16,7 +16,7 @@ of its scope.
 import numpy as np
 
 from .._preprocess import _FastTransform
-from ._graph import _INSTALL_HINT, _Graph
+from ._graph import _INSTALL_HINT, _Graph, _materialized
 from ._preprocessing import _convert_step
 from ._students import _REGRESSION_CONVERTERS, _STUDENT_CONVERTERS
 from ._table import table_layout, table_preprocessing
@@ -117,7 +117,7 @@ def _convert_preprocessing(scope, operator, container):
             categorical=_concat(graph, [
                 _as(graph, by_column[name], "STRING")
                 for name in layout.names(layout.categorical)]))
-    graph.add("Identity", [Z], output="output")
+    graph.add("Identity", [_materialized(graph, Z)], output="output")
     _copy_into(graph, scope, container, {
         **{name: variable.full_name for name, variable in inputs},
         "output": operator.outputs[0].full_name})

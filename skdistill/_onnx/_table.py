@@ -9,7 +9,9 @@ takes two inputs: ``"X"``, the numeric columns (float64, or float32), and
 prefixed by its column's position), then ordinal codes or one-hot columns are
 written as scikit-learn's encoders (fitted in ``fit``) give them: a constant
 number of nodes, whatever the number of columns (one chain per column made
-single-row serving cost 92-247 µs on tables with 4-10 category columns).
+single-row serving cost 92-247 µs on tables with 4-10 category columns). The
+one-hot block is left to the student's converter (:class:`_OneHotBlock`),
+which reads it with fewer nodes where it can.
 """
 
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from .._preprocess import (
     _one_hot_slots,
     canonical_category,
 )
-from ._graph import _INPUT
+from ._graph import _INPUT, _combined, _Deferred
 
 CATEGORICAL_INPUT = "X_categorical"
 
@@ -80,10 +82,23 @@ def table_preprocessing(graph, step, layout, numeric, numeric_sample, convert,
     parts = []
     for name, pipeline, _ in step.transformer_.transformers_:
         if name == "numeric" and layout.numeric:
-            parts.append(convert(graph, pipeline, numeric, numeric_sample)[0])
+            part, sample = convert(graph, pipeline, numeric, numeric_sample)
+            parts.append((part, np.shape(sample)[1]))
         elif name == "categorical":
-            parts.append(encoded(graph, pipeline[-1], categorical))
-    return parts[0] if len(parts) == 1 else graph.add("Concat", parts, axis=1)
+            parts.append((encoded(graph, pipeline[-1], categorical),
+                          encoded_width(pipeline[-1])))
+    # side by side, unwritten: the student's converter writes one Concat, or
+    # folds the numeric scaling into its weights or thresholds
+    if len(parts) == 1 and not isinstance(parts[0][0], _Deferred):
+        return parts[0][0]
+    return _combined(parts)
+
+
+def encoded_width(encoder):
+    """The number of columns :func:`encoded` outputs."""
+    if isinstance(encoder, OneHotEncoder):
+        return _one_hot_slots(encoder)[1]
+    return len(encoder.categories_)
 
 
 def encoded(graph, encoder, categorical):
@@ -118,8 +133,18 @@ def _keys(encoder):
 
 def _ordinal(graph, encoder, keys):
     """Positions in each column's categories; ``unknown_value`` for the unseen."""
+    from onnx import numpy_helper
+
     positions = [float(i) for categories in encoder.categories_
                  for i in range(len(categories))]
+    if graph.opsets["ai.onnx.ml"] >= 4:  # float64 values: no Cast node
+        return graph.add(
+            "LabelEncoder", [keys], domain="ai.onnx.ml",
+            keys_tensor=numpy_helper.from_array(np.array(_keys(encoder),
+                                                         dtype=object)),
+            values_tensor=numpy_helper.from_array(np.array(positions)),
+            default_tensor=numpy_helper.from_array(
+                np.array([float(encoder.unknown_value)])))
     # float32 holds the positions exactly; onnxruntime's LabelEncoder has no
     # float64 values before ai.onnx.ml 4.
     codes = graph.add("LabelEncoder", [keys], domain="ai.onnx.ml",
@@ -128,8 +153,118 @@ def _ordinal(graph, encoder, keys):
     return graph.cast(codes, "DOUBLE")
 
 
+# Up to this width the one-hot block is read from a constant table (rows of
+# the identity: 3 nodes); a wider one would make the table too large.
+_TABLE_WIDTH = 512
+
+
 def _one_hot(graph, encoder, keys):
-    """The one-hot block: each value's output column, then one ``OneHot``."""
+    """The one-hot block, deferred: its nodes are written when a consumer reads
+    its columns; the trees read its codes instead (:class:`_OneHotBlock`)."""
+    return _OneHotBlock(encoder, keys)
+
+
+class _OneHotBlock(_Deferred):
+    """The one-hot block of the prefixed values ``keys``, not yet written.
+
+    :meth:`write` writes its columns. A consumer may read it otherwise, with
+    fewer nodes: :meth:`codes`, per category column the one-hot column its
+    value sets (a tree's split on one-hot column ``k`` becomes ``code != k``);
+    :meth:`summed`, the sum over the category columns of a row of a matrix
+    per one-hot column (the block's product with that matrix, for a linear
+    layer); :meth:`values`, a number per one-hot column, one per category
+    column.
+    """
+
+    def __init__(self, encoder, keys):
+        self.encoder, self.keys = encoder, keys
+        self.slots, self.width = _one_hot_slots(encoder)
+        # Each one-hot column's category column.
+        self.column_of = np.full(self.width, -1)
+        for j, column_slots in enumerate(self.slots):
+            self.column_of[column_slots[column_slots >= 0]] = j
+        # What an unseen value of each column sets: its infrequent column, or
+        # none (-1).
+        self.unseen = np.array([column_slots[-1] for column_slots in self.slots])
+        self.per_column = bool((self.unseen >= 0).any())
+
+    @property
+    def n_columns(self):
+        return len(self.slots)
+
+    def write(self, graph):
+        if self.width > _TABLE_WIDTH:
+            return _one_hot_node(graph, self.encoder, self.keys)
+        return self.summed(graph, np.eye(self.width))
+
+    def _lookup(self, graph, values, default):
+        """One ``LabelEncoder`` of ``keys`` to ``values`` (one per one-hot
+        column, ``default`` for none) of their category columns; an unseen
+        value gets ``values[unseen]`` per column (one ``Add`` more)."""
+        from onnx import numpy_helper
+
+        values = np.append(np.asarray(values), default)
+        seen = [values[column_slots[:-1]] for column_slots in self.slots]
+        offsets = np.zeros(self.n_columns, dtype=values.dtype)
+        if self.per_column:
+            # The one default of the LabelEncoder, 0, becomes the column's own
+            # by adding it to every value of the column.
+            offsets = values[self.unseen]
+            seen = [column - offset for column, offset
+                    in zip(seen, offsets, strict=True)]
+            default = values.dtype.type(0)
+        values = np.concatenate(seen)
+        if values.dtype == np.int64:
+            out = graph.add("LabelEncoder", [self.keys], domain="ai.onnx.ml",
+                            keys_strings=_keys(self.encoder),
+                            values_int64s=values.tolist(),
+                            default_int64=int(default))
+        else:
+            out = graph.add(
+                "LabelEncoder", [self.keys], domain="ai.onnx.ml",
+                keys_tensor=numpy_helper.from_array(np.array(_keys(self.encoder),
+                                                             dtype=object)),
+                values_tensor=numpy_helper.from_array(values),
+                default_tensor=numpy_helper.from_array(np.array([default])))
+        if self.per_column:
+            out = graph.add("Add", [out, graph.const(offsets, offsets.dtype)])
+        return out
+
+    def codes(self, graph):
+        """The name of the ``(n, n_columns)`` float64 codes; None where the
+        graph's ``ai.onnx.ml`` opset has no float64 ``LabelEncoder``."""
+        if graph.opsets["ai.onnx.ml"] < 4:
+            return None
+        return self._lookup(graph, np.arange(self.width, dtype=np.float64), -1.0)
+
+    def values(self, graph, v):
+        """The name of the ``(n, n_columns)`` float64 ``v[k]`` of the one-hot
+        column ``k`` each value sets (0 for none); None where the graph's
+        ``ai.onnx.ml`` opset has no float64 ``LabelEncoder``."""
+        if graph.opsets["ai.onnx.ml"] < 4:
+            return None
+        return self._lookup(graph, np.asarray(v, dtype=np.float64), 0.0)
+
+    def summed(self, graph, V, shift=None, dtype=np.float64):
+        """The name of ``(n, V.shape[1])``: the block times ``V`` (a row per
+        one-hot column), plus ``shift`` (spread over the category columns:
+        each adds ``shift / n_columns``); None for a block too wide."""
+        if self.width > _TABLE_WIDTH:
+            return None
+        V = np.asarray(V, dtype=np.float64)
+        # Rows: V's, then zeros (a value that sets no column).
+        table = np.vstack([V, np.zeros((1, V.shape[1]))])
+        if shift is not None:
+            table = table + np.asarray(shift, np.float64) / self.n_columns
+        index = self._lookup(graph, np.arange(self.width), self.width)
+        rows = graph.add("Gather", [graph.const(table, dtype), index], axis=0)
+        return graph.add("ReduceSum", [rows, graph.const([1], np.int64)],
+                         keepdims=0)
+
+
+def _one_hot_node(graph, encoder, keys):
+    """The one-hot block of a wide encoder (its table would be too large):
+    each value's output column, then one ``OneHot``."""
     slots, width = _one_hot_slots(encoder)
     # An unseen value takes its column's last slot (the infrequent column, or
     # -1: none); -1 goes to an extra last column, sliced off at the end.

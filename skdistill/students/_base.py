@@ -57,6 +57,28 @@ def sharpen(proba, temperature):
     return soften(proba, 1.0 / temperature)
 
 
+def distribution_to_proba(distribution, temperature):
+    """What ``predict_proba`` makes of a student's predicted distribution.
+
+    Clipped at zero, each row divided by its sum (at least ``PROBA_FLOOR``),
+    then :func:`sharpen` by ``temperature``.
+
+    Parameters
+    ----------
+    distribution : ndarray of shape (n_samples, n_classes)
+        ``_predict_distribution``'s rows.
+    temperature : float
+        The student's ``temperature_``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+    """
+    proba = np.clip(distribution, 0.0, None)
+    proba = proba / np.maximum(proba.sum(axis=1, keepdims=True), PROBA_FLOOR)
+    return sharpen(proba, temperature)
+
+
 def mixed_targets(soft_targets, hard_targets, temperature, alpha):
     """The distribution a distribution student fits.
 
@@ -257,9 +279,8 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
             Probabilities, columns in the order of ``classes_``.
         """
         X = self._validate_predict_X(X)
-        proba = np.clip(self._predict_distribution(X), 0.0, None)
-        proba = proba / np.maximum(proba.sum(axis=1, keepdims=True), PROBA_FLOOR)
-        return sharpen(proba, self.temperature_)
+        return distribution_to_proba(self._predict_distribution(X),
+                                     self.temperature_)
 
     def predict(self, X):
         """Most probable class of each row of ``X``.
