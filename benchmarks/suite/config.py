@@ -191,6 +191,8 @@ REGRESSION_COMPONENTS = (
     ("augment", "munge", "auto"),
     ("chain", "auto", False),
     ("final_rows", "all", "train"),
+    # The distil-or-not check of a named student's alpha="auto" (0.7 or 0).
+    ("alpha", "auto", 0.7),
 )
 REGRESSION_CURVE_METHODS = {
     "direct": REGRESSION_BASELINES[REG_DIRECT],
