@@ -68,6 +68,7 @@ from ._transfer import (
     rows_with_validation,
     selection_rows,
     stratified_split,
+    student_input_dtype,
     validation_selection_split,
 )
 
@@ -177,6 +178,10 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         configuration, transfer, meta, seed = self._configure_and_augment(
             X_train, X_student, transfer, fused, outputs, memory, names, rng,
             clock, (budget, teacher_rate))
+        # Once the student is known, its inputs in the dtype its library
+        # computes in (float32 for trees, XGBoost and the MLPs): converted once,
+        # not by each fit, and the float64 ones freed (at 1M rows, 190 MB).
+        transfer = transfer.astype(student_input_dtype(configuration.student))
         with clock("student"):
             chain, chain_search = fit_student(
                 configuration, transfer, outputs.size.capacity,
@@ -238,7 +243,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         """``final_rows="all"``'s transfer set: the real training rows, the
         validation rows labelled by the fused teachers and MUNGE rows of every
         row at the transfer set's ratio, in the student's input dtype."""
-        dtype = getattr(configuration.student, "_input_dtype", np.float64)
+        dtype = student_input_dtype(configuration.student)
         all_rows = rows_with_validation(
             transfer, fused, _safe_indexing(X, valid), y[valid],
             None if sample_weight is None else sample_weight[valid], dtype=dtype)

@@ -12,6 +12,7 @@ Three splits, all from the rows given to ``fit`` and never from test data:
   (:func:`early_stopping_split`).
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -98,6 +99,12 @@ class TransferSet:
                            part(self.weight), part(self.synthetic),
                            part(self.selection), task=self.task)
 
+    def astype(self, dtype):
+        """The set with its inputs ``Z`` as ``dtype`` (itself when they are)."""
+        if self.Z.dtype == dtype:
+            return self
+        return dataclasses.replace(self, Z=self.Z.astype(dtype))
+
     def trainable(self):
         """The set less its selection rows: what a student trains on."""
         if self.selection is None:
@@ -178,6 +185,12 @@ def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid,
     return TransferSet(np.concatenate([train.Z, Z], dtype=dtype),
                        np.concatenate([train.y, y_valid]),
                        np.vstack([train.targets, targets]), weight, task=train.task)
+
+
+def student_input_dtype(student):
+    """The dtype ``student`` computes in (its ``_input_dtype``; float64 for a
+    student that does not say)."""
+    return np.dtype(getattr(student, "_input_dtype", np.float64))
 
 
 def draw_seed(rng):

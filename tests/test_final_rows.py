@@ -111,7 +111,7 @@ def test_bad_values_are_rejected_before_any_work(monkeypatch, params):
         HPMDistiller(LogisticRegression(), student="tree", **params).fit(X, y)
 
 
-def test_the_refit_rows_come_in_the_students_dtype_without_the_training_inputs(
+def test_the_rows_come_in_the_students_dtype_without_the_training_inputs(
         monkeypatch):
     # The memory bound at large data: the refit's stacked rows are built in the
     # dtype the student computes in (no second copy inside its fit), and the
@@ -123,6 +123,8 @@ def test_the_refit_rows_come_in_the_students_dtype_without_the_training_inputs(
     def spy_build(self, *args):
         transfer = args[5]
         seen["training_Z"] = weakref.ref(transfer.Z)
+        # Converted once the student was configured, not by each of its fits.
+        seen["training_dtype"] = transfer.Z.dtype
         return build(self, *args)
 
     def spy_refit(self, all_rows, *args):
@@ -135,7 +137,7 @@ def test_the_refit_rows_come_in_the_students_dtype_without_the_training_inputs(
     monkeypatch.setattr(_base.BaseDistiller, "_refit_on_every_row", spy_refit)
     every = _distil("all")
     assert seen == {"training_Z": seen["training_Z"], "alive": False,
-                    "dtype": np.float32}
+                    "dtype": np.float32, "training_dtype": np.float32}
     assert _rows_seen(every) == 200
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer
 
 from skdistill import _preprocess
 from skdistill._preprocess import default_preprocessor
@@ -98,3 +99,49 @@ def test_many_rows_are_transformed_a_block_at_a_time_with_the_same_output(
     blocked = preprocessor._fast_transform(new)
     assert new.shape[0] % 64 != 0
     np.testing.assert_array_equal(blocked, preprocessor.transformer_.transform(new))
+
+
+def _late_surprises(n):
+    """A frame whose missing values, rare categories and 40-level column show
+    up only in its last rows, past the first ones a subset would take."""
+    frame = _frame(n, 3)
+    frame["amount"] = frame["amount"].fillna(0.5)
+    frame.loc[frame.index[-1], "amount"] = np.nan        # its only NaN
+    frame["plan"] = frame["plan"].cat.add_categories(["legacy"])
+    frame.loc[frame.index[-2], "plan"] = "legacy"          # seen once, late
+    frame["wide"] = pd.Categorical(np.r_[np.zeros(n - 40, int), np.arange(40)])
+    frame["when"] = pd.date_range("2020-01-01", periods=n, freq="h")
+    frame.loc[frame.index[-3], "when"] = pd.NaT
+    return frame
+
+
+@pytest.mark.parametrize("family", ["mlp", "tree"])
+def test_a_large_frame_is_fitted_branch_by_branch_to_the_same_statistics(
+        monkeypatch, family):
+    # Fitted branch by branch (no whole output at the peak) above the
+    # threshold, 300 rows here: the same preprocessing as the plain fit.
+    X = _late_surprises(1_200)
+    plain = default_preprocessor(family, X).fit(X)
+    monkeypatch.setattr(_preprocess, "FIT_BY_BRANCH_ROWS", 300)
+    fitted_rows = []
+    fit = ColumnTransformer.fit
+    monkeypatch.setattr(ColumnTransformer, "fit", lambda self, X, y=None:
+                        fitted_rows.append(len(X)) or fit(self, X, y))
+    by_branch = default_preprocessor(family, X).fit(X)
+    # One ColumnTransformer fit, on a few rows (no fallback to the plain fit):
+    # the first 1,000, the late NaNs and categories, the 40 levels.
+    assert len(fitted_rows) == 1 and fitted_rows[0] < len(X)
+    np.testing.assert_array_equal(by_branch.transformer_.transform(X),
+                                  plain.transformer_.transform(X))
+    np.testing.assert_array_equal(by_branch.get_feature_names_out(),
+                                  plain.get_feature_names_out())
+    for name, step in plain.transformer_.named_transformers_.items():
+        other = by_branch.transformer_.named_transformers_[name]
+        for fitted, twin in zip(step, other, strict=True):
+            for attribute in ("statistics_", "mean_", "scale_"):
+                if hasattr(fitted, attribute):
+                    np.testing.assert_array_equal(getattr(twin, attribute),
+                                                  getattr(fitted, attribute))
+            if hasattr(fitted, "categories_"):
+                assert [list(c) for c in twin.categories_] == \
+                    [list(c) for c in fitted.categories_]
