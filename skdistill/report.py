@@ -46,7 +46,9 @@ class DistillationReport:
         teachers and their cross-fitted copies, one parallel queue),
         ``"soft_targets"`` (labelling the training rows where out-of-fold
         outputs are not used), ``"fusion"``, ``"augment"``, ``"configuration"``
-        (the search of ``student="auto"``), ``"student"`` (the chain and the
+        (the search of ``student="auto"``), ``"distillation_check"``
+        (``HPMRegressor``'s alpha 0.7 or 0 for a named student with
+        ``alpha="auto"``), ``"student"`` (the chain and the
         student) and ``"final_rows"`` (with ``final_rows="all"``, the student
         refitted on every row after this report was measured).
     details : dict
