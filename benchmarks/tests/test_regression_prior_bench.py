@@ -34,3 +34,13 @@ def test_a_bundled_task_loads_and_the_shipped_prior_names_its_tasks():
     tasks = {task["task"] for task in json.loads(shipped)["tasks"]}
     assert tasks == set(make_regression_prior.REGRESSION_PRIOR_DATASETS)
     assert len(load_prior("regression")) == 40 * len(tasks)
+
+
+def test_the_small_student_check_runs_on_held_out_data_only():
+    from benchmarks import regression_small_student
+
+    # the same held-out datasets as the default-student check
+    assert regression_small_student.DATASETS is regression_auto.DATASETS
+    students = regression_small_student.STUDENTS
+    assert students["100x15"] == "lgbm"
+    assert students["20x15"].get_params()["n_estimators"] == 20
