@@ -47,6 +47,8 @@ def _agreement(student, teacher):
     return np.mean(student == teacher)
 
 
+# The heaviest of the default step (about 6 s each): CI's slow step runs it.
+@pytest.mark.slow
 def test_prefit_boosters_on_raw_frame_distil_into_an_mlp(mixed_frame):
     frame, y = mixed_frame
     teacher = _prefit_lightgbm(frame, y)

@@ -241,6 +241,8 @@ def _auto_regressor(memory=None):
         augment=None, search_budget=6, memory=memory, random_state=0)
 
 
+# The heaviest of the default step (about 6 s each): CI's slow step runs it.
+@pytest.mark.slow
 def test_auto_student_is_searched_and_scored_by_r2(friedman):
     X, y, _, _ = friedman
     fitted = _auto_regressor().fit(X, y)
@@ -258,6 +260,8 @@ def test_auto_student_is_searched_and_scored_by_r2(friedman):
     assert best["config"]["family"] == winner["family"]
 
 
+# The heaviest of the default step (about 6 s each): CI's slow step runs it.
+@pytest.mark.slow
 def test_experiments_are_ranked_with_their_own_kind_only(friedman, tmp_path):
     from skdistill import OptimizationMemory
     from skdistill._candidates import candidate_space

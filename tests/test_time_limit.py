@@ -38,6 +38,8 @@ def test_a_tiny_limit_cuts_the_search_and_the_check_and_says_so(rows):
     assert free.report_.details["configuration"]["n_fits"] > 0
 
 
+# The heaviest of the default step (about 6 s each): CI's slow step runs it.
+@pytest.mark.slow
 def test_a_limit_never_reached_changes_nothing(rows):
     teacher, X, y = rows
     free = _distiller(teacher).fit(X, y)
