@@ -76,17 +76,25 @@ def summary(rows):
     return table
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def held_out_rows(run_one, argv, description):
+    """``run_one(name, seed)`` on each held-out dataset and seed the command
+    line asks for (``--datasets``, ``--seeds``), one thread; the rows and the
+    load averages before and after."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS),
                         choices=list(DATASETS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     args = parser.parse_args(argv)
     before = load_average()
     with one_thread():
-        rows = [run(name, seed) for name in args.datasets for seed in args.seeds]
+        rows = [run_one(name, seed) for name in args.datasets
+                for seed in args.seeds]
+    return rows, before, load_average()
+
+
+def main(argv=None):
+    rows, before, after = held_out_rows(run, argv, __doc__.splitlines()[0])
     table = summary(rows)
-    after = load_average()
     write_json(RESULTS / "regression_auto.json", {
         "command": COMMAND, "load_average": {"before": before, "after": after},
         "rows": rows, "summary": table})

@@ -15,15 +15,13 @@ Run::
 Results: ``results/regression_small_student.json`` (printed as a table).
 """
 
-import argparse
-
 from sklearn.model_selection import train_test_split
 
 from skdistill import HPMRegressor, LGBMRegressionStudent
 
-from .common import RESULTS, load_average, log, mean_std, one_thread, write_json
+from .common import RESULTS, log, mean_std, write_json
 from .make_regression_prior import load_regression
-from .regression_auto import DATASETS, SEEDS
+from .regression_auto import DATASETS, held_out_rows
 
 COMMAND = "nice -n 10 python -m benchmarks.regression_small_student"
 STUDENTS = {"100x15": "lgbm",
@@ -48,15 +46,7 @@ def run(name, seed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS),
-                        choices=list(DATASETS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
-    args = parser.parse_args(argv)
-    before = load_average()
-    with one_thread():
-        rows = [run(name, seed) for name in args.datasets for seed in args.seeds]
-    after = load_average()
+    rows, before, after = held_out_rows(run, argv, __doc__.splitlines()[0])
     columns = [f"{label}_{kind}" for label in STUDENTS
                for kind in ("distilled", "direct")]
     table = {name: {column: mean_std([r[column] for r in rows
