@@ -250,20 +250,18 @@ def _fit_by_branch(transformer, X):
 
 
 def _representative_rows(X, head=1_000):
-    """Rows of the DataFrame ``X`` with every value of its non-numeric columns
+    """Rows of the DataFrame ``X`` with every value of its categorical columns
     and a missing value of every column that has one (and the first ``head``)."""
     import pandas as pd
 
     rows = [np.arange(min(head, X.shape[0]))]
+    # the columns the categorical branch encodes: their values set its width
+    categorical = _DtypeMask(categorical=True)(X)
     for position in range(X.shape[1]):
         column = X.iloc[:, position]
         missing = np.flatnonzero(column.isna().to_numpy())
         rows.append(missing[:1])
-        if isinstance(column.dtype, pd.CategoricalDtype) or not (
-                pd.api.types.is_numeric_dtype(column.dtype)
-                or pd.api.types.is_datetime64_any_dtype(column.dtype)
-                or pd.api.types.is_timedelta64_dtype(column.dtype)) or \
-                pd.api.types.is_bool_dtype(column.dtype):
+        if categorical[position]:
             codes, _ = pd.factorize(column, use_na_sentinel=True)
             rows.append(np.unique(codes, return_index=True)[1])
     return np.unique(np.concatenate(rows))

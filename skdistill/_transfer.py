@@ -146,8 +146,7 @@ class TransferRows:
         return self.transfer.subset(self.rows[rows])
 
 
-def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid,
-                         dtype=np.float64):
+def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid):
     """The real rows of ``transfer`` and the validation rows, for the student.
 
     The validation rows' targets are the fused teachers' outputs
@@ -167,13 +166,13 @@ def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid,
         Their targets.
     w_valid : ndarray or None
         Their weights (None when the fit has none).
-    dtype : numpy dtype, default=np.float64
-        The dtype of the returned inputs: the student's (``_input_dtype``), so
-        that its fit does not copy them.
 
     Returns
     -------
     TransferSet
+        Its inputs in the dtype of ``transfer``'s (the student's, see
+        :func:`student_input_dtype`), so that the student's fit does not copy
+        them.
     """
     # Without synthetic rows every row is real: no copy of Z before the stack
     # (at 1M rows x 59 inputs, 360 MB more at the fit's peak).
@@ -182,7 +181,7 @@ def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid,
     Z, targets = fused.label(X_valid)
     weight = (None if train.weight is None
               else np.concatenate([train.weight, w_valid]))
-    return TransferSet(np.concatenate([train.Z, Z], dtype=dtype),
+    return TransferSet(np.concatenate([train.Z, Z], dtype=train.Z.dtype),
                        np.concatenate([train.y, y_valid]),
                        np.vstack([train.targets, targets]), weight, task=train.task)
 
