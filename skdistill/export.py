@@ -38,6 +38,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._onnx._graph import _INPUT, _INSTALL_HINT, _OUTPUT, _PREDICTIONS, _Graph
+from ._onnx._lleaves import LleavesServingModel
 from ._onnx._preprocessing import _convert_step, _is_passthrough
 from ._onnx._serving import OnnxServingModel
 from ._onnx._skl2onnx import register_skl2onnx_converters
@@ -51,8 +52,8 @@ from ._onnx._table import (
     table_preprocessing,
 )
 
-__all__ = ["OnnxServingModel", "onnx_inputs", "register_skl2onnx_converters",
-           "serving_model", "to_onnx"]
+__all__ = ["LleavesServingModel", "OnnxServingModel", "onnx_inputs",
+           "register_skl2onnx_converters", "serving_model", "to_onnx"]
 
 
 def to_onnx(distiller_or_student, X_sample, path=None):
@@ -247,7 +248,8 @@ def onnx_inputs(model, X):
     return {_INPUT: np.asarray(X, dtype=dtype)}
 
 
-def serving_model(distiller_or_student, X_sample, n_threads=1):
+def serving_model(distiller_or_student, X_sample, n_threads=1,
+                  engine="onnxruntime"):
     """The student exported to ONNX and served by onnxruntime, for Python users.
 
     Parameters
@@ -257,13 +259,20 @@ def serving_model(distiller_or_student, X_sample, n_threads=1):
     X_sample : array-like or DataFrame of shape (n_samples, n_features)
         What :func:`to_onnx` takes; float32 rows make a float32 model.
     n_threads : int, default=1
-        onnxruntime's intra-op threads.
+        onnxruntime's intra-op threads (and lleaves' threads).
+    engine : {"onnxruntime", "lleaves"}, default="onnxruntime"
+        ``"lleaves"``, for a tree student (``TreeStudent``, ``LGBMStudent``,
+        ``XGBStudent`` and their regression twins): its trees compiled to
+        machine code by lleaves (the ``lleaves`` extra), the rest of the graph
+        run by onnxruntime; about four times faster than onnxruntime's
+        ``TreeEnsemble`` on 10,000 rows, compiled in a few seconds. Batches of
+        fewer than 64 rows still run the whole graph in onnxruntime.
 
     Returns
     -------
     OnnxServingModel
         ``predict``/``predict_proba`` through onnxruntime, ``classes_``; it
-        pickles.
+        pickles. With ``engine="lleaves"``, a :class:`LleavesServingModel`.
 
     Examples
     --------
@@ -276,7 +285,12 @@ def serving_model(distiller_or_student, X_sample, n_threads=1):
     >>> bool((served.predict(X) == student.predict(X)).all())
     True
     """
-    return OnnxServingModel(to_onnx(distiller_or_student, X_sample), n_threads)
+    if engine not in ("onnxruntime", "lleaves"):
+        raise ValueError(f"engine must be 'onnxruntime' or 'lleaves'; got {engine!r}.")
+    model = to_onnx(distiller_or_student, X_sample)
+    if engine == "lleaves":
+        return LleavesServingModel(model, n_threads)
+    return OnnxServingModel(model, n_threads)
 
 
 def _import_onnx():

@@ -75,14 +75,37 @@ class OnnxServingModel:
                                  "predict_proba; use predict.")
         return self._run(X)
 
+    def run(self, inputs):
+        """The graph's output on inputs already made by
+        :func:`~skdistill.export.onnx_inputs`: what ``predict_proba`` returns
+        (``predict`` for a regression student), without converting rows.
+
+        Parameters
+        ----------
+        inputs : dict of str to ndarray
+            The graph's inputs by name.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+        """
+        return self._evaluate(inputs)
+
+    def _evaluate(self, inputs):
+        return self._session.run(None, inputs)[0]
+
     def _run(self, X):
         """The graph's one output on the rows of ``X``."""
+        return self._evaluate(self._inputs(X))
+
+    def _inputs(self, X):
+        """The graph's inputs, made from the rows of ``X``."""
         if self._layout is not None:
             if not hasattr(X, "columns"):
                 raise TypeError("this model has categorical columns: give X as a "
                                 "DataFrame with the columns by name.")
-            return self._session.run(None, feeds(self._layout, X, self._dtype))[0]
-        return self._session.run(None, {_INPUT: self._rows(X)})[0]
+            return feeds(self._layout, X, self._dtype)
+        return {_INPUT: self._rows(X)}
 
     def predict(self, X):
         """Labels of the rows of ``X`` (the most probable class), or a

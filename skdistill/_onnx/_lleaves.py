@@ -1,0 +1,506 @@
+"""A tree student's ONNX graph with its ``TreeEnsemble`` compiled by lleaves.
+
+onnxruntime walks a ``TreeEnsemble`` node at about 40-50 ns per tree and row
+on one core; lleaves compiles the same trees to machine code through LLVM, about
+four times faster on 10,000 rows (``benchmarks/README.md``, "lleaves"). The
+graph is cut in three: the nodes that make the trees' input (run by
+onnxruntime), the trees (LightGBM model text written from the node's
+attributes, compiled by lleaves), and the nodes after them, the link (run by
+onnxruntime). Each call's three steps cost more than one session's call on a few
+rows, so batches under ``min_rows`` go through the whole graph in one session.
+"""
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ._graph import _INSTALL_HINT
+from ._serving import OnnxServingModel, _session
+
+# The objective written when lleaves gives the trees' raw sums (compiled with
+# raw_score: its "regression" returns one output only).
+_RAW_SUMS = "regression"
+# ai.onnx.ml TreeEnsemble's node modes (opset 5).
+_LEQ, _LT, _GTE, _GT, _EQ, _NEQ = 0, 1, 2, 3, 4, 5
+# LightGBM's decision_type bits: a categorical split, default_left, and
+# missing values as NaN.
+_CATEGORICAL, _DEFAULT_LEFT, _MISSING_NAN = 1, 2, 8
+
+
+class LleavesServingModel(OnnxServingModel):
+    """A tree student's ONNX graph, its trees compiled by lleaves.
+
+    Made by :func:`skdistill.export.serving_model` with ``engine="lleaves"``.
+    It predicts what :class:`OnnxServingModel` predicts (the trees' sums are
+    equal to the last bit: the same float64 thresholds, compared the same
+    way) and pickles as the model's bytes and the compiled object code.
+
+    Parameters
+    ----------
+    model : onnx.ModelProto
+        What :func:`~skdistill.export.to_onnx` returned for a tree student
+        (one ``TreeEnsemble`` node).
+    n_threads : int, default=1
+        onnxruntime's intra-op threads and lleaves' ``n_jobs``.
+    min_rows : int, default=64
+        Batches of fewer rows run the whole graph in onnxruntime, whose one
+        call costs less than three on a few rows.
+
+    Attributes
+    ----------
+    classes_, feature_names_in_, n_features_in_
+        As :class:`OnnxServingModel`.
+    model_text : str
+        The trees as a LightGBM model, the text lleaves compiles.
+    object_code : bytes
+        lleaves' compiled trees.
+
+    Notes
+    -----
+    :meth:`tree_rows` and :meth:`run_trees` split a call in two, for a
+    server that makes its rows' category codes itself (as LightGBM's and
+    lleaves' own users do): ``run_trees(tree_rows(X))`` is ``predict_proba(X)``.
+    """
+
+    def __init__(self, model, n_threads=1, min_rows=64):
+        super().__init__(model, n_threads)
+        self.min_rows = min_rows
+        self.model_text = self.object_code = None
+        self._build()
+
+    def _build(self):
+        import onnx
+
+        parts = split_at_trees(onnx.load_from_string(self.model_bytes))
+        objective, self._finish = _link(parts, self.n_threads)
+        if self.model_text is None:
+            self.model_text = lightgbm_text(parts.trees, objective)
+        self._parts = parts
+        self._before = (None if parts.before is None
+                        else _session(parts.before.SerializeToString(), self.n_threads))
+        self._compiled, self.object_code = _compile(
+            self.model_text, self.object_code, raw_score=objective == _RAW_SUMS)
+        self._forest = _forest_function(self._compiled)
+        self._n_outputs = len(parts.targets)
+
+    def tree_rows(self, X):
+        """The rows the compiled trees read: the numeric columns the trees
+        split on and, for each categorical column, its category's code.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            As :meth:`predict_proba` takes it.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_tree_features), float64
+        """
+        return self._tree_rows(self._inputs(X))
+
+    def _tree_rows(self, inputs):
+        if self._before is None:
+            return inputs[self._parts.trees_input]
+        return self._before.run(None, inputs)[0]
+
+    def run_trees(self, rows):
+        """What :meth:`predict_proba` returns (``predict`` for a regression
+        student), from rows made by :meth:`tree_rows`.
+
+        Parameters
+        ----------
+        rows : ndarray of shape (n_samples, n_tree_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+        """
+        rows = np.ascontiguousarray(rows, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != self._compiled.num_feature():
+            raise ValueError(f"rows has shape {rows.shape}; the trees read rows of "
+                             f"{self._compiled.num_feature()} features "
+                             "(see tree_rows).")
+        if self._forest is None or self.n_threads != 1:
+            output = self._compiled.predict(rows, n_jobs=self.n_threads)
+        else:
+            output = np.zeros(len(rows) * self._n_outputs)
+            self._forest(rows.ctypes.data, output.ctypes.data, 0, len(rows))
+        return self._finish(output.reshape(len(rows), -1))
+
+    def _evaluate(self, inputs):
+        if len(next(iter(inputs.values()))) < self.min_rows:
+            return super()._evaluate(inputs)
+        return self.run_trees(self._tree_rows(inputs))
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        for name in ("_parts", "_before", "_finish", "_compiled", "_forest"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._session = _session(self.model_bytes, self.n_threads)
+        self._build()
+
+
+def _link(parts, n_threads):
+    """``(objective, finish)``: the LightGBM objective lleaves applies to the
+    trees' sums, and what makes the graph's output of lleaves' output.
+
+    Where the nodes after the trees are a softmax of them (a classifier's
+    link), lleaves computes it: a binary student's one column of sums as the
+    sigmoid of ``[0, sum]``'s second logit, a multiclass one's softmax. Else
+    lleaves gives the raw sums (``_RAW_SUMS``) and the nodes after run in
+    onnxruntime.
+    """
+    after, targets, n_targets = parts.after, parts.targets, parts.n_targets
+    ops = [node.op_type for node in after.graph.node]
+    if ops in (["Softmax"], ["Softmax", "Identity"]) and \
+            after.graph.node[0].attribute[0].i in (1, -1):
+        if n_targets == 2 and targets == [1]:
+            def two_columns(positive):
+                proba = np.empty((len(positive), 2))
+                proba[:, 1:] = positive
+                np.subtract(1.0, positive[:, 0], out=proba[:, 0])
+                return proba
+            return "binary sigmoid:1", two_columns
+        if targets == list(range(n_targets)):
+            return f"multiclass num_class:{n_targets}", lambda proba: proba
+    session = _session(after.SerializeToString(), n_threads)
+    name = after.graph.input[0].name
+
+    def after_trees(raw):
+        sums = np.zeros((len(raw), n_targets))
+        sums[:, targets] = raw
+        return session.run(None, {name: sums})[0]
+
+    return _RAW_SUMS, after_trees
+
+
+def _forest_function(compiled):
+    """lleaves' compiled function, taking the addresses of its input and
+    output arrays; None where lleaves no longer exposes it.
+
+    ``lleaves.Model.predict`` converts both arrays to ctypes pointers, about
+    15 µs a call here: four times the trees' own work on one row.
+    """
+    import ctypes
+
+    entry = getattr(compiled, "_c_entry_func", None)
+    if entry is None:
+        return None
+    address = ctypes.cast(entry, ctypes.c_void_p).value
+    return ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32,
+                            ctypes.c_int32)(address)
+
+
+class _Parts:
+    """A model cut at its ``TreeEnsemble`` node: ``before``, which makes the
+    trees' rows (None when they are a graph input), the trees' attributes,
+    ``after``."""
+
+    def __init__(self, before, trees, after, trees_input, trees_output):
+        self.before, self.trees, self.after = before, trees, after
+        self.trees_input, self.trees_output = trees_input, trees_output
+        self.n_targets = trees.n_targets
+        self.targets = trees.targets
+
+
+def split_at_trees(model):
+    """``model`` cut at its one ``TreeEnsemble`` node (see :class:`_Parts`)."""
+    from onnx import TensorProto, helper
+
+    graph = model.graph
+    nodes = list(graph.node)
+    found = [i for i, node in enumerate(nodes) if node.op_type == "TreeEnsemble"]
+    if len(found) != 1:
+        raise ValueError("engine='lleaves' serves a tree student (TreeStudent, "
+                         "LGBMStudent, XGBStudent and their regression twins), "
+                         f"whose graph has one TreeEnsemble node; this one has "
+                         f"{len(found)}.")
+    trees_node = nodes[found[0]]
+    trees_input, trees_output = trees_node.input[0], trees_node.output[0]
+    ancestors = _ancestors(nodes, trees_input)
+    before_nodes = [node for i, node in enumerate(nodes) if i in ancestors]
+    after_nodes = [node for i, node in enumerate(nodes)
+                   if i not in ancestors and i != found[0]]
+    inputs = {value.name for value in graph.input}
+    if any(name in inputs for node in after_nodes for name in node.input):
+        raise ValueError("the nodes after this graph's trees read its inputs; "
+                         "engine='lleaves' cannot cut it.")
+    trees = _TreeArrays(trees_node)
+    before = None
+    if before_nodes or len(trees.code_features):
+        before = _rows_model(model, before_nodes, trees_input, trees.code_features)
+    sums = helper.make_tensor_value_info(trees_output, TensorProto.DOUBLE,
+                                         [None, trees.n_targets])
+    after = _submodel(model, after_nodes, [sums], list(graph.output))
+    return _Parts(before, trees, after, trees_input, trees_output)
+
+
+def _ancestors(nodes, name):
+    """The indices of the ``nodes`` that ``name`` depends on."""
+    producer = {output: i for i, node in enumerate(nodes) for output in node.output}
+    found, pending = set(), [name]
+    while pending:
+        i = producer.get(pending.pop())
+        if i is not None and i not in found:
+            found.add(i)
+            pending.extend(nodes[i].input)
+    return found
+
+
+def _submodel(model, nodes, inputs, outputs):
+    from onnx import helper
+
+    used = {name for node in nodes for name in node.input}
+    initializers = [tensor for tensor in model.graph.initializer if tensor.name in used]
+    graph = helper.make_graph(nodes, "part", inputs, outputs, initializers)
+    return helper.make_model(graph, opset_imports=list(model.opset_import),
+                             ir_version=model.ir_version)
+
+
+def _rows_model(model, nodes, trees_input, code_features):
+    """The graph that makes the rows lleaves reads: the trees' input, in
+    float64, then a copy of each category code column (see
+    :func:`lightgbm_text`)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = list(nodes)
+    rows = trees_input
+    if len(code_features):
+        indices = numpy_helper.from_array(np.asarray(code_features, np.int64),
+                                          "lleaves_code_features")
+        nodes += [helper.make_node("Cast", [trees_input], ["lleaves_rows"],
+                                   to=TensorProto.DOUBLE),
+                  helper.make_node("Gather", ["lleaves_rows", indices.name],
+                                   ["lleaves_codes"], axis=1),
+                  helper.make_node("Concat", ["lleaves_rows", "lleaves_codes"],
+                                   ["lleaves_input"], axis=1)]
+        rows = "lleaves_input"
+    else:
+        nodes.append(helper.make_node("Cast", [trees_input], ["lleaves_input"],
+                                      to=TensorProto.DOUBLE))
+        rows = "lleaves_input"
+    output = helper.make_tensor_value_info(rows, TensorProto.DOUBLE, [None, None])
+    submodel = _submodel(model, nodes, list(model.graph.input), [output])
+    if len(code_features):
+        submodel.graph.initializer.append(indices)
+    return submodel
+
+
+class _TreeArrays:
+    """A ``TreeEnsemble`` node's attributes as arrays; its trees by target."""
+
+    def __init__(self, node):
+        from onnx import helper, numpy_helper
+
+        attributes = {}
+        for attribute in node.attribute:
+            value = helper.get_attribute_value(attribute)
+            attributes[attribute.name] = (numpy_helper.to_array(value)
+                                          if attribute.type == attribute.TENSOR
+                                          else value)
+        if attributes.get("aggregate_function", 1) != 1 or \
+                attributes.get("post_transform", 0) != 0:
+            raise ValueError("engine='lleaves' compiles a TreeEnsemble that sums "
+                             "its trees with no transform.")
+        self.n_targets = int(attributes["n_targets"])
+        self.feature = np.asarray(attributes["nodes_featureids"])
+        self.split = np.asarray(attributes["nodes_splits"], dtype=np.float64)
+        self.mode = np.asarray(attributes["nodes_modes"])
+        self.true_id = np.asarray(attributes["nodes_truenodeids"])
+        self.true_leaf = np.asarray(attributes["nodes_trueleafs"], dtype=bool)
+        self.false_id = np.asarray(attributes["nodes_falsenodeids"])
+        self.false_leaf = np.asarray(attributes["nodes_falseleafs"], dtype=bool)
+        self.missing_true = np.asarray(
+            attributes.get("nodes_missing_value_tracks_true",
+                           np.zeros(len(self.feature))), dtype=bool)
+        self.leaf_target = np.asarray(attributes["leaf_targetids"])
+        self.leaf_weight = np.asarray(attributes["leaf_weights"], dtype=np.float64)
+        self.roots = list(attributes["tree_roots"])
+        self.n_features = int(self.feature.max(initial=0)) + 1
+        coded = np.isin(self.mode, (_EQ, _NEQ)) & (self.split >= 0)
+        self.code_features = np.unique(self.feature[coded])
+        self.code_column = dict(zip(
+            self.code_features.tolist(),
+            self.n_features + np.arange(len(self.code_features)), strict=True))
+        self.by_target = {}
+        for root in self.roots:
+            self.by_target.setdefault(self._target(root), []).append(root)
+        self.targets = sorted(self.by_target)
+
+    def _target(self, root):
+        """The one target of the leaves under ``root``."""
+        targets, pending = set(), [(root, False)]
+        while pending:
+            index, is_leaf = pending.pop()
+            if is_leaf:
+                targets.add(int(self.leaf_target[index]))
+            else:
+                pending += [(self.true_id[index], self.true_leaf[index]),
+                            (self.false_id[index], self.false_leaf[index])]
+        if len(targets) != 1:
+            raise ValueError("engine='lleaves' compiles trees whose leaves add "
+                             "to one target each.")
+        return targets.pop()
+
+
+def lightgbm_text(trees, objective="regression"):
+    """LightGBM model text of ``trees`` (a :class:`_TreeArrays`): one class
+    per target that has trees, their trees interleaved as LightGBM's rounds,
+    padded with trees of zeros to rounds of equal length; lleaves compiles it.
+
+    A category code's ``==``/``!=`` splits read a copy of its column, declared
+    categorical (its feature ``trees.n_features + j`` for the ``j``-th of
+    ``trees.code_features``): lleaves tests a category's bit in one step.
+    """
+    n_classes = len(trees.targets)
+    n_rounds = max(len(roots) for roots in trees.by_target.values())
+    blocks = []
+    for round_ in range(n_rounds):
+        for target in trees.targets:
+            roots = trees.by_target[target]
+            arrays = (_lightgbm_tree(trees, roots[round_]) if round_ < len(roots)
+                      else _zero_tree())
+            blocks.append(_tree_block(len(blocks), arrays))
+    n_inputs = trees.n_features + len(trees.code_features)
+    infos = ["[-1:1]"] * trees.n_features + ["0:1"] * len(trees.code_features)
+    header = "\n".join([
+        "tree", "version=v4", f"num_class={n_classes}",
+        f"num_tree_per_iteration={n_classes}", "label_index=0",
+        f"max_feature_idx={n_inputs - 1}", f"objective={objective}",
+        "feature_names=" + " ".join(f"x{i}" for i in range(n_inputs)),
+        "feature_infos=" + " ".join(infos),
+        "tree_sizes=" + " ".join(str(len(block) + 1) for block in blocks), ""])
+    return "\n".join([header, *blocks, "end of trees", "",
+                      "pandas_categorical:null", ""])
+
+
+class _LightGBMTree:
+    """One tree in LightGBM's layout, written split by split in preorder."""
+
+    def __init__(self):
+        self.splits, self.leaves, self.categories = [], [], []
+
+    def leaf(self, value):
+        self.leaves.append(float(value))
+        return ~(len(self.leaves) - 1)
+
+    def split(self, feature, threshold, nan_left, left, right):
+        """A numeric split ``x <= threshold``; ``left``/``right`` write the
+        children when called."""
+        if threshold == 0.0:
+            # lleaves takes a threshold of 0 for none; x <= 0 and x <= the
+            # smallest subnormal differ on that subnormal alone
+            threshold = float(np.nextafter(0.0, 1.0))
+        decision = _MISSING_NAN | (_DEFAULT_LEFT if nan_left else 0)
+        return self._add([feature, threshold, decision], left, right)
+
+    def category(self, feature, code, inside, outside):
+        """``code in {code}``: a categorical split on ``feature``."""
+        words = np.zeros(code // 32 + 1, dtype=np.int64)
+        words[code // 32] = 1 << (code % 32)
+        self.categories.append(words)
+        return self._add([feature, len(self.categories) - 1, _CATEGORICAL],
+                         inside, outside)
+
+    def _add(self, row, left, right):
+        at = len(self.splits)
+        self.splits.append(row + [None, None])
+        self.splits[at][3] = left()
+        self.splits[at][4] = right()
+        return at
+
+
+def _lightgbm_tree(trees, root):
+    """A :class:`_LightGBMTree` of the tree at ``root``. Modes other than
+    ``<=`` are written as ``<=`` on the same side (``x < t`` as ``x <= t⁻``,
+    ``>=``/``>`` with the children swapped); ``==``/``!=`` on a category code
+    as a categorical split, or as its one side where the code never occurs."""
+    tree = _LightGBMTree()
+
+    def child(index, is_leaf):
+        if is_leaf:
+            return lambda: tree.leaf(trees.leaf_weight[index])
+        return lambda: node(index)
+
+    def node(index):
+        f, t, mode = int(trees.feature[index]), trees.split[index], trees.mode[index]
+        nan_true = bool(trees.missing_true[index])
+        yes = child(trees.true_id[index], trees.true_leaf[index])
+        no = child(trees.false_id[index], trees.false_leaf[index])
+        below_t = float(np.nextafter(t, -np.inf))
+        if mode == _LEQ:
+            return tree.split(f, t, nan_true, yes, no)
+        if mode == _LT:
+            return tree.split(f, below_t, nan_true, yes, no)
+        if mode == _GTE:
+            return tree.split(f, below_t, not nan_true, no, yes)
+        if mode == _GT:
+            return tree.split(f, t, not nan_true, no, yes)
+        if mode in (_EQ, _NEQ):
+            equal, unequal = (yes, no) if mode == _EQ else (no, yes)
+            if t < 0:  # codes are >= -1 (unknown): never equal
+                return unequal()
+            return tree.category(trees.code_column[f], int(t), equal, unequal)
+        raise ValueError(f"engine='lleaves' cannot compile TreeEnsemble mode {mode}.")
+
+    if trees.true_leaf[root] and trees.false_leaf[root] and \
+            trees.true_id[root] == trees.false_id[root]:  # a lone leaf
+        return _zero_tree(trees.leaf_weight[trees.true_id[root]])
+    node(root)
+    return tree
+
+
+def _zero_tree(value=0.0):
+    """A tree whose every row gets ``value``."""
+    tree = _LightGBMTree()
+    tree.split(0, 1.0, True, lambda: tree.leaf(value), lambda: tree.leaf(value))
+    return tree
+
+
+def _tree_block(index, tree):
+    feature, threshold, decision, left, right = zip(*tree.splits, strict=True)
+    boundaries = np.cumsum([0] + [len(words) for words in tree.categories])
+
+    def line(key, values):
+        return f"{key}=" + " ".join(repr(v) if isinstance(v, float) else str(v)
+                                    for v in values)
+
+    lines = [
+        f"Tree={index}", f"num_leaves={len(tree.leaves)}",
+        f"num_cat={len(tree.categories)}",
+        line("split_feature", feature),
+        line("split_gain", [0.0] * len(feature)),
+        line("threshold", [float(t) if d & _CATEGORICAL == 0 else int(t)
+                           for t, d in zip(threshold, decision, strict=True)]),
+        line("decision_type", decision), line("left_child", left),
+        line("right_child", right), line("leaf_value", tree.leaves)]
+    if tree.categories:
+        lines += [line("cat_boundaries", boundaries.tolist()),
+                  line("cat_threshold",
+                       np.concatenate(tree.categories).tolist())]
+    return "\n".join([*lines, "shrinkage=1", ""])
+
+
+def _compile(model_text, object_code=None, raw_score=False):
+    """lleaves' model of ``model_text``, compiled (or loaded from
+    ``object_code``), and its object code."""
+    try:
+        import lleaves
+    except ImportError as error:
+        raise ImportError("engine='lleaves' needs the lleaves package: pip install "
+                          f"'skdistill[lleaves]' ({_INSTALL_HINT})") from error
+    with tempfile.TemporaryDirectory(prefix="skdistill-lleaves-") as folder:
+        text, cache = Path(folder) / "model.txt", Path(folder) / "model.o"
+        text.write_text(model_text)
+        if object_code is not None:
+            cache.write_bytes(object_code)
+        model = lleaves.Model(model_file=str(text))
+        # blocks of 16 trees: about 15 % faster than lleaves' 34 on 10,000
+        # rows of flights' 100-tree student, and faster to compile
+        model.compile(cache=str(cache), raw_score=raw_score, fblocksize=16)
+        return model, cache.read_bytes()
