@@ -36,13 +36,18 @@ Forms timed
         DataFrame (preprocessing included);
       - ``student, serving_model``: ``skdistill.export.serving_model(distiller)``
         on the DataFrame (the ONNX graph behind ``predict_proba``);
-      - ``student, onnxruntime``: the same graph's raw ``InferenceSession.run``.
+      - ``student, onnxruntime``: the same graph's raw ``InferenceSession.run``;
+      - ``student, lleaves`` (a tree student only): ``serving_model(distiller,
+        engine="lleaves")``'s ``run_trees``, the trees compiled by lleaves,
+        on the rows its ``tree_rows`` makes.
 Inputs
     The Python forms and ``serving_model`` take the DataFrame, as a user calls
     them. The raw sessions and lleaves take arrays made before the clock starts:
     the boosters' category codes (pandas' codes, the ones XGBoost and LightGBM
     use; missing as NaN), the forest's fitted ``OrdinalEncoder`` output, the
-    student's :func:`skdistill.export.onnx_inputs`. Single rows are sliced
+    student's :func:`skdistill.export.onnx_inputs`, and the student's
+    ``tree_rows`` (its numeric columns and category codes) for its trees
+    compiled by lleaves. Single rows are sliced
     (DataFrame or array) before the clock starts.
 Figures
     10,000 rows: best of ``--repeats`` calls, the forms alternating within each
@@ -104,8 +109,12 @@ from .suite.fit import Split, fit_distiller, make_teachers
 
 BASELINE = "teachers (fused), Python"
 TEACHERS_BEST = "teachers, fastest forms"
-STUDENT_FORMS = ("student, Python", "student, serving_model", "student, onnxruntime")
-STUDENT_COMPILED = "student, onnxruntime"
+STUDENT_LLEAVES = "student, lleaves"
+STUDENT_FORMS = ("student, Python", "student, serving_model", "student, onnxruntime",
+                 STUDENT_LLEAVES)
+# The student's compiled forms; lleaves only for a tree student.
+STUDENT_COMPILED_FORMS = ("student, onnxruntime", STUDENT_LLEAVES)
+STUDENT_ONNX = "student, onnxruntime"
 TEACHER_NAMES = ("XGBoost", "LightGBM", "RandomForest")
 # Compiled forms of each teacher: form name -> builder (below).
 COMPILED = {
@@ -337,7 +346,29 @@ def build_forms(distiller, split, folder, skip=()):
         lambda X: onnx_inputs(model, X),
         "skdistill.export.onnx_inputs (float64; category strings)",
         model.ByteSize(), student.predict_proba)
+    _add_lleaves_student(forms, not_built, distiller, sample)
     return forms, not_built
+
+
+def _add_lleaves_student(forms, not_built, distiller, sample):
+    """``student, lleaves``: a tree student's trees compiled by lleaves
+    (``serving_model(engine="lleaves")``), fed its trees' rows (the numeric
+    columns and category codes, made before the clock as the teachers'
+    category codes are)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            start = time.perf_counter()
+            served = serving_model(distiller, sample, engine="lleaves")
+            log(f"    student's trees compiled by lleaves in "
+                f"{time.perf_counter() - start:.1f} s")
+    except (ValueError, ImportError) as error:  # not a tree student
+        not_built[STUDENT_LLEAVES] = f"{type(error).__name__}: {error}"[:300]
+        return
+    forms[STUDENT_LLEAVES] = Form(
+        STUDENT_LLEAVES, "student", served.run_trees, served.tree_rows,
+        "LleavesServingModel.tree_rows (float64 numeric columns and category "
+        "codes)", len(served.object_code), distiller.student_.predict_proba)
 
 
 def _as_is(X):
@@ -540,14 +571,16 @@ def _best(figures, names, key):
 
 def dataset_targets(figures):
     """Where one dataset stands on the issue's targets."""
-    student_batch = _best(figures, STUDENT_FORMS, "batch_s")
-    student_row = _best(figures, STUDENT_FORMS, "p50_s")
+    forms = [name for name in STUDENT_FORMS if name in figures]
+    student_batch = _best(figures, forms, "batch_s")
+    student_row = _best(figures, forms, "p50_s")
     base, compiled = figures[BASELINE], figures[TEACHERS_BEST]
     vs_native = {"batch": base["batch_s"] / figures[student_batch]["batch_s"],
                  "row": base["p50_s"] / figures[student_row]["p50_s"]}
     vs_compiled = {"batch": compiled["batch_s"] / figures[student_batch]["batch_s"],
                    "row": compiled["p50_s"] / figures[student_row]["p50_s"]}
-    p50 = figures[STUDENT_COMPILED]["p50_s"]
+    p50 = min(figures[name]["p50_s"] for name in STUDENT_COMPILED_FORMS
+              if name in figures)
     return {
         "student_best": {"batch": student_batch, "row": student_row},
         "vs_native": vs_native,
@@ -652,8 +685,9 @@ def render(document):
         "",
         "## Summary",
         "",
-        "Student's best form (the fastest of Python, `serving_model` and the raw "
-        "session, chosen apart for 10k rows and one row) against the fused "
+        "Student's best form (the fastest of Python, `serving_model`, the raw "
+        "session and, for a tree student, its trees compiled by lleaves, chosen "
+        "apart for 10k rows and one row) against the fused "
         "teachers in Python and against the teachers' fastest forms (each "
         "teacher in its fastest form, compiled or native, called one after the "
         "other; the fusion left out).",
@@ -667,13 +701,13 @@ def render(document):
     for name, result in results.items():
         f, t = result["forms"], result["targets"]
         base, comp = f[BASELINE], f[TEACHERS_BEST]
-        onnx = f[STUDENT_COMPILED]
+        onnx = f[STUDENT_ONNX]
         lines.append(
             f"| {name} | {result['rows']['train']:,} | {result['student']} | "
             f"{_ms(base['batch_s'])} / {_us(base['p50_s'])} | "
             f"{_x(t['vs_native']['batch'])} / {_x(t['vs_compiled']['batch'])} | "
             f"{_x(t['vs_native']['row'])} / {_x(t['vs_compiled']['row'])} | "
-            f"{_us(onnx['p50_s'])} | {_ms(comp['batch_s'])} / "
+            f"{_us(t['compiled_student_p50_s'])} | {_ms(comp['batch_s'])} / "
             f"{_us(comp['p50_s'])} | {_size(base['n_bytes'])} / "
             f"{_size(onnx['n_bytes'])} ({_x(onnx['compression'])}) |")
     lines += ["", "## Every form, per dataset", "",
