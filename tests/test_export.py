@@ -388,6 +388,17 @@ def test_serving_model_takes_a_dataframe_by_column_name(multiclass):
         served.predict(X_test.drop(columns=names[0]))
 
 
+def test_serving_model_runs_inputs_made_by_onnx_inputs(table_distillers):
+    from skdistill.export import onnx_inputs, serving_model
+
+    frame, distillers = table_distillers
+    served = serving_model(distillers["linear"], frame[:5])
+    rows = frame[600:]
+    inputs = onnx_inputs(to_onnx(distillers["linear"], frame[:5]), rows)
+    assert_allclose(served.run(inputs), distillers["linear"].predict_proba(rows),
+                    rtol=0, atol=1e-12)
+
+
 def _skl2onnx_student(distiller, X_sample):
     """``skl2onnx.to_onnx`` of ``distiller.student_`` itself, as a session."""
     skl2onnx = pytest.importorskip("skl2onnx")

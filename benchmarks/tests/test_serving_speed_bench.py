@@ -29,7 +29,8 @@ def test_serving_speed_on_wa_churn(tmp_path):
             assert (name in forms) != (name in result["not_built"]), name
     for name in (serving_speed.BASELINE, serving_speed.TEACHERS_BEST,
                  *serving_speed.STUDENT_FORMS):
-        assert name in forms
+        # lleaves compiles a tree student only; otherwise why is recorded
+        assert (name in forms) != (name in result["not_built"]), name
     for name, fig in forms.items():
         assert set(fig) == set(serving_speed.COLUMNS), name
     # each ratio is the ratio of its times (and sizes) to the baseline's
@@ -44,7 +45,8 @@ def test_serving_speed_on_wa_churn(tmp_path):
             assert fig["max_abs_diff"] < 1e-4, name
     # the target against the native predict uses the student's fastest form
     targets = result["targets"]
-    fastest = min(forms[name]["batch_s"] for name in serving_speed.STUDENT_FORMS)
+    fastest = min(forms[name]["batch_s"] for name in serving_speed.STUDENT_FORMS
+                  if name in forms)
     assert targets["vs_native"]["batch"] == pytest.approx(base["batch_s"] / fastest)
     assert targets["vs_native_met"] == (min(targets["vs_native"].values()) >= 20)
     markdown = (tmp_path / "serving_speed.md").read_text()
