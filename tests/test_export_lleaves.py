@@ -76,6 +76,28 @@ def test_a_table_with_categories_and_missing_values(family):
                                atol=1e-5 if family == "xgb" else 1e-12)
 
 
+@pytest.mark.parametrize("alone", [True, False])
+def test_columns_after_the_last_one_a_tree_reads(alone):
+    """A shallow tree reads few of its input's columns: the compiled trees take
+    the columns up to the last one read all the same, from the graph's input
+    (a student alone) or from its preprocessing (a distiller's, with missing
+    values)."""
+    X, y = make_classification(n_samples=600, n_features=8, n_informative=2,
+                               n_redundant=0, shuffle=False, random_state=0)
+    student = TreeStudent(max_depth=2, random_state=0)
+    if alone:
+        model = student.fit(X[:400], y[:400])
+    else:
+        X[::10, 0] = np.nan
+        model = _fitted(student, X[:400], y[:400])
+    served = serving_model(model, X[:5], engine="lleaves")
+    assert served._parts.trees.n_features < X.shape[1]
+    assert_allclose(served.predict_proba(X[400:]), model.predict_proba(X[400:]),
+                    rtol=0, atol=1e-12)
+    assert_array_equal(served.run_trees(served.tree_rows(X[400:])),
+                       served.predict_proba(X[400:]))
+
+
 @pytest.mark.parametrize("family", ["lgbm", "tree"])
 def test_multiclass_on_numeric_rows(family):
     X, y, X_test = _numeric()

@@ -231,9 +231,10 @@ def split_at_trees(model):
         raise ValueError("the nodes after this graph's trees read its inputs; "
                          "engine='lleaves' cannot cut it.")
     trees = _TreeArrays(trees_node)
+    columns = np.concatenate([np.arange(trees.n_features), trees.code_features])
     before = None
-    if before_nodes or len(trees.code_features):
-        before = _rows_model(model, before_nodes, trees_input, trees.code_features)
+    if before_nodes or not _is_every_column(graph, trees_input, columns):
+        before = _rows_model(model, before_nodes, trees_input, columns)
     sums = helper.make_tensor_value_info(trees_output, TensorProto.DOUBLE,
                                          [None, trees.n_targets])
     after = _submodel(model, after_nodes, [sums], list(graph.output))
@@ -262,32 +263,32 @@ def _submodel(model, nodes, inputs, outputs):
                              ir_version=model.ir_version)
 
 
-def _rows_model(model, nodes, trees_input, code_features):
-    """The graph that makes the rows lleaves reads: the trees' input, in
-    float64, then a copy of each category code column (see
-    :func:`lightgbm_text`)."""
+def _is_every_column(graph, name, columns):
+    """Whether ``columns`` are the graph input ``name``'s columns, in order."""
+    for value in graph.input:
+        if value.name == name:
+            width = value.type.tensor_type.shape.dim[1].dim_value
+            return width == len(columns) and (columns == np.arange(width)).all()
+    return False
+
+
+def _rows_model(model, nodes, trees_input, columns):
+    """The graph that makes the rows lleaves reads: the trees' input's
+    ``columns`` in float64 (the columns up to the last one a tree reads, then a
+    copy of each category code column: see :func:`lightgbm_text`)."""
     from onnx import TensorProto, helper, numpy_helper
 
-    nodes = list(nodes)
-    rows = trees_input
-    if len(code_features):
-        indices = numpy_helper.from_array(np.asarray(code_features, np.int64),
-                                          "lleaves_code_features")
-        nodes += [helper.make_node("Cast", [trees_input], ["lleaves_rows"],
-                                   to=TensorProto.DOUBLE),
-                  helper.make_node("Gather", ["lleaves_rows", indices.name],
-                                   ["lleaves_codes"], axis=1),
-                  helper.make_node("Concat", ["lleaves_rows", "lleaves_codes"],
-                                   ["lleaves_input"], axis=1)]
-        rows = "lleaves_input"
-    else:
-        nodes.append(helper.make_node("Cast", [trees_input], ["lleaves_input"],
-                                      to=TensorProto.DOUBLE))
-        rows = "lleaves_input"
-    output = helper.make_tensor_value_info(rows, TensorProto.DOUBLE, [None, None])
+    indices = numpy_helper.from_array(np.asarray(columns, np.int64),
+                                      "lleaves_columns")
+    nodes = [*nodes,
+             helper.make_node("Cast", [trees_input], ["lleaves_cast"],
+                              to=TensorProto.DOUBLE),
+             helper.make_node("Gather", ["lleaves_cast", indices.name],
+                              ["lleaves_input"], axis=1)]
+    output = helper.make_tensor_value_info("lleaves_input", TensorProto.DOUBLE,
+                                           [None, len(columns)])
     submodel = _submodel(model, nodes, list(model.graph.input), [output])
-    if len(code_features):
-        submodel.graph.initializer.append(indices)
+    submodel.graph.initializer.append(indices)
     return submodel
 
 
