@@ -1,13 +1,14 @@
 """A tree student's ONNX graph with its ``TreeEnsemble`` compiled by lleaves.
 
-onnxruntime walks a ``TreeEnsemble`` node at about 40-50 ns per tree and row
-on one core; lleaves compiles the same trees to machine code through LLVM, about
-four times faster on 10,000 rows (``benchmarks/README.md``, "lleaves"). The
-graph is cut in three: the nodes that make the trees' input (run by
-onnxruntime), the trees (LightGBM model text written from the node's
-attributes, compiled by lleaves), and the nodes after them, the link (run by
-onnxruntime). Each call's three steps cost more than one session's call on a few
-rows, so batches under ``min_rows`` go through the whole graph in one session.
+onnxruntime walks a ``TreeEnsemble`` node at about 40-70 ns per tree and row
+on one core here; lleaves compiles the same trees to machine code through LLVM,
+4-7 times faster on 10,000 rows (``benchmarks/README.md``, "tree students
+compiled by lleaves"). The graph is cut in three: the nodes that make the
+trees' input (run by onnxruntime), the trees (LightGBM model text written from
+the node's attributes, compiled by lleaves), and the nodes after them, the link
+(a softmax compiled with the trees, anything else run by onnxruntime). On a
+few rows the steps' calls cost more than one session's call, so batches under
+``min_rows`` go through the whole graph in one session.
 """
 
 import tempfile
@@ -85,8 +86,9 @@ class LleavesServingModel(OnnxServingModel):
         self._n_outputs = len(parts.targets)
 
     def tree_rows(self, X):
-        """The rows the compiled trees read: the numeric columns the trees
-        split on and, for each categorical column, its category's code.
+        """The rows the compiled trees read: the trees' input (numeric
+        columns and category codes) up to the last column a tree reads, then
+        a copy of each category code column the trees test.
 
         Parameters
         ----------
