@@ -382,10 +382,12 @@ def _canonical_strings(column):
     """A column's values in canonical form (missing: ``MISSING``), as objects."""
     import pandas as pd
 
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        if len(column) > _FEW_ROWS:
+            return _categorical_strings(column.array)
+        return _few_categorical(column.array)
     if len(column) > _FEW_ROWS:
         values = _categories_as_strings(column.to_frame())[:, 0]
-    elif isinstance(column.dtype, pd.CategoricalDtype):
-        return _few_categorical(column.array)
     else:
         values = np.array([np.nan if pd.isna(value) else canonical_category(value)
                            for value in column.to_numpy(dtype=object)],
@@ -394,13 +396,24 @@ def _canonical_strings(column):
     return values
 
 
-def _few_categorical(values):
-    """A few rows of a ``Categorical`` in canonical form, read from its codes.
+def _categorical_strings(values):
+    """A ``Categorical``'s values in canonical form, read from its codes.
 
-    The categories as Python scalars (``tolist``), as iterating the
-    ``Categorical`` gives them to :func:`~skdistill._preprocess._canonical_column`
-    in ``fit``; ``to_numpy(dtype=object)`` would cost about 60 µs a column.
+    Each category is put in canonical form once, as a Python scalar
+    (``tolist``, as iterating the ``Categorical`` gives them to
+    :func:`~skdistill._preprocess._canonical_column` in ``fit``), then taken
+    by the codes: 6.5 ms on 10,000 rows of ames' 40 category columns, against
+    57 ms through ``_categories_as_strings``.
     """
+    categories = [canonical_category(value)
+                  for value in values.categories.to_numpy().tolist()]
+    return np.array(categories + [MISSING], dtype=object)[values.codes]
+
+
+def _few_categorical(values):
+    """A few rows of a ``Categorical`` in canonical form, read from its codes:
+    the categories they use only (:func:`_categorical_strings` puts every
+    category in canonical form, which costs more on one row)."""
     codes = values.codes
     used = values.categories.to_numpy()[np.maximum(codes, 0)].tolist()
     return np.array([MISSING if code < 0 else canonical_category(value)
