@@ -266,7 +266,7 @@ def serving_model(distiller_or_student, X_sample, n_threads=1,
         machine code by lleaves (the ``lleaves`` extra), the rest of the graph
         run by onnxruntime; about four times faster than onnxruntime's
         ``TreeEnsemble`` on 10,000 rows, compiled in a few seconds. Batches of
-        fewer than 64 rows still run the whole graph in onnxruntime.
+        fewer than 32 rows still run the whole graph in onnxruntime.
 
     Returns
     -------

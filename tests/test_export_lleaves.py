@@ -59,6 +59,7 @@ def _assert_serves_the_student(served, distiller, X, atol):
     # the compiled path and onnxruntime's whole graph (a few rows) agree
     assert_allclose(served.predict_proba(X[:5]), expected[:5], rtol=0, atol=atol)
     assert_array_equal(served.run_trees(served.tree_rows(X)), served.predict_proba(X))
+    assert served.run_trees(served.tree_rows(X[:0])).shape == (0, expected.shape[1])
     restored = pickle.loads(pickle.dumps(served))
     assert_array_equal(restored.predict_proba(X), served.predict_proba(X))
     assert_array_equal(served.predict(X), distiller.predict(X))
