@@ -175,3 +175,13 @@ def test_every_split_mode_goes_where_onnxruntime_sends_it():
     session = ort.InferenceSession(model.SerializeToString(),
                                    providers=["CPUExecutionProvider"])
     assert_array_equal(served.predict(X), session.run(None, {"X": X})[0][:, 0])
+
+
+def test_without_lleaves_the_error_names_the_extra(monkeypatch):
+    import sys
+
+    X, y, X_test = _numeric(n_classes=2)
+    student = TreeStudent(max_depth=2, random_state=0).fit(np.nan_to_num(X), y)
+    monkeypatch.setitem(sys.modules, "lleaves", None)  # import raises ImportError
+    with pytest.raises(ImportError, match=r'pip install "skdistill\[lleaves\]"'):
+        serving_model(student, np.nan_to_num(X_test[:5]), engine="lleaves")

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ._graph import _INSTALL_HINT
 from ._serving import OnnxServingModel, _session
 
 # The objective written when lleaves gives the trees' raw sums (compiled with
@@ -491,14 +490,20 @@ def _tree_block(index, tree):
     return "\n".join([*lines, "shrinkage=1", ""])
 
 
-def _compile(model_text, object_code=None, raw_score=False):
-    """lleaves' model of ``model_text``, compiled (or loaded from
-    ``object_code``), and its object code."""
+def import_lleaves():
+    """The lleaves module, or an ImportError naming the extra that brings it."""
     try:
         import lleaves
     except ImportError as error:
-        raise ImportError("engine='lleaves' needs the lleaves package: pip install "
-                          f"'skdistill[lleaves]' ({_INSTALL_HINT})") from error
+        raise ImportError('engine="lleaves" needs the lleaves package: pip install '
+                          '"skdistill[lleaves]"') from error
+    return lleaves
+
+
+def _compile(model_text, object_code=None, raw_score=False):
+    """lleaves' model of ``model_text``, compiled (or loaded from
+    ``object_code``), and its object code."""
+    lleaves = import_lleaves()
     with tempfile.TemporaryDirectory(prefix="skdistill-lleaves-") as folder:
         text, cache = Path(folder) / "model.txt", Path(folder) / "model.o"
         text.write_text(model_text)
