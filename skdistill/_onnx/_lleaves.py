@@ -161,7 +161,7 @@ def _link(parts, n_threads):
     after, targets, n_targets = parts.after, parts.targets, parts.n_targets
     ops = [node.op_type for node in after.graph.node]
     if ops in (["Softmax"], ["Softmax", "Identity"]) and \
-            after.graph.node[0].attribute[0].i in (1, -1):
+            _softmax_axis(after.graph.node[0]) in (1, -1):
         if n_targets == 2 and targets == [1]:
             def two_columns(positive):
                 proba = np.empty((len(positive), 2))
@@ -180,6 +180,12 @@ def _link(parts, n_threads):
         return session.run(None, {name: sums})[0]
 
     return _RAW_SUMS, after_trees
+
+
+def _softmax_axis(node):
+    """A ``Softmax`` node's axis (-1 where it says none, as from opset 13)."""
+    return next((attribute.i for attribute in node.attribute
+                 if attribute.name == "axis"), -1)
 
 
 def _forest_function(compiled):
