@@ -15,6 +15,8 @@ from skdistill.students import REGRESSION_STUDENT_FAMILIES
 pytest.importorskip("onnxruntime", reason='needs pip install "skdistill[onnx]"')
 pytest.importorskip("lleaves", reason='needs pip install "skdistill[lleaves]"')
 
+from test_export import _table  # noqa: E402  (numeric, category, object, bool)
+
 from skdistill.export import LleavesServingModel, serving_model  # noqa: E402
 
 TREE_FAMILIES = {
@@ -22,23 +24,6 @@ TREE_FAMILIES = {
     "lgbm": lambda: LGBMStudent(n_estimators=15, random_state=0),
     "xgb": lambda: XGBStudent(n_estimators=15, random_state=0),
 }
-
-
-def _table(n_rows=700, seed=0):
-    """Numeric columns with missing values, a category with a missing value,
-    an object column; a binary target that depends on all of them."""
-    pd = pytest.importorskip("pandas")
-    rng = np.random.RandomState(seed)
-    frame = pd.DataFrame({
-        "a": rng.randn(n_rows),
-        "colour": pd.Categorical(rng.choice(["red", "green", "blue", None], n_rows)),
-        "b": rng.randn(n_rows),
-        "size": rng.choice([10, 20, 30], n_rows).astype(object),
-    })
-    frame.loc[rng.rand(n_rows) < 0.05, "a"] = np.nan
-    y = np.where(frame["a"].fillna(0) + (frame["colour"] == "red")
-                 + (frame["size"] == 20) > 0.5, "yes", "no")
-    return frame, y
 
 
 def _numeric(n_classes=3):
