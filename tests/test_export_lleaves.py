@@ -84,6 +84,7 @@ def test_columns_after_the_last_one_a_tree_reads(alone):
                        served.predict_proba(X[400:]))
 
 
+@pytest.mark.slow  # 3-4 s each: the default run's time is thin
 @pytest.mark.parametrize("family", ["lgbm", "tree"])
 def test_multiclass_on_numeric_rows(family):
     X, y, X_test = _numeric()
@@ -94,6 +95,7 @@ def test_multiclass_on_numeric_rows(family):
     _assert_serves_the_student(served, distiller, X_test, atol=1e-12)
 
 
+@pytest.mark.slow  # about 4 s
 def test_a_sharpened_student_runs_its_link_after_the_trees():
     """A temperature under 1 has no exact logit factor: the nodes after the
     trees are more than a softmax, so lleaves gives the raw sums."""
