@@ -453,7 +453,10 @@ def _lightgbm_tree(trees, root):
             return tree.split(f, t, not nan_true, no, yes)
         if mode in (_EQ, _NEQ):
             equal, unequal = (yes, no) if mode == _EQ else (no, yes)
-            if t < 0:  # codes are >= -1 (unknown): never equal
+            # ==/!= test category codes, which to_onnx's LabelEncoder makes:
+            # integers >= -1 (-1: unknown), never missing; lleaves casts a
+            # categorical value to an integer and sends negatives right
+            if t < 0:  # never equal
                 return unequal()
             return tree.category(trees.code_column[f], int(t), equal, unequal)
         raise ValueError(f"engine='lleaves' cannot compile TreeEnsemble mode {mode}.")
