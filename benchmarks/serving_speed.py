@@ -362,7 +362,7 @@ def _add_lleaves_student(forms, not_built, distiller, sample):
             served = serving_model(distiller, sample, engine="lleaves")
             log(f"    student's trees compiled by lleaves in "
                 f"{time.perf_counter() - start:.1f} s")
-    except (ValueError, ImportError) as error:  # not a tree student
+    except (ValueError, ImportError) as error:  # not a tree student; no lleaves
         not_built[STUDENT_LLEAVES] = f"{type(error).__name__}: {error}"[:300]
         return
     forms[STUDENT_LLEAVES] = Form(
