@@ -205,6 +205,24 @@ def load_average(printed=None):
     return printed.split("load average:")[-1].strip() if printed else "?"
 
 
+def best_call_times(calls, repeats):
+    """Best wall time of each zero-argument callable over ``repeats`` rounds,
+    the callables alternating within each round (garbage collection off
+    inside a call)."""
+    best = dict.fromkeys(calls, np.inf)
+    for _ in range(repeats):
+        for name, call in calls.items():
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                call()
+                best[name] = min(best[name], time.perf_counter() - start)
+            finally:
+                gc.enable()
+    return best
+
+
 def alternating_call_times(calls, n_calls, block=100, warm_up=0):
     """p50 and p99 seconds of each one-row callable, the callables alternating
     in blocks of ``block`` calls (garbage collection off inside a block).

@@ -28,15 +28,23 @@ Results: ``results/regression_serving.json`` and ``.md``.
 
 import argparse
 import sys
-import time
 import warnings
+from functools import partial
 
 import numpy as np
 
 from skdistill import HPMRegressor
 from skdistill.export import serving_model
 
-from .common import RESULTS, git, log, one_thread, uptime, write_json
+from .common import (
+    RESULTS,
+    best_call_times,
+    git,
+    log,
+    one_thread,
+    uptime,
+    write_json,
+)
 from .datasets import REGRESSION_DATASETS, load_regression
 from .suite.fit import Split, fit_distiller, make_teachers
 
@@ -71,16 +79,12 @@ def forms(regressor, split):
 
 
 def time_forms(found, repeats):
-    """Best of ``repeats`` calls of each form, alternating within each repeat."""
-    best = dict.fromkeys(found, np.inf)
-    for predict, rows in found.values():  # warm-up
+    """Best of ``repeats`` calls of each form, alternating within each repeat,
+    after one untimed call each."""
+    for predict, rows in found.values():
         predict(rows)
-    for _ in range(repeats):
-        for name, (predict, rows) in found.items():
-            start = time.perf_counter()
-            predict(rows)
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+    return best_call_times({name: partial(predict, rows)
+                            for name, (predict, rows) in found.items()}, repeats)
 
 
 def run_dataset(name, options):

@@ -94,6 +94,7 @@ from skdistill.export import onnx_inputs, serving_model, to_onnx
 
 from .common import (
     RESULTS,
+    best_call_times,
     git,
     library,
     load_average,
@@ -416,18 +417,8 @@ class Chain:
 
 def time_batches(timed, repeats):
     """Best wall time of each ``call_batch``, the forms alternating per repeat."""
-    best = dict.fromkeys(timed, np.inf)
-    for _ in range(repeats):
-        for name, item in timed.items():
-            gc.collect()
-            gc.disable()
-            try:
-                start = time.perf_counter()
-                item.call_batch()
-                best[name] = min(best[name], time.perf_counter() - start)
-            finally:
-                gc.enable()
-    return best
+    return best_call_times({name: item.call_batch for name, item in timed.items()},
+                           repeats)
 
 
 def time_rows(item, n_calls, budget_s=None, min_calls=None):

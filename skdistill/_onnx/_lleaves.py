@@ -84,7 +84,7 @@ class LleavesServingModel(OnnxServingModel):
         self._compiled, self.object_code = _compile(
             self.model_text, self.object_code, raw_score=objective == _RAW_SUMS)
         self._forest = _forest_function(self._compiled)
-        self._n_outputs = len(parts.targets)
+        self._n_outputs = len(parts.trees.targets)
 
     def tree_rows(self, X):
         """The rows the compiled trees read: the trees' input (numeric
@@ -143,8 +143,7 @@ class LleavesServingModel(OnnxServingModel):
         return state
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._session = _session(self.model_bytes, self.n_threads)
+        super().__setstate__(state)
         self._build()
 
 
@@ -158,7 +157,7 @@ def _link(parts, n_threads):
     lleaves gives the raw sums (``_RAW_SUMS``) and the nodes after run in
     onnxruntime.
     """
-    after, targets, n_targets = parts.after, parts.targets, parts.n_targets
+    after, targets, n_targets = parts.after, parts.trees.targets, parts.trees.n_targets
     ops = [node.op_type for node in after.graph.node]
     if ops in (["Softmax"], ["Softmax", "Identity"]) and \
             _softmax_axis(after.graph.node[0]) in (1, -1):
@@ -213,8 +212,6 @@ class _Parts:
     def __init__(self, before, trees, after, trees_input, trees_output):
         self.before, self.trees, self.after = before, trees, after
         self.trees_input, self.trees_output = trees_input, trees_output
-        self.n_targets = trees.n_targets
-        self.targets = trees.targets
 
 
 def split_at_trees(model):
