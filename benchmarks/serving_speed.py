@@ -39,15 +39,20 @@ Forms timed
       - ``student, onnxruntime``: the same graph's raw ``InferenceSession.run``;
       - ``student, lleaves`` (a tree student only): ``serving_model(distiller,
         engine="lleaves")``'s ``run_trees``, the trees compiled by lleaves,
-        on the rows its ``tree_rows`` makes.
+        on the rows its ``tree_rows`` makes;
+      - ``student, llvm`` (a dense student only): ``serving_model(distiller,
+        engine="llvm")``'s ``run_compiled``, the graph after the category
+        strings' lookup compiled through llvmlite, on the rows its
+        ``compiled_rows`` makes.
 Inputs
     The Python forms and ``serving_model`` take the DataFrame, as a user calls
     them. The raw sessions and lleaves take arrays made before the clock starts:
     the boosters' category codes (pandas' codes, the ones XGBoost and LightGBM
     use; missing as NaN), the forest's fitted ``OrdinalEncoder`` output, the
     student's :func:`skdistill.export.onnx_inputs`, and the student's
-    ``tree_rows`` (its numeric columns and category codes) for its trees
-    compiled by lleaves. Single rows are sliced
+    ``tree_rows`` or ``compiled_rows`` (its numeric columns and category codes,
+    or the values looked up for them) for its compiled forms. Single rows are
+    sliced
     (DataFrame or array) before the clock starts.
 Figures
     10,000 rows: best of ``--repeats`` calls, the forms alternating within each
@@ -111,10 +116,13 @@ from .suite.fit import Split, fit_distiller, make_teachers
 BASELINE = "teachers (fused), Python"
 TEACHERS_BEST = "teachers, fastest forms"
 STUDENT_LLEAVES = "student, lleaves"
+STUDENT_LLVM = "student, llvm"
 STUDENT_FORMS = ("student, Python", "student, serving_model", "student, onnxruntime",
-                 STUDENT_LLEAVES)
-# The student's compiled forms; lleaves only for a tree student.
-STUDENT_COMPILED_FORMS = ("student, onnxruntime", STUDENT_LLEAVES)
+                 STUDENT_LLEAVES, STUDENT_LLVM)
+# The student's compiled forms; lleaves only for a tree student, llvm only for
+# a dense one.
+STUDENT_COMPILED_FORMS = ("student, onnxruntime", STUDENT_LLEAVES,
+                          STUDENT_LLVM)
 STUDENT_ONNX = "student, onnxruntime"
 TEACHER_NAMES = ("XGBoost", "LightGBM", "RandomForest")
 # Compiled forms of each teacher: form name -> builder (below).
@@ -347,29 +355,39 @@ def build_forms(distiller, split, folder, skip=()):
         lambda X: onnx_inputs(model, X),
         "skdistill.export.onnx_inputs (float64; category strings)",
         model.ByteSize(), student.predict_proba)
-    _add_lleaves_student(forms, not_built, distiller, sample)
+    for engine in ("lleaves", "llvm"):
+        _add_compiled_student(forms, not_built, distiller, sample, engine)
     return forms, not_built
 
 
-def _add_lleaves_student(forms, not_built, distiller, sample):
-    """``student, lleaves``: a tree student's trees compiled by lleaves
-    (``serving_model(engine="lleaves")``), fed its trees' rows (the numeric
-    columns and category codes, made before the clock as the teachers'
-    category codes are)."""
+def _add_compiled_student(forms, not_built, distiller, sample, engine):
+    """``student, lleaves`` (a tree student's trees compiled by lleaves) or
+    ``student, llvm`` (a dense student's graph compiled through llvmlite):
+    ``serving_model(engine=engine)``, fed the rows its compiled code reads
+    (numeric columns and category codes, made before the clock as the
+    teachers' category codes are)."""
+    name = f"student, {engine}"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             start = time.perf_counter()
-            served = serving_model(distiller, sample, engine="lleaves")
-            log(f"    student's trees compiled by lleaves in "
+            served = serving_model(distiller, sample, engine=engine)
+            log(f"    student compiled ({engine}) in "
                 f"{time.perf_counter() - start:.1f} s")
-    except (ValueError, ImportError) as error:  # not a tree student; no lleaves
-        not_built[STUDENT_LLEAVES] = f"{type(error).__name__}: {error}"[:300]
+    except (ValueError, ImportError) as error:  # another family; not installed
+        not_built[name] = f"{type(error).__name__}: {error}"[:300]
         return
-    forms[STUDENT_LLEAVES] = Form(
-        STUDENT_LLEAVES, "student", served.run_trees, served.tree_rows,
-        "LleavesServingModel.tree_rows (float64 numeric columns and category "
-        "codes)", len(served.object_code), distiller.student_.predict_proba)
+    if engine == "lleaves":
+        forms[name] = Form(
+            name, "student", served.run_trees, served.tree_rows,
+            "LleavesServingModel.tree_rows (float64 numeric columns and category "
+            "codes)", len(served.object_code), distiller.student_.predict_proba)
+    else:
+        forms[name] = Form(
+            name, "student", served.run_compiled, served.compiled_rows,
+            "LlvmServingModel.compiled_rows (float64 numeric columns and the "
+            "values looked up for the categories)", len(served.model_bytes),
+            distiller.student_.predict_proba)
 
 
 def _as_is(X):
@@ -677,7 +695,8 @@ def render(document):
         "## Summary",
         "",
         "Student's best form (the fastest of Python, `serving_model`, the raw "
-        "session and, for a tree student, its trees compiled by lleaves, chosen "
+        "session and, for a tree student, its trees compiled by lleaves, for a "
+        "dense student its graph compiled through llvmlite, chosen "
         "apart for 10k rows and one row) against the fused "
         "teachers in Python and against the teachers' fastest forms (each "
         "teacher in its fastest form, compiled or native, called one after the "

@@ -29,8 +29,11 @@ def test_serving_speed_on_wa_churn(tmp_path):
             assert (name in forms) != (name in result["not_built"]), name
     for name in (serving_speed.BASELINE, serving_speed.TEACHERS_BEST,
                  *serving_speed.STUDENT_FORMS):
-        # lleaves compiles a tree student only; otherwise why is recorded
+        # lleaves compiles a tree student only, llvm a dense one; otherwise
+        # why is recorded
         assert (name in forms) != (name in result["not_built"]), name
+    assert (serving_speed.STUDENT_LLEAVES in forms) != (
+        serving_speed.STUDENT_LLVM in forms)
     for name, fig in forms.items():
         assert set(fig) == set(serving_speed.COLUMNS), name
     # each ratio is the ratio of its times (and sizes) to the baseline's
