@@ -107,6 +107,35 @@ def test_a_sharpened_student_runs_its_link_after_the_trees():
     _assert_serves_the_student(served, distiller, X_test, atol=1e-12)
 
 
+@pytest.mark.parametrize("student, temperature", [
+    (TreeStudent(max_depth=4, random_state=0), None),
+    (LGBMStudent(n_estimators=10, random_state=0), 0.5),
+], ids=["probability_leaves", "sharpened"])
+def test_the_link_after_the_trees_is_compiled_and_computes_onnxruntime_s(
+        student, temperature):
+    """The nodes after the trees that are not a plain softmax (a scikit-learn
+    tree's normalisation of its probability leaves, a sharpened softmax) are
+    compiled through llvmlite, not run by an onnxruntime session."""
+    import onnxruntime as ort
+
+    from skdistill._onnx._lleaves import _compiled_link, split_at_trees
+    from skdistill.export import to_onnx
+
+    X, y, _ = _numeric()
+    soft = {} if temperature is None else {
+        "soft_targets": 0.8 * np.eye(3)[y] + 0.2 / 3, "temperature": temperature}
+    student.fit(np.nan_to_num(X), y, **soft)
+    after = split_at_trees(to_onnx(student, X[:5])).after
+    link = _compiled_link(after, n_threads=1)
+    assert hasattr(link, "engine")  # compiled, no session
+    sums = np.random.RandomState(0).rand(50, after.graph.input[0].type
+                                         .tensor_type.shape.dim[1].dim_value)
+    session = ort.InferenceSession(after.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    expected = session.run(None, {after.graph.input[0].name: sums})[0]
+    assert_allclose(link(sums), expected, rtol=1e-12, atol=1e-15)
+
+
 def test_a_regression_student():
     X, y = make_regression(n_samples=700, n_features=5, noise=5.0, random_state=0)
     student = REGRESSION_STUDENT_FAMILIES["lgbm"](n_estimators=20, random_state=0)
