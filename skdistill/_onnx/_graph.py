@@ -216,3 +216,30 @@ def _folded_affine(graph, Z, W, b):
         return _materialized(graph, Z), np.asarray(W, np.float64), \
             np.asarray(b, np.float64)
     return (_concat_parts(graph, Z), *_folded_weights(Z, W, b))
+
+
+# ---- cutting a model in parts (the compiled serving forms)
+
+
+def ancestors(nodes, name):
+    """The indices of the ``nodes`` that ``name`` depends on."""
+    producer = {output: i for i, node in enumerate(nodes) for output in node.output}
+    found, pending = set(), [name]
+    while pending:
+        i = producer.get(pending.pop())
+        if i is not None and i not in found:
+            found.add(i)
+            pending.extend(nodes[i].input)
+    return found
+
+
+def submodel(model, nodes, inputs, outputs):
+    """The part of ``model`` made of ``nodes``, from ``inputs`` to ``outputs``
+    (value infos), with the constants those nodes read."""
+    from onnx import helper
+
+    used = {name for node in nodes for name in node.input}
+    initializers = [tensor for tensor in model.graph.initializer if tensor.name in used]
+    graph = helper.make_graph(nodes, "part", inputs, outputs, initializers)
+    return helper.make_model(graph, opset_imports=list(model.opset_import),
+                             ir_version=model.ir_version)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._serving import OnnxServingModel, _session
+from ._graph import ancestors, submodel
+from ._serving import _CutServingModel, _session
 
 # The objective written when lleaves gives the trees' raw sums (compiled with
 # raw_score: its "regression" returns one output only).
@@ -29,7 +30,7 @@ _LEQ, _LT, _GTE, _GT, _EQ, _NEQ = 0, 1, 2, 3, 4, 5
 _CATEGORICAL, _DEFAULT_LEFT, _MISSING_NAN = 1, 2, 8
 
 
-class LleavesServingModel(OnnxServingModel):
+class LleavesServingModel(_CutServingModel):
     """A tree student's ONNX graph, its trees compiled by lleaves.
 
     Made by :func:`skdistill.export.serving_model` with ``engine="lleaves"``.
@@ -65,6 +66,8 @@ class LleavesServingModel(OnnxServingModel):
     server that makes its rows' category codes itself (as LightGBM's and
     lleaves' own users do): ``run_trees(tree_rows(X))`` is ``predict_proba(X)``.
     """
+
+    _TRANSIENT = ("_parts", "_before", "_finish", "_compiled", "_forest")
 
     def __init__(self, model, n_threads=1, min_rows=32):
         super().__init__(model, n_threads)
@@ -104,9 +107,7 @@ class LleavesServingModel(OnnxServingModel):
         return self._tree_rows(self._inputs(X))
 
     def _tree_rows(self, inputs):
-        if self._before is None:
-            return inputs[self._parts.trees_input]
-        return self._before.run(None, inputs)[0]
+        return self._before_rows(inputs, self._parts.trees_input)
 
     def run_trees(self, rows):
         """What :meth:`predict_proba` returns (``predict`` for a regression
@@ -136,16 +137,6 @@ class LleavesServingModel(OnnxServingModel):
         if len(next(iter(inputs.values()))) < self.min_rows:
             return super()._evaluate(inputs)
         return self.run_trees(self._tree_rows(inputs))
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        for name in ("_parts", "_before", "_finish", "_compiled", "_forest"):
-            del state[name]
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        self._build()
 
 
 def _link(parts, n_threads):
@@ -251,10 +242,10 @@ def split_at_trees(model):
                          f"{len(found)}.")
     trees_node = nodes[found[0]]
     trees_input, trees_output = trees_node.input[0], trees_node.output[0]
-    ancestors = _ancestors(nodes, trees_input)
-    before_nodes = [node for i, node in enumerate(nodes) if i in ancestors]
+    upstream = ancestors(nodes, trees_input)
+    before_nodes = [node for i, node in enumerate(nodes) if i in upstream]
     after_nodes = [node for i, node in enumerate(nodes)
-                   if i not in ancestors and i != found[0]]
+                   if i not in upstream and i != found[0]]
     inputs = {value.name for value in graph.input}
     if any(name in inputs for node in after_nodes for name in node.input):
         raise ValueError("the nodes after this graph's trees read its inputs; "
@@ -266,30 +257,8 @@ def split_at_trees(model):
         before = _rows_model(model, before_nodes, trees_input, columns)
     sums = helper.make_tensor_value_info(trees_output, TensorProto.DOUBLE,
                                          [None, trees.n_targets])
-    after = _submodel(model, after_nodes, [sums], list(graph.output))
+    after = submodel(model, after_nodes, [sums], list(graph.output))
     return _Parts(before, trees, after, trees_input, trees_output)
-
-
-def _ancestors(nodes, name):
-    """The indices of the ``nodes`` that ``name`` depends on."""
-    producer = {output: i for i, node in enumerate(nodes) for output in node.output}
-    found, pending = set(), [name]
-    while pending:
-        i = producer.get(pending.pop())
-        if i is not None and i not in found:
-            found.add(i)
-            pending.extend(nodes[i].input)
-    return found
-
-
-def _submodel(model, nodes, inputs, outputs):
-    from onnx import helper
-
-    used = {name for node in nodes for name in node.input}
-    initializers = [tensor for tensor in model.graph.initializer if tensor.name in used]
-    graph = helper.make_graph(nodes, "part", inputs, outputs, initializers)
-    return helper.make_model(graph, opset_imports=list(model.opset_import),
-                             ir_version=model.ir_version)
 
 
 def _is_every_column(graph, name, columns):
@@ -316,9 +285,9 @@ def _rows_model(model, nodes, trees_input, columns):
                               ["lleaves_input"], axis=1)]
     output = helper.make_tensor_value_info("lleaves_input", TensorProto.DOUBLE,
                                            [None, len(columns)])
-    submodel = _submodel(model, nodes, list(model.graph.input), [output])
-    submodel.graph.initializer.append(indices)
-    return submodel
+    rows = submodel(model, nodes, list(model.graph.input), [output])
+    rows.graph.initializer.append(indices)
+    return rows
 
 
 class _TreeArrays:

@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 
-from ._serving import OnnxServingModel, _session
+from ._graph import ancestors, submodel
+from ._serving import _CutServingModel, _session
 
 # The nodes left to onnxruntime: they read strings.
 _STRING_OPS = frozenset({"StringConcat", "LabelEncoder"})
@@ -24,7 +25,7 @@ _FUNCTION = "skdistill_rows"
 _ROWS_OUTPUT = "llvm_rows"
 
 
-class LlvmServingModel(OnnxServingModel):
+class LlvmServingModel(_CutServingModel):
     """A dense student's ONNX graph compiled to machine code by LLVM.
 
     Made by :func:`skdistill.export.serving_model` with ``engine="llvm"``. It
@@ -55,6 +56,8 @@ class LlvmServingModel(OnnxServingModel):
     ``run_compiled(compiled_rows(X))`` is ``predict_proba(X)``.
     """
 
+    _TRANSIENT = ("_parts", "_before", "_engine", "_function")
+
     def __init__(self, model, n_threads=1):
         super().__init__(model, n_threads)
         self._build()
@@ -84,9 +87,7 @@ class LlvmServingModel(OnnxServingModel):
         return self._compiled_rows(self._inputs(X))
 
     def _compiled_rows(self, inputs):
-        if self._before is None:
-            return inputs[self._parts.boundary[0].name]
-        return self._before.run(None, inputs)[0]
+        return self._before_rows(inputs, self._parts.boundary[0].name)
 
     def run_compiled(self, rows):
         """What :meth:`predict_proba` returns (``predict`` for a regression
@@ -111,16 +112,6 @@ class LlvmServingModel(OnnxServingModel):
 
     def _evaluate(self, inputs):
         return self.run_compiled(self._compiled_rows(inputs))
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        for name in ("_parts", "_before", "_engine", "_function"):
-            del state[name]
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        self._build()
 
 
 class _Boundary:
@@ -162,7 +153,7 @@ def split_at_strings(model):
     before = set()
     for i, node in enumerate(nodes):
         if node.op_type in _STRING_OPS:
-            before |= _ancestors(nodes, node.output[0]) | {i}
+            before |= ancestors(nodes, node.output[0]) | {i}
     before_nodes = [node for i, node in enumerate(nodes) if i in before]
     compiled = [node for i, node in enumerate(nodes) if i not in before]
     produced_before = {name for node in before_nodes for name in node.output}
@@ -204,18 +195,6 @@ def _value_types(graph):
     return types
 
 
-def _ancestors(nodes, name):
-    """The indices of the ``nodes`` that ``name`` depends on."""
-    producer = {output: i for i, node in enumerate(nodes) for output in node.output}
-    found, pending = set(), [name]
-    while pending:
-        i = producer.get(pending.pop())
-        if i is not None and i not in found:
-            found.add(i)
-            pending.extend(nodes[i].input)
-    return found
-
-
 def _rows_model(model, nodes, boundary):
     """The graph that makes the rows: the ``nodes`` before the cut, then each
     boundary tensor cast to float64, side by side."""
@@ -236,12 +215,7 @@ def _rows_model(model, nodes, boundary):
     width = sum(part.width for part in boundary)
     output = helper.make_tensor_value_info(_ROWS_OUTPUT, TensorProto.DOUBLE,
                                            [None, width])
-    used = {name for node in nodes for name in node.input}
-    graph = helper.make_graph(nodes, "rows", list(model.graph.input), [output],
-                              [tensor for tensor in model.graph.initializer
-                               if tensor.name in used])
-    return helper.make_model(graph, opset_imports=list(model.opset_import),
-                             ir_version=model.ir_version)
+    return submodel(model, nodes, list(model.graph.input), [output])
 
 
 def import_llvmlite():

@@ -145,6 +145,32 @@ class OnnxServingModel:
         self._session = _session(self.model_bytes, self.n_threads)
 
 
+class _CutServingModel(OnnxServingModel):
+    """A serving model whose graph is cut in parts, part of them compiled:
+    ``_build`` makes them from the model's bytes (again on loading), the
+    attributes named in ``_TRANSIENT`` are not pickled, and ``_before`` (an
+    onnxruntime session, or None) makes the rows the compiled part reads."""
+
+    _TRANSIENT = ()
+
+    def _before_rows(self, inputs, name):
+        """The rows the compiled part reads: ``_before``'s output, or the
+        graph input ``name`` where there is no ``_before``."""
+        if self._before is None:
+            return inputs[name]
+        return self._before.run(None, inputs)[0]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        for name in self._TRANSIENT:
+            del state[name]
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._build()
+
+
 def _session(model_bytes, n_threads):
     try:
         import onnxruntime as ort
