@@ -19,6 +19,10 @@ libraries alternating, each after one untimed warm-up fit). Reported: fit
 seconds and test accuracy per seed, and their ratios/differences paired by seed
 against the first library.
 
+``--max-rows`` samples fewer rows of the suite datasets; ``--student mlp``
+names ``MLPStudent()`` instead of the default search (the student whose
+``augment="auto"`` check is the costliest).
+
 ``--grid`` adds the README's ``GridSearchCV`` block (two frozen teachers,
 ``MLPStudent``, ``{"student__hidden_layer_sizes": [(16,), (64, 32)],
 "temperature": [1.0, 3.0]}``, 5 folds) on breast_cancer's 398 training rows,
@@ -52,8 +56,9 @@ SEEDS = (0, 1, 2)
 MAX_ROWS = 1_000
 
 
-def _split(name, seed):
-    """Training and test rows of one case."""
+def _split(name, seed, max_rows=MAX_ROWS):
+    """Training and test rows of one case (a stratified sample of
+    ``max_rows`` rows but for breast_cancer)."""
     from sklearn.model_selection import train_test_split
 
     from .datasets import load
@@ -63,7 +68,7 @@ def _split(name, seed):
 
         X, y = load_breast_cancer(return_X_y=True)
         return train_test_split(X, y, test_size=0.3, random_state=seed)
-    X, y, _ = load(name, MAX_ROWS, random_state=seed)
+    X, y, _ = load(name, max_rows, random_state=seed)
     return train_test_split(X, y, test_size=0.25, stratify=y, random_state=seed)
 
 
@@ -82,12 +87,12 @@ def _teachers(name, seed, X_train, y_train):
     return [teacher.fit(X_train, y_train) for teacher in teachers]
 
 
-def prepare(datasets, seeds, folder):
+def prepare(datasets, seeds, folder, max_rows=MAX_ROWS):
     """Pickle each case's split and fitted teachers; the seconds they took."""
     seconds = {}
     for name in datasets:
         for seed in seeds:
-            X_train, X_test, y_train, y_test = _split(name, seed)
+            X_train, X_test, y_train, y_test = _split(name, seed, max_rows)
             started = time.perf_counter()
             teachers = _teachers(name, seed, X_train, y_train)
             seconds[f"{name}/{seed}"] = time.perf_counter() - started
@@ -96,24 +101,26 @@ def prepare(datasets, seeds, folder):
     return seconds
 
 
-def worker(library, name, seeds, folder):
-    """Fit the default distiller on each seed's case with ``library``'s
-    ``skdistill`` (run in a process of its own); the rows as JSON."""
+def worker(library, name, seeds, folder, student="auto"):
+    """Fit the default distiller (``student="mlp"``: with ``MLPStudent()``
+    named) on each seed's case with ``library``'s ``skdistill`` (run in a
+    process of its own); the rows as JSON."""
     sys.path.insert(0, str(Path(library).resolve()))
     from sklearn.frozen import FrozenEstimator
 
     import skdistill
-    from skdistill import HPMDistiller
+    from skdistill import HPMDistiller, MLPStudent
 
     from .suite.fit import warm_up
 
     warm_up()
+    named = {} if student == "auto" else {"student": MLPStudent()}
     rows, source = [], str(Path(skdistill.__file__).parent.parent)
     for seed in seeds:
         with open(folder / f"{name}-{seed}.pkl", "rb") as file:
             X_train, X_test, y_train, y_test, teachers = pickle.load(file)
         distiller = HPMDistiller([FrozenEstimator(t) for t in teachers],
-                                 random_state=seed)
+                                 random_state=seed, **named)
         started = time.perf_counter()
         distiller.fit(X_train, y_train)
         seconds = time.perf_counter() - started
@@ -130,11 +137,11 @@ def worker(library, name, seeds, folder):
     return rows
 
 
-def run_worker(library, name, seeds, folder):
+def run_worker(library, name, seeds, folder, student="auto"):
     """:func:`worker` in a fresh process."""
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.small_data_time", "--worker", library,
-         name, str(folder), "--seeds", *map(str, seeds)],
+         name, str(folder), "--seeds", *map(str, seeds), "--student", student],
         capture_output=True, text=True, check=False,
         cwd=Path(__file__).parent.parent)
     if done.returncode:
@@ -266,13 +273,18 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--grid", action="store_true")
+    parser.add_argument("--max-rows", type=int, default=MAX_ROWS,
+                        help="rows sampled from each suite dataset")
+    parser.add_argument("--student", choices=["auto", "mlp"], default="auto",
+                        help="the default student search, or MLPStudent() named")
     parser.add_argument("--worker", nargs=3, metavar=("LIBRARY", "DATASET", "DIR"))
     parser.add_argument("--grid-worker", nargs=2, metavar=("LIBRARY", "DIR"))
     parser.add_argument("--output", default=str(RESULTS / "small_data_time"))
     args = parser.parse_args(argv)
     if args.worker:
         library, name, folder = args.worker
-        print(json.dumps(worker(library, name, args.seeds, Path(folder))))
+        print(json.dumps(worker(library, name, args.seeds, Path(folder),
+                                args.student)))
         return None
     if args.grid_worker:
         print(json.dumps(grid(args.grid_worker[0], Path(args.grid_worker[1]))))
@@ -284,11 +296,11 @@ def main(argv=None):
     datasets = list(args.datasets)
     if args.grid and "breast_cancer" not in datasets:
         datasets.insert(0, "breast_cancer")
-    teacher_s = prepare(datasets, args.seeds, folder)
+    teacher_s = prepare(datasets, args.seeds, folder, args.max_rows)
     rows = []
     for name in args.datasets:
         for library in args.libraries:
-            rows += run_worker(library, name, args.seeds, folder)
+            rows += run_worker(library, name, args.seeds, folder, args.student)
             log(f"{name} {library}: " + ", ".join(
                 f"{r['fit_s']:.2f} s acc {r['test_accuracy']:.4f}"
                 for r in rows[-len(args.seeds):]))
