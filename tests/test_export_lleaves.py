@@ -136,6 +136,24 @@ def test_the_link_after_the_trees_is_compiled_and_computes_onnxruntime_s(
     assert_allclose(link(sums), expected, rtol=1e-12, atol=1e-15)
 
 
+def test_without_llvmlite_s_new_pass_manager_the_link_runs_in_onnxruntime(
+        monkeypatch):
+    import llvmlite.binding
+
+    from skdistill._onnx._lleaves import _compiled_link, split_at_trees
+    from skdistill.export import to_onnx
+
+    X, y, X_test = _numeric()
+    student = TreeStudent(max_depth=4, random_state=0).fit(np.nan_to_num(X), y)
+    after = split_at_trees(to_onnx(student, X[:5])).after
+    compiled = _compiled_link(after, n_threads=1)
+    monkeypatch.delattr(llvmlite.binding, "create_pass_builder")
+    link = _compiled_link(after, n_threads=1)
+    assert not hasattr(link, "engine")
+    sums = np.random.RandomState(0).rand(20, 3)
+    assert_allclose(link(sums), compiled(sums), rtol=1e-12, atol=1e-15)
+
+
 def test_a_regression_student():
     X, y = make_regression(n_samples=700, n_features=5, noise=5.0, random_state=0)
     student = REGRESSION_STUDENT_FAMILIES["lgbm"](n_estimators=20, random_state=0)

@@ -220,3 +220,13 @@ def test_what_it_cannot_compile_is_refused_before_any_work(monkeypatch):
     monkeypatch.setitem(sys.modules, "llvmlite.binding", None)
     with pytest.raises(ImportError, match=r'pip install "skdistill\[llvm\]"'):
         serving_model(linear, X[:5], engine="llvm")
+
+
+def test_an_llvmlite_without_the_new_pass_manager_is_named(monkeypatch):
+    import llvmlite.binding
+
+    X, y = make_classification(n_samples=300, n_features=4, random_state=0)
+    linear = LinearStudent().fit(X, y)
+    monkeypatch.delattr(llvmlite.binding, "create_pass_builder")
+    with pytest.raises(ImportError, match="llvmlite >= 0.44"):
+        serving_model(linear, X[:5], engine="llvm")

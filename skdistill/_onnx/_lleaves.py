@@ -174,13 +174,15 @@ def _link(parts, n_threads):
 
 def _compiled_link(after, n_threads):
     """The nodes after the trees as a function of their sums: compiled through
-    llvmlite (which lleaves brings) where it compiles them, else an
-    onnxruntime session (on one row, its call costs about 40 µs more)."""
-    from ._llvm import compile_rows_function, split_at_strings
+    llvmlite (which lleaves brings) where it compiles them, else (an operator
+    it does not know, llvmlite older than 0.44) an onnxruntime session, whose
+    call costs about 40 µs more on one row."""
+    from ._llvm import compile_rows_function, import_llvmlite, split_at_strings
 
     try:
         parts = split_at_strings(after)
-    except ValueError:
+        import_llvmlite()
+    except (ValueError, ImportError):  # a node it cannot compile; llvmlite < 0.44
         session = _session(after.SerializeToString(), n_threads)
         name = after.graph.input[0].name
         return lambda sums: session.run(None, {name: sums})[0]

@@ -226,6 +226,9 @@ def import_llvmlite():
     except ImportError as error:
         raise ImportError('engine="llvm" needs the llvmlite package: pip install '
                           '"skdistill[llvm]"') from error
+    if not hasattr(llvm, "create_pass_builder"):
+        raise ImportError('engine="llvm" needs llvmlite >= 0.44 (its new pass '
+                          'manager): pip install "skdistill[llvm]"')
     return ir, llvm
 
 
