@@ -183,6 +183,8 @@ def _compiled_link(after, n_threads):
         parts = split_at_strings(after)
         import_llvmlite()
     except (ValueError, ImportError):  # a node it cannot compile; llvmlite < 0.44
+        parts = None
+    if parts is None or parts.before is not None:  # compiled: the sums alone
         session = _session(after.SerializeToString(), n_threads)
         name = after.graph.input[0].name
         return lambda sums: session.run(None, {name: sums})[0]
