@@ -136,30 +136,54 @@ class _Parts:
 
 def split_at_strings(model):
     """``model`` cut where its category strings end (see :class:`_Parts`)."""
-    from onnx import numpy_helper, shape_inference
+    from onnx import numpy_helper
 
     graph = model.graph
     nodes = list(graph.node)
-    found = [node.op_type for node in nodes if node.op_type not in OPS
-             and node.op_type not in _STRING_OPS]
-    if found:
-        trees = " (use engine='lleaves' for a tree student)" if (
-            "TreeEnsemble" in found) else ""
-        raise ValueError(
-            "engine='llvm' compiles dense graphs (LinearStudent, MLPStudent and "
-            "their regression twins); this graph has nodes it cannot compile: "
-            f"{', '.join(sorted(set(found)))}{trees}.")
+    _check_compilable(nodes)
     before = set()
     for i, node in enumerate(nodes):
         if node.op_type in _STRING_OPS:
             before |= ancestors(nodes, node.output[0]) | {i}
     before_nodes = [node for i, node in enumerate(nodes) if i in before]
     compiled = [node for i, node in enumerate(nodes) if i not in before]
-    produced_before = {name for node in before_nodes for name in node.output}
     inputs = [value.name for value in graph.input]
     read = {name for node in compiled for name in node.input}
-    names = [name for name in inputs if name in read] + [
-        name for node in before_nodes for name in node.output if name in read]
+    produced_before = [name for node in before_nodes for name in node.output]
+    output = graph.output[0].name
+    if output in produced_before or output in inputs:
+        raise ValueError("engine='llvm': this graph computes nothing after its "
+                         "string lookups.")
+    boundary, types = _boundary(model, [name for name in inputs + produced_before
+                                        if name in read])
+    rows_model = None
+    if before_nodes or len(boundary) != 1 or boundary[0].name not in inputs:
+        rows_model = _rows_model(model, before_nodes, boundary)
+    constants = {tensor.name: numpy_helper.to_array(tensor)
+                 for tensor in graph.initializer}
+    return _Parts(rows_model, boundary, compiled, constants, output,
+                  types[output][1][1])
+
+
+def _check_compilable(nodes):
+    """A ``ValueError`` naming the nodes neither compiled nor left to
+    onnxruntime as string lookups."""
+    found = sorted({node.op_type for node in nodes
+                    if node.op_type not in OPS and node.op_type not in _STRING_OPS})
+    if found:
+        trees = " (use engine='lleaves' for a tree student)" if (
+            "TreeEnsemble" in found) else ""
+        raise ValueError(
+            "engine='llvm' compiles dense graphs (LinearStudent, MLPStudent and "
+            "their regression twins); this graph has nodes it cannot compile: "
+            f"{', '.join(found)}{trees}.")
+
+
+def _boundary(model, names):
+    """The :class:`_Boundary` of each tensor ``names`` (in the rows' column
+    order), and every tensor's type and shape."""
+    from onnx import shape_inference
+
     types = _value_types(shape_inference.infer_shapes(model).graph)
     boundary, start = [], 0
     for name in names:
@@ -169,17 +193,7 @@ def split_at_strings(model):
                              f"{name!r} has shape {shape}.")
         boundary.append(_Boundary(name, elem_type, shape[1], start))
         start += shape[1]
-    output = graph.output[0].name
-    if output in produced_before or output in inputs:
-        raise ValueError("engine='llvm': this graph computes nothing after its "
-                         "string lookups.")
-    constants = {tensor.name: numpy_helper.to_array(tensor)
-                 for tensor in graph.initializer}
-    rows_model = None
-    if before_nodes or len(boundary) != 1 or boundary[0].name not in inputs:
-        rows_model = _rows_model(model, before_nodes, boundary)
-    return _Parts(rows_model, boundary, compiled, constants, output,
-                  types[output][1][1])
+    return boundary, types
 
 
 def _value_types(graph):
