@@ -33,7 +33,7 @@ _KINDS = {np.dtype(np.float64): "f64", np.dtype(np.float32): "f32",
           np.dtype(np.int64): "i64", np.dtype(np.int32): "i64",
           np.dtype(bool): "i1"}
 _NUMPY = {"f64": np.float64, "f32": np.float32, "i64": np.int64, "i1": bool}
-# ONNX element types (TensorProto) by kind, and the kinds of those it casts to
+# The kind of each ONNX element type (TensorProto FLOAT, DOUBLE, INT64, INT32, BOOL)
 _ONNX_KINDS = {1: "f32", 11: "f64", 7: "i64", 6: "i64", 9: "i1"}
 
 
