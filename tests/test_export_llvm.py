@@ -49,8 +49,10 @@ def _assert_serves_the_student(served, distiller, X, atol):
     expected = distiller.predict_proba(X)
     assert_allclose(served.predict_proba(X), expected, rtol=0, atol=atol)
     assert_allclose(served.predict_proba(X[:1]), expected[:1], rtol=0, atol=atol)
-    assert_array_equal(served.run_compiled(served.compiled_rows(X)),
-                       served.predict_proba(X))
+    rows = served.compiled_rows(X)
+    assert_array_equal(served.run_compiled(rows), served.predict_proba(X))
+    rows.setflags(write=False)  # read through numpy's address, not ctypes'
+    assert_array_equal(served.run_compiled(rows), served.predict_proba(X))
     assert served.run_compiled(served.compiled_rows(X[:0])).shape == (
         0, expected.shape[1])
     restored = pickle.loads(pickle.dumps(served))

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ._graph import ancestors, submodel
-from ._serving import _CutServingModel, _session
+from ._serving import _address, _CutServingModel, _session
 
 # The objective written when lleaves gives the trees' raw sums (compiled with
 # raw_score: its "regression" returns one output only).
@@ -130,7 +130,7 @@ class LleavesServingModel(_CutServingModel):
             output = self._compiled.predict(rows, n_jobs=self.n_threads)
         else:
             output = np.zeros(len(rows) * self._n_outputs)
-            self._forest(rows.ctypes.data, output.ctypes.data, 0, len(rows))
+            self._forest(_address(rows), _address(output), 0, len(rows))
         return self._finish(output.reshape(len(rows), self._n_outputs))
 
     def _evaluate(self, inputs):
@@ -192,7 +192,7 @@ def _compiled_link(after, n_threads):
 
     def link(sums):
         output = np.empty((len(sums), parts.n_outputs))
-        function(sums.ctypes.data, len(sums), output.ctypes.data)
+        function(_address(sums), len(sums), _address(output))
         return output
 
     link.engine = engine  # the compiled code lives as long as the function

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._graph import ancestors, submodel
 from ._llvm_codegen import FUNCTION, OPS, Codegen
-from ._serving import _CutServingModel, _session
+from ._serving import _address, _CutServingModel, _session
 
 # The nodes left to onnxruntime: they read strings.
 _STRING_OPS = frozenset({"StringConcat", "LabelEncoder"})
@@ -106,7 +106,7 @@ class LlvmServingModel(_CutServingModel):
             raise ValueError(f"rows has shape {rows.shape}; the compiled code reads "
                              f"rows of {width} columns (see compiled_rows).")
         output = np.empty((len(rows), self._parts.n_outputs))
-        self._function(rows.ctypes.data, len(rows), output.ctypes.data)
+        self._function(_address(rows), len(rows), _address(output))
         return output
 
     def _evaluate(self, inputs):

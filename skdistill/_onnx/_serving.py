@@ -1,5 +1,6 @@
 """The exported student served by onnxruntime behind ``predict``/``predict_proba``."""
 
+import ctypes
 import json
 
 import numpy as np
@@ -169,6 +170,19 @@ class _CutServingModel(OnnxServingModel):
     def __setstate__(self, state):
         super().__setstate__(state)
         self._build()
+
+
+def _address(array):
+    """The address of a C-contiguous array's first element, for compiled code.
+
+    ctypes' view of a writable buffer takes about 1 µs here, numpy's
+    ``array.ctypes.data`` about 3 µs: a third of a compiled one-row call.
+    numpy's serves the read-only and empty arrays ctypes refuses.
+    """
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(array))
+    except (TypeError, ValueError, BufferError):
+        return array.ctypes.data
 
 
 def _session(model_bytes, n_threads):
