@@ -177,7 +177,7 @@ def _compiled_link(after, n_threads):
     llvmlite (which lleaves brings) where it compiles them, else (an operator
     it does not know, llvmlite older than 0.44) an onnxruntime session, whose
     call costs about 40 µs more on one row."""
-    from ._llvm import compile_rows_function, import_llvmlite, split_at_strings
+    from ._llvm import CompiledRows, import_llvmlite, split_at_strings
 
     try:
         parts = split_at_strings(after)
@@ -188,15 +188,7 @@ def _compiled_link(after, n_threads):
         session = _session(after.SerializeToString(), n_threads)
         name = after.graph.input[0].name
         return lambda sums: session.run(None, {name: sums})[0]
-    engine, function = compile_rows_function(parts)
-
-    def link(sums):
-        output = np.empty((len(sums), parts.n_outputs))
-        function(_address(sums), len(sums), _address(output))
-        return output
-
-    link.engine = engine  # the compiled code lives as long as the function
-    return link
+    return CompiledRows(parts)
 
 
 def _softmax_axis(node):

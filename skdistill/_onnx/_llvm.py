@@ -55,7 +55,7 @@ class LlvmServingModel(_CutServingModel):
     ``run_compiled(compiled_rows(X))`` is ``predict_proba(X)``.
     """
 
-    _TRANSIENT = ("_parts", "_before", "_engine", "_function")
+    _TRANSIENT = ("_parts", "_before", "_compiled")
 
     def __init__(self, model, n_threads=1):
         super().__init__(model, n_threads)
@@ -68,7 +68,7 @@ class LlvmServingModel(_CutServingModel):
         self._parts = parts
         self._before = (None if parts.before is None
                         else _session(parts.before.SerializeToString(), self.n_threads))
-        self._engine, self._function = compile_rows_function(parts)
+        self._compiled = CompiledRows(parts)
 
     def compiled_rows(self, X):
         """The rows the compiled code reads: the graph's numeric inputs and
@@ -105,9 +105,7 @@ class LlvmServingModel(_CutServingModel):
         if rows.ndim != 2 or rows.shape[1] != width:
             raise ValueError(f"rows has shape {rows.shape}; the compiled code reads "
                              f"rows of {width} columns (see compiled_rows).")
-        output = np.empty((len(rows), self._parts.n_outputs))
-        self._function(_address(rows), len(rows), _address(output))
-        return output
+        return self._compiled(rows)
 
     def _evaluate(self, inputs):
         return self.run_compiled(self._compiled_rows(inputs))
@@ -263,20 +261,29 @@ def _target_machine(llvm):
         features=llvm.get_host_cpu_features().flatten(), opt=3)
 
 
-def compile_rows_function(parts):
-    """``(engine, function)``: the compiled code of ``parts`` and its entry,
-    ``function(rows_address, n_rows, output_address)``."""
-    ir, llvm = import_llvmlite()
-    module = Codegen(ir, parts).module
-    machine = _target_machine(llvm)
-    module_ref = llvm.parse_assembly(str(module))
-    module_ref.verify()
-    options = llvm.create_pipeline_tuning_options(speed_level=3)
-    builder = llvm.create_pass_builder(machine, options)
-    builder.getModulePassManager().run(module_ref, builder)
-    engine = llvm.create_mcjit_compiler(module_ref, machine)
-    engine.finalize_object()
-    address = engine.get_function_address(FUNCTION)
-    function = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64,
-                                ctypes.c_void_p)(address)
-    return engine, function
+class CompiledRows:
+    """The compiled code of a :class:`_Parts`, called on float64 rows:
+    ``compiled(rows)`` is the graph's output. It holds the execution engine,
+    so the code lives as long as it does."""
+
+    def __init__(self, parts):
+        ir, llvm = import_llvmlite()
+        module = Codegen(ir, parts).module
+        machine = _target_machine(llvm)
+        module_ref = llvm.parse_assembly(str(module))
+        module_ref.verify()
+        options = llvm.create_pipeline_tuning_options(speed_level=3)
+        builder = llvm.create_pass_builder(machine, options)
+        builder.getModulePassManager().run(module_ref, builder)
+        self.engine = llvm.create_mcjit_compiler(module_ref, machine)
+        self.engine.finalize_object()
+        address = self.engine.get_function_address(FUNCTION)
+        self._function = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64,
+                                          ctypes.c_void_p)(address)
+        self.n_outputs = parts.n_outputs
+
+    def __call__(self, rows):
+        """The output on C-contiguous float64 ``rows`` of the right width."""
+        output = np.empty((len(rows), self.n_outputs))
+        self._function(_address(rows), len(rows), _address(output))
+        return output
