@@ -3,11 +3,12 @@
 Two modes. Without ``--fits`` (the first measurement): ``HPMDistiller`` with its
 default teacher (HistGradientBoosting, fitted with its cross-fitted copies) and a
 small fixed MLP student on the digits (1,797 rows), fitted alternately with the
-library's thread cap (``available_cores``: the cores less the 1-minute load
-average) and without it (every core, as before), while ``--competitors``
-CPU-bound processes spin (default: one per core) and with none. Each figure is
-the median of ``--repeats`` fits; the ratios are to the capped fit on the idle
-machine of the same run. The load average when each fit starts is recorded.
+library's thread cap (``available_cores``: the cores less the other
+processes' busy time on them) and without it (every core, as before), while
+``--competitors`` CPU-bound processes spin (default: one per core) and with
+none. Each figure is the median of ``--repeats`` fits; the ratios are to the
+capped fit on the idle machine of the same run. The load average when each fit
+starts is recorded.
 
 With ``--fits demo,suite`` (the issue's target: the loaded fit at most 2.5x the
 idle one): the demo's fit exactly as ``python -m skdistill demo`` makes it (its

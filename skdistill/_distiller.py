@@ -263,8 +263,10 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         Parallel jobs for fitting and querying teachers (joblib semantics).
         With ``None``, one job, and its thread pools (OpenMP, BLAS, torch) are
         capped to the cores that the machine's other work leaves free (the
-        cores less the 1-minute load average, at least one; logged): OpenMP
-        pools spinning on busy cores made a default fit several times slower.
+        cores less the CPU time of other processes on them, read from
+        ``/proc/stat`` on Linux and from the 1-minute load average elsewhere;
+        at least one; logged): OpenMP pools spinning on busy cores made a
+        default fit several times slower.
         Any other value leaves the threads to the jobs.
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the teachers fitted here and the student.

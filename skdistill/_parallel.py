@@ -192,22 +192,40 @@ def worker_thread_limits(threads):
 def available_cores():
     """Cores a fit may use without waiting for the machine's other work.
 
-    joblib's count (it honours the CPU affinity and cgroup quotas) less the
-    1-minute load average of the *other* work, rounded, at least one. OpenMP
-    pools that spin on every core slow down far more than their share when
-    other work runs: a HistGradientBoosting fit on digits took 27-33 s with its
-    default 2 threads and 4-6 s with one, at load 2.9 on 2 cores. The load
-    average counts this process's own recent work too (a fit right after
-    another would otherwise be given fewer threads than an idle machine has),
-    so :data:`OWN_LOAD` estimates that share and it is taken off.
+    joblib's count (it honours the CPU affinity and cgroup quotas), less the
+    cores that other processes kept busy, rounded, at least one. OpenMP pools
+    that spin on every core slow down far more than their share when other work
+    runs: a HistGradientBoosting fit on digits took 27-33 s with its default 2
+    threads and 4-6 s with one, at load 2.9 on 2 cores.
+
+    On Linux the other work is read from ``/proc/stat``: the busy time of the
+    CPUs this process may run on, less this process's own CPU time
+    (:class:`OtherWork`). The load average is the fallback elsewhere; it also
+    counts tasks waiting on input and output (a machine with a disk or network
+    share busy shows a load of 1 on idle cores), so it is not used where the
+    CPUs' own counters can be read.
     """
     cores = cpu_count()
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # not on this platform
-        return cores
-    others = max(0.0, load - OWN_LOAD.update())
-    return max(1, min(cores, int(cores - others + 0.5)))
+    others = OTHER_WORK.update()
+    if others is not None:
+        # The CPUs this process may run on can be more than a cgroup quota lets
+        # it use: the others take from the CPUs, the quota caps what is left.
+        free = OTHER_WORK.n_cpus - others
+    else:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # not on this platform
+            return cores
+        free = cores - max(0.0, load - OWN_LOAD.update())
+    return max(1, min(cores, int(free + 0.5)))
+
+
+def _damped(estimate, measured, wall):
+    """``estimate`` moved towards ``measured`` over ``wall`` seconds, the way
+    the kernel's 1-minute load average moves (an exponential time constant of
+    60 s)."""
+    kept = np.exp(-wall / 60.0)
+    return kept * estimate + (1.0 - kept) * measured
 
 
 class OwnLoad:
@@ -234,14 +252,96 @@ class OwnLoad:
             wall = now - self.last[0]
             if wall > 0:
                 busy = max(0.0, cpu - self.last[1]) / wall
-                kept = np.exp(-wall / 60.0)
-                self.estimate = kept * self.estimate + (1.0 - kept) * busy
+                self.estimate = _damped(self.estimate, busy, wall)
             self.last = (now, cpu)
             return self.estimate
 
 
 # The estimate :func:`available_cores` takes off the load average.
 OWN_LOAD = OwnLoad()
+
+
+def cpu_busy_seconds(cpus, stat_path="/proc/stat"):
+    """Seconds the CPUs ``cpus`` spent busy since boot, from ``/proc/stat``.
+
+    Busy is user, nice, system, irq, softirq and steal time; idle and iowait
+    are not (a task waiting on a disk holds no CPU).
+
+    Parameters
+    ----------
+    cpus : iterable of int
+        CPU numbers (``os.sched_getaffinity(0)``).
+    stat_path : str, default="/proc/stat"
+
+    Returns
+    -------
+    float or None
+        None where the file cannot be read or lacks one of the CPUs.
+    """
+    wanted = {f"cpu{cpu}" for cpu in cpus}
+    try:
+        with open(stat_path) as stat:
+            lines = [line.split() for line in stat if line.startswith("cpu")]
+    except OSError:
+        return None
+    rows = {fields[0]: fields[1:] for fields in lines}
+    if not wanted or not wanted <= rows.keys():
+        return None
+    ticks = sum(sum(int(value) for value in rows[cpu][:3] + rows[cpu][5:8])
+                for cpu in wanted)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class OtherWork:
+    """Cores' worth of the other processes' work on this process's CPUs.
+
+    Each :meth:`update` takes the CPUs' busy seconds since the last one
+    (:func:`cpu_busy_seconds`) less this process's CPU seconds, over the wall
+    seconds since then, and damps the earlier estimate with a one-minute time
+    constant, as the load average does. The first interval starts when it is
+    made (the library's import); the first estimate is that interval's
+    measure, taken over at least ``min_window`` seconds (the update waits for
+    the rest when called sooner: the CPUs' counters advance in ticks of 10 ms).
+    """
+
+    def __init__(self, cpus=None, clock=time.monotonic, cpu_clock=time.process_time,
+                 busy_seconds=cpu_busy_seconds, sleep=time.sleep, min_window=0.1):
+        if cpus is None:
+            cpus = (os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity")
+                    else range(os.cpu_count() or 1))
+        self.cpus, self.n_cpus = sorted(cpus), len(cpus)
+        self.clock, self.cpu_clock, self.busy_seconds = clock, cpu_clock, busy_seconds
+        self.sleep, self.min_window = sleep, min_window
+        self.estimate = None
+        self.last = self._snapshot()
+        self._lock = threading.Lock()
+
+    def _snapshot(self):
+        return self.clock(), self.cpu_clock(), self.busy_seconds(self.cpus)
+
+    def update(self):
+        """The estimate now (cores), or None where the counters cannot be read."""
+        with self._lock:
+            if self.last[2] is None:
+                return None
+            wall = self.clock() - self.last[0]
+            if self.estimate is None and wall < self.min_window:
+                self.sleep(self.min_window - wall)
+            now = self._snapshot()
+            wall = now[0] - self.last[0]
+            if now[2] is None:
+                return None
+            if wall > 0:
+                own = max(0.0, now[1] - self.last[1])
+                others = max(0.0, now[2] - self.last[2] - own) / wall
+                self.estimate = others if self.estimate is None \
+                    else _damped(self.estimate, others, wall)
+                self.last = now
+            return self.estimate
+
+
+# The other work :func:`available_cores` takes off the cores (Linux).
+OTHER_WORK = OtherWork()
 
 
 def job_thread_cap():

@@ -236,13 +236,14 @@ def test_a_memory_records_the_raw_cost_of_each_job_not_its_expected_seconds(
 @pytest.mark.parametrize(("load", "expected"), [(0.0, None), (50.0, 1)])
 def test_a_busy_machine_caps_the_fits_threads(monkeypatch, caplog, load, expected):
     import logging
-    import os
 
     from threadpoolctl import threadpool_info
 
     if cpu_count() < 2:
         pytest.skip("one core: nothing to cap")
-    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    from skdistill import _parallel
+
+    monkeypatch.setattr(_parallel.OTHER_WORK, "update", lambda: load)
     seen = []
 
     class Recording(LogisticRegression):
@@ -277,6 +278,7 @@ def test_the_cap_takes_this_process_own_recent_work_off_the_load(monkeypatch):
     own = _parallel.OwnLoad(clock=lambda: clock["wall"],
                             cpu_clock=lambda: clock["cpu"])
     monkeypatch.setattr(_parallel, "OWN_LOAD", own)
+    monkeypatch.setattr(_parallel.OTHER_WORK, "update", lambda: None)  # no /proc
     monkeypatch.setattr(_parallel, "cpu_count", lambda: 2)
     assert own.update() == 0.0  # nothing ran since it was made
     # a minute of fitting on both cores: the load average shows about 1.26 of it
@@ -291,3 +293,72 @@ def test_the_cap_takes_this_process_own_recent_work_off_the_load(monkeypatch):
     monkeypatch.setattr(os, "getloadavg", lambda: (busy, busy, busy))
     assert _parallel.available_cores() == 1
     assert own.estimate == pytest.approx(load * np.exp(-1.0))
+
+
+_STAT = """cpu  {total}
+cpu0 {user} 0 {system} 900 {iowait} 0 0 0 0 0
+cpu1 {user} 0 {system} 900 {iowait} 0 0 0 0 0
+intr 1 2 3
+"""
+
+
+def _write_stat(path, user, system=0, iowait=0):
+    path.write_text(_STAT.format(total="0 0 0 0", user=user, system=system,
+                                 iowait=iowait))
+
+
+def test_cpu_busy_seconds_counts_the_cpus_busy_time_not_iowait(tmp_path):
+    import os
+
+    from skdistill._parallel import cpu_busy_seconds
+
+    stat = tmp_path / "stat"
+    hz = os.sysconf("SC_CLK_TCK")
+    _write_stat(stat, user=3 * hz, system=hz, iowait=50 * hz)
+    assert cpu_busy_seconds([0, 1], stat) == pytest.approx(8.0)
+    assert cpu_busy_seconds([1], stat) == pytest.approx(4.0)
+    assert cpu_busy_seconds([2], stat) is None  # not a CPU of this machine
+    assert cpu_busy_seconds([0], tmp_path / "missing") is None
+
+
+def test_the_cap_takes_other_processes_cpu_time_not_the_load_average(
+        monkeypatch, tmp_path):
+    """Cores busy with other processes are taken off; this process's own work
+    and tasks waiting on input and output (the load average counts them) are
+    not."""
+    import os
+
+    from skdistill import _parallel
+    from skdistill._parallel import OtherWork, cpu_busy_seconds
+
+    stat, hz = tmp_path / "stat", os.sysconf("SC_CLK_TCK")
+    clock = {"wall": 0.0, "cpu": 0.0}
+    _write_stat(stat, user=0)
+    work = OtherWork([0, 1], clock=lambda: clock["wall"],
+                     cpu_clock=lambda: clock["cpu"],
+                     busy_seconds=lambda cpus: cpu_busy_seconds(cpus, stat),
+                     sleep=lambda seconds: clock.update(wall=clock["wall"] + seconds))
+    monkeypatch.setattr(_parallel, "OTHER_WORK", work)
+    monkeypatch.setattr(_parallel, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.0, 2.0, 2.0))
+    # called at once: the first measure waits for its window; nothing ran
+    assert _parallel.available_cores() == 2
+    assert clock["wall"] == pytest.approx(work.min_window)
+    # ten seconds of this process on both cores and disks busy: all its own
+    clock["wall"] += 10.0
+    clock["cpu"] += 20.0
+    _write_stat(stat, user=10 * hz, iowait=500 * hz)
+    assert _parallel.available_cores() == 2
+    # a minute of another process on one core (60 CPU seconds): one core left
+    fresh = OtherWork([0, 1], clock=lambda: clock["wall"],
+                      cpu_clock=lambda: clock["cpu"],
+                      busy_seconds=lambda cpus: cpu_busy_seconds(cpus, stat))
+    monkeypatch.setattr(_parallel, "OTHER_WORK", fresh)
+    clock["wall"] += 60.0
+    _write_stat(stat, user=40 * hz)
+    assert _parallel.available_cores() == 1
+    assert fresh.estimate == pytest.approx(1.0)
+    # unreadable counters: the load average (now nothing) is read instead
+    monkeypatch.setattr(_parallel.OTHER_WORK, "busy_seconds", lambda cpus: None)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert _parallel.available_cores() == 2
