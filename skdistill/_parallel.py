@@ -299,19 +299,23 @@ class OtherWork:
     (:func:`cpu_busy_seconds`) less this process's CPU seconds, over the wall
     seconds since then, and damps the earlier estimate with a one-minute time
     constant, as the load average does. The first interval starts when it is
-    made (the library's import); the first estimate is that interval's
-    measure, taken over at least ``min_window`` seconds (the update waits for
-    the rest when called sooner: the CPUs' counters advance in ticks of 10 ms).
+    made (the library's import). Where there is no estimate yet, or the last
+    measure is more than ``stale_after`` seconds old (the mean over a long
+    interval says little about the last minute), the interval's measure is the
+    estimate; one older than ``stale_after`` is replaced by a fresh window.
+    Such a measure is taken over at least ``min_window`` seconds: the update
+    waits for the rest (the CPUs' counters advance in ticks of 10 ms).
     """
 
     def __init__(self, cpus=None, clock=time.monotonic, cpu_clock=time.process_time,
-                 busy_seconds=cpu_busy_seconds, sleep=time.sleep, min_window=0.1):
+                 busy_seconds=cpu_busy_seconds, sleep=time.sleep, min_window=0.1,
+                 stale_after=60.0):
         if cpus is None:
             cpus = (os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity")
                     else range(os.cpu_count() or 1))
         self.cpus, self.n_cpus = sorted(cpus), len(cpus)
         self.clock, self.cpu_clock, self.busy_seconds = clock, cpu_clock, busy_seconds
-        self.sleep, self.min_window = sleep, min_window
+        self.sleep, self.min_window, self.stale_after = sleep, min_window, stale_after
         self.estimate = None
         self.last = self._snapshot()
         self._lock = threading.Lock()
@@ -325,16 +329,19 @@ class OtherWork:
             if self.last[2] is None:
                 return None
             wall = self.clock() - self.last[0]
-            if self.estimate is None and wall < self.min_window:
+            fresh = self.estimate is None or wall > self.stale_after
+            if wall > self.stale_after:
+                self.last, wall = self._snapshot(), 0.0
+            if fresh and wall < self.min_window:
                 self.sleep(self.min_window - wall)
             now = self._snapshot()
             wall = now[0] - self.last[0]
-            if now[2] is None:
+            if now[2] is None or self.last[2] is None:
                 return None
             if wall > 0:
                 own = max(0.0, now[1] - self.last[1])
                 others = max(0.0, now[2] - self.last[2] - own) / wall
-                self.estimate = others if self.estimate is None \
+                self.estimate = others if fresh \
                     else _damped(self.estimate, others, wall)
                 self.last = now
             return self.estimate

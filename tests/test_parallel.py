@@ -358,6 +358,13 @@ def test_the_cap_takes_other_processes_cpu_time_not_the_load_average(
     _write_stat(stat, user=40 * hz)
     assert _parallel.available_cores() == 1
     assert fresh.estimate == pytest.approx(1.0)
+    # an hour later, the other process long gone: the hour's mean is not the
+    # last minute's, a fresh window is measured instead
+    clock["wall"] += 3600.0
+    _write_stat(stat, user=40 * hz + 1800 * hz)  # busy for the hour's first half
+    fresh.sleep = lambda seconds: clock.update(wall=clock["wall"] + seconds)
+    assert _parallel.available_cores() == 2
+    assert fresh.estimate == pytest.approx(0.0)
     # unreadable counters: the load average (now nothing) is read instead
     monkeypatch.setattr(_parallel.OTHER_WORK, "busy_seconds", lambda cpus: None)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
