@@ -299,12 +299,12 @@ class OtherWork:
     (:func:`cpu_busy_seconds`) less this process's CPU seconds, over the wall
     seconds since then, and damps the earlier estimate with a one-minute time
     constant, as the load average does. The first interval starts when it is
-    made (the library's import). Where there is no estimate yet, or the last
-    measure is more than ``stale_after`` seconds old (the mean over a long
-    interval says little about the last minute), the interval's measure is the
-    estimate; one older than ``stale_after`` is replaced by a fresh window.
-    Such a measure is taken over at least ``min_window`` seconds: the update
-    waits for the rest (the CPUs' counters advance in ticks of 10 ms).
+    made (the library's import), and with no estimate yet its measure becomes
+    the estimate. When the last measure is more than ``stale_after`` seconds
+    old, the mean since then says little about the last minute: a fresh window
+    is measured instead and becomes the estimate. A first or fresh measure
+    spans at least ``min_window`` seconds; the update waits for the rest (the
+    CPUs' counters advance in ticks of 10 ms).
     """
 
     def __init__(self, cpus=None, clock=time.monotonic, cpu_clock=time.process_time,
