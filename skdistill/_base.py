@@ -420,10 +420,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             # check's rows.
             known = selection_score(configuration,
                                     len(selection_rows(transfer, seed)[0]))
-        if (family_of(configuration.student) in self._munge_without_check
-                and configuration.alpha > 0):
-            # With alpha 0 the teachers were judged no help on the real rows:
-            # their rows are then checked like any other student's.
+        if family_of(configuration.student) in self._munge_without_check:
             configuration.details["augmentation_check"] = {
                 "chosen": "munge", "reason": "taken without a check by this "
                 f"student family ({family_of(configuration.student)})"}

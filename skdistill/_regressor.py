@@ -93,8 +93,7 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         MUNGE rows labelled by the fused teachers, as in
         :class:`HPMDistiller`; ``"auto"`` keeps them only if they raise the
         student's R² on a selection split of the training rows, but for an
-        MLP student learning from the teachers (alpha > 0), which always takes
-        them (no check; see
+        MLP student, which always takes them (no check; see
         ``report_.details["configuration"]["augmentation_check"]``).
     augment_ratio : float or "auto", default=4.0
         Synthetic rows per training row for ``augment="munge"`` or ``"auto"``.
