@@ -94,9 +94,6 @@ class BaseDistiller(TeacherParams, BaseEstimator):
     # A named student's alpha="auto": the default alpha, or chosen between it
     # and 0 on the selection rows (a subclass turns it on; see HPMRegressor).
     _distil_or_not_for_named_students = False
-    # Student families whose augment="auto" takes the MUNGE rows without the
-    # check on the selection rows (a subclass sets them; see HPMRegressor).
-    _munge_without_check = frozenset()
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
@@ -420,13 +417,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             # check's rows.
             known = selection_score(configuration,
                                     len(selection_rows(transfer, seed)[0]))
-        if family_of(configuration.student) in self._munge_without_check:
-            configuration.details["augmentation_check"] = {
-                "chosen": "munge", "reason": "taken without a check by this "
-                f"student family ({family_of(configuration.student)})"}
-            with clock("augment"):
-                transfer = transfer.extended(*make_rows())
-        elif not budget.allows(_augmentation_seconds(
+        if not budget.allows(_augmentation_seconds(
                 configuration, len(transfer.y), self.augment_ratio, teacher_rate,
                 reused=known is not None)):
             budget.cut("augmentation check skipped (no synthetic rows)")

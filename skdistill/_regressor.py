@@ -92,9 +92,7 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     augment : None, "munge", "auto" or float, default="auto"
         MUNGE rows labelled by the fused teachers, as in
         :class:`HPMDistiller`; ``"auto"`` keeps them only if they raise the
-        student's R² on a selection split of the training rows, but for an
-        MLP student, which always takes them (no check; see
-        ``report_.details["configuration"]["augmentation_check"]``).
+        student's R² on a selection split of the training rows.
     augment_ratio : float or "auto", default=4.0
         Synthetic rows per training row for ``augment="munge"`` or ``"auto"``.
         ``"auto"`` chooses it after the configuration, on the selection split
@@ -246,12 +244,6 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     # (ames, concrete) the default student fitted on y alone was more accurate
     # than distilled, so a named student's alpha="auto" is chosen.
     _distil_or_not_for_named_students = True
-    # An MLP student learns a smooth function from the teachers' predictions on
-    # MUNGE rows: on the regression curve the rows made it more accurate at 6 of
-    # 6 points where the teachers beat direct (ames, concrete, diamonds_price;
-    # 10x and 100x), while R² on a fifth of a small training set often chose
-    # against them (benchmarks/README.md).
-    _munge_without_check = frozenset({"mlp"})
 
     _parameter_constraints: dict = {
         **BaseDistiller._parameter_constraints,

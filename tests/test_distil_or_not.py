@@ -81,28 +81,3 @@ def test_the_augmentation_check_reuses_the_chosen_fit(noisy):
     assert (details["augmentation_check"]["accuracy_without"]
             == details["distillation_check"]["hard_labels"]["r2"])
     assert auto.report_.timings_s["distillation_check"] > 0
-
-
-def test_an_mlp_regression_student_takes_the_munge_rows_without_a_check(noisy):
-    """augment="auto" gives an MLP regressor the MUNGE rows (no selection
-    check), which carry what the teacher knows between the rows; a booster
-    still has its check."""
-    from skdistill import MLPRegressionStudent
-
-    X, y, X_test, y_test = noisy
-    oracle = _Oracle().fit(X, y)
-
-    def mlp(augment):
-        return HPMRegressor(oracle, MLPRegressionStudent(
-            hidden_layer_sizes=(16,), random_state=0), augment=augment,
-            prefit_teachers="as_is", alpha=0.7, random_state=0).fit(X, y)
-
-    taken, without = mlp("auto"), mlp(None)
-    check = taken.report_.details["configuration"]["augmentation_check"]
-    assert check["chosen"] == "munge" and "without a check" in check["reason"]
-    assert taken.report_.details["n_synthetic_rows"] > 0
-    assert (r2_score(y_test, taken.predict(X_test))
-            > r2_score(y_test, without.predict(X_test)) + 0.02)
-    booster = _fit(oracle, X, y, augment="auto")
-    assert "accuracy_without" in (
-        booster.report_.details["configuration"]["augmentation_check"])
