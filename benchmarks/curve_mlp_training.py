@@ -55,25 +55,16 @@ STUDENT_SETTINGS = {
 def run(ratio, datasets, settings, seeds=(0, 1, 2)):
     """Every setting on every dataset and seed; one dict per fit."""
     from benchmarks.datasets import load
-    from benchmarks.suite.fit import (
-        Split,
-        fit_prefit_teachers,
-        hidden_units,
-        make_teachers,
-        mlp_inputs,
-    )
+    from benchmarks.suite.fit import Split, prefit_curve_case
     from skdistill import HPMDistiller, MLPStudent
-    from skdistill.metrics import model_size
 
     rows = []
     for name in datasets:
         for seed in seeds:
             X, y, _ = load(name, 2000, random_state=seed)
             split = Split(X, y, seed, latency_rows=1)
-            frozen, _ = fit_prefit_teachers(make_teachers(seed), split)
+            frozen, width = prefit_curve_case(split, ratio)
             classes = np.unique(y)
-            n_params = model_size([f.estimator for f in frozen]).n_parameters
-            width = hidden_units(n_params / ratio, mlp_inputs(split), len(classes))
             proba = np.mean([f.predict_proba(split.X_test) for f in frozen], axis=0)
             teachers = float(np.mean(classes[proba.argmax(axis=1)] == split.y_test))
             for setting in settings:

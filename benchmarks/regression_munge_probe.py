@@ -32,25 +32,15 @@ SETTINGS = {"auto": {}, "munge": {"augment": "munge"}, "none": {"augment": None}
 def run(ratio, datasets, settings, seeds=(0, 1, 2)):
     """Every setting on every dataset and seed; one dict per fit."""
     from benchmarks.datasets import load_regression
-    from benchmarks.suite.fit import (
-        Split,
-        fit_prefit_teachers,
-        hidden_units,
-        make_teachers,
-        mlp_inputs,
-    )
+    from benchmarks.suite.fit import Split, prefit_curve_case
     from skdistill import HPMRegressor, MLPRegressionStudent
-    from skdistill.metrics import model_size
 
     rows = []
     for name in datasets:
         for seed in seeds:
             X, y = load_regression(name, 2000, random_state=seed)[:2]
             split = Split(X, y, seed, latency_rows=1, stratify=False)
-            frozen, _ = fit_prefit_teachers(
-                make_teachers(seed, task="regression"), split)
-            n_params = model_size([f.estimator for f in frozen]).n_parameters
-            width = hidden_units(n_params / ratio, mlp_inputs(split), 1)
+            frozen, width = prefit_curve_case(split, ratio, task="regression")
             fused = np.mean([f.predict(split.X_test) for f in frozen], axis=0)
             teachers = float(np.sqrt(np.mean((fused - split.y_test) ** 2)))
             for setting in settings:

@@ -438,6 +438,22 @@ def mlp_inputs(split):
     return preprocessor.transform(split.X_train.iloc[:2]).shape[1]
 
 
+def prefit_curve_case(split, ratio, task="classification"):
+    """The suite's teachers fitted on the split's training rows and frozen, and
+    the hidden units of a one-layer MLP ``ratio`` times smaller than them in
+    parameters (as :func:`curve_width`, from the frozen teachers).
+
+    Returns
+    -------
+    frozen : list of FrozenEstimator
+    width : int
+    """
+    frozen, _ = fit_prefit_teachers(make_teachers(split.seed, task=task), split)
+    n_parameters = model_size([f.estimator for f in frozen]).n_parameters
+    n_outputs = 1 if task == "regression" else len(np.unique(split.y_train))
+    return frozen, hidden_units(n_parameters / ratio, mlp_inputs(split), n_outputs)
+
+
 def curve_width(split, ref, ratio, n_outputs):
     """Hidden units of the curve's student, ``ratio`` times smaller than the teachers.
 
