@@ -8,10 +8,11 @@ are cross-fitted once per seed and then come from the process's output cache,
 so that the settings cost only their students). The student is the compression
 curve's ``MLPStudent`` of one hidden layer ``ratio`` times smaller than the
 teachers in parameters (``suite.fit.hidden_units``), distilled by
-``HPMDistiller(student=..., n_jobs=1)`` with its defaults and one change per
-setting (``SETTINGS``: the distiller's parameters; ``STUDENT_SETTINGS``: the
-student's, e.g. its learning rate; ``a+b`` combines a student setting ``a``
-with a distiller setting ``b``). ``direct`` is the same student on the hard
+``HPMDistiller(student=..., n_jobs=1)`` (``suite.fit.fit_distiller``) with its
+defaults and one change per setting (``SETTINGS``: the distiller's
+parameters; ``STUDENT_SETTINGS``: the student's, e.g. its learning rate;
+``a+b`` combines a student setting ``a`` with a distiller setting ``b``).
+``direct`` is the same student on the hard
 labels alone (``alpha=0``, no MUNGE rows). The teachers' accuracy is that of
 their mean probabilities on the test rows.
 
@@ -25,7 +26,6 @@ prints one line per fit)::
 
 import json
 import sys
-import time
 import warnings
 from collections import defaultdict
 
@@ -55,8 +55,8 @@ STUDENT_SETTINGS = {
 def run(ratio, datasets, settings, seeds=(0, 1, 2)):
     """Every setting on every dataset and seed; one dict per fit."""
     from benchmarks.datasets import load
-    from benchmarks.suite.fit import Split, prefit_curve_case
-    from skdistill import HPMDistiller, MLPStudent
+    from benchmarks.suite.fit import Split, fit_distiller, prefit_curve_case
+    from skdistill import MLPStudent
 
     rows = []
     for name in datasets:
@@ -72,13 +72,9 @@ def run(ratio, datasets, settings, seeds=(0, 1, 2)):
                 changes = STUDENT_SETTINGS.get(student_part or setting, {})
                 student = MLPStudent(hidden_layer_sizes=(width,), random_state=seed,
                                      **changes)
-                distiller = HPMDistiller(frozen, student=student,
-                                         prefit_teachers="cross_fit",
-                                         random_state=seed, n_jobs=1,
-                                         **SETTINGS.get(distiller_part, {}))
-                started = time.perf_counter()
-                distiller.fit(split.X_train, split.y_train)
-                seconds = time.perf_counter() - started
+                distiller, seconds = fit_distiller(split, frozen, {
+                    "student": student, "prefit_teachers": "cross_fit",
+                    **SETTINGS.get(distiller_part, {})}, seed)
                 accuracy = distiller.score(split.X_test, split.y_test)
                 rows.append({"dataset": name, "seed": seed, "variant": setting,
                              "acc": accuracy, "fit_s": seconds, "width": width,

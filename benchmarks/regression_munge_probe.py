@@ -20,7 +20,6 @@ Run::
 
 import json
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -32,7 +31,7 @@ SETTINGS = {"auto": {}, "munge": {"augment": "munge"}, "none": {"augment": None}
 def run(ratio, datasets, settings, seeds=(0, 1, 2)):
     """Every setting on every dataset and seed; one dict per fit."""
     from benchmarks.datasets import load_regression
-    from benchmarks.suite.fit import Split, prefit_curve_case
+    from benchmarks.suite.fit import Split, fit_distiller, prefit_curve_case
     from skdistill import HPMRegressor, MLPRegressionStudent
 
     rows = []
@@ -46,13 +45,9 @@ def run(ratio, datasets, settings, seeds=(0, 1, 2)):
             for setting in settings:
                 student = MLPRegressionStudent(hidden_layer_sizes=(width,),
                                                random_state=seed)
-                distiller = HPMRegressor(frozen, student=student,
-                                         prefit_teachers="cross_fit",
-                                         random_state=seed, n_jobs=1,
-                                         **SETTINGS[setting])
-                started = time.perf_counter()
-                distiller.fit(split.X_train, split.y_train)
-                seconds = time.perf_counter() - started
+                distiller, seconds = fit_distiller(split, frozen, {
+                    "student": student, "prefit_teachers": "cross_fit",
+                    **SETTINGS[setting]}, seed, estimator=HPMRegressor)
                 error = distiller.predict(split.X_test) - split.y_test
                 rmse = float(np.sqrt(np.mean(error ** 2)))
                 check = distiller.report_.details["configuration"].get(
