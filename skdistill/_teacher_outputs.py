@@ -27,6 +27,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing
 
 from ._fingerprint import fingerprint_data, fingerprint_estimator
+from ._out_of_bag import fit_out_of_bag, out_of_bag_capable
 from ._parallel import estimated_cost, run_jobs
 from ._teachers import EncodedLabelsClassifier, fit_one, is_fitted, unfitted_twin
 from .exceptions import SkdistillWarning
@@ -476,7 +477,8 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
     if cross_fit:
         folds = _fold_jobs(templates, task.strata(y), cv, random_state)
         fold_jobs, fold_costs, fold_kinds = _fold_dispatch(
-            templates, folds, X, y, sample_weight, task, fit_loss_of)
+            templates, folds, X, y, sample_weight, task, fit_loss_of, cv,
+            random_state)
         jobs, costs, kinds = jobs + fold_jobs, costs + fold_costs, kinds + fold_kinds
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     fitted_clones = iter(results[:len(to_fit)])
@@ -514,28 +516,55 @@ def out_of_fold_outputs(teachers, templates, X, y, sample_weight, task, cv,
     ndarray of shape (n_teachers, n_samples, n_outputs)
     """
     folds = _fold_jobs(templates, task.strata(y), cv, random_state)
-    jobs, costs, kinds = _fold_dispatch(templates, folds, X, y, sample_weight, task)
+    jobs, costs, kinds = _fold_dispatch(templates, folds, X, y, sample_weight, task,
+                                        cv=cv, random_state=random_state)
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     return _assemble_oof(teachers, templates, X, len(y), task, folds, results,
                          n_jobs)[0]
 
 
 def _fold_jobs(templates, strata, cv, random_state):
-    """``(teacher index, (fit rows, predict rows))`` for every cross-fitted copy."""
+    """``(teacher index, (fit rows, predict rows))`` for every cross-fitted copy.
+
+    A forest that can label the rows out of bag
+    (:func:`~skdistill._out_of_bag.out_of_bag_capable`) gets one copy instead,
+    fitted on every row and labelling every row.
+    """
+    folds = _folds(strata, cv, random_state)
+    every_row = np.arange(len(strata))
+    jobs = []
+    for t, template in enumerate(templates):
+        if template is None:
+            continue
+        if out_of_bag_capable(template, len(strata)):
+            jobs.append((t, (every_row, every_row)))
+        else:
+            jobs.extend((t, fold) for fold in folds)
+    return jobs
+
+
+def _folds(strata, cv, random_state):
+    """The cross-fitting folds: ``(fit rows, predict rows)`` pairs."""
     smallest = np.bincount(np.unique(strata, return_inverse=True)[1]).min()
     n_splits = max(2, min(cv, smallest))
-    folds = list(StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
-                 .split(np.zeros(len(strata)), strata))
-    return [(t, fold) for t, template in enumerate(templates)
-            if template is not None for fold in folds]
+    return list(StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+                .split(np.zeros(len(strata)), strata))
 
 
-def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=()):
-    """Jobs (for :func:`_apply`), costs and kinds of the cross-fitted copies."""
+def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=(),
+                   cv=None, random_state=None):
+    """Jobs (for :func:`_apply`), costs and kinds of the cross-fitted copies;
+    ``cv`` and ``random_state`` make the folds of an out-of-bag copy that
+    must fall back on them."""
     n_features = _shape(X)[1]
-    jobs = [(_fold_outputs, templates[t], X, y, sample_weight, fit_rows,
-             predict_rows, task, t in fit_loss_of)
-            for t, (fit_rows, predict_rows) in folds]
+    jobs = []
+    for t, (fit_rows, predict_rows) in folds:
+        if out_of_bag_capable(templates[t], len(y)):  # one copy, every row
+            jobs.append((_out_of_bag_outputs, templates[t], X, y, sample_weight,
+                         task, t in fit_loss_of, (cv, random_state)))
+        else:
+            jobs.append((_fold_outputs, templates[t], X, y, sample_weight, fit_rows,
+                         predict_rows, task, t in fit_loss_of))
     costs = [estimated_cost(templates[t], len(fit_rows), n_features)
              for t, (fit_rows, _) in folds]
     kinds = [_job_kind("fit", templates[t]) for t, _ in folds]
@@ -572,11 +601,45 @@ def _fold_outputs(teacher, X, y, sample_weight, fit_rows, predict_rows, task,
     outputs = task.teacher_outputs(copy, _safe_indexing(X, predict_rows))
     if not fit_loss:
         return outputs
+    return outputs, _fit_rows_loss(copy, X, y, sample_weight, fit_rows, task)
+
+
+def _fit_rows_loss(copy, X, y, sample_weight, fit_rows, task):
+    """A copy's loss on (an even sample of at most :data:`MAX_FIT_LOSS_ROWS`
+    of) the rows it was fitted on."""
     sample = fit_rows[::max(1, len(fit_rows) // MAX_FIT_LOSS_ROWS)]
     sample_weight = None if sample_weight is None else sample_weight[sample]
-    loss = task.loss(y[sample], task.teacher_outputs(copy, _safe_indexing(X, sample)),
+    return task.loss(y[sample], task.teacher_outputs(copy, _safe_indexing(X, sample)),
                      sample_weight)
-    return outputs, loss
+
+
+def _out_of_bag_outputs(template, X, y, sample_weight, task, fit_loss, folds_of):
+    """A forest's out-of-bag outputs on every row (and, with ``fit_loss``, the
+    forest's loss on the rows it was fitted on), as :func:`_fold_outputs`
+    gives a copy's; the cross-fitted copies, one after the other, when some
+    row sat in every bootstrap sample. ``folds_of`` is ``(cv, random_state)``."""
+    fitted, outputs = fit_out_of_bag(clone(template), X, y, sample_weight, task)
+    if fitted is None:
+        return _copies_outputs(template, X, y, sample_weight, task, fit_loss,
+                               _folds(task.strata(y), *folds_of))
+    if not fit_loss:
+        return outputs
+    return outputs, _fit_rows_loss(fitted, X, y, sample_weight, np.arange(len(y)),
+                                   task)
+
+
+def _copies_outputs(template, X, y, sample_weight, task, fit_loss, folds):
+    """Every fold's copy in this job: the outputs on every row, and with
+    ``fit_loss`` the copies' mean loss on their fit rows."""
+    outputs, losses = np.empty((len(y), task.n_outputs)), []
+    for fit_rows, predict_rows in folds:
+        result = _fold_outputs(template, X, y, sample_weight, fit_rows,
+                               predict_rows, task, fit_loss)
+        if fit_loss:
+            result, loss = result
+            losses.append(loss)
+        outputs[predict_rows] = result
+    return (outputs, float(np.mean(losses))) if fit_loss else outputs
 
 
 def teachers_outputs(teachers, X, task, n_jobs, chunk_size=50_000):

@@ -1,0 +1,151 @@
+"""Out-of-bag outputs: a bagged forest labels its own training rows honestly.
+
+A random forest fitted with bootstrap samples left each row out of about a
+third of its trees; those trees' average on the row is an out-of-sample
+output (Breiman, 2001), as the cross-fitted copies' are. One forest fitted on
+every row then replaces ``cv`` copies fitted on the other folds: on the
+README's 398 rows, the five copies of a 100-tree ``RandomForestClassifier``
+took about 1.5 s of a 3-5 s fit.
+
+Only where it stays honest: a scikit-learn forest with ``bootstrap=True`` and
+enough trees that every row is expected out of bag somewhere, alone or at the
+end of a ``Pipeline`` whose earlier steps learn nothing from the labels
+(scikit-learn's preprocessing and imputation, in ``ColumnTransformer`` or
+``Pipeline`` too: ``TargetEncoder`` cross-fits itself). A row that still sat
+in every bootstrap sample sends the teacher back to the copies.
+"""
+
+import math
+import warnings
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.pipeline import Pipeline
+
+from ._teachers import fit_one
+
+_FORESTS = (RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier,
+            ExtraTreesRegressor)
+# Steps before the forest that cannot carry a row's label into its features.
+_UNSUPERVISED_MODULES = ("sklearn.preprocessing", "sklearn.impute")
+# A forest is used when fewer than this many rows are expected to sit in
+# every one of its bootstrap samples.
+MAX_EXPECTED_UNCOVERED = 0.01
+# scikit-learn's warning for rows that no tree left out.
+_NO_OOB = "do not have OOB scores"
+
+
+def out_of_bag_capable(template, n_rows):
+    """Whether the unfitted ``template`` can label ``n_rows`` training rows
+    out of bag instead of through cross-fitted copies.
+
+    Parameters
+    ----------
+    template : estimator
+        What the copies would be cloned from.
+    n_rows : int
+        The training rows.
+
+    Returns
+    -------
+    bool
+    """
+    forest = _forest_step(template)
+    if forest is None or not forest.bootstrap:
+        return False
+    # A row sits in one bootstrap sample of n draws with probability
+    # 1 - (1 - 1/n)**n, about 1 - 1/e: in all of them with (1 - 1/e)**trees.
+    uncovered = n_rows * (1.0 - math.exp(-1.0)) ** forest.n_estimators
+    return uncovered < MAX_EXPECTED_UNCOVERED
+
+
+def _forest_step(template):
+    """The forest ``template`` ends in, or None (also when a step before it
+    may learn from the labels)."""
+    if isinstance(template, _FORESTS):
+        return template
+    if (isinstance(template, Pipeline) and isinstance(template.steps[-1][1], _FORESTS)
+            and all(_unsupervised(step) for _, step in template.steps[:-1])):
+        return template.steps[-1][1]
+    return None
+
+
+def _unsupervised(step):
+    if step is None or isinstance(step, str):  # "passthrough", "drop"
+        return True
+    if isinstance(step, Pipeline):
+        return all(_unsupervised(inner) for _, inner in step.steps)
+    if isinstance(step, ColumnTransformer):
+        return all(_unsupervised(inner) for _, inner, _ in step.transformers)
+    return type(step).__module__.startswith(_UNSUPERVISED_MODULES)
+
+
+def _with_out_of_bag(template):
+    """``template`` (a clone) set to keep its out-of-bag outputs."""
+    if isinstance(template, Pipeline):
+        return template.set_params(**{f"{template.steps[-1][0]}__oob_score": True})
+    return template.set_params(oob_score=True)
+
+
+def fit_out_of_bag(template, X, y, sample_weight, task):
+    """Fit ``template`` (a clone) on every row; its out-of-bag outputs.
+
+    Parameters
+    ----------
+    template : estimator
+        An unfitted clone, :func:`out_of_bag_capable`.
+    X, y, sample_weight
+        The training rows.
+    task : ClassificationTask or RegressionTask
+        What an output is.
+
+    Returns
+    -------
+    fitted : estimator or None
+        The forest fitted on every row (as ``task`` fits teachers); None when
+        some row sat in every bootstrap sample.
+    outputs : ndarray of shape (n_samples, n_outputs) or None
+        Its out-of-bag outputs, as ``task.teacher_outputs`` gives a
+        teacher's.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = fit_one(_with_out_of_bag(template), X, y, sample_weight, task)
+    uncovered = False
+    for warning in caught:
+        if _NO_OOB in str(warning.message):
+            uncovered = True
+        else:
+            warnings.warn_explicit(warning.message, warning.category,
+                                   warning.filename, warning.lineno)
+    if uncovered:
+        return None, None
+    return fitted, task.teacher_outputs(_OutOfBag(fitted), np.empty((len(y), 0)))
+
+
+class _OutOfBag:
+    """A fitted forest's out-of-bag outputs on its training rows, answered as
+    its predictions there (so that ``task.teacher_outputs`` aligns them)."""
+
+    def __init__(self, fitted):
+        forest = fitted
+        while not isinstance(forest, _FORESTS):
+            forest = (forest.steps[-1][1] if isinstance(forest, Pipeline)
+                      else forest.estimator_)  # EncodedLabelsClassifier
+        self.classes_ = getattr(fitted, "classes_", None)
+        self._outputs = (forest.oob_decision_function_
+                         if hasattr(forest, "oob_decision_function_")
+                         else forest.oob_prediction_)
+        if self.classes_ is not None:
+            self.predict_proba = self._answer
+        else:
+            self.predict = self._answer
+
+    def _answer(self, X):
+        return self._outputs
