@@ -114,7 +114,11 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         with a warning.
     cv : int, default=5
         Folds of the out-of-fold outputs of the cross-fitted teachers (the soft
-        targets with ``soft_targets="oof"``, and what the gate learns on).
+        targets with ``soft_targets="oof"``, and what the gate learns on). A
+        scikit-learn random forest (or extra trees) with bootstrap samples,
+        alone or after unsupervised preprocessing in a ``Pipeline``, is fitted
+        once on every row instead and labels each row with the trees that
+        left it out of their sample (its out-of-bag outputs).
     chain : "auto", bool or int, default=False
         Assistants between the teachers and the student (progressive
         distillation, see Notes): an int fixes how many, ``False`` (or 0) trains

@@ -73,7 +73,9 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         those rows), or (``"auto"``) through the copies only for the teachers
         whose squared error on the rows shows that they memorised them.
     cv : int, default=5
-        Folds of the cross-fitted copies (stratified by quantile of ``y``).
+        Folds of the cross-fitted copies (stratified by quantile of ``y``). A
+        bagged scikit-learn forest is fitted once instead and labels the rows
+        out of bag, as in :class:`HPMDistiller`.
     chain : "auto", bool or int, default=False
         Assistants between the teachers and the student (progressive
         distillation, as in :class:`HPMDistiller`): copies of the student's
