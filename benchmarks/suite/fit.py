@@ -151,9 +151,14 @@ def warm_up():
     """One untimed fit, so that no timed fit pays the one-time imports.
 
     torch imports its compiler stack when the first optimizer is made (seconds),
-    the boosters load their libraries on first use.
+    the boosters load their libraries on first use. The fit below need not
+    train an MLP, so the first optimizer is made here as well (about 2 s on 2
+    cores; without it the first timed fit of each process paid it).
     """
+    import torch
     from sklearn.datasets import make_classification
+
+    torch.optim.Adam(torch.nn.Linear(1, 1).parameters())
 
     X, y = make_classification(n_samples=200, n_features=5, random_state=0)
     X = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)])
