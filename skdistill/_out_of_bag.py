@@ -124,9 +124,12 @@ def fit_out_of_bag(template, X, y, sample_weight, task):
         else:
             warnings.warn_explicit(warning.message, warning.category,
                                    warning.filename, warning.lineno)
-    if uncovered:
+    out_of_bag = _OutOfBag(fitted)
+    # A classifier's rows that no tree left out are all zeros: the check holds
+    # where the warning went to another thread's catch_warnings.
+    if uncovered or out_of_bag.uncovered_rows():
         return None, None
-    return fitted, task.teacher_outputs(_OutOfBag(fitted), np.empty((len(y), 0)))
+    return fitted, task.teacher_outputs(out_of_bag, np.empty((len(y), 0)))
 
 
 class _OutOfBag:
@@ -146,6 +149,11 @@ class _OutOfBag:
             self.predict_proba = self._answer
         else:
             self.predict = self._answer
+
+    def uncovered_rows(self):
+        """Whether some row has no out-of-bag probabilities (classifiers)."""
+        return self.classes_ is not None and bool(
+            (np.asarray(self._outputs).sum(axis=1) == 0).any())
 
     def _answer(self, X):
         return self._outputs

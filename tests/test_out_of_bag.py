@@ -135,3 +135,11 @@ def test_a_prefit_forest_in_a_distiller_labels_its_rows_out_of_bag(noisy,
     # saw each row (measured: agreement with the labels 1.00 in-sample)
     assert np.mean(forest.predict(X) == y) > 0.99
     assert np.mean(targets.argmax(axis=1) == y_train) < 0.8
+
+
+def test_uncovered_rows_are_caught_without_the_warning(noisy, monkeypatch):
+    X, y = noisy
+    # as when scikit-learn's warning went to another thread's catch_warnings
+    monkeypatch.setattr(_out_of_bag, "_NO_OOB", "a message never written")
+    assert fit_out_of_bag(RandomForestClassifier(n_estimators=2, random_state=0),
+                          X, y, None, ClassificationTask(np.unique(y))) == (None, None)
