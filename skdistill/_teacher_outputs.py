@@ -27,7 +27,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing
 
 from ._fingerprint import fingerprint_data, fingerprint_estimator
-from ._out_of_bag import fit_out_of_bag, out_of_bag_capable
+from ._out_of_bag import fit_out_of_bag, out_of_bag_capable, out_of_bag_trees
 from ._parallel import estimated_cost, run_jobs
 from ._teachers import EncodedLabelsClassifier, fit_one, is_fitted, unfitted_twin
 from .exceptions import SkdistillWarning
@@ -566,9 +566,17 @@ def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=(),
             jobs.append((_fold_outputs, templates[t], X, y, sample_weight, fit_rows,
                          predict_rows, task, t in fit_loss_of))
     costs = [estimated_cost(templates[t], len(fit_rows), n_features)
-             for t, (fit_rows, _) in folds]
+             * _trees_factor(templates[t], len(y)) for t, (fit_rows, _) in folds]
     kinds = [_job_kind("fit", templates[t]) for t, _ in folds]
     return jobs, costs, kinds
+
+
+def _trees_factor(template, n_rows):
+    """How many times the template's trees an out-of-bag copy fits (else 1)."""
+    if not out_of_bag_capable(template, n_rows):
+        return 1.0
+    forest = template.steps[-1][1] if hasattr(template, "steps") else template
+    return out_of_bag_trees(template, n_rows) / forest.n_estimators
 
 
 def _assemble_oof(teachers, templates, X, n_samples, task, folds, results,
@@ -618,7 +626,7 @@ def _out_of_bag_outputs(template, X, y, sample_weight, task, fit_loss, folds_of)
     forest's loss on the rows it was fitted on), as :func:`_fold_outputs`
     gives a copy's; the cross-fitted copies, one after the other, when some
     row sat in every bootstrap sample. ``folds_of`` is ``(cv, random_state)``."""
-    fitted, outputs = fit_out_of_bag(clone(template), X, y, sample_weight, task)
+    fitted, outputs = fit_out_of_bag(template, X, y, sample_weight, task)
     if fitted is None:
         return _copies_outputs(template, X, y, sample_weight, task, fit_loss,
                                _folds(task.strata(y), *folds_of))

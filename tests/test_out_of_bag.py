@@ -14,7 +14,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdistill import HPMDistiller, HPMRegressor, LinearStudent, _base, _out_of_bag
-from skdistill._out_of_bag import fit_out_of_bag, out_of_bag_capable
+from skdistill._out_of_bag import (
+    fit_out_of_bag,
+    out_of_bag_capable,
+    out_of_bag_trees,
+)
 from skdistill._task import ClassificationTask, RegressionTask
 from skdistill._teacher_outputs import fit_and_cross_fit
 
@@ -72,7 +76,9 @@ def test_out_of_bag_outputs_follow_the_classes_of_string_labels(noisy):
     task = ClassificationTask(np.unique(labels))
     template = RandomForestClassifier(n_estimators=50, random_state=0)
     fitted, outputs = fit_out_of_bag(template, X, labels, None, task)
-    reference = RandomForestClassifier(n_estimators=50, random_state=0,
+    trees = out_of_bag_trees(template, len(labels))
+    assert trees == 137  # each row left out of 50 trees on average, as a copy
+    reference = RandomForestClassifier(n_estimators=trees, random_state=0,
                                        oob_score=True).fit(X, labels)
     np.testing.assert_allclose(outputs, reference.oob_decision_function_)
     assert list(task.classes) == list(reference.classes_) == ["no", "yes"]
