@@ -55,7 +55,8 @@ def labelled_by(way, monkeypatch_targets):
     capable, trees = monkeypatch_targets
     _teacher_outputs.out_of_bag_capable = (
         (lambda template, n_rows: False) if way == "copies" else capable)
-    _teacher_outputs.out_of_bag_trees = _out_of_bag.out_of_bag_trees = (
+    # _out_of_bag reads its own module's name, tree_multiple (the costs) too
+    _out_of_bag.out_of_bag_trees = (
         (lambda template, n_rows: _out_of_bag._forest_step(template).n_estimators)
         if way == "oob1x" else trees)
     _teacher_outputs.PROCESS_CACHE.clear()

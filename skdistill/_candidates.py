@@ -275,8 +275,6 @@ def within_size_budget(candidates, n_inputs, n_classes, max_bytes=None,
             if c.estimated_bytes(n_inputs, n_classes) == smallest]
 
 
-
-
 @functools.lru_cache(maxsize=4096)
 def _capacity(kind, family, size, n_inputs, n_classes):
     # Kept: a search asks each candidate's capacity many times (the ranker's

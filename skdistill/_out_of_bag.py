@@ -82,6 +82,11 @@ def out_of_bag_trees(template, n_rows):
     return math.ceil(forest.n_estimators / _left_out_fraction(forest, n_rows))
 
 
+def tree_multiple(template, n_rows):
+    """How many times the template's trees its out-of-bag forest fits."""
+    return out_of_bag_trees(template, n_rows) / _forest_step(template).n_estimators
+
+
 def _left_out_fraction(forest, n_rows):
     """The chance that a row is left out of one tree's bootstrap sample."""
     draws = forest.max_samples

@@ -27,7 +27,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing
 
 from ._fingerprint import fingerprint_data, fingerprint_estimator
-from ._out_of_bag import fit_out_of_bag, out_of_bag_capable, out_of_bag_trees
+from ._out_of_bag import fit_out_of_bag, out_of_bag_capable, tree_multiple
 from ._parallel import estimated_cost, run_jobs
 from ._teachers import EncodedLabelsClassifier, fit_one, is_fitted, unfitted_twin
 from .exceptions import SkdistillWarning
@@ -517,7 +517,7 @@ def out_of_fold_outputs(teachers, templates, X, y, sample_weight, task, cv,
     """
     folds = _fold_jobs(templates, task.strata(y), cv, random_state)
     jobs, costs, kinds = _fold_dispatch(templates, folds, X, y, sample_weight, task,
-                                        cv=cv, random_state=random_state)
+                                        (), cv, random_state)
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     return _assemble_oof(teachers, templates, X, len(y), task, folds, results,
                          n_jobs)[0]
@@ -551,32 +551,25 @@ def _folds(strata, cv, random_state):
                 .split(np.zeros(len(strata)), strata))
 
 
-def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=(),
-                   cv=None, random_state=None):
+def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of, cv,
+                   random_state):
     """Jobs (for :func:`_apply`), costs and kinds of the cross-fitted copies;
     ``cv`` and ``random_state`` make the folds of an out-of-bag copy that
     must fall back on them."""
     n_features = _shape(X)[1]
-    jobs = []
+    jobs, costs = [], []
     for t, (fit_rows, predict_rows) in folds:
+        cost = estimated_cost(templates[t], len(fit_rows), n_features)
         if out_of_bag_capable(templates[t], len(y)):  # one copy, every row
             jobs.append((_out_of_bag_outputs, templates[t], X, y, sample_weight,
                          task, t in fit_loss_of, (cv, random_state)))
+            cost *= tree_multiple(templates[t], len(y))
         else:
             jobs.append((_fold_outputs, templates[t], X, y, sample_weight, fit_rows,
                          predict_rows, task, t in fit_loss_of))
-    costs = [estimated_cost(templates[t], len(fit_rows), n_features)
-             * _trees_factor(templates[t], len(y)) for t, (fit_rows, _) in folds]
+        costs.append(cost)
     kinds = [_job_kind("fit", templates[t]) for t, _ in folds]
     return jobs, costs, kinds
-
-
-def _trees_factor(template, n_rows):
-    """How many times the template's trees an out-of-bag copy fits (else 1)."""
-    if not out_of_bag_capable(template, n_rows):
-        return 1.0
-    forest = template.steps[-1][1] if hasattr(template, "steps") else template
-    return out_of_bag_trees(template, n_rows) / forest.n_estimators
 
 
 def _assemble_oof(teachers, templates, X, n_samples, task, folds, results,
