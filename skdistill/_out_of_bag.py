@@ -11,8 +11,9 @@ The forest fitted for it has more trees than the teacher: as many as leave
 each row out of as many trees, on average, as the teacher has (about 2.7
 times as many), so that its outputs average as many trees as a copy's. It
 costs about 2.7 forests instead of ``cv`` copies on ``(cv - 1) / cv`` of the
-rows (4 forests at ``cv=5``); with the teacher's own count, the targets were
-noisier (``benchmarks/README.md``).
+rows (4 forests at ``cv=5``). With the teacher's own count, each row would be
+labelled by about a third of its trees (``benchmarks/README.md`` measures both:
+no accuracy difference that the suite could tell from noise).
 
 Only where it stays honest: a scikit-learn forest with ``bootstrap=True`` and
 enough trees that every row is expected out of bag somewhere, alone or at the
