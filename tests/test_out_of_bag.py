@@ -35,7 +35,8 @@ class CountingForest(RandomForestClassifier):
 
 @pytest.fixture(scope="module")
 def noisy():
-    """300 rows whose labels are 40 % flipped: a forest memorises them."""
+    """300 rows, 40 % of whose labels are drawn at random: a forest memorises
+    them."""
     X, y = make_classification(n_samples=300, n_features=8, n_informative=4,
                                flip_y=0.4, random_state=0)
     return X, y
