@@ -115,12 +115,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--student", choices=("lgbm", "mlp"), default="lgbm")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--output", default=None,
+                        help="results file (default: out_of_bag_targets_<student>.json)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    rows = run(args.student, args.datasets)
+    rows = run(args.student, args.datasets, tuple(args.seeds))
     lines = summary(rows)
     print("\n".join(lines))
-    with open(RESULTS / f"out_of_bag_targets_{args.student}.json", "w") as file:
+    output = args.output or RESULTS / f"out_of_bag_targets_{args.student}.json"
+    with open(output, "w") as file:
         json.dump({"rows": rows, "summary": lines}, file, indent=1)
 
 
