@@ -117,7 +117,8 @@ def main():
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--output", default=None,
-                        help="results file (default: out_of_bag_targets_<student>.json)")
+                        help="results file (default: "
+                        "out_of_bag_targets_<student>.json)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     rows = run(args.student, args.datasets, tuple(args.seeds))
