@@ -7,10 +7,12 @@ student (``LGBMStudent(50, 15)`` or ``MLPStudent((32,))``), ``augment=None``,
 so that only the targets differ. Three ways to label the training rows:
 
 - ``copies``: five cross-fitted copies (the library before ``_out_of_bag``);
-- ``oob1x``: one forest fitted on every row with the teacher's 100 trees, its
-  out-of-bag outputs (each row labelled by about 37 trees);
-- ``matched``: the default, the same with ``out_of_bag_trees`` trees (each row
-  labelled by about 100).
+- ``oob1x``: the library's default, one forest fitted on every row
+  with the teacher's 100 trees, its out-of-bag outputs (each row labelled by
+  about 37 trees);
+- ``matched``: the same with :func:`matched_trees` trees (each row labelled
+  by about 100; the default from commit ``830607a`` until the switch to the
+  teacher's count, 2026-11-28).
 
 The process cache of teacher outputs is cleared between the ways (it keys on
 the teacher and the rows, not on how they were labelled). Medium-suite
@@ -26,6 +28,7 @@ Results: ``results/out_of_bag_targets_<student>.json``.
 
 import argparse
 import json
+import math
 import warnings
 from pathlib import Path
 
@@ -55,11 +58,17 @@ def labelled_by(way, monkeypatch_targets):
     capable, trees = monkeypatch_targets
     _teacher_outputs.out_of_bag_capable = (
         (lambda template, n_rows: False) if way == "copies" else capable)
-    # _out_of_bag reads its own module's name, tree_multiple (the costs) too
-    _out_of_bag.out_of_bag_trees = (
-        (lambda template, n_rows: _out_of_bag._forest_step(template).n_estimators)
-        if way == "oob1x" else trees)
+    # _out_of_bag reads the count through its own module's name
+    _out_of_bag.out_of_bag_trees = matched_trees if way == "matched" else trees
     _teacher_outputs.PROCESS_CACHE.clear()
+
+
+def matched_trees(template, n_rows):
+    """Enough trees that each of ``n_rows`` rows is left out of as many, on
+    average, as the template's forest has (about 2.7x)."""
+    forest = _out_of_bag._forest_step(template)
+    return math.ceil(forest.n_estimators
+                     / _out_of_bag._left_out_fraction(forest, n_rows))
 
 
 def student_of(name):
@@ -91,7 +100,7 @@ def run(student, datasets, seeds=(0, 1, 2)):
                 print(name, seed, [r["accuracy"] for r in rows[-len(WAYS):]],
                       flush=True)
     finally:
-        labelled_by("matched", originals)
+        labelled_by("oob1x", originals)
     return rows
 
 

@@ -27,7 +27,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing
 
 from ._fingerprint import fingerprint_data, fingerprint_estimator
-from ._out_of_bag import fit_out_of_bag, out_of_bag_capable, tree_multiple
+from ._out_of_bag import fit_out_of_bag, out_of_bag_capable
 from ._parallel import estimated_cost, run_jobs
 from ._teachers import EncodedLabelsClassifier, fit_one, is_fitted, unfitted_twin
 from .exceptions import SkdistillWarning
@@ -557,17 +557,16 @@ def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of, cv,
     ``cv`` and ``random_state`` make the folds of an out-of-bag copy that
     must fall back on them."""
     n_features = _shape(X)[1]
-    jobs, costs = [], []
+    jobs = []
     for t, (fit_rows, predict_rows) in folds:
-        cost = estimated_cost(templates[t], len(fit_rows), n_features)
         if out_of_bag_capable(templates[t], len(y)):  # one copy, every row
             jobs.append((_out_of_bag_outputs, templates[t], X, y, sample_weight,
                          task, t in fit_loss_of, (cv, random_state)))
-            cost *= tree_multiple(templates[t], len(y))
         else:
             jobs.append((_fold_outputs, templates[t], X, y, sample_weight, fit_rows,
                          predict_rows, task, t in fit_loss_of))
-        costs.append(cost)
+    costs = [estimated_cost(templates[t], len(fit_rows), n_features)
+             for t, (fit_rows, _) in folds]
     kinds = [_job_kind("fit", templates[t]) for t, _ in folds]
     return jobs, costs, kinds
 

@@ -1,9 +1,4 @@
-"""The architecture change kept every prediction: fits saved at ``2dce242``.
-
-``chain_search`` was saved again when its random forest teacher began to
-label its training rows out of bag instead of through five copies (its
-probabilities moved by at most 0.026, every predicted class the same).
-"""
+"""The architecture change kept every prediction: fits saved at ``2dce242``."""
 
 import numpy as np
 import pytest
