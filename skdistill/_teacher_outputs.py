@@ -477,8 +477,7 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
     if cross_fit:
         folds = _fold_jobs(templates, task.strata(y), cv, random_state)
         fold_jobs, fold_costs, fold_kinds = _fold_dispatch(
-            templates, folds, X, y, sample_weight, task, fit_loss_of, cv,
-            random_state)
+            templates, folds, X, y, sample_weight, task, fit_loss_of)
         jobs, costs, kinds = jobs + fold_jobs, costs + fold_costs, kinds + fold_kinds
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     fitted_clones = iter(results[:len(to_fit)])
@@ -516,19 +515,21 @@ def out_of_fold_outputs(teachers, templates, X, y, sample_weight, task, cv,
     ndarray of shape (n_teachers, n_samples, n_outputs)
     """
     folds = _fold_jobs(templates, task.strata(y), cv, random_state)
-    jobs, costs, kinds = _fold_dispatch(templates, folds, X, y, sample_weight, task,
-                                        (), cv, random_state)
+    jobs, costs, kinds = _fold_dispatch(templates, folds, X, y, sample_weight, task)
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     return _assemble_oof(teachers, templates, X, len(y), task, folds, results,
                          n_jobs)[0]
 
 
 def _fold_jobs(templates, strata, cv, random_state):
-    """``(teacher index, (fit rows, predict rows))`` for every cross-fitted copy.
+    """``(teacher index, (fit rows, predict rows), fallback)`` for every
+    cross-fitted copy (``fallback`` None).
 
     A forest that can label the rows out of bag
     (:func:`~skdistill._out_of_bag.out_of_bag_capable`) gets one copy instead,
-    fitted on every row and labelling every row.
+    fitted on every row and labelling every row; its ``fallback`` is the folds
+    of the copies it is replaced by when some row sat in every bootstrap
+    sample.
     """
     folds = _folds(strata, cv, random_state)
     every_row = np.arange(len(strata))
@@ -537,9 +538,9 @@ def _fold_jobs(templates, strata, cv, random_state):
         if template is None:
             continue
         if out_of_bag_capable(template, len(strata)):
-            jobs.append((t, (every_row, every_row)))
+            jobs.append((t, (every_row, every_row), folds))
         else:
-            jobs.extend((t, fold) for fold in folds)
+            jobs.extend((t, fold, None) for fold in folds)
     return jobs
 
 
@@ -551,23 +552,21 @@ def _folds(strata, cv, random_state):
                 .split(np.zeros(len(strata)), strata))
 
 
-def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of, cv,
-                   random_state):
-    """Jobs (for :func:`_apply`), costs and kinds of the cross-fitted copies;
-    ``cv`` and ``random_state`` make the folds of an out-of-bag copy that
-    must fall back on them."""
+def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=()):
+    """Jobs (for :func:`_apply`), costs and kinds of the cross-fitted copies
+    (and out-of-bag forests) of :func:`_fold_jobs`."""
     n_features = _shape(X)[1]
     jobs = []
-    for t, (fit_rows, predict_rows) in folds:
-        if out_of_bag_capable(templates[t], len(y)):  # one copy, every row
+    for t, (fit_rows, predict_rows), fallback in folds:
+        if fallback is not None:  # one forest, out of bag
             jobs.append((_out_of_bag_outputs, templates[t], X, y, sample_weight,
-                         task, t in fit_loss_of, (cv, random_state)))
+                         task, t in fit_loss_of, fallback))
         else:
             jobs.append((_fold_outputs, templates[t], X, y, sample_weight, fit_rows,
                          predict_rows, task, t in fit_loss_of))
     costs = [estimated_cost(templates[t], len(fit_rows), n_features)
-             for t, (fit_rows, _) in folds]
-    kinds = [_job_kind("fit", templates[t]) for t, _ in folds]
+             for t, (fit_rows, _), _ in folds]
+    kinds = [_job_kind("fit", templates[t]) for t, _, _ in folds]
     return jobs, costs, kinds
 
 
@@ -581,7 +580,7 @@ def _assemble_oof(teachers, templates, X, n_samples, task, folds, results,
         outputs[as_is] = teachers_outputs([teachers[t] for t in as_is], X, task,
                                           n_jobs)
     fit_losses = [[] for _ in teachers]
-    for (t, (_, predict_rows)), result in zip(folds, results, strict=True):
+    for (t, (_, predict_rows), _), result in zip(folds, results, strict=True):
         if isinstance(result, tuple):
             result, fit_loss = result
             fit_losses[t].append(fit_loss)
@@ -613,15 +612,14 @@ def _fit_rows_loss(copy, X, y, sample_weight, fit_rows, task):
                      sample_weight)
 
 
-def _out_of_bag_outputs(template, X, y, sample_weight, task, fit_loss, folds_of):
+def _out_of_bag_outputs(template, X, y, sample_weight, task, fit_loss, folds):
     """A forest's out-of-bag outputs on every row (and, with ``fit_loss``, the
     forest's loss on the rows it was fitted on), as :func:`_fold_outputs`
-    gives a copy's; the cross-fitted copies, one after the other, when some
-    row sat in every bootstrap sample. ``folds_of`` is ``(cv, random_state)``."""
+    gives a copy's; the copies of ``folds``, one after the other, when some
+    row sat in every bootstrap sample."""
     fitted, outputs = fit_out_of_bag(template, X, y, sample_weight, task)
     if fitted is None:
-        return _copies_outputs(template, X, y, sample_weight, task, fit_loss,
-                               _folds(task.strata(y), *folds_of))
+        return _copies_outputs(template, X, y, sample_weight, task, fit_loss, folds)
     if not fit_loss:
         return outputs
     return outputs, _fit_rows_loss(fitted, X, y, sample_weight, np.arange(len(y)),
