@@ -50,6 +50,7 @@ from ._configure import (
     selection_score,
 )
 from ._fingerprint import fingerprints_kept
+from ._held_out import held_out_labeller
 from ._measure import check_serving_budget, experiment, measure, timed
 from ._memory import as_memory
 from ._parallel import available_cores, recording_to, worker_thread_limits
@@ -64,6 +65,7 @@ from ._teacher_params import TeacherParams
 from ._time_budget import TimeBudget
 from ._transfer import (
     MIN_VALIDATION_PART,
+    choice_rows,
     draw_seed,
     rows_with_validation,
     selection_rows,
@@ -163,8 +165,13 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         w_train = None if sample_weight is None else sample_weight[train]
         timings = {}
         clock = partial(timed, timings, progress=bar)
+        teacher_seed, fusion_seed = draw_seed(rng), draw_seed(rng)
+        seed = held_out = None
+        if self._chooses_on_training_rows(given_valid is not None):
+            seed = draw_seed(rng)
+            held_out = choice_rows(task.strata(y_train), seed)
         outputs = self._teacher_outputs(teachers, names, X_train, y_train, w_train,
-                                        task, draw_seed(rng), memory, clock)
+                                        task, teacher_seed, memory, clock, held_out)
         teacher_rate = _teachers_seconds_per_row(timings, len(train))
         n_valid = len(valid if given_valid is None else given_valid[1])
         # The report runs the teachers on the validation rows (outputs, latency).
@@ -172,12 +179,15 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         X_student = self._student_columns(X_train)
         with clock("fusion"):
             fused, transfer = self._fit_targets(X_train, X_student, y_train, w_train,
-                                                outputs, task, draw_seed(rng))
+                                                outputs, task, fusion_seed)
+            transfer = replace(transfer, held_out=held_out)
             transfer, given_valid, selection = _choose_on_validation(
                 transfer, given_valid, fused, task, rng)
+        labeller = held_out_labeller(fused, outputs.templates, X_train, y_train,
+                                     w_train, self.n_jobs)
         configuration, transfer, meta, seed = self._configure_and_augment(
             X_train, X_student, transfer, fused, outputs, memory, names, rng,
-            clock, (budget, teacher_rate))
+            seed, clock, (budget, teacher_rate), labeller)
         # Once the student is known, its inputs in the dtype its library
         # computes in (float32 for trees, XGBoost and the MLPs): converted once,
         # not by each fit, and the float64 ones freed (at 1M rows, 190 MB).
@@ -283,13 +293,30 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         return train, valid
 
     def _teacher_outputs(self, teachers, names, X_train, y_train, w_train, task,
-                         seed, memory, clock):
-        """The fitted teachers and their outputs on the training rows."""
+                         seed, memory, clock, held_out=None):
+        """The fitted teachers and their outputs on the training rows, the
+        ``held_out`` rows left out of every cross-fitted copy."""
         return teacher_outputs(
             teachers, X_train, y_train, w_train, task, cv=self.cv,
             soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
             names=names, gate_learns=len(teachers) > 1 and self.fusion != "mean",
-            random_state=seed, n_jobs=self.n_jobs, memory=memory, timed=clock)
+            random_state=seed, n_jobs=self.n_jobs, memory=memory, timed=clock,
+            held_out=held_out)
+
+    def _chooses_on_training_rows(self, validation_given):
+        """Whether this fit chooses on some of its training rows (the
+        selection split of the search and the checks,
+        :func:`~._transfer.choice_rows`): those rows are then held out of
+        every cross-fitted copy of a teacher.
+
+        A copy fitted on a selection row labels the rows near it with that
+        row's answer: a student trained on those targets would score on the
+        selection rows as it never would on new rows, and the choices made
+        there would favour the teachers' targets.
+        """
+        return not validation_given and (
+            self.student == "auto" or self._checks_distillation()
+            or self._augment_after_configuration() or self.chain == "auto")
 
     def _report(self, X_valid, y_valid, fused, names, outputs, timings,
                 configuration, chain, chain_search, transfer, memory, budget,
@@ -359,15 +386,20 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                                           and self.augment_ratio == "auto")
 
     def _configure_and_augment(self, X_train, X_student, transfer, fused, outputs,
-                               memory, names, rng, clock, time_budget):
+                               memory, names, rng, seed, clock, time_budget,
+                               labeller):
         """The configuration (component i) and the synthetic rows, in their order.
 
         A fixed ``augment`` extends the transfer set before the configuration
         (which then chooses on it); ``"auto"`` decides after it, with the
-        configured student. ``clock(phase)`` times a phase (see
+        configured student. ``seed`` is the student's seed, also the selection
+        splits' (None: drawn here). ``clock(phase)`` times a phase (see
         :func:`~skdistill._measure.timed`); ``time_budget``, the ``TimeBudget``
         and the teachers' seconds per row, cuts the search and the
-        augmentation check when time runs out.
+        augmentation check when time runs out. ``labeller(rows)`` labels the
+        MUNGE rows made from those training rows
+        (:func:`~skdistill._held_out.held_out_labeller`: the checks' rows by
+        teachers that never saw the selection rows).
 
         Returns
         -------
@@ -377,14 +409,15 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         meta : dict or None
             The task's meta-features (when configured or recorded).
         seed : int
-            The student's seed, also the selection splits'.
+            The student's seed.
         """
         budget, teacher_rate = time_budget
-        make_rows = partial(self._synthetic_rows, X_train, fused, rng)
+        make_rows = partial(self._synthetic_rows, X_train, labeller, rng)
         if self._fixed_augment():
             with clock("augment"):
                 transfer = transfer.extended(*make_rows())
-        seed = draw_seed(rng)
+        if seed is None:
+            seed = draw_seed(rng)
         meta = None
         if self.student == "auto" or memory is not None:
             trained = transfer.trainable()
@@ -463,14 +496,14 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         student = step_capped(configuration.student, n_real, len(transfer.y))
         return replace(configuration, student=student), transfer
 
-    def _synthetic_rows(self, X_train, fused, rng, rows=None, ratio=None):
+    def _synthetic_rows(self, X_train, labeller, rng, rows=None, ratio=None):
         """MUNGE rows made from the training rows (or those ``rows`` of them),
-        at ``ratio`` (default: the parameters')."""
+        at ``ratio`` (default: the parameters'), labelled by ``labeller(rows)``."""
         source = X_train if rows is None else _safe_indexing(X_train, rows)
         if ratio is None:
             ratio = (self.augment_ratio if self.augment in ("munge", "auto")
                      else self.augment)
-        return synthetic_rows(source, ratio, fused, rng)
+        return synthetic_rows(source, ratio, labeller(rows), rng)
 
     def _set_fitted(self, task, names, fused, model):
         self._set_task_attributes(task)

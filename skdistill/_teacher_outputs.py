@@ -53,6 +53,10 @@ class TeacherOutputs:
         With ``prefit_teachers="auto"``, per cross-fitted prefit teacher (by
         name): whether it looked fitted on the rows, and the losses that said
         so (see :func:`judge_prefit`).
+    templates : list of estimators or None
+        Per teacher that saw the training rows (fitted here, or prefit and
+        cross-fitted as fitted on them), the unfitted estimator a copy of it is
+        fitted from; None for a teacher that labels the rows as it is.
     """
 
     teachers: list
@@ -60,6 +64,7 @@ class TeacherOutputs:
     gate: np.ndarray
     size: ModelSize
     prefit_checks: dict = field(default_factory=dict)
+    templates: list = field(default_factory=list)
 
 
 # A prefit teacher whose loss on the training rows lies less than this far from
@@ -72,7 +77,7 @@ MAX_FIT_LOSS_ROWS = 50_000
 
 def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
                     gate_learns, random_state, n_jobs, memory, timed,
-                    prefit_teachers="as_is", names=None):
+                    prefit_teachers="as_is", names=None, held_out=None):
     """Fit the teachers that need it and label the training rows with them.
 
     Parameters
@@ -106,6 +111,10 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
     names : list of str, optional
         The teachers' names, for the warning about a prefit teacher that cannot
         be cross-fitted.
+    held_out : ndarray of int, optional
+        Rows no cross-fitted copy is fitted on (the rows the fit chooses on,
+        :func:`~skdistill._transfer.choice_rows`): the copies are cross-fitted
+        on the other rows, and label these with their mean.
 
     Returns
     -------
@@ -123,7 +132,7 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
         # parameters), never by its fitted state as its in-sample outputs are.
         keyed = [t if twin is None else twin
                  for t, twin in zip(teachers, twins, strict=True)]
-        data = (X, y, sample_weight, task.cache_key(), cv, random_state)
+        data = (X, y, sample_weight, task.cache_key(), cv, random_state, held_out)
         oof_cache = OutputCache(memory, "oof", keyed, data)
         oof = oof_cache.get()
         if judged:
@@ -132,10 +141,10 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
             oof = None if fit_loss is None else oof
     try:
         with timed("teachers"):
-            fitted, _, fresh_oof, fresh_loss = fit_and_cross_fit(
+            fitted, fitted_here, fresh_oof, fresh_loss = fit_and_cross_fit(
                 teachers, X, y, sample_weight, task, cv, random_state, n_jobs,
                 cross_fit=oof_cache is not None and oof is None,
-                prefit_twins=twins, fit_loss_of=judged)
+                prefit_twins=twins, fit_loss_of=judged, held_out=held_out)
     except Exception as error:
         if not judged:
             raise
@@ -145,7 +154,8 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
         as_is = teacher_outputs(
             teachers, X, y, sample_weight, task, cv=cv, soft_targets=soft_targets,
             gate_learns=gate_learns, random_state=random_state, n_jobs=n_jobs,
-            memory=memory, timed=timed, prefit_teachers="as_is", names=names)
+            memory=memory, timed=timed, prefit_teachers="as_is", names=names,
+            held_out=held_out)
         # Warned only now: an error that the fit without copies raises as well
         # was not the copies'.
         _warn_copies_failed([names[t] if names else f"teacher {t}"
@@ -167,7 +177,22 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
             gate = targets if oof is None else oof
     if mode == "auto":
         _warn_if_uncloneable_memorised(teachers, twins, targets, y, task, names)
-    return TeacherOutputs(fitted, targets, gate, size, checks)
+    return TeacherOutputs(fitted, targets, gate, size, checks, _saw_the_rows(
+        teachers, fitted_here, twins, mode, checks, names))
+
+
+def _saw_the_rows(teachers, fitted_here, twins, mode, checks, names):
+    """``TeacherOutputs.templates``: per teacher fitted on the training rows
+    (here, or prefit and cross-fitted for that reason), what a copy of it is
+    fitted from; None for the others."""
+    templates = []
+    for index, (teacher, here, twin) in enumerate(
+            zip(teachers, fitted_here, twins, strict=True)):
+        name = names[index] if names is not None else f"teacher {index}"
+        memorised = twin is not None and (
+            mode == "cross_fit" or checks.get(name, {}).get("cross_fitted", False))
+        templates.append(teacher if here else twin if memorised else None)
+    return templates
 
 
 def judge_prefit(fitted, judged, oof, fit_loss, X, y, sample_weight, task, memory,
@@ -440,7 +465,8 @@ def _library_versions():
 
 
 def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
-                      n_jobs, cross_fit=True, prefit_twins=None, fit_loss_of=()):
+                      n_jobs, cross_fit=True, prefit_twins=None, fit_loss_of=(),
+                      held_out=None):
     """Fit the unfitted teachers and their cross-fitted copies in one dispatch.
 
     One queue, longest first, for the teachers and their fold copies (and
@@ -452,6 +478,8 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
     cross-fit; the prefit teachers themselves are returned untouched.
     ``fit_loss_of`` lists the teachers whose copies also measure their loss on
     (at most :data:`MAX_FIT_LOSS_ROWS` of) the rows they were fitted on.
+    ``held_out`` rows are left out of every copy's fit (see
+    :func:`_fold_jobs`).
 
     Returns
     -------
@@ -475,7 +503,7 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
     kinds = [_job_kind("fit", t) for t in to_fit]
     folds = []
     if cross_fit:
-        folds = _fold_jobs(templates, task.strata(y), cv, random_state)
+        folds = _fold_jobs(templates, task.strata(y), cv, random_state, held_out)
         fold_jobs, fold_costs, fold_kinds = _fold_dispatch(
             templates, folds, X, y, sample_weight, task, fit_loss_of)
         jobs, costs, kinds = jobs + fold_jobs, costs + fold_costs, kinds + fold_kinds
@@ -502,43 +530,49 @@ def _apply(function, *args):
 
 
 def out_of_fold_outputs(teachers, templates, X, y, sample_weight, task, cv,
-                        random_state, n_jobs):
+                        random_state, n_jobs, held_out=None):
     """Honest outputs of the teachers on their own training rows.
 
     A teacher with a template (itself when HPMDistiller fits it, the unfitted
     twin of a prefit one) labels each row of ``X`` with a copy of the template
     fitted on the other folds (cross-fitting), so that its targets are not the
     memorised hard labels. A teacher without one (None) labels ``X`` as it is.
+    ``held_out`` rows are left out of every copy's fit (see :func:`_fold_jobs`).
 
     Returns
     -------
     ndarray of shape (n_teachers, n_samples, n_outputs)
     """
-    folds = _fold_jobs(templates, task.strata(y), cv, random_state)
+    folds = _fold_jobs(templates, task.strata(y), cv, random_state, held_out)
     jobs, costs, kinds = _fold_dispatch(templates, folds, X, y, sample_weight, task)
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     return _assemble_oof(teachers, templates, X, len(y), task, folds, results,
                          n_jobs)[0]
 
 
-def _fold_jobs(templates, strata, cv, random_state):
+def _fold_jobs(templates, strata, cv, random_state, held_out=None):
     """``(teacher index, (fit rows, predict rows), fallback)`` for every
     cross-fitted copy (``fallback`` None).
 
-    A forest that can label the rows out of bag
+    The copies are cross-fitted on the rows not ``held_out``, and each also
+    labels the held-out rows (which then get the copies' mean). A forest that
+    can label the rows out of bag
     (:func:`~skdistill._out_of_bag.out_of_bag_capable`) gets one copy instead,
-    fitted on every row and labelling every row; its ``fallback`` is the folds
-    of the copies it is replaced by when some row sat in every bootstrap
-    sample.
+    fitted on every row not held out and labelling every row; its
+    ``fallback`` is the folds of the copies it is replaced by when some row
+    sat in every bootstrap sample.
     """
-    folds = _folds(strata, cv, random_state)
     every_row = np.arange(len(strata))
+    held_out = np.array([], dtype=int) if held_out is None else held_out
+    rest = np.setdiff1d(every_row, held_out)
+    folds = [(rest[fit_rows], np.concatenate([rest[predict_rows], held_out]))
+             for fit_rows, predict_rows in _folds(strata[rest], cv, random_state)]
     jobs = []
     for t, template in enumerate(templates):
         if template is None:
             continue
-        if out_of_bag_capable(template, len(strata)):
-            jobs.append((t, (every_row, every_row), folds))
+        if out_of_bag_capable(template, len(rest)):
+            jobs.append((t, (rest, every_row), folds))
         else:
             jobs.extend((t, fold, None) for fold in folds)
     return jobs
@@ -560,7 +594,7 @@ def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=()):
     for t, (fit_rows, predict_rows), fallback in folds:
         if fallback is not None:  # one forest, out of bag
             jobs.append((_out_of_bag_outputs, templates[t], X, y, sample_weight,
-                         task, t in fit_loss_of, fallback))
+                         task, t in fit_loss_of, fallback, fit_rows))
         else:
             jobs.append((_fold_outputs, templates[t], X, y, sample_weight, fit_rows,
                          predict_rows, task, t in fit_loss_of))
@@ -575,19 +609,23 @@ def _assemble_oof(teachers, templates, X, n_samples, task, folds, results,
     """The out-of-fold outputs, and the copies' mean loss on their fit rows
     (NaN for the teachers whose copies did not measure it)."""
     as_is = [t for t, template in enumerate(templates) if template is None]
-    outputs = np.empty((len(teachers), n_samples, task.n_outputs))
+    outputs = np.zeros((len(teachers), n_samples, task.n_outputs))
+    # A held-out row is labelled by every copy: the mean of their outputs.
+    counts = np.zeros((len(teachers), n_samples, 1))
     if as_is:
         outputs[as_is] = teachers_outputs([teachers[t] for t in as_is], X, task,
                                           n_jobs)
+        counts[as_is] = 1
     fit_losses = [[] for _ in teachers]
     for (t, (_, predict_rows), _), result in zip(folds, results, strict=True):
         if isinstance(result, tuple):
             result, fit_loss = result
             fit_losses[t].append(fit_loss)
-        outputs[t, predict_rows] = result
+        outputs[t, predict_rows] += result
+        counts[t, predict_rows] += 1
     fit_loss = np.array([np.mean(losses) if losses else np.nan
                          for losses in fit_losses])
-    return outputs, fit_loss
+    return outputs / counts, fit_loss
 
 
 def _fold_outputs(teacher, X, y, sample_weight, fit_rows, predict_rows, task,
@@ -612,31 +650,43 @@ def _fit_rows_loss(copy, X, y, sample_weight, fit_rows, task):
                      sample_weight)
 
 
-def _out_of_bag_outputs(template, X, y, sample_weight, task, fit_loss, folds):
-    """A forest's out-of-bag outputs on every row (and, with ``fit_loss``, the
-    forest's loss on the rows it was fitted on), as :func:`_fold_outputs`
-    gives a copy's; the copies of ``folds``, one after the other, when some
-    row sat in every bootstrap sample."""
-    fitted, outputs = fit_out_of_bag(template, X, y, sample_weight, task)
+def _out_of_bag_outputs(template, X, y, sample_weight, task, fit_loss, folds,
+                        fit_rows):
+    """A forest fitted on ``fit_rows``: its out-of-bag outputs there and its
+    predictions on the other rows (and, with ``fit_loss``, its loss on the
+    rows it was fitted on), as :func:`_fold_outputs` gives a copy's; the
+    copies of ``folds``, one after the other, when some row sat in every
+    bootstrap sample."""
+    weight = None if sample_weight is None else sample_weight[fit_rows]
+    fitted, out_of_bag = fit_out_of_bag(template, _safe_indexing(X, fit_rows),
+                                        y[fit_rows], weight, task)
     if fitted is None:
         return _copies_outputs(template, X, y, sample_weight, task, fit_loss, folds)
+    outputs = np.empty((len(y), task.n_outputs))
+    outputs[fit_rows] = out_of_bag
+    others = np.setdiff1d(np.arange(len(y)), fit_rows)
+    if len(others):
+        outputs[others] = task.teacher_outputs(fitted, _safe_indexing(X, others))
     if not fit_loss:
         return outputs
-    return outputs, _fit_rows_loss(fitted, X, y, sample_weight, np.arange(len(y)),
-                                   task)
+    return outputs, _fit_rows_loss(fitted, X, y, sample_weight, fit_rows, task)
 
 
 def _copies_outputs(template, X, y, sample_weight, task, fit_loss, folds):
-    """Every fold's copy in this job: the outputs on every row, and with
-    ``fit_loss`` the copies' mean loss on their fit rows."""
-    outputs, losses = np.empty((len(y), task.n_outputs)), []
+    """Every fold's copy in this job: the outputs on every row (the copies'
+    mean on rows several label), and with ``fit_loss`` the copies' mean loss
+    on their fit rows."""
+    outputs, losses = np.zeros((len(y), task.n_outputs)), []
+    counts = np.zeros((len(y), 1))
     for fit_rows, predict_rows in folds:
         result = _fold_outputs(template, X, y, sample_weight, fit_rows,
                                predict_rows, task, fit_loss)
         if fit_loss:
             result, loss = result
             losses.append(loss)
-        outputs[predict_rows] = result
+        outputs[predict_rows] += result
+        counts[predict_rows] += 1
+    outputs /= counts
     return (outputs, float(np.mean(losses))) if fit_loss else outputs
 
 

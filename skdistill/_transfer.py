@@ -5,8 +5,9 @@ Three splits, all from the rows given to ``fit`` and never from test data:
 * the validation split that measures ``report_`` (:func:`stratified_split`);
 * the selection split inside the training rows on which the configuration
   search, the augmentation check and the chain search choose
-  (:func:`selection_split`), or, when ``fit`` is given ``X_val``, a part of
-  those rows appended to the transfer set as selection rows
+  (:func:`selection_split`: the rows of :func:`choice_rows`, which the
+  teachers' cross-fitted copies are not fitted on), or, when ``fit`` is given
+  ``X_val``, a part of those rows appended to the transfer set as selection rows
   (:meth:`TransferSet.with_selection`, :func:`validation_selection_split`);
 * the MLP student's own early-stopping split
   (:func:`early_stopping_split`).
@@ -49,6 +50,10 @@ class TransferSet:
         and nothing trains on them (None: none does).
     task : ClassificationTask
         Reads, scores and stratifies the targets (see ``_task``).
+    held_out : ndarray of int or None
+        The real rows that no copy of a teacher was fitted on
+        (:func:`choice_rows`): the selection split's rows to choose on.
+        Dropped by :meth:`subset`, whose positions differ.
     """
 
     Z: np.ndarray
@@ -58,6 +63,7 @@ class TransferSet:
     synthetic: np.ndarray | None = None
     selection: np.ndarray | None = None
     task: object = field(kw_only=True)
+    held_out: np.ndarray | None = field(default=None, kw_only=True)
 
     @property
     def n_synthetic(self):
@@ -88,7 +94,7 @@ class TransferSet:
         return TransferSet(np.concatenate([self.Z, Z], dtype=self.Z.dtype),
                            np.concatenate([self.y, y]),
                            np.vstack([self.targets, targets]), weight,
-                           task=self.task, **flags)
+                           task=self.task, held_out=self.held_out, **flags)
 
     def subset(self, rows):
         """The set restricted to ``rows``."""
@@ -247,9 +253,10 @@ def selection_split(transfer, seed):
         The transfer set less the selection rows.
     select : ndarray of int
         The selection rows of ``X_val`` when the set has them
-        (:meth:`TransferSet.with_selection`); otherwise a stratified fifth of
-        the real rows, empty below :data:`MIN_SELECTION_ROWS` real rows (and
-        ``training`` is all rows).
+        (:meth:`TransferSet.with_selection`); otherwise its ``held_out``
+        rows when it has them, or :func:`choice_rows` of the real rows (empty
+        below :data:`MIN_SELECTION_ROWS` real rows, and ``training`` is then
+        all rows).
     """
     training, select = selection_rows(transfer, seed)
     if len(training) == len(transfer.y):
@@ -268,15 +275,35 @@ def selection_rows(transfer, seed):
     if transfer.selection is not None and transfer.selection.any():
         return (np.flatnonzero(~transfer.selection),
                 np.flatnonzero(transfer.selection))
+    if transfer.held_out is not None:
+        return np.setdiff1d(all_rows, transfer.held_out), transfer.held_out
     real = all_rows
     if transfer.synthetic is not None:
         real = np.flatnonzero(~transfer.synthetic)
-    if len(real) < MIN_SELECTION_ROWS:
-        return all_rows, np.array([], dtype=int)
-    _, select = stratified_split(transfer.task.strata(transfer.y[real]),
-                                 SELECTION_FRACTION, check_random_state(seed))
-    select = real[select]
+    select = real[choice_rows(transfer.task.strata(transfer.y[real]), seed)]
     return np.setdiff1d(all_rows, select), select
+
+
+def choice_rows(strata, seed):
+    """The rows a fit chooses on when ``X_val`` does not give them: a
+    stratified fifth of the rows (:data:`SELECTION_FRACTION`), none below
+    :data:`MIN_SELECTION_ROWS` rows.
+
+    Parameters
+    ----------
+    strata : ndarray of shape (n_samples,)
+        ``task.strata`` of the rows' targets.
+    seed : int
+        Seeds the draw.
+
+    Returns
+    -------
+    ndarray of int
+        Sorted row indices.
+    """
+    if len(strata) < MIN_SELECTION_ROWS:
+        return np.array([], dtype=int)
+    return stratified_split(strata, SELECTION_FRACTION, check_random_state(seed))[1]
 
 
 # fit(X, y, X_val=, y_val=): this fraction of X_val (stratified) chooses, the

@@ -105,7 +105,8 @@ def test_unfitted_xgboost_teacher_learns_any_labels(multiclass_data, labels):
     np.testing.assert_array_equal(fitted.classes_, np.sort(labels))
     assert set(fitted.predict(X)) <= set(labels)
     proba = distiller.teacher_proba(X)
-    assert np.mean(distiller.classes_[proba.argmax(axis=1)] == y) > 0.8
+    # labels out of line with classes_ would score about 1/3
+    assert np.mean(distiller.classes_[proba.argmax(axis=1)] == y) > 0.7
     assert distiller.report_.teacher_size.n_parameters is not None
     assert "xgbclassifier" in distiller.report_.details["teacher_weights"]
 
