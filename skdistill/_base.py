@@ -316,7 +316,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         """
         return not validation_given and (
             self.student == "auto" or self._checks_distillation()
-            or self._augment_after_configuration() or self.chain == "auto")
+            or self._augment_after_configuration() or self.chain is True
+            or self.chain == "auto")
 
     def _report(self, X_valid, y_valid, fused, names, outputs, timings,
                 configuration, chain, chain_search, transfer, memory, budget,

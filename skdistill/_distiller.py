@@ -118,7 +118,12 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         scikit-learn random forest (or extra trees) with bootstrap samples,
         alone or after unsupervised preprocessing in a ``Pipeline``, is fitted
         once on every row instead and labels each row with the trees that
-        left it out of their sample (its out-of-bag outputs).
+        left it out of their sample (its out-of-bag outputs). When the fit
+        chooses on a fifth of its training rows (``student="auto"``,
+        ``augment="auto"``, ``augment_ratio="auto"``, ``chain="auto"``;
+        without ``X_val``), no copy is fitted on those rows: the copies are
+        cross-fitted on the others and label them with their mean, so that
+        what is scored there never learned from a model that saw them.
     chain : "auto", bool or int, default=False
         Assistants between the teachers and the student (progressive
         distillation, see Notes): an int fixes how many, ``False`` (or 0) trains
@@ -145,7 +150,11 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         (``report_.details["configuration"]["augmentation_check"]``); above
         20,000 real training rows it keeps none without trying. The fit without
         MUNGE rows is the configuration search's own when its last rung trained
-        the winner on those rows: the check then costs one extra fit.
+        the winner on those rows: the check then costs one extra fit. The
+        check's MUNGE rows are labelled by the teachers refitted on the rows
+        it trains on (one more fit of each teacher fitted here or cross-fitted
+        as fitted on the training rows): a teacher that saw the selection rows
+        would label the rows near them with their answers.
     augment_ratio : float or "auto", default=4.0
         Synthetic rows per training row for ``augment="munge"`` or ``"auto"``.
         ``"auto"`` chooses it after the configuration, on the selection split

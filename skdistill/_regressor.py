@@ -75,7 +75,9 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     cv : int, default=5
         Folds of the cross-fitted copies (stratified by quantile of ``y``). A
         bagged scikit-learn forest is fitted once instead and labels the rows
-        out of bag, as in :class:`HPMDistiller`.
+        out of bag, as in :class:`HPMDistiller`. The rows the fit chooses on
+        (also with the named student's ``alpha="auto"``) are held out of every
+        copy, as in :class:`HPMDistiller`.
     chain : "auto", bool or int, default=False
         Assistants between the teachers and the student (progressive
         distillation, as in :class:`HPMDistiller`): copies of the student's
