@@ -118,7 +118,7 @@ def task_data(X, y, learn, held_out, task, templates):
     """
     X_learn, y_learn = _safe_indexing(X, learn), y[learn]
     X_held, y_held = _safe_indexing(X, held_out), y[held_out]
-    fitted, _, oof, _ = _teacher_outputs.fit_and_cross_fit(
+    fitted, _, oof, *_ = _teacher_outputs.fit_and_cross_fit(
         templates, X_learn, y_learn, None, task, CV, SEED, 1)
     preprocessor = default_preprocessor("mlp", X_learn).fit(X_learn)
     Z_learn, Z_held = preprocessor.transform(X_learn), preprocessor.transform(X_held)

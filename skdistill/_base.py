@@ -184,7 +184,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             transfer, given_valid, selection = _choose_on_validation(
                 transfer, given_valid, fused, task, rng)
         labeller = held_out_labeller(fused, outputs.templates, X_train, y_train,
-                                     w_train, self.n_jobs)
+                                     w_train, self.n_jobs, outputs.copies, held_out)
         configuration, transfer, meta, seed = self._configure_and_augment(
             X_train, X_student, transfer, fused, outputs, memory, names, rng,
             seed, clock, (budget, teacher_rate), labeller)
@@ -301,7 +301,9 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
             names=names, gate_learns=len(teachers) > 1 and self.fusion != "mean",
             random_state=seed, n_jobs=self.n_jobs, memory=memory, timed=clock,
-            held_out=held_out)
+            held_out=held_out,
+            # what labels the MUNGE rows of augment="auto"'s check
+            keep_copies=held_out is not None and self._augment_after_configuration())
 
     def _chooses_on_training_rows(self, validation_given):
         """Whether this fit chooses on some of its training rows (the

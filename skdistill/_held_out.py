@@ -7,9 +7,11 @@ cross-fitted for that reason) has seen the selection rows: near each of them its
 predictions carry that row's label, so the synthetic rows it labels teach the
 student the selection rows' answers, and the check favours them whatever they
 are worth on new rows. Such a teacher labels the check's synthetic rows through
-a copy refitted on the rows the check trains on, as every teacher will be on
-the rows it is served. Teachers that label the training rows as they are (prefit
-and never fitted on them) are used as they are.
+copies that never saw the selection rows: its cross-fitted copies, which leave
+them out (their mean), or, when the fit has none (its outputs came from a
+cache), a copy refitted on the rows the check trains on. Teachers that label
+the training rows as they are (prefit and never fitted on them) are used as
+they are.
 """
 
 from dataclasses import dataclass, field
@@ -40,6 +42,9 @@ class HeldOutTeachers:
         The rows the refitted copies learn from.
     n_jobs : int or None
         Workers for the copies' fits.
+    copies : list of (list of estimators or None) or None
+        Per teacher, fitted copies that never saw the selection rows: their
+        mean labels the rows instead of a refitted copy.
     """
 
     fused: object
@@ -48,7 +53,8 @@ class HeldOutTeachers:
     y: np.ndarray
     sample_weight: np.ndarray | None
     n_jobs: int | None = None
-    _copies: list | None = field(default=None, repr=False)
+    copies: list | None = None
+    _refitted: list | None = field(default=None, repr=False)
 
     @property
     def task(self):
@@ -62,7 +68,8 @@ class HeldOutTeachers:
 
     def outputs(self, X):
         """Every teacher's outputs on ``X``, shape (n_teachers, n_samples,
-        n_outputs): the refitted copies' where there is a template.
+        n_outputs): the mean of its copies' or its refitted copy's where there
+        is a template.
 
         Kept in the process's cache, keyed by the templates' parameters and
         the rows they learn from: a refit with the same rows (a grid over the
@@ -77,38 +84,45 @@ class HeldOutTeachers:
                 outputs.append(cached_output(
                     None, "proba", [teacher], (X, task.cache_key()),
                     lambda t=teacher: teachers_outputs([t], X, task, self.n_jobs))[0])
+            elif self.copies is not None and self.copies[index]:
+                outputs.append(teachers_outputs(self.copies[index], X, task,
+                                                self.n_jobs).mean(axis=0))
             else:
                 outputs.append(cached_output(
                     None, "held_out_proba", [template], data,
-                    lambda i=index: teachers_outputs([self._copy(i)], X, task,
-                                                     self.n_jobs))[0])
+                    lambda i=index: teachers_outputs([self._refitted_copy(i)], X,
+                                                     task, self.n_jobs))[0])
         return np.stack(outputs)
 
-    def _copy(self, index):
-        """The refitted copy of teacher ``index`` (all copies fitted at once,
-        on first need)."""
-        if self._copies is None:
+    def _refitted_copy(self, index):
+        """The refitted copy of teacher ``index`` (those of every teacher
+        without copies fitted at once, on first need)."""
+        if self._refitted is None:
             refit = [t for t, template in enumerate(self.templates)
-                     if template is not None]
+                     if template is not None
+                     and not (self.copies is not None and self.copies[t])]
             n_rows, n_features = len(self.y), _n_features(self.X)
             jobs = [(clone(self.templates[t]), self.X, self.y, self.sample_weight,
                      self.fused.task) for t in refit]
             costs = [estimated_cost(self.templates[t], n_rows, n_features)
                      for t in refit]
             fitted = run_jobs(fit_one, jobs, costs, self.n_jobs)
-            self._copies = [None] * len(self.templates)
+            self._refitted = [None] * len(self.templates)
             for t, copy in zip(refit, fitted, strict=True):
-                self._copies[t] = copy
-        return self._copies[index]
+                self._refitted[t] = copy
+        return self._refitted[index]
 
 
-def held_out_labeller(fused, templates, X, y, sample_weight, n_jobs):
+def held_out_labeller(fused, templates, X, y, sample_weight, n_jobs, copies=None,
+                      held_out=None):
     """``labeller(rows)``: what labels MUNGE rows made from ``rows`` of ``X``.
 
     The fused teachers themselves for every row (``rows`` None or all of
     them) or when no teacher saw the rows; otherwise a
-    :class:`HeldOutTeachers` refitted on those rows, one per distinct
-    ``rows`` (a check that tries several ratios fits its copies once).
+    :class:`HeldOutTeachers` for those rows, one per distinct ``rows`` (a
+    check that tries several ratios fits its copies once). It uses the
+    teachers' ``copies`` when ``rows`` leave out all of the ``held_out`` rows
+    none of them was fitted on, and refits a copy on ``rows`` otherwise.
 
     Parameters
     ----------
@@ -118,6 +132,10 @@ def held_out_labeller(fused, templates, X, y, sample_weight, n_jobs):
     X, y, sample_weight
         The training rows.
     n_jobs : int or None
+    copies : list of (list of estimators or None) or None
+        ``TeacherOutputs.copies``.
+    held_out : ndarray of int or None
+        The rows no copy was fitted on.
 
     Returns
     -------
@@ -130,9 +148,12 @@ def held_out_labeller(fused, templates, X, y, sample_weight, n_jobs):
             return fused
         key = np.asarray(rows).tobytes()
         if key not in made:
+            usable = (copies is not None and held_out is not None
+                      and len(np.intersect1d(rows, held_out)) == 0)
             made[key] = HeldOutTeachers(
                 fused, templates, _safe_indexing(X, rows), y[rows],
-                None if sample_weight is None else sample_weight[rows], n_jobs)
+                None if sample_weight is None else sample_weight[rows], n_jobs,
+                copies if usable else None)
         return made[key]
 
     return labeller

@@ -20,6 +20,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import clone
@@ -57,6 +58,9 @@ class TeacherOutputs:
         Per teacher that saw the training rows (fitted here, or prefit and
         cross-fitted as fitted on them), the unfitted estimator a copy of it is
         fitted from; None for a teacher that labels the rows as it is.
+    copies : list of (list of estimators or None) or None
+        Per teacher, its cross-fitted copies (or out-of-bag forest), when kept
+        (``keep_copies``) and fitted in this call.
     """
 
     teachers: list
@@ -65,6 +69,7 @@ class TeacherOutputs:
     size: ModelSize
     prefit_checks: dict = field(default_factory=dict)
     templates: list = field(default_factory=list)
+    copies: list | None = None
 
 
 # A prefit teacher whose loss on the training rows lies less than this far from
@@ -77,7 +82,8 @@ MAX_FIT_LOSS_ROWS = 50_000
 
 def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
                     gate_learns, random_state, n_jobs, memory, timed,
-                    prefit_teachers="as_is", names=None, held_out=None):
+                    prefit_teachers="as_is", names=None, held_out=None,
+                    keep_copies=False):
     """Fit the teachers that need it and label the training rows with them.
 
     Parameters
@@ -115,6 +121,9 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
         Rows no cross-fitted copy is fitted on (the rows the fit chooses on,
         :func:`~skdistill._transfer.choice_rows`): the copies are cross-fitted
         on the other rows, and label these with their mean.
+    keep_copies : bool, default=False
+        Keep the fitted copies (``TeacherOutputs.copies``) when they are
+        fitted (not when the outputs come from a cache).
 
     Returns
     -------
@@ -141,10 +150,11 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
             oof = None if fit_loss is None else oof
     try:
         with timed("teachers"):
-            fitted, fitted_here, fresh_oof, fresh_loss = fit_and_cross_fit(
+            fitted, fitted_here, fresh_oof, fresh_loss, copies = fit_and_cross_fit(
                 teachers, X, y, sample_weight, task, cv, random_state, n_jobs,
                 cross_fit=oof_cache is not None and oof is None,
-                prefit_twins=twins, fit_loss_of=judged, held_out=held_out)
+                prefit_twins=twins, fit_loss_of=judged, held_out=held_out,
+                keep_copies=keep_copies)
     except Exception as error:
         if not judged:
             raise
@@ -155,7 +165,7 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
             teachers, X, y, sample_weight, task, cv=cv, soft_targets=soft_targets,
             gate_learns=gate_learns, random_state=random_state, n_jobs=n_jobs,
             memory=memory, timed=timed, prefit_teachers="as_is", names=names,
-            held_out=held_out)
+            held_out=held_out, keep_copies=keep_copies)
         # Warned only now: an error that the fit without copies raises as well
         # was not the copies'.
         _warn_copies_failed([names[t] if names else f"teacher {t}"
@@ -178,7 +188,7 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
     if mode == "auto":
         _warn_if_uncloneable_memorised(teachers, twins, targets, y, task, names)
     return TeacherOutputs(fitted, targets, gate, size, checks, _saw_the_rows(
-        teachers, fitted_here, twins, mode, checks, names))
+        teachers, fitted_here, twins, mode, checks, names), copies)
 
 
 def _saw_the_rows(teachers, fitted_here, twins, mode, checks, names):
@@ -464,9 +474,34 @@ def _library_versions():
     return tuple(versions)
 
 
+class CrossFit(NamedTuple):
+    """What :func:`fit_and_cross_fit` returns.
+
+    Attributes
+    ----------
+    fitted : list of estimators
+        Same order as the teachers; prefit ones are the very same objects.
+    fitted_here : list of bool
+        Whether HPMDistiller fitted each teacher itself.
+    oof : ndarray of shape (n_teachers, n_samples, n_outputs) or None
+        What :func:`out_of_fold_outputs` returns, when cross-fitted.
+    fit_loss : ndarray of shape (n_teachers,) or None
+        The copies' mean loss on their fit rows for the teachers of
+        ``fit_loss_of`` (NaN for the others), when cross-fitted.
+    copies : list of (list of estimators or None) or None
+        Per teacher, its fitted copies, when kept (``keep_copies``).
+    """
+
+    fitted: list
+    fitted_here: list
+    oof: np.ndarray | None = None
+    fit_loss: np.ndarray | None = None
+    copies: list | None = None
+
+
 def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
                       n_jobs, cross_fit=True, prefit_twins=None, fit_loss_of=(),
-                      held_out=None):
+                      held_out=None, keep_copies=False):
     """Fit the unfitted teachers and their cross-fitted copies in one dispatch.
 
     One queue, longest first, for the teachers and their fold copies (and
@@ -479,19 +514,11 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
     ``fit_loss_of`` lists the teachers whose copies also measure their loss on
     (at most :data:`MAX_FIT_LOSS_ROWS` of) the rows they were fitted on.
     ``held_out`` rows are left out of every copy's fit (see
-    :func:`_fold_jobs`).
+    :func:`_fold_jobs`); ``keep_copies`` returns the fitted copies.
 
     Returns
     -------
-    fitted : list of estimators
-        Same order as ``teachers``; prefit ones are the very same objects.
-    fitted_here : list of bool
-        Whether HPMDistiller fitted each teacher itself.
-    oof : ndarray of shape (n_teachers, n_samples, n_outputs) or None
-        What :func:`out_of_fold_outputs` returns, when ``cross_fit``.
-    fit_loss : ndarray of shape (n_teachers,) or None
-        The copies' mean loss on their fit rows for the teachers of
-        ``fit_loss_of`` (NaN for the others), when ``cross_fit``.
+    CrossFit
     """
     fitted_here = [not is_fitted(t) for t in teachers]
     to_fit = [t for t, here in zip(teachers, fitted_here, strict=True) if here]
@@ -505,17 +532,18 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
     if cross_fit:
         folds = _fold_jobs(templates, task.strata(y), cv, random_state, held_out)
         fold_jobs, fold_costs, fold_kinds = _fold_dispatch(
-            templates, folds, X, y, sample_weight, task, fit_loss_of)
+            templates, folds, X, y, sample_weight, task, fit_loss_of, keep_copies)
         jobs, costs, kinds = jobs + fold_jobs, costs + fold_costs, kinds + fold_kinds
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     fitted_clones = iter(results[:len(to_fit)])
     fitted = [next(fitted_clones) if fit_it else t
               for t, fit_it in zip(teachers, fitted_here, strict=True)]
     if not cross_fit:
-        return fitted, fitted_here, None, None
-    oof, fit_loss = _assemble_oof(teachers, templates, X, len(y), task, folds,
-                                  results[len(to_fit):], n_jobs)
-    return fitted, fitted_here, oof, fit_loss
+        return CrossFit(fitted, fitted_here)
+    oof, fit_loss, copies = _assemble_oof(teachers, templates, X, len(y), task,
+                                          folds, results[len(to_fit):], n_jobs)
+    return CrossFit(fitted, fitted_here, oof, fit_loss,
+                    copies if keep_copies else None)
 
 
 def _templates(teachers, fitted_here, prefit_twins):
@@ -586,28 +614,50 @@ def _folds(strata, cv, random_state):
                 .split(np.zeros(len(strata)), strata))
 
 
-def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=()):
+def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=(),
+                   keep=False):
     """Jobs (for :func:`_apply`), costs and kinds of the cross-fitted copies
-    (and out-of-bag forests) of :func:`_fold_jobs`."""
+    (and out-of-bag forests) of :func:`_fold_jobs`; with ``keep``, each job
+    returns its fitted copies too."""
     n_features = _shape(X)[1]
     jobs = []
     for t, (fit_rows, predict_rows), fallback in folds:
         if fallback is not None:  # one forest, out of bag
             jobs.append((_out_of_bag_outputs, templates[t], X, y, sample_weight,
-                         task, t in fit_loss_of, fallback, fit_rows))
+                         task, t in fit_loss_of, fallback, fit_rows, keep))
         else:
             jobs.append((_fold_outputs, templates[t], X, y, sample_weight, fit_rows,
-                         predict_rows, task, t in fit_loss_of))
+                         predict_rows, task, t in fit_loss_of, keep))
     costs = [estimated_cost(templates[t], len(fit_rows), n_features)
              for t, (fit_rows, _), _ in folds]
     kinds = [_job_kind("fit", templates[t]) for t, _, _ in folds]
     return jobs, costs, kinds
 
 
+@dataclass
+class _Copies:
+    """What one job of :func:`_fold_dispatch` returns.
+
+    Attributes
+    ----------
+    outputs : ndarray of shape (n_predict_rows, n_outputs)
+        On the job's predict rows.
+    fit_loss : float or None
+        The copies' mean loss on their fit rows, when asked.
+    models : list of estimators
+        The fitted copies, when kept.
+    """
+
+    outputs: np.ndarray
+    fit_loss: float | None = None
+    models: list = field(default_factory=list)
+
+
 def _assemble_oof(teachers, templates, X, n_samples, task, folds, results,
                   n_jobs):
-    """The out-of-fold outputs, and the copies' mean loss on their fit rows
-    (NaN for the teachers whose copies did not measure it)."""
+    """The out-of-fold outputs, the copies' mean loss on their fit rows (NaN
+    for the teachers whose copies did not measure it), and per teacher its
+    kept copies (None when none was kept)."""
     as_is = [t for t, template in enumerate(templates) if template is None]
     outputs = np.zeros((len(teachers), n_samples, task.n_outputs))
     # A held-out row is labelled by every copy: the mean of their outputs.
@@ -617,28 +667,30 @@ def _assemble_oof(teachers, templates, X, n_samples, task, folds, results,
                                           n_jobs)
         counts[as_is] = 1
     fit_losses = [[] for _ in teachers]
+    copies = [[] for _ in teachers]
     for (t, (_, predict_rows), _), result in zip(folds, results, strict=True):
-        if isinstance(result, tuple):
-            result, fit_loss = result
-            fit_losses[t].append(fit_loss)
-        outputs[t, predict_rows] += result
+        if result.fit_loss is not None:
+            fit_losses[t].append(result.fit_loss)
+        copies[t].extend(result.models)
+        outputs[t, predict_rows] += result.outputs
         counts[t, predict_rows] += 1
     fit_loss = np.array([np.mean(losses) if losses else np.nan
                          for losses in fit_losses])
-    return outputs / counts, fit_loss
+    return outputs / counts, fit_loss, [models or None for models in copies]
 
 
 def _fold_outputs(teacher, X, y, sample_weight, fit_rows, predict_rows, task,
-                  fit_loss=False):
-    """A copy's outputs on the fold it never saw; with ``fit_loss``, also its
-    loss on (an even sample of) the rows it was fitted on."""
+                  fit_loss=False, keep=False):
+    """A copy's outputs on the rows it never saw; with ``fit_loss``, also its
+    loss on (an even sample of) the rows it was fitted on; with ``keep``, the
+    copy."""
     weight = None if sample_weight is None else sample_weight[fit_rows]
     copy = fit_one(clone(teacher), _safe_indexing(X, fit_rows), y[fit_rows], weight,
                    task)
-    outputs = task.teacher_outputs(copy, _safe_indexing(X, predict_rows))
-    if not fit_loss:
-        return outputs
-    return outputs, _fit_rows_loss(copy, X, y, sample_weight, fit_rows, task)
+    return _Copies(
+        task.teacher_outputs(copy, _safe_indexing(X, predict_rows)),
+        _fit_rows_loss(copy, X, y, sample_weight, fit_rows, task) if fit_loss
+        else None, [copy] if keep else [])
 
 
 def _fit_rows_loss(copy, X, y, sample_weight, fit_rows, task):
@@ -651,43 +703,45 @@ def _fit_rows_loss(copy, X, y, sample_weight, fit_rows, task):
 
 
 def _out_of_bag_outputs(template, X, y, sample_weight, task, fit_loss, folds,
-                        fit_rows):
+                        fit_rows, keep=False):
     """A forest fitted on ``fit_rows``: its out-of-bag outputs there and its
-    predictions on the other rows (and, with ``fit_loss``, its loss on the
-    rows it was fitted on), as :func:`_fold_outputs` gives a copy's; the
-    copies of ``folds``, one after the other, when some row sat in every
-    bootstrap sample."""
+    predictions on the other rows on every row (and, with ``fit_loss``, its
+    loss on the rows it was fitted on; with ``keep``, the forest), as
+    :func:`_fold_outputs` gives a copy's; the copies of ``folds``, one after
+    the other, when some row sat in every bootstrap sample."""
     weight = None if sample_weight is None else sample_weight[fit_rows]
     fitted, out_of_bag = fit_out_of_bag(template, _safe_indexing(X, fit_rows),
                                         y[fit_rows], weight, task)
     if fitted is None:
-        return _copies_outputs(template, X, y, sample_weight, task, fit_loss, folds)
+        return _copies_outputs(template, X, y, sample_weight, task, fit_loss, folds,
+                               keep)
     outputs = np.empty((len(y), task.n_outputs))
     outputs[fit_rows] = out_of_bag
     others = np.setdiff1d(np.arange(len(y)), fit_rows)
     if len(others):
         outputs[others] = task.teacher_outputs(fitted, _safe_indexing(X, others))
-    if not fit_loss:
-        return outputs
-    return outputs, _fit_rows_loss(fitted, X, y, sample_weight, fit_rows, task)
+    return _Copies(
+        outputs, _fit_rows_loss(fitted, X, y, sample_weight, fit_rows, task)
+        if fit_loss else None, [fitted] if keep else [])
 
 
-def _copies_outputs(template, X, y, sample_weight, task, fit_loss, folds):
+def _copies_outputs(template, X, y, sample_weight, task, fit_loss, folds,
+                    keep=False):
     """Every fold's copy in this job: the outputs on every row (the copies'
-    mean on rows several label), and with ``fit_loss`` the copies' mean loss
-    on their fit rows."""
-    outputs, losses = np.zeros((len(y), task.n_outputs)), []
-    counts = np.zeros((len(y), 1))
+    mean on rows several label), with ``fit_loss`` the copies' mean loss on
+    their fit rows, with ``keep`` the copies."""
+    outputs, counts = np.zeros((len(y), task.n_outputs)), np.zeros((len(y), 1))
+    losses, models = [], []
     for fit_rows, predict_rows in folds:
         result = _fold_outputs(template, X, y, sample_weight, fit_rows,
-                               predict_rows, task, fit_loss)
+                               predict_rows, task, fit_loss, keep)
         if fit_loss:
-            result, loss = result
-            losses.append(loss)
-        outputs[predict_rows] += result
+            losses.append(result.fit_loss)
+        models.extend(result.models)
+        outputs[predict_rows] += result.outputs
         counts[predict_rows] += 1
-    outputs /= counts
-    return (outputs, float(np.mean(losses))) if fit_loss else outputs
+    return _Copies(outputs / counts, float(np.mean(losses)) if fit_loss else None,
+                   models)
 
 
 def teachers_outputs(teachers, X, task, n_jobs, chunk_size=50_000):

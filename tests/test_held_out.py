@@ -46,9 +46,9 @@ def test_no_copy_is_fitted_on_the_held_out_rows(teacher):
     next_to_held_out = others[np.isin(neighbour[others], held_out)]
 
     def agreement_with_held_out_neighbour(held_out):
-        _, _, outputs, _ = fit_and_cross_fit([teacher], X, y, None, task, cv=5,
-                                             random_state=0, n_jobs=None,
-                                             held_out=held_out)
+        outputs = fit_and_cross_fit([teacher], X, y, None, task, cv=5,
+                                    random_state=0, n_jobs=None,
+                                    held_out=held_out).oof
         rows = next_to_held_out
         return np.mean(outputs[0][rows].argmax(axis=1) == y[neighbour[rows]]), \
             outputs[0]
@@ -139,3 +139,25 @@ def test_which_teachers_saw_the_rows():
 
 def _untimed(phase):
     return nullcontext()
+
+
+class _CountingTree(DecisionTreeClassifier):
+    """A decision tree that counts its fits (class-wide)."""
+
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None, check_input=True):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight=sample_weight,
+                           check_input=check_input)
+
+
+def test_the_check_labels_with_the_copies_it_already_has():
+    X, y = _coin_flips(3, 500)
+    _CountingTree.fits = 0
+    distiller = HPMDistiller(_CountingTree(random_state=0),
+                             student=TreeStudent(max_depth=4), augment="auto",
+                             cv=5, final_rows="train", random_state=0).fit(X, y)
+    assert "accuracy_munge" in (
+        distiller.report_.details["configuration"]["augmentation_check"])
+    assert _CountingTree.fits == 1 + 5  # the teacher and its copies, no refit

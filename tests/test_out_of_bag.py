@@ -60,9 +60,9 @@ def test_one_forest_replaces_the_cross_fitted_copies(noisy):
     fits = {}
     for bootstrap in (True, False):
         CountingForest.fits = 0
-        _, _, oof, _ = fit_and_cross_fit(
+        oof = fit_and_cross_fit(
             [CountingForest(n_estimators=50, bootstrap=bootstrap, random_state=0)],
-            X, y, None, task, cv=5, random_state=0, n_jobs=1)
+            X, y, None, task, cv=5, random_state=0, n_jobs=1).oof
         fits[bootstrap] = CountingForest.fits
         # honest either way: a teacher that memorised the flipped labels
         # would agree with every one of them
@@ -95,9 +95,9 @@ def test_a_row_in_every_bootstrap_sample_sends_the_forest_back_to_copies(
     assert fit_out_of_bag(RandomForestClassifier(n_estimators=2, random_state=0),
                           X, y, None, task) == (None, None)
     CountingForest.fits = 0
-    _, _, oof, _ = fit_and_cross_fit(
+    oof = fit_and_cross_fit(
         [CountingForest(n_estimators=2, random_state=0)], X, y, None, task, cv=5,
-        random_state=0, n_jobs=1)
+        random_state=0, n_jobs=1).oof
     assert CountingForest.fits == 1 + 1 + 5  # teacher, failed forest, copies
     assert np.isfinite(oof).all()
     assert np.allclose(oof[0].sum(axis=1), 1.0)
