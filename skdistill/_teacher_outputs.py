@@ -148,6 +148,11 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
             loss_cache = OutputCache(memory, "oof_fit_loss", keyed, data)
             fit_loss = loss_cache.get()
             oof = None if fit_loss is None else oof
+        if keep_copies and oof is not None:
+            copies = PROCESS_COPIES.get(oof_cache.keys)
+            # Without them the copies are fitted again: what they label must
+            # not depend on what this process fitted before.
+            oof = None if copies is None else oof
     try:
         with timed("teachers"):
             fitted, fitted_here, fresh_oof, fresh_loss, copies = fit_and_cross_fit(
@@ -174,6 +179,10 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
     if fresh_oof is not None:
         oof = oof_cache.put(fresh_oof)
         fit_loss = loss_cache.put(fresh_loss) if judged else None
+        if copies is not None:
+            PROCESS_COPIES.put(oof_cache.keys, copies)
+    elif oof_cache is not None and keep_copies:
+        copies = PROCESS_COPIES.get(oof_cache.keys)
     size = model_size(fitted)  # pickles them: measured once
     with timed("soft_targets"):
         checks = {}
@@ -437,6 +446,47 @@ class ProcessCache:
 # The process's cache of teacher outputs: 256 MiB, about 30 million probabilities
 # (e.g. three teachers' outputs on a million rows of five classes, twice).
 PROCESS_CACHE = ProcessCache(256 * 2**20)
+
+
+class ProcessCopies:
+    """The teachers' cross-fitted copies of the last few fits, by the key of
+    their out-of-fold outputs, so that a refit that finds those outputs cached
+    finds what labels its checks' synthetic rows too (``keep_copies``).
+
+    At most ``max_entries`` entries, least recently used out first; a key of
+    None is never stored. Safe under threads.
+    """
+
+    def __init__(self, max_entries):
+        self.max_entries = max_entries
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        """The copies stored under ``key``, or None."""
+        with self._lock:
+            if key is None or key not in self._entries:
+                return None
+            self._entries.move_to_end(key)
+            return self._entries[key]
+
+    def put(self, key, copies):
+        """Keep ``copies`` under ``key``."""
+        if key is None:
+            return
+        with self._lock:
+            self._entries[key] = copies
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self):
+        """Forget every entry."""
+        with self._lock:
+            self._entries.clear()
+
+
+PROCESS_COPIES = ProcessCopies(4)
 
 
 # Libraries whose estimators read ``random_state=None`` as their own fixed

@@ -10,7 +10,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from skdistill import MLPStudent
-from skdistill._teacher_outputs import PROCESS_CACHE
+from skdistill._teacher_outputs import PROCESS_CACHE, PROCESS_COPIES
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -52,8 +52,10 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(autouse=True)
 def _no_teacher_outputs_of_other_tests():
-    # The process keeps teacher outputs between fits: each test starts without.
+    # The process keeps teacher outputs (and copies) between fits: each test
+    # starts without.
     PROCESS_CACHE.clear()
+    PROCESS_COPIES.clear()
 
 
 @pytest.fixture

@@ -19,7 +19,12 @@ from sklearn.tree import DecisionTreeClassifier
 from skdistill import HPMDistiller, LinearStudent, TreeStudent
 from skdistill._held_out import HeldOutTeachers, held_out_labeller
 from skdistill._task import ClassificationTask
-from skdistill._teacher_outputs import fit_and_cross_fit, teacher_outputs
+from skdistill._teacher_outputs import (
+    PROCESS_CACHE,
+    PROCESS_COPIES,
+    fit_and_cross_fit,
+    teacher_outputs,
+)
 from skdistill._transfer import choice_rows
 
 
@@ -155,9 +160,25 @@ class _CountingTree(DecisionTreeClassifier):
 def test_the_check_labels_with_the_copies_it_already_has():
     X, y = _coin_flips(3, 500)
     _CountingTree.fits = 0
-    distiller = HPMDistiller(_CountingTree(random_state=0),
-                             student=TreeStudent(max_depth=4), augment="auto",
-                             cv=5, final_rows="train", random_state=0).fit(X, y)
-    assert "accuracy_munge" in (
-        distiller.report_.details["configuration"]["augmentation_check"])
+    PROCESS_CACHE.clear()
+    PROCESS_COPIES.clear()
+
+    def fit():
+        return HPMDistiller(_CountingTree(random_state=0),
+                            student=TreeStudent(max_depth=4), augment="auto",
+                            cv=5, final_rows="train", random_state=0).fit(X, y)
+
+    first = fit()
+    check = first.report_.details["configuration"]["augmentation_check"]
+    assert "accuracy_munge" in check
     assert _CountingTree.fits == 1 + 5  # the teacher and its copies, no refit
+    # A refit finds the outputs and the copies kept: the same check, no copy
+    # fitted again; without the copies it fits them again, to the same end.
+    again = fit()
+    assert _CountingTree.fits == 1 + 5 + 1
+    assert again.report_.details["configuration"]["augmentation_check"] == check
+    PROCESS_COPIES.clear()
+    third = fit()
+    assert _CountingTree.fits == 1 + 5 + 1 + 1 + 5
+    assert third.report_.details["configuration"]["augmentation_check"] == check
+    np.testing.assert_array_equal(third.predict_proba(X), first.predict_proba(X))
