@@ -47,6 +47,7 @@ from ._configure import (
     distil_or_not,
     family_of,
     follows_schedules,
+    runner_up,
     selection_score,
 )
 from ._fingerprint import fingerprints_kept
@@ -459,14 +460,57 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             budget.cut("augmentation check skipped (no synthetic rows)")
         else:
             with clock("augment"), _quiet_trial_fits():
+                make_check_rows = _made_once(make_rows)
                 augment, check = augmentation_check(
                     transfer, configuration.student, configuration.temperature,
-                    configuration.alpha, make_rows, seed, self.n_jobs,
+                    configuration.alpha, make_check_rows, seed, self.n_jobs,
                     score_without=known)
                 configuration.details["augmentation_check"] = check
+                if self.student == "auto":
+                    configuration, augment = self._runner_up_with_munge(
+                        configuration, augment, transfer, make_check_rows, seed,
+                        time_budget)
                 if augment:
                     transfer = transfer.extended(*make_rows())
         return configuration, transfer, meta, seed
+
+    def _runner_up_with_munge(self, configuration, augment, transfer, make_rows,
+                              seed, time_budget):
+        """``augment="auto"`` after a search: the search's best candidate of
+        another family (:func:`~._configure.runner_up`) also tried with the
+        same MUNGE rows; it replaces the winner when it scores strictly higher
+        with them than the winner does with or without them
+        (``augmentation_check["runner_up"]``).
+
+        Returns
+        -------
+        configuration : Configuration
+        augment : bool
+        """
+        budget, teacher_rate = time_budget
+        check = configuration.details["augmentation_check"]
+        runner = runner_up(configuration, Request.from_params(
+            self.get_params(deep=False)), seed)
+        if runner is None or "accuracy_munge" not in check:
+            return configuration, augment
+        known = selection_score(runner, len(selection_rows(transfer, seed)[0]))
+        if not budget.allows(_augmentation_seconds(
+                runner, len(transfer.y), self.augment_ratio, teacher_rate,
+                reused=known is not None)):
+            budget.cut("the runner-up's augmentation check skipped")
+            return configuration, augment
+        _, runner_check = augmentation_check(
+            transfer, runner.student, runner.temperature, runner.alpha, make_rows,
+            seed, self.n_jobs, score_without=known)
+        best = max(check["accuracy_without"], check["accuracy_munge"])
+        replaces = runner_check["accuracy_munge"] > best
+        check["runner_up"] = {"config": runner.details["config"],
+                              **runner_check, "replaces_winner": replaces}
+        if not replaces:
+            return configuration, augment
+        return replace(runner, details={
+            **runner.details, "augmentation_check": check,
+            "search_winner": configuration.details["config"]}), True
 
     def _choose_ratio(self, configuration, transfer, make_rows, seed, clock,
                       time_budget):
@@ -672,6 +716,20 @@ def _quiet_trial_fits():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
         yield
+
+
+def _made_once(make_rows):
+    """``make_rows`` that makes the rows of each ``(rows, ratio)`` once: two
+    students checked with MUNGE rows made from the same rows see the same ones."""
+    made = {}
+
+    def make_check_rows(rows=None, ratio=None):
+        key = (None if rows is None else np.asarray(rows).tobytes(), ratio)
+        if key not in made:
+            made[key] = make_rows(rows, ratio)
+        return made[key]
+
+    return make_check_rows
 
 
 def _choose_on_validation(transfer, given_valid, fused, task, rng):

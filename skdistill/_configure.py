@@ -223,6 +223,41 @@ def _with_check(configuration, alpha, check):
         **configuration.details, "distillation_check": check})
 
 
+def runner_up(configuration, request, seed):
+    """The search's best candidate of another family than the winner's, as a
+    :class:`Configuration` (None when the search measured none).
+
+    The search races its candidates without MUNGE rows; ``augment="auto"``
+    then tries them on the winner alone. A student that learns from the
+    synthetic rows more than from the real ones (a network, against a linear
+    winner) can lose the race and still be the better student with them, so
+    the check tries the runner-up with them as well
+    (:func:`~._augment.augmentation_check`). Among the candidates measured
+    within the serving limits, on the most rows each was fitted on, the most
+    accurate of another family; its ``details`` keep the search's, with its
+    own ``config``, so that :func:`selection_score` finds its fit.
+    """
+    winner = configuration.details.get("config", {}).get("family")
+    best = {}
+    for evaluation in configuration.evaluations:
+        candidate = evaluation.candidate
+        if (evaluation.rung == "probe" or evaluation.twin
+                or evaluation.accuracy is None or not evaluation.within_limits
+                or candidate.family == winner):
+            continue
+        key = candidate.as_dict().__repr__()
+        if key not in best or evaluation.n_rows > best[key].n_rows:
+            best[key] = evaluation
+    if not best:
+        return None
+    chosen = max(best.values(), key=lambda e: (e.n_rows, e.accuracy)).candidate
+    return Configuration(
+        with_fit_settings(chosen.make_student(), request, seed),
+        chosen.student_temperature(), chosen.alpha,
+        {**configuration.details, "config": chosen.as_dict()},
+        configuration.evaluations)
+
+
 def selection_score(configuration, n_rows):
     """The configured student's selection score, if the search measured it
     after training on ``n_rows`` rows; else None.
