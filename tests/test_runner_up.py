@@ -1,0 +1,62 @@
+"""augment="auto" after a search tries the runner-up of another family with
+MUNGE rows as well: the race runs without them."""
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from skdistill import HPMDistiller, LinearStudent, MLPStudent
+from skdistill._candidates import Candidate
+from skdistill._configure import Configuration, Request, runner_up
+from skdistill._halving import Evaluation
+
+
+def _evaluation(candidate, n_rows, accuracy, twin=False, rung=0, within=True):
+    return Evaluation(candidate, rung, n_rows, accuracy, None, 1_000, 100, 0.1, 0.1,
+                      within, twin)
+
+
+def test_the_runner_up_is_the_best_of_another_family_on_the_most_rows():
+    linear = Candidate("linear")
+    small, large = Candidate("mlp", (8,)), Candidate("mlp", (64, 32))
+    tree = Candidate("tree", (4,))
+    evaluations = [
+        _evaluation(linear, 100, 0.80), _evaluation(small, 100, 0.85),
+        _evaluation(large, 100, 0.78), _evaluation(tree, 100, 0.90),
+        _evaluation(linear, 200, 0.82), _evaluation(large, 200, 0.81),
+        _evaluation(linear.without_distillation(), 200, 0.95, twin=True),
+        _evaluation(tree, 200, 0.99, within=False)]  # over the serving limits
+    configuration = Configuration(LinearStudent(), None, 0.7,
+                                  {"config": linear.as_dict()}, evaluations)
+    request = Request.from_params(HPMDistiller().get_params(deep=False))
+    runner = runner_up(configuration, request, seed=0)
+    # the (64, 32) network went on to the last rung; the tree's fit there
+    # broke the limits, and its first one trained on fewer rows
+    assert runner.details["config"] == large.as_dict()
+    assert isinstance(runner.student, MLPStudent)
+    assert runner.student.hidden_layer_sizes == (64, 32)
+    assert runner.evaluations is evaluations
+    only_linear = Configuration(LinearStudent(), None, 0.7,
+                                {"config": linear.as_dict()}, evaluations[:1])
+    assert runner_up(only_linear, request, seed=0) is None
+
+
+def test_a_search_reports_its_runner_up_with_munge_rows():
+    X, y = make_classification(n_samples=700, n_features=10, n_informative=6,
+                               n_clusters_per_class=3, random_state=0)
+    distiller = HPMDistiller(HistGradientBoostingClassifier(max_iter=50,
+                                                            random_state=0),
+                             student="auto", augment="auto",
+                             random_state=0).fit(X, y)
+    configuration = distiller.report_.details["configuration"]
+    check = configuration["augmentation_check"]
+    runner = check["runner_up"]
+    assert runner["config"]["family"] != (
+        configuration.get("search_winner") or configuration["config"])["family"]
+    replaced = runner["replaces_winner"]
+    assert replaced == (runner["accuracy_munge"] > max(check["accuracy_without"],
+                                                       check["accuracy_munge"]))
+    served = type(distiller.student_[-1]).__name__.lower()
+    assert served.startswith((runner if replaced else configuration)["config"][
+        "family"][:3])
+    assert np.isfinite(distiller.score(X, y))
