@@ -151,10 +151,13 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         20,000 real training rows it keeps none without trying. The fit without
         MUNGE rows is the configuration search's own when its last rung trained
         the winner on those rows: the check then costs one extra fit. The
-        check's MUNGE rows are labelled by the teachers refitted on the rows
-        it trains on (one more fit of each teacher fitted here or cross-fitted
-        as fitted on the training rows): a teacher that saw the selection rows
-        would label the rows near them with their answers.
+        check's MUNGE rows are labelled by the teachers' cross-fitted copies,
+        which never saw the selection rows (a teacher that saw them would
+        label the rows near them with their answers). After a search, the
+        search's best candidate of another family is tried with the same MUNGE
+        rows too (one more fit), and replaces the winner when it scores
+        strictly higher with them
+        (``report_.details["configuration"]["augmentation_check"]["runner_up"]``).
     augment_ratio : float or "auto", default=4.0
         Synthetic rows per training row for ``augment="munge"`` or ``"auto"``.
         ``"auto"`` chooses it after the configuration, on the selection split

@@ -41,13 +41,19 @@ def test_the_runner_up_is_the_best_of_another_family_on_the_most_rows():
     assert runner_up(only_linear, request, seed=0) is None
 
 
-def test_a_search_reports_its_runner_up_with_munge_rows():
-    X, y = make_classification(n_samples=700, n_features=10, n_informative=6,
+def _searched(n_samples):
+    X, y = make_classification(n_samples=n_samples, n_features=10, n_informative=6,
                                n_clusters_per_class=3, random_state=0)
     distiller = HPMDistiller(HistGradientBoostingClassifier(max_iter=50,
                                                             random_state=0),
                              student="auto", augment="auto",
                              random_state=0).fit(X, y)
+    return distiller, X, y
+
+
+def test_a_search_reports_its_runner_up_with_munge_rows():
+    # 1,600 rows: 1,280 train, 256 of them choose (RUNNER_UP_MIN_SELECTION_ROWS)
+    distiller, X, y = _searched(1_600)
     configuration = distiller.report_.details["configuration"]
     check = configuration["augmentation_check"]
     runner = check["runner_up"]
@@ -60,3 +66,10 @@ def test_a_search_reports_its_runner_up_with_munge_rows():
     assert served.startswith((runner if replaced else configuration)["config"][
         "family"][:3])
     assert np.isfinite(distiller.score(X, y))
+
+
+def test_no_runner_up_on_few_selection_rows():
+    distiller, _, _ = _searched(700)  # 112 selection rows
+    check = distiller.report_.details["configuration"]["augmentation_check"]
+    assert "accuracy_munge" in check
+    assert "runner_up" not in check
