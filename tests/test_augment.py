@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from memorising_teacher import RightOnlyOnItsRows
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.neighbors import NearestNeighbors
@@ -238,29 +238,11 @@ def test_auto_keeps_munge_rows_where_they_help(forest_task):
     assert np.mean(gains) > 0.02
 
 
-class _WrongOffItsRows(ClassifierMixin, BaseEstimator):
-    """Right on the rows it was fitted on, the other class anywhere else."""
-
-    def fit(self, X, y):
-        self.rows_ = {row.tobytes(): label for row, label in zip(X, y, strict=True)}
-        self.classes_ = np.unique(y)
-        return self
-
-    def predict_proba(self, X):
-        truth = (X[:, 0] + X[:, 1] > 0).astype(int)
-        labels = [self.rows_.get(row.tobytes(), 1 - t) for row, t in zip(
-            np.asarray(X), truth, strict=True)]
-        return np.eye(2)[labels]
-
-    def predict(self, X):
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-
 def test_auto_refuses_munge_rows_the_teacher_labels_wrong():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(800, 4))
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    teacher = _WrongOffItsRows().fit(X, y)
+    teacher = RightOnlyOnItsRows().fit(X, y)
     auto = _distil(teacher, X, y, "auto", 0)
     check = auto.report_.details["configuration"]["augmentation_check"]
     assert check["chosen"] is None

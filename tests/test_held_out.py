@@ -10,7 +10,7 @@ from contextlib import nullcontext
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from memorising_teacher import RightOnlyOnItsRows
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
@@ -83,30 +83,15 @@ def test_the_checks_score_no_better_than_chance_on_coin_flips():
     assert np.mean(without) < 0.55
 
 
-class _RightOnlyOnItsRows(ClassifierMixin, BaseEstimator):
-    """Right on the rows it was fitted on, the other class anywhere else."""
-
-    def fit(self, X, y):
-        self.rows_ = {row.tobytes(): label for row, label in zip(X, y, strict=True)}
-        self.classes_ = np.unique(y)
-        return self
-
-    def predict_proba(self, X):
-        truth = (X[:, 0] > 0.5).astype(int)
-        labels = [self.rows_.get(row.tobytes(), 1 - t)
-                  for row, t in zip(np.asarray(X), truth, strict=True)]
-        return np.eye(2)[labels]
-
-
 def test_the_checks_synthetic_rows_are_labelled_by_copies_that_never_saw_them():
-    X, _ = _coin_flips(1, 400)
-    y = (X[:, 0] > 0.5).astype(int)
-    teacher = _RightOnlyOnItsRows().fit(X, y)
+    X = np.random.RandomState(1).normal(size=(400, 2))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    teacher = RightOnlyOnItsRows().fit(X, y)
     fused = HPMDistiller(FrozenEstimator(teacher), student=LinearStudent(),
                          prefit_teachers="as_is", augment=None,
                          random_state=0).fit(X, y)._fused
     rows, others = np.arange(300), np.arange(300, 400)
-    labeller = held_out_labeller(fused, [_RightOnlyOnItsRows()], X, y, None, None)
+    labeller = held_out_labeller(fused, [RightOnlyOnItsRows()], X, y, None, None)
     assert labeller(None) is fused
     assert labeller(np.arange(len(y))) is fused  # nothing held out
     held_out = labeller(rows)
