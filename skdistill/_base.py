@@ -33,6 +33,7 @@ from sklearn.utils.validation import (
 
 from . import _checks, _teachers
 from ._augment import (
+    AUTO_MAX_ROWS,
     STEP_BUDGET_RATIO,
     augmentation_check,
     ratio_check,
@@ -308,8 +309,17 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             names=names, gate_learns=len(teachers) > 1 and self.fusion != "mean",
             random_state=seed, n_jobs=self.n_jobs, memory=memory, timed=clock,
             held_out=held_out,
-            # what labels the MUNGE rows of augment="auto"'s check
-            keep_copies=held_out is not None and self._augment_after_configuration())
+            keep_copies=held_out is not None and self._checks_munge_rows(len(y_train)))
+
+    def _checks_munge_rows(self, n_rows):
+        """Whether ``augment="auto"`` or ``augment_ratio="auto"`` will try
+        MUNGE rows made from ``n_rows`` training rows: the teachers' copies,
+        which label them, are kept only then (above
+        :data:`~._augment.AUTO_MAX_ROWS` rows ``augment="auto"`` tries none,
+        and a forest's copies there can be large)."""
+        if self.augment_ratio == "auto" and self._augment_after_configuration():
+            return True
+        return self.augment == "auto" and n_rows <= AUTO_MAX_ROWS
 
     def _chooses_on_training_rows(self, validation_given):
         """Whether this fit chooses on some of its training rows (the
