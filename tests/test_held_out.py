@@ -16,7 +16,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.tree import DecisionTreeClassifier
 
-from skdistill import HPMDistiller, LinearStudent, TreeStudent
+from skdistill import HPMDistiller, LinearStudent, TreeStudent, _base
 from skdistill._held_out import HeldOutTeachers, held_out_labeller
 from skdistill._task import ClassificationTask
 from skdistill._teacher_outputs import (
@@ -167,3 +167,20 @@ def test_the_check_labels_with_the_copies_it_already_has():
     assert _CountingTree.fits == 1 + 5 + 1 + 1 + 5
     assert third.report_.details["configuration"]["augmentation_check"] == check
     np.testing.assert_array_equal(third.predict_proba(X), first.predict_proba(X))
+
+
+def test_copies_are_kept_only_for_a_check_that_uses_them(monkeypatch):
+    X, y = _coin_flips(4, 400)
+
+    def kept(**params):
+        PROCESS_CACHE.clear()
+        PROCESS_COPIES.clear()
+        HPMDistiller(DecisionTreeClassifier(random_state=0), student="linear",
+                     random_state=0, **params).fit(X, y)
+        return len(PROCESS_COPIES._entries)
+
+    assert kept(augment="auto") == 1
+    assert kept(augment=None, chain="auto") == 0  # chooses, tries no MUNGE rows
+    monkeypatch.setattr(_base, "AUTO_MAX_ROWS", 100)  # augment="auto" tries none
+    assert kept(augment="auto") == 0
+    assert kept(augment="munge", augment_ratio="auto") == 1
