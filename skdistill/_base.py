@@ -190,6 +190,9 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             transfer = replace(transfer, held_out=held_out)
             transfer, given_valid, selection = _choose_on_validation(
                 transfer, given_valid, fused, task, rng)
+        if held_out is not None:
+            selection = {"source": "X", "n_selection": len(held_out),
+                         "held_out_of_teacher_copies": True}
         labeller = held_out_labeller(fused, outputs.templates, X_train, y_train,
                                      w_train, self.n_jobs, outputs.copies, held_out)
         configuration, transfer, meta, seed = self._configure_and_augment(

@@ -180,6 +180,10 @@ def test_copies_are_kept_only_for_a_check_that_uses_them(monkeypatch):
         return len(PROCESS_COPIES._entries)
 
     assert kept(augment="auto") == 1
+    distiller = HPMDistiller(DecisionTreeClassifier(random_state=0),
+                             student="linear", random_state=0).fit(X, y)
+    assert distiller.report_.details["selection"] == {
+        "source": "X", "n_selection": 64, "held_out_of_teacher_copies": True}
     assert kept(augment=None, chain="auto") == 0  # chooses, tries no MUNGE rows
     monkeypatch.setattr(_base, "AUTO_MAX_ROWS", 100)  # augment="auto" tries none
     assert kept(augment="auto") == 0
