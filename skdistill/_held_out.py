@@ -71,9 +71,10 @@ class HeldOutTeachers:
         n_outputs): the mean of its copies' or its refitted copy's where there
         is a template.
 
-        Kept in the process's cache, keyed by the templates' parameters and
-        the rows they learn from: a refit with the same rows (a grid over the
-        distiller's own parameters) fits no copy again.
+        A refitted copy's outputs are kept in the process's cache, keyed by
+        the template's parameters and the rows it learns from: a refit with
+        the same rows (a grid over the distiller's own parameters) fits no
+        copy again. The copies' own outputs are not cached: they are at hand.
         """
         task = self.fused.task
         data = (self.X, self.y, self.sample_weight, task.cache_key(), X)
