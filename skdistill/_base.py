@@ -186,8 +186,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         X_student = self._student_columns(X_train)
         with clock("fusion"):
             fused, transfer = self._fit_targets(X_train, X_student, y_train, w_train,
-                                                outputs, task, fusion_seed)
-            transfer = replace(transfer, held_out=held_out)
+                                                outputs, task, fusion_seed,
+                                                held_out)
             transfer, given_valid, selection = _choose_on_validation(
                 transfer, given_valid, fused, task, rng)
         if held_out is not None:
@@ -369,14 +369,15 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         return False
 
     def _fit_targets(self, X_train, X_student, y_train, w_train, outputs, task,
-                     seed):
-        """The fused teachers and the transfer set of the training rows."""
+                     seed, held_out=None):
+        """The fused teachers (learned on the rows not ``held_out``) and the
+        transfer set of the training rows."""
         return fit_targets(
             X_train, X_student, y_train, w_train, outputs, task=task,
             fusion=self.fusion, student_preprocessor=self.student_preprocessor,
             family="mlp" if self.student == "auto" else family_of(self.student),
             student_columns=self._student_columns_picker(), seed=seed,
-            n_jobs=self.n_jobs)
+            n_jobs=self.n_jobs, held_out=held_out)
 
     def _phases(self, validation_given=False):
         """The phases a fit goes through, in order (the bar's steps)."""

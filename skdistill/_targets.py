@@ -8,6 +8,7 @@ rows, the validation rows of the report, ``teacher_proba``).
 
 from dataclasses import dataclass
 
+import numpy as np
 from sklearn.base import clone
 from sklearn.preprocessing import FunctionTransformer
 
@@ -75,7 +76,8 @@ class FusedTeachers:
 
 
 def fit_targets(X, X_student, y, sample_weight, outputs, *, task, fusion,
-                student_preprocessor, family, student_columns, seed, n_jobs):
+                student_preprocessor, family, student_columns, seed, n_jobs,
+                held_out=None):
     """Fit the preprocessing and the fusion; the transfer set of the training rows.
 
     Parameters
@@ -104,6 +106,10 @@ def fit_targets(X, X_student, y, sample_weight, outputs, *, task, fusion,
         Seeds the fusion.
     n_jobs : int or None
         Workers for the teachers' predictions on other rows.
+    held_out : ndarray of int or None
+        The rows the fit chooses on: the fusion learns on the others (it
+        learns against the labels, which the choice must not have seen), and
+        the transfer set keeps them as its ``held_out`` rows.
 
     Returns
     -------
@@ -125,12 +131,16 @@ def fit_targets(X, X_student, y, sample_weight, outputs, *, task, fusion,
     Z_gate = (Z if gate_preprocessor is preprocessor
               or isinstance(gate_preprocessor, _StudentColumnsThen)
               else gate_preprocessor.transform(X))
+    learn = (np.arange(len(y)) if held_out is None
+             else np.setdiff1d(np.arange(len(y)), held_out))
     fitted = task.make_fusion(fusion, seed).fit(
-        Z_gate, outputs.gate, task.encode(y), sample_weight)
+        Z_gate[learn], outputs.gate[:, learn], task.encode(y)[learn],
+        None if sample_weight is None else sample_weight[learn])
     targets = fitted.fuse(Z_gate, outputs.targets)
     fused = FusedTeachers(outputs.teachers, task, fitted, preprocessor,
                           gate_preprocessor, student_columns, n_jobs)
-    return fused, TransferSet(Z, y, targets, sample_weight, task=task)
+    return fused, TransferSet(Z, y, targets, sample_weight, task=task,
+                              held_out=held_out)
 
 
 class _StudentColumnsThen:

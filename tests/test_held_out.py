@@ -18,10 +18,12 @@ from sklearn.tree import DecisionTreeClassifier
 
 from skdistill import HPMDistiller, LinearStudent, TreeStudent, _base
 from skdistill._held_out import HeldOutTeachers, held_out_labeller
+from skdistill._targets import fit_targets
 from skdistill._task import ClassificationTask
 from skdistill._teacher_outputs import (
     PROCESS_CACHE,
     PROCESS_COPIES,
+    TeacherOutputs,
     fit_and_cross_fit,
     teacher_outputs,
 )
@@ -188,3 +190,30 @@ def test_copies_are_kept_only_for_a_check_that_uses_them(monkeypatch):
     monkeypatch.setattr(_base, "AUTO_MAX_ROWS", 100)  # augment="auto" tries none
     assert kept(augment="auto") == 0
     assert kept(augment="munge", augment_ratio="auto") == 1
+
+
+def test_the_fusion_learns_on_the_rows_not_held_out():
+    X, y = _coin_flips(5, 500)
+    task = ClassificationTask(np.array([0, 1]))
+    held_out = choice_rows(y, seed=0)
+    # Teacher 0 is right on the held-out rows only, teacher 1 on 70 % of all.
+    right = np.zeros(len(y), bool)
+    right[held_out] = True
+    rng = np.random.RandomState(0)
+    first = np.where(right, y, 1 - y)
+    second = np.where(rng.uniform(size=len(y)) < 0.7, y, 1 - y)
+    outputs = np.stack([np.eye(2)[first], np.eye(2)[second]])
+    teachers = TeacherOutputs([None, None], outputs, outputs, None)
+
+    def weight_of_first(held_out):
+        fused, transfer = fit_targets(
+            X, X, y, None, teachers, task=task, fusion="accuracy",
+            student_preprocessor=None, family="linear",
+            student_columns=lambda rows: rows, seed=0, n_jobs=None,
+            held_out=held_out)
+        assert transfer.held_out is held_out
+        return fused.fusion.teacher_weights_[0]
+
+    # Learned on every row, teacher 0 is right on a fifth of them; on the
+    # rows not held out, on none.
+    assert weight_of_first(held_out) < weight_of_first(None)
