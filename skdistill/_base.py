@@ -512,13 +512,14 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         """
         budget, teacher_rate = time_budget
         check = configuration.details["augmentation_check"]
-        if len(selection_rows(transfer, seed)[1]) < RUNNER_UP_MIN_SELECTION_ROWS:
+        training, select = selection_rows(transfer, seed)
+        if len(select) < RUNNER_UP_MIN_SELECTION_ROWS:
             return configuration, augment
         runner = runner_up(configuration, Request.from_params(
             self.get_params(deep=False)), seed)
         if runner is None or "accuracy_munge" not in check:
             return configuration, augment
-        known = selection_score(runner, len(selection_rows(transfer, seed)[0]))
+        known = selection_score(runner, len(training))
         if not budget.allows(_augmentation_seconds(
                 runner, len(transfer.y), self.augment_ratio, teacher_rate,
                 reused=known is not None)):

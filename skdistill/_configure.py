@@ -245,7 +245,7 @@ def runner_up(configuration, request, seed):
                 or evaluation.accuracy is None or not evaluation.within_limits
                 or candidate.family == winner):
             continue
-        key = candidate.as_dict().__repr__()
+        key = repr(candidate.as_dict())
         if key not in best or evaluation.n_rows > best[key].n_rows:
             best[key] = evaluation
     if not best:

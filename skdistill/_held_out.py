@@ -62,9 +62,7 @@ class HeldOutTeachers:
 
     def label(self, X):
         """The student's inputs of rows ``X`` and their fused targets."""
-        Z_gate = self.fused.gate_inputs(X)
-        targets = self.fused.fusion.fuse(Z_gate, self.outputs(X))
-        return self.fused.student_inputs(X, Z_gate), targets
+        return self.fused.label(X, self.outputs(X))
 
     def outputs(self, X):
         """Every teacher's outputs on ``X``, shape (n_teachers, n_samples,

@@ -62,15 +62,18 @@ class FusedTeachers:
         """Every teacher's outputs, shape (n_teachers, n_samples, n_outputs)."""
         return teachers_outputs(self.teachers, X, self.task, self.n_jobs)
 
-    def label(self, X):
+    def label(self, X, outputs=None):
         """The student's inputs of rows ``X`` and their fused targets.
 
-        The teachers' outputs go through the process's cache: a refit with
-        the same seed makes the same synthetic rows.
+        The teachers' outputs (unless given, shape (n_teachers, n_samples,
+        n_outputs)) go through the process's cache: a refit with the same
+        seed makes the same synthetic rows.
         """
         Z_gate = self.gate_inputs(X)
-        outputs = cached_output(None, "proba", self.teachers,
-                                (X, self.task.cache_key()), lambda: self.outputs(X))
+        if outputs is None:
+            outputs = cached_output(None, "proba", self.teachers,
+                                    (X, self.task.cache_key()),
+                                    lambda: self.outputs(X))
         targets = self.fusion.fuse(Z_gate, outputs)
         return self.student_inputs(X, Z_gate), targets
 
@@ -131,11 +134,13 @@ def fit_targets(X, X_student, y, sample_weight, outputs, *, task, fusion,
     Z_gate = (Z if gate_preprocessor is preprocessor
               or isinstance(gate_preprocessor, _StudentColumnsThen)
               else gate_preprocessor.transform(X))
-    learn = (np.arange(len(y)) if held_out is None
-             else np.setdiff1d(np.arange(len(y)), held_out))
-    fitted = task.make_fusion(fusion, seed).fit(
-        Z_gate[learn], outputs.gate[:, learn], task.encode(y)[learn],
-        None if sample_weight is None else sample_weight[learn])
+    gate_rows = (Z_gate, outputs.gate, task.encode(y), sample_weight)
+    if held_out is not None and len(held_out):
+        # No copy of the rows (at 1M rows, hundreds of MB) when none is held out.
+        learn = np.setdiff1d(np.arange(len(y)), held_out)
+        gate_rows = (Z_gate[learn], outputs.gate[:, learn], gate_rows[2][learn],
+                     None if sample_weight is None else sample_weight[learn])
+    fitted = task.make_fusion(fusion, seed).fit(*gate_rows)
     targets = fitted.fuse(Z_gate, outputs.targets)
     fused = FusedTeachers(outputs.teachers, task, fitted, preprocessor,
                           gate_preprocessor, student_columns, n_jobs)

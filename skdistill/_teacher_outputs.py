@@ -129,7 +129,7 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
     -------
     TeacherOutputs
     """
-    oof, oof_cache, fit_loss, loss_cache = None, None, None, None
+    oof, oof_cache, fit_loss, loss_cache, kept = None, None, None, None, None
     wants_oof = gate_learns or soft_targets == "oof"
     mode = prefit_teachers if wants_oof else "as_is"
     twins = prefit_twins(teachers, mode, names)
@@ -149,13 +149,13 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
             fit_loss = loss_cache.get()
             oof = None if fit_loss is None else oof
         if keep_copies and oof is not None:
-            copies = PROCESS_COPIES.get(oof_cache.keys)
+            kept = PROCESS_COPIES.get(oof_cache.keys)
             # Without them the copies are fitted again: what they label must
             # not depend on what this process fitted before.
-            oof = None if copies is None else oof
+            oof = None if kept is None else oof
     try:
         with timed("teachers"):
-            fitted, fitted_here, fresh_oof, fresh_loss, copies = fit_and_cross_fit(
+            fresh = fit_and_cross_fit(
                 teachers, X, y, sample_weight, task, cv, random_state, n_jobs,
                 cross_fit=oof_cache is not None and oof is None,
                 prefit_twins=twins, fit_loss_of=judged, held_out=held_out,
@@ -176,13 +176,13 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
         _warn_copies_failed([names[t] if names else f"teacher {t}"
                              for t in judged], error)
         return as_is
-    if fresh_oof is not None:
-        oof = oof_cache.put(fresh_oof)
-        fit_loss = loss_cache.put(fresh_loss) if judged else None
+    fitted, copies = fresh.fitted, kept
+    if fresh.oof is not None:
+        oof = oof_cache.put(fresh.oof)
+        fit_loss = loss_cache.put(fresh.fit_loss) if judged else None
+        copies = fresh.copies
         if copies is not None:
             PROCESS_COPIES.put(oof_cache.keys, copies)
-    elif oof_cache is not None and keep_copies:
-        copies = PROCESS_COPIES.get(oof_cache.keys)
     size = model_size(fitted)  # pickles them: measured once
     with timed("soft_targets"):
         checks = {}
@@ -197,7 +197,7 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
     if mode == "auto":
         _warn_if_uncloneable_memorised(teachers, twins, targets, y, task, names)
     return TeacherOutputs(fitted, targets, gate, size, checks, _saw_the_rows(
-        teachers, fitted_here, twins, mode, checks, names), copies)
+        teachers, fresh.fitted_here, twins, mode, checks, names), copies)
 
 
 def _saw_the_rows(teachers, fitted_here, twins, mode, checks, names):
@@ -709,24 +709,34 @@ def _assemble_oof(teachers, templates, X, n_samples, task, folds, results,
     for the teachers whose copies did not measure it), and per teacher its
     kept copies (None when none was kept)."""
     as_is = [t for t, template in enumerate(templates) if template is None]
-    outputs = np.zeros((len(teachers), n_samples, task.n_outputs))
-    # A held-out row is labelled by every copy: the mean of their outputs.
-    counts = np.zeros((len(teachers), n_samples, 1))
+    outputs = np.empty((len(teachers), n_samples, task.n_outputs))
     if as_is:
         outputs[as_is] = teachers_outputs([teachers[t] for t in as_is], X, task,
                                           n_jobs)
-        counts[as_is] = 1
     fit_losses = [[] for _ in teachers]
     copies = [[] for _ in teachers]
+    parts = [[] for _ in teachers]
     for (t, (_, predict_rows), _), result in zip(folds, results, strict=True):
         if result.fit_loss is not None:
             fit_losses[t].append(result.fit_loss)
         copies[t].extend(result.models)
-        outputs[t, predict_rows] += result.outputs
-        counts[t, predict_rows] += 1
+        parts[t].append((predict_rows, result.outputs))
+    for t, teacher_parts in enumerate(parts):
+        if teacher_parts:
+            outputs[t] = _mean_per_row(teacher_parts, n_samples, task.n_outputs)
     fit_loss = np.array([np.mean(losses) if losses else np.nan
                          for losses in fit_losses])
-    return outputs / counts, fit_loss, [models or None for models in copies]
+    return outputs, fit_loss, [models or None for models in copies]
+
+
+def _mean_per_row(parts, n_samples, n_outputs):
+    """Outputs per row from ``(rows, outputs)`` parts: a row that several
+    parts label (a held-out row, labelled by every copy) gets their mean."""
+    sums, counts = np.zeros((n_samples, n_outputs)), np.zeros((n_samples, 1))
+    for rows, outputs in parts:
+        sums[rows] += outputs
+        counts[rows] += 1
+    return sums / counts
 
 
 def _fold_outputs(teacher, X, y, sample_weight, fit_rows, predict_rows, task,
@@ -754,8 +764,8 @@ def _fit_rows_loss(copy, X, y, sample_weight, fit_rows, task):
 
 def _out_of_bag_outputs(template, X, y, sample_weight, task, fit_loss, folds,
                         fit_rows, keep=False):
-    """A forest fitted on ``fit_rows``: its out-of-bag outputs there and its
-    predictions on the other rows on every row (and, with ``fit_loss``, its
+    """A forest fitted on ``fit_rows``: its outputs on every row, out of bag
+    on those and its predictions on the others (and, with ``fit_loss``, its
     loss on the rows it was fitted on; with ``keep``, the forest), as
     :func:`_fold_outputs` gives a copy's; the copies of ``folds``, one after
     the other, when some row sat in every bootstrap sample."""
@@ -780,18 +790,16 @@ def _copies_outputs(template, X, y, sample_weight, task, fit_loss, folds,
     """Every fold's copy in this job: the outputs on every row (the copies'
     mean on rows several label), with ``fit_loss`` the copies' mean loss on
     their fit rows, with ``keep`` the copies."""
-    outputs, counts = np.zeros((len(y), task.n_outputs)), np.zeros((len(y), 1))
-    losses, models = [], []
+    losses, models, parts = [], [], []
     for fit_rows, predict_rows in folds:
         result = _fold_outputs(template, X, y, sample_weight, fit_rows,
                                predict_rows, task, fit_loss, keep)
         if fit_loss:
             losses.append(result.fit_loss)
         models.extend(result.models)
-        outputs[predict_rows] += result.outputs
-        counts[predict_rows] += 1
-    return _Copies(outputs / counts, float(np.mean(losses)) if fit_loss else None,
-                   models)
+        parts.append((predict_rows, result.outputs))
+    return _Copies(_mean_per_row(parts, len(y), task.n_outputs),
+                   float(np.mean(losses)) if fit_loss else None, models)
 
 
 def teachers_outputs(teachers, X, task, n_jobs, chunk_size=50_000):
