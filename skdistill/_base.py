@@ -74,6 +74,7 @@ from ._transfer import (
     stratified_split,
     student_input_dtype,
     validation_selection_split,
+    validation_splits,
 )
 
 # augment="auto" tries the search's runner-up with MUNGE rows on at least this
@@ -125,9 +126,10 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             rows; the other half measures ``report_``
             (``report_.details["selection"]`` gives both counts). With fewer
             than 50 rows in either half, all of ``X_val`` measures the report
-            and the choice is made inside ``X``, as without ``X_val`` (a note
-            in ``report_.details["selection"]`` says so). Nothing trains on
-            them.
+            and the choice is made inside ``X``, as without ``X_val``: on a
+            fifth of its rows, held out of every cross-fitted copy of a
+            teacher (a note in ``report_.details["selection"]`` says so).
+            Nothing trains on them.
         y_val : array-like of shape (n_val,), default=None
             Their targets; required with ``X_val``.
 
@@ -174,7 +176,10 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         clock = partial(timed, timings, progress=bar)
         teacher_seed, fusion_seed = draw_seed(rng), draw_seed(rng)
         seed = held_out = None
-        if self._chooses_on_training_rows(given_valid is not None):
+        # X_val too small to split: the choice is made in X, as without it.
+        chooses_on_x_val = (given_valid is not None
+                            and validation_splits(task.strata(given_valid[1])))
+        if self._chooses_on_training_rows(chooses_on_x_val):
             seed = draw_seed(rng)
             held_out = choice_rows(task.strata(y_train), seed)
         outputs = self._teacher_outputs(teachers, names, X_train, y_train, w_train,
@@ -191,7 +196,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             transfer, given_valid, selection = _choose_on_validation(
                 transfer, given_valid, fused, task, rng)
         if held_out is not None:
-            selection = {"source": "X", "n_selection": len(held_out),
+            selection = {**(selection or {}), "source": "X",
+                         "n_selection": len(held_out),
                          "held_out_of_teacher_copies": True}
         labeller = held_out_labeller(fused, outputs.templates, X_train, y_train,
                                      w_train, self.n_jobs, outputs.copies, held_out)
@@ -324,18 +330,20 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             return True
         return self.augment == "auto" and n_rows <= AUTO_MAX_ROWS
 
-    def _chooses_on_training_rows(self, validation_given):
+    def _chooses_on_training_rows(self, chooses_on_x_val):
         """Whether this fit chooses on some of its training rows (the
         selection split of the search and the checks,
         :func:`~._transfer.choice_rows`): those rows are then held out of
-        every cross-fitted copy of a teacher.
+        every cross-fitted copy of a teacher. ``chooses_on_x_val``: ``X_val``
+        was given and is large enough to split
+        (:func:`~._transfer.validation_splits`).
 
         A copy fitted on a selection row labels the rows near it with that
         row's answer: a student trained on those targets would score on the
         selection rows as it never would on new rows, and the choices made
         there would favour the teachers' targets.
         """
-        return not validation_given and (
+        return not chooses_on_x_val and (
             self.student == "auto" or self._checks_distillation()
             or self._augment_after_configuration() or self.chain is True
             or self.chain == "auto")

@@ -331,12 +331,23 @@ def validation_selection_split(strata, rng):
         when either part would have fewer than :data:`MIN_VALIDATION_PART`
         rows.
     """
-    if len(strata) < 2 * MIN_VALIDATION_PART:
+    if not validation_splits(strata):
         return None, None
     report, select = stratified_split(strata, VALIDATION_SELECTION_FRACTION, rng)
-    if min(len(report), len(select)) < MIN_VALIDATION_PART:
-        return None, None
     return select, report
+
+
+def validation_splits(strata):
+    """Whether :func:`validation_selection_split` splits ``X_val`` (whose
+    ``task.strata`` are ``strata``): both parts would have at least
+    :data:`MIN_VALIDATION_PART` rows. Known before any random number is drawn:
+    the parts' sizes depend on the strata alone."""
+    if len(strata) < 2 * MIN_VALIDATION_PART:
+        return False
+    counts = np.unique(strata, return_counts=True)[1]
+    n_select = sum(min(int(round(VALIDATION_SELECTION_FRACTION * count)), count - 1)
+                   for count in counts)
+    return min(n_select, len(strata) - n_select) >= MIN_VALIDATION_PART
 
 
 def early_stopping_split(y_encoded, sample_weight, fraction, seed, min_rows):

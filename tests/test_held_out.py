@@ -217,3 +217,24 @@ def test_the_fusion_learns_on_the_rows_not_held_out():
     # Learned on every row, teacher 0 is right on a fifth of them; on the
     # rows not held out, on none.
     assert weight_of_first(held_out) < weight_of_first(None)
+
+
+def test_x_val_too_small_to_split_holds_the_choice_rows_out_of_the_copies():
+    # With X_val too small to split, the choice is made on a fifth of X, as
+    # without X_val: those rows must be held out of the copies then too.
+    accuracies = []
+    for seed in range(4):
+        X, y = _coin_flips(seed, 1060)
+        distiller = HPMDistiller(
+            KNeighborsClassifier(n_neighbors=1), student=TreeStudent(max_depth=8),
+            augment="auto", alpha=1.0, random_state=seed).fit(
+                X[:1000], y[:1000], X_val=X[1000:], y_val=y[1000:])
+        details = distiller.report_.details
+        assert details["selection"]["held_out_of_teacher_copies"]
+        assert details["selection"]["n_selection"] == 200
+        assert "too few to split" in details["selection"]["note"]
+        assert distiller.report_.n_validation == 60
+        check = details["configuration"]["augmentation_check"]
+        accuracies.append(check["accuracy_without"])
+    # measured: 0.504 (0.558 with the copies fitted on the choice rows)
+    assert np.mean(accuracies) < 0.55
