@@ -18,8 +18,8 @@ from sklearn.tree import DecisionTreeClassifier
 
 from skdistill import HPMDistiller, LinearStudent, TreeStudent, _base
 from skdistill._held_out import HeldOutTeachers, held_out_labeller
-from skdistill._targets import fit_targets
-from skdistill._task import ClassificationTask
+from skdistill._targets import _without_held_out, fit_targets
+from skdistill._task import ClassificationTask, RegressionTask
 from skdistill._teacher_outputs import (
     PROCESS_CACHE,
     PROCESS_COPIES,
@@ -238,3 +238,29 @@ def test_x_val_too_small_to_split_holds_the_choice_rows_out_of_the_copies():
         accuracies.append(check["accuracy_without"])
     # measured: 0.504 (0.558 with the copies fitted on the choice rows)
     assert np.mean(accuracies) < 0.55
+
+
+@pytest.mark.parametrize("kind", ["classification", "regression"])
+@pytest.mark.parametrize("fusion", ["attention", "accuracy"])
+def test_a_held_out_row_weighs_nothing_in_the_fusion(kind, fusion):
+    # The fusion leaves the held-out rows out by a weight of 0 (no copy of its
+    # inputs): the same fusion as one fitted on the other rows alone.
+    rng = np.random.RandomState(3)
+    features = rng.normal(size=(300, 4))
+    if kind == "classification":
+        task, y = ClassificationTask(np.array([0, 1, 2])), rng.randint(0, 3, 300)
+        outputs = rng.dirichlet(np.ones(3), size=(2, 300))
+    else:
+        task, y = RegressionTask(), features[:, 0] + rng.normal(size=300)
+        outputs = (y + rng.normal(scale=[[0.5], [1.0]], size=(2, 300)))[..., None]
+    encoded, weight = task.encode(y), rng.uniform(0.5, 2.0, 300)
+    held_out = choice_rows(task.strata(y), seed=0)
+    rest = np.setdiff1d(np.arange(300), held_out)
+    weighted = task.make_fusion(fusion, 0).fit(
+        features, outputs, encoded, _without_held_out(weight, held_out, 300))
+    subset = task.make_fusion(fusion, 0).fit(
+        features[rest], outputs[:, rest], encoded[rest], weight[rest])
+    np.testing.assert_allclose(weighted.fuse(features, outputs),
+                               subset.fuse(features, outputs), rtol=1e-6, atol=1e-9)
+    assert _without_held_out(None, None, 300) is None
+    assert _without_held_out(weight, held_out, 300)[rest] == pytest.approx(weight[rest])
