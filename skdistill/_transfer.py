@@ -223,7 +223,7 @@ def stratified_split(y, fraction, rng):
     train, held_out = [], []
     for label in np.unique(y):
         rows = rng.permutation(np.flatnonzero(y == label))
-        n_held_out = min(int(round(fraction * len(rows))), len(rows) - 1)
+        n_held_out = _n_held_out(len(rows), fraction)
         held_out.append(rows[:n_held_out])
         train.append(rows[n_held_out:])
     train, held_out = np.sort(np.concatenate(train)), np.sort(np.concatenate(held_out))
@@ -233,6 +233,11 @@ def stratified_split(y, fraction, rng):
             f"{len(y)} samples; give more samples or a larger fraction."
         )
     return train, held_out
+
+
+def _n_held_out(n_rows, fraction):
+    """Rows :func:`stratified_split` holds out of a stratum of ``n_rows``."""
+    return min(int(round(fraction * n_rows)), n_rows - 1)
 
 
 def selection_split(transfer, seed):
@@ -345,7 +350,7 @@ def validation_splits(strata):
     if len(strata) < 2 * MIN_VALIDATION_PART:
         return False
     counts = np.unique(strata, return_counts=True)[1]
-    n_select = sum(min(int(round(VALIDATION_SELECTION_FRACTION * count)), count - 1)
+    n_select = sum(_n_held_out(count, VALIDATION_SELECTION_FRACTION)
                    for count in counts)
     return min(n_select, len(strata) - n_select) >= MIN_VALIDATION_PART
 

@@ -27,7 +27,11 @@ from skdistill._teacher_outputs import (
     fit_and_cross_fit,
     teacher_outputs,
 )
-from skdistill._transfer import choice_rows
+from skdistill._transfer import (
+    choice_rows,
+    validation_selection_split,
+    validation_splits,
+)
 
 
 def _coin_flips(seed, n_rows=1000):
@@ -264,3 +268,11 @@ def test_a_held_out_row_weighs_nothing_in_the_fusion(kind, fusion):
                                subset.fuse(features, outputs), rtol=1e-6, atol=1e-9)
     assert _without_held_out(None, None, 300) is None
     assert _without_held_out(weight, held_out, 300)[rest] == pytest.approx(weight[rest])
+
+
+@pytest.mark.parametrize("counts", [(40, 40), (60, 41), (51, 50), (99, 1),
+                                    (100,), (150, 3, 2), (49, 49, 2)])
+def test_whether_x_val_splits_is_known_before_the_draw(counts):
+    strata = np.repeat(np.arange(len(counts)), counts)
+    split = validation_selection_split(strata, np.random.RandomState(0))[0]
+    assert validation_splits(strata) == (split is not None)
