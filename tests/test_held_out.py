@@ -75,16 +75,24 @@ def test_no_copy_is_fitted_on_the_held_out_rows(teacher):
     np.testing.assert_allclose(outputs.sum(axis=1), 1.0)
 
 
+def _checked_on_coin_flips(seed, n_val=0):
+    """A distiller whose augmentation check chose on coin flips, with a
+    one-nearest-neighbour teacher, given ``n_val`` rows as ``X_val``."""
+    X, y = _coin_flips(seed, 1000 + n_val)
+    given = {"X_val": X[1000:], "y_val": y[1000:]} if n_val else {}
+    return HPMDistiller(
+        KNeighborsClassifier(n_neighbors=1), student=TreeStudent(max_depth=8),
+        augment="auto", alpha=1.0, final_rows="train",
+        random_state=seed).fit(X[:1000], y[:1000], **given)
+
+
+def _check_accuracy(distiller):
+    return distiller.report_.details["configuration"]["augmentation_check"][
+        "accuracy_without"]
+
+
 def test_the_checks_score_no_better_than_chance_on_coin_flips():
-    without = []
-    for seed in range(4):
-        X, y = _coin_flips(seed)
-        distiller = HPMDistiller(
-            KNeighborsClassifier(n_neighbors=1), student=TreeStudent(max_depth=8),
-            augment="auto", alpha=1.0, final_rows="train",
-            random_state=seed).fit(X, y)
-        check = distiller.report_.details["configuration"]["augmentation_check"]
-        without.append(check["accuracy_without"])
+    without = [_check_accuracy(_checked_on_coin_flips(seed)) for seed in range(4)]
     # measured: 0.511 (0.574 when the copies were fitted on the selection rows)
     assert np.mean(without) < 0.55
 
@@ -228,18 +236,13 @@ def test_x_val_too_small_to_split_holds_the_choice_rows_out_of_the_copies():
     # without X_val: those rows must be held out of the copies then too.
     accuracies = []
     for seed in range(4):
-        X, y = _coin_flips(seed, 1060)
-        distiller = HPMDistiller(
-            KNeighborsClassifier(n_neighbors=1), student=TreeStudent(max_depth=8),
-            augment="auto", alpha=1.0, random_state=seed).fit(
-                X[:1000], y[:1000], X_val=X[1000:], y_val=y[1000:])
-        details = distiller.report_.details
-        assert details["selection"]["held_out_of_teacher_copies"]
-        assert details["selection"]["n_selection"] == 200
-        assert "too few to split" in details["selection"]["note"]
+        distiller = _checked_on_coin_flips(seed, n_val=60)
+        selection = distiller.report_.details["selection"]
+        assert selection["held_out_of_teacher_copies"]
+        assert selection["n_selection"] == 200
+        assert "too few to split" in selection["note"]
         assert distiller.report_.n_validation == 60
-        check = details["configuration"]["augmentation_check"]
-        accuracies.append(check["accuracy_without"])
+        accuracies.append(_check_accuracy(distiller))
     # measured: 0.504 (0.558 with the copies fitted on the choice rows)
     assert np.mean(accuracies) < 0.55
 
