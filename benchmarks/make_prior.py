@@ -125,12 +125,12 @@ def task_data(X, y, learn, held_out, task, templates):
     fusion = task.make_fusion("attention", SEED).fit(Z_learn, oof,
                                                       task.encode(y_learn), None)
     held_outputs = _teacher_outputs.teachers_outputs(fitted, X_held, task, 1)
-    teacher_held = task.predictions(fusion.fuse(Z_held, held_outputs))
+    fused_held = fusion.fuse(Z_held, held_outputs)
     transfer = TransferSet(Z_learn, y_learn, fusion.fuse(Z_learn, oof), None,
                            task=task)
     sample = _safe_indexing(X_learn, np.arange(min(LATENCY_ROWS, len(learn))))
     data = SearchData(
-        transfer, Z_held, y_held, teacher_held,
+        transfer, Z_held, y_held, fused_held,
         extra_bytes=model_size(preprocessor).n_bytes,
         extra_ms=1000.0 * predict_latency(preprocessor.transform, sample)
         * LATENCY_ROWS / len(sample))

@@ -458,7 +458,7 @@ def synthetic_rows(X, ratio, fused, rng):
 
 
 def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
-                       n_jobs, score_without=None):
+                       n_jobs, known_without=None):
     """``augment="auto"``: whether MUNGE rows make the student more accurate.
 
     The student trains twice on the transfer set less the selection rows: on
@@ -466,7 +466,8 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
     selection row would carry its label: the teachers were fitted on it). The
     synthetic rows are kept only when the student scores strictly higher
     (``transfer.task.score``: accuracy for classification) with them on the
-    selection rows.
+    selection rows: whether to learn more from the teachers is decided on the
+    labels alone, not on the selection score, which leans towards them.
 
     Parameters
     ----------
@@ -483,18 +484,21 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
         Seeds the selection split.
     n_jobs : int or None
         Workers: the two fits run in parallel.
-    score_without : float, default=None
-        The student's score on the selection rows without MUNGE rows, when
-        the configuration search already measured it: the same fit (same
+    known_without : tuple of float, default=None
+        The student's score and selection score on the selection rows without
+        MUNGE rows, when the configuration search (or the distil-or-not
+        check) already measured them: the same fit (same
         student, seed, rows and selection rows, see
-        :func:`~._configure.selection_score`). Only the fit with MUNGE rows is
+        :func:`~._configure.searched_score`). Only the fit with MUNGE rows is
         made then.
 
     Returns
     -------
     augment : bool
     check : dict
-        Both selection scores and the choice, for ``report_.details``.
+        Both fits' scores (``accuracy_*``, the task's score, which decides)
+        and selection scores (``selection_score_*``, which the runner-up's
+        comparison uses), and the choice, for ``report_.details``.
     """
     if len(transfer.y) > AUTO_MAX_ROWS:
         return False, {"chosen": None, "reason": (
@@ -506,20 +510,19 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
     augmented = training.extended(*make_rows(rows))
     n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
     branches = [(0, augmented)]
-    if score_without is None:
+    if known_without is None:
         branches.insert(0, (0, training))
     chains = fit_branches(clone(student), None, branches, temperature, alpha,
                           n_inputs, n_classes, n_jobs)
-    scores = [transfer.task.score(transfer.y[select],
-                                  chain[-1].model.predict(transfer.Z[select]))
-              for chain in chains]
-    without = scores[0] if score_without is None else score_without
+    scores = [transfer.scores(chain[-1].model, select) for chain in chains]
+    without = scores[0] if known_without is None else known_without
     munge = scores[-1]
-    return munge > without, {
-        "accuracy_without": without, "accuracy_munge": munge,
+    return munge[0] > without[0], {
+        "accuracy_without": without[0], "accuracy_munge": munge[0],
+        "selection_score_without": without[1], "selection_score_munge": munge[1],
         "n_synthetic_rows": augmented.n_synthetic,
-        "reused_search_fit": score_without is not None,
-        "chosen": "munge" if munge > without else None}
+        "reused_search_fit": known_without is not None,
+        "chosen": "munge" if munge[0] > without[0] else None}
 
 
 # augment_ratio="auto" tries these ratios, those whose synthetic rows stay under

@@ -49,7 +49,7 @@ from ._configure import (
     family_of,
     follows_schedules,
     runner_up,
-    selection_score,
+    searched_scores,
 )
 from ._fingerprint import fingerprints_kept
 from ._held_out import held_out_labeller
@@ -479,7 +479,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         if known is None:
             # The search's own fit of the winner, when it trained on the
             # check's rows.
-            known = selection_score(configuration,
+            known = searched_scores(configuration,
                                     len(selection_rows(transfer, seed)[0]))
         if not budget.allows(_augmentation_seconds(
                 configuration, len(transfer.y), self.augment_ratio, teacher_rate,
@@ -491,7 +491,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 augment, check = augmentation_check(
                     transfer, configuration.student, configuration.temperature,
                     configuration.alpha, make_check_rows, seed, self.n_jobs,
-                    score_without=known)
+                    known_without=known)
                 configuration.details["augmentation_check"] = check
                 if self.student == "auto":
                     configuration, augment = self._runner_up_with_munge(
@@ -505,8 +505,9 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                               seed, time_budget):
         """``augment="auto"`` after a search: the search's best candidate of
         another family (:func:`~._configure.runner_up`) also tried with the
-        same MUNGE rows; it replaces the winner when it scores strictly higher
-        with them than the winner does with or without them
+        same MUNGE rows; it replaces the winner when its selection score
+        (``task.selection_score``, which ranks the race) is strictly higher
+        with them than the winner's with or without them
         (``augmentation_check["runner_up"]``).
 
         Not tried on fewer than :data:`RUNNER_UP_MIN_SELECTION_ROWS`
@@ -527,7 +528,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             self.get_params(deep=False)), seed)
         if runner is None or "accuracy_munge" not in check:
             return configuration, augment
-        known = selection_score(runner, len(training))
+        known = searched_scores(runner, len(training))
         if not budget.allows(_augmentation_seconds(
                 runner, len(transfer.y), self.augment_ratio, teacher_rate,
                 reused=known is not None)):
@@ -535,9 +536,10 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             return configuration, augment
         _, runner_check = augmentation_check(
             transfer, runner.student, runner.temperature, runner.alpha, make_rows,
-            seed, self.n_jobs, score_without=known)
-        best = max(check["accuracy_without"], check["accuracy_munge"])
-        replaces = runner_check["accuracy_munge"] > best
+            seed, self.n_jobs, known_without=known)
+        # Two students compared: on the selection score, as in the race.
+        best = max(check["selection_score_without"], check["selection_score_munge"])
+        replaces = runner_check["selection_score_munge"] > best
         check["runner_up"] = {"config": runner.details["config"],
                               **runner_check, "replaces_winner": replaces}
         if not replaces:

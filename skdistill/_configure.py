@@ -194,9 +194,11 @@ def distil_or_not(transfer, configuration, seed, n_jobs):
     configuration : Configuration
         With the chosen alpha; ``details["distillation_check"]`` has both
         scores and whether the distillation was kept.
-    score : float or None
-        The chosen fit's selection score: the augmentation check's fit without
-        MUNGE rows, which it need not repeat (None when nothing was fitted).
+    scores : tuple of float or None
+        The chosen fit's score and selection score on the selection rows
+        (:meth:`~._transfer.TransferSet.scores`): the augmentation check's fit
+        without MUNGE rows, which it need not repeat (None when nothing was
+        fitted).
     """
     training, select = selection_split(transfer, seed)
     if len(select) == 0:
@@ -207,13 +209,11 @@ def distil_or_not(transfer, configuration, seed, n_jobs):
     jobs = [(configuration.student, [], training, configuration.temperature,
              alpha, n_inputs, n_outputs) for alpha in alphas]
     chains = run_jobs(fit_chain, jobs, [len(training.y)] * 2, n_jobs)
-    scores = [transfer.task.score(transfer.y[select],
-                                  chain[-1].model.predict(transfer.Z[select]))
-              for chain in chains]
-    chosen = 1 if scores[1] > scores[0] else 0
+    scores = [transfer.scores(chain[-1].model, select) for chain in chains]
+    chosen = 1 if scores[1][0] > scores[0][0] else 0
     name = transfer.task.score_name
-    check = {"distilled": {"alpha": alphas[0], name: scores[0]},
-             "hard_labels": {"alpha": 0.0, name: scores[1]},
+    check = {"distilled": {"alpha": alphas[0], name: scores[0][0]},
+             "hard_labels": {"alpha": 0.0, name: scores[1][0]},
              "kept_distillation": chosen == 0}
     return _with_check(configuration, alphas[chosen], check), scores[chosen]
 
@@ -235,14 +235,14 @@ def runner_up(configuration, request, seed):
     (:func:`~._augment.augmentation_check`). Among the candidates measured
     within the serving limits, on the most rows each was fitted on, the most
     accurate of another family; its ``details`` keep the search's, with its
-    own ``config``, so that :func:`selection_score` finds its fit.
+    own ``config``, so that :func:`searched_scores` finds its fit.
     """
     winner = configuration.details.get("config", {}).get("family")
     best = {}
     for evaluation in configuration.evaluations:
         candidate = evaluation.candidate
         if (evaluation.rung == "probe" or evaluation.twin
-                or evaluation.accuracy is None or not evaluation.within_limits
+                or evaluation.score is None or not evaluation.within_limits
                 or candidate.family == winner):
             continue
         key = repr(candidate.as_dict())
@@ -250,7 +250,7 @@ def runner_up(configuration, request, seed):
             best[key] = evaluation
     if not best:
         return None
-    chosen = max(best.values(), key=lambda e: (e.n_rows, e.accuracy)).candidate
+    chosen = max(best.values(), key=lambda e: (e.n_rows, e.score)).candidate
     return Configuration(
         with_fit_settings(chosen.make_student(), request, seed),
         chosen.student_temperature(), chosen.alpha,
@@ -258,9 +258,10 @@ def runner_up(configuration, request, seed):
         configuration.evaluations)
 
 
-def selection_score(configuration, n_rows):
-    """The configured student's selection score, if the search measured it
-    after training on ``n_rows`` rows; else None.
+def searched_scores(configuration, n_rows):
+    """The configured student's score (the task's: accuracy, R²) and selection
+    score on the selection rows, if the search measured them after training on
+    ``n_rows`` rows; else None.
 
     The search fits each candidate with the fit's seed on nested parts of the
     training rows less the selection rows; when the winner's last fit trained
@@ -273,7 +274,7 @@ def selection_score(configuration, n_rows):
         if (evaluation.rung != "probe" and evaluation.n_rows == n_rows
                 and evaluation.accuracy is not None
                 and evaluation.candidate.as_dict() == config):
-            return evaluation.accuracy
+            return evaluation.accuracy, evaluation.score
     return None
 
 
@@ -314,7 +315,7 @@ def search_data(transfer, preprocessor, preprocessor_size, X_student, seed,
     training, select = selection_rows(transfer, seed)
     search = partial(SearchData, TransferRows(transfer, training),
                      transfer.Z[select], transfer.y[select],
-                     transfer.task.predictions(transfer.targets[select]),
+                     transfer.targets[select],
                      extra_bytes=preprocessor_size.n_bytes)
     if latency_measure == "onnx":
         rows = np.resize(np.arange(_num_samples(X_student)), LATENCY_ROWS)
@@ -410,9 +411,9 @@ class RungFeedback:
         now = time.perf_counter()
         seconds, self.start = now - self.start, now
         first = evaluations[0]
-        scores = [e.accuracy for e in evaluations if e.accuracy is not None]
+        scores = [e.score for e in evaluations if e.score is not None]
         name = "twin check" if first.twin else f"rung {first.rung}"
-        logger.info("search %s: %d candidate(s) on %d rows, best accuracy %s: "
+        logger.info("search %s: %d candidate(s) on %d rows, best selection score %s: "
                     "%.2f s", name, len(evaluations), first.n_rows,
                     f"{max(scores):.4f}" if scores else "-", seconds,
                     extra={"phase": "search_rung", "rung": first.rung,

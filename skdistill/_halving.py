@@ -4,7 +4,8 @@ The search never sees the rows that measure the report: it works inside the
 training rows, on a selection split of their real rows (:class:`SearchData`). At
 rung ``k`` every candidate still in the race is fitted on the same nested,
 stratified part of the other training rows (a quarter, a half, then all of them
-with three rungs) and scored on the selection rows; the more accurate half
+with three rungs) and scored on the selection rows, against their labels and the
+fused teachers' outputs there (``task.selection_score``); the better scored half
 within the serving limits goes on (ties: the smaller model, then the better
 ranked). The candidates of a rung are fitted in parallel (longest first, see
 :func:`~skdistill._parallel.run_jobs`); size and latency are measured afterwards,
@@ -48,8 +49,8 @@ class SearchData:
         Selection rows, preprocessed; may be empty (no scores then).
     y_select : ndarray of shape (n_select,)
         Their true labels.
-    teacher_select : ndarray of shape (n_select,)
-        The fused teachers' predicted labels on them.
+    outputs_select : ndarray of shape (n_select, n_outputs)
+        The fused teachers' outputs on them.
     extra_bytes : int
         Pickled bytes of the preprocessing served with the student.
     extra_ms : float
@@ -63,7 +64,7 @@ class SearchData:
     training: TransferRows | TransferSet
     Z_select: np.ndarray
     y_select: np.ndarray
-    teacher_select: np.ndarray
+    outputs_select: np.ndarray
     extra_bytes: int = 0
     extra_ms: float = 0.0
     latency: object = None
@@ -98,6 +99,9 @@ class Evaluation:
     candidate: object
     rung: object  # int, or "probe"
     n_rows: int
+    # What ranks the candidates: the task's selection score (against the labels
+    # and the teachers' outputs); ``accuracy`` is the task's own score.
+    score: float | None
     accuracy: float | None
     fidelity: float | None
     n_bytes: int
@@ -125,11 +129,13 @@ class Evaluation:
                           "kind": "configuration_search"}}
 
     def as_dict(self, score_name="accuracy"):
-        """The evaluation as plain values (for the report); the score (the
-        ``accuracy`` field) under ``score_name``, the task's (``"r2"``)."""
+        """The evaluation as plain values (for the report); the task's score
+        (the ``accuracy`` field) under ``score_name`` (``"r2"``), the one that
+        ranks as ``"selection_score"``."""
         return {"config": self.candidate.as_dict(), "rung": self.rung,
                 "rows": self.n_rows, score_name: self.accuracy,
-                "fidelity": self.fidelity, "bytes": self.n_bytes,
+                "selection_score": self.score, "fidelity": self.fidelity,
+                "bytes": self.n_bytes,
                 "parameters": self.n_parameters, "latency_ms": self.latency_ms,
                 "fit_s": self.fit_seconds, "within_limits": self.within_limits}
 
@@ -227,8 +233,9 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
     check_distillation : bool, default=False
         Spend one fit of the budget on the winner's twin without distillation
         (:meth:`~skdistill._candidates.Candidate.without_distillation`), fitted
-        on the last rung's rows: the twin wins when it is strictly more accurate
-        on the selection rows (and within the limits).
+        on the last rung's rows: the twin wins when it is strictly more
+        accurate on the selection rows (the task's score, not the selection
+        score, which leans towards the teachers; and within the limits).
     budget : TimeBudget, default=None
         With a limit, the candidates of a rung are fitted a batch (one per
         worker) at a time, each batch (and the twin) only when its fits and the
@@ -240,7 +247,7 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
     Returns
     -------
     winner : Candidate or None
-        The most accurate within the limits at the last rung; None when every
+        The best scored within the limits at the last rung; None when every
         candidate was over them.
     evaluations : list of Evaluation
     """
@@ -263,7 +270,7 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         if on_rung is not None:
             on_rung(measured)
         last = sorted((e for e in measured if e.within_limits),
-                      key=lambda e: (-e.accuracy, e.n_bytes))
+                      key=lambda e: (-e.score, e.n_bytes))
         alive = [e.candidate for e in last]
         if not alive:
             return None, evaluations
@@ -280,7 +287,8 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         evaluations += measured
         if on_rung is not None:
             on_rung(measured)
-        if measured[0].within_limits and measured[0].accuracy > last[0].accuracy:
+        if (measured[0].within_limits
+                and measured[0].accuracy > last[0].accuracy):
             return twin, evaluations
     return alive[0], evaluations
 
@@ -308,7 +316,7 @@ def _evaluate_within(budget, candidates, previous, subset, data, limits,
 def _fit_seconds(known, n_rows, total_rows):
     """Expected seconds of one more fit on ``n_rows`` rows (at the slowest
     rate per row of the ``known`` fits) and then of the final student's on
-    ``total_rows`` (at the rate of the most accurate); None before any fit.
+    ``total_rows`` (at the rate of the best scored); None before any fit.
 
     Rates per row scaled linearly: fixed costs make it an overestimate for
     larger fits, so the budget errs on the side of stopping early.
@@ -316,7 +324,7 @@ def _fit_seconds(known, n_rows, total_rows):
     if not known:
         return None
     slowest = max(e.fit_seconds / e.n_rows for e in known)
-    best = min(known, key=lambda e: (-(e.accuracy or 0.0), e.n_bytes))
+    best = min(known, key=lambda e: (-(e.score or 0.0), e.n_bytes))
     return slowest * n_rows + best.fit_seconds / best.n_rows * total_rows
 
 
@@ -335,11 +343,11 @@ def distillation_check(evaluations):
     if not twins:
         return None
     twin = twins[-1]
-    # The winner: the most accurate of its rung within the limits whose twin it is.
+    # The winner: the best scored of its rung within the limits whose twin it is.
     distilled = min((e for e in evaluations
                      if e.rung == twin.rung and not e.twin and e.within_limits
                      and e.candidate.without_distillation() == twin.candidate),
-                    key=lambda e: (-e.accuracy, e.n_bytes))
+                    key=lambda e: (-e.score, e.n_bytes))
     return {"distilled": distilled.as_dict(), "hard_labels": twin.as_dict(),
             "kept_distillation": not (twin.within_limits
                                       and twin.accuracy > distilled.accuracy)}
@@ -463,35 +471,43 @@ def _python_latency_ms(model, data):
 
 
 def measure(candidate, model, seconds, rung, n_rows, data, limits):
-    """Accuracy and fidelity on the selection rows, size and latency."""
-    accuracy, agreement = score(model, data.Z_select, data.y_select,
-                                data.teacher_select, data.training.task)
+    """Selection score, accuracy and fidelity on the selection rows, size and
+    latency."""
+    selection, accuracy, agreement = score(
+        model, data.Z_select, data.y_select, data.outputs_select,
+        data.training.task)
     latency_ms = (data.latency(model) if data.latency is not None
                   else _python_latency_ms(model, data))
     n_bytes = len(pickle.dumps(model, protocol=5)) + data.extra_bytes
-    evaluation = Evaluation(candidate, rung, n_rows, accuracy, agreement, n_bytes,
-                            count_parameters(model), latency_ms, seconds, True)
+    evaluation = Evaluation(candidate, rung, n_rows, selection, accuracy,
+                            agreement, n_bytes, count_parameters(model),
+                            latency_ms, seconds, True)
     within = limits.excess(evaluation) <= 1.0
     return Evaluation(**{**evaluation.__dict__, "within_limits": within})
 
 
-def score(model, Z, y, teacher_pred, task):
-    """The task's score and agreement of ``model`` on rows ``Z``; None without rows.
+def score(model, Z, y, outputs, task):
+    """The task's selection score, score and agreement of ``model`` on rows
+    ``Z`` against their targets ``y`` and the fused teachers' ``outputs``;
+    None each without rows.
 
-    For classification, accuracy and fidelity to the teachers' labels.
+    For classification: the expected accuracy against the labels and the
+    teachers (``task.selection_score``), accuracy and fidelity.
     """
     if len(y) == 0:
-        return None, None
+        return None, None, None
     predicted = model.predict(Z)
-    return task.score(y, predicted), task.agreement(predicted, teacher_pred)
+    return (task.selection_score(y, predicted, outputs), task.score(y, predicted),
+            task.agreement(predicted, task.predictions(outputs)))
 
 
 def pareto_front(evaluations, cost):
-    """The candidates no other beats on accuracy and on ``cost`` at once.
+    """The candidates no other beats on selection score and on ``cost`` at once.
 
     Each candidate counts once, by its evaluation at its highest rung (the most
-    rows); one dominates another when it is at least as accurate and at most as
-    costly, and strictly better on one of the two.
+    rows); one dominates another when it scores at least as high (the score the
+    search ranks by) and is at most as costly, and strictly better on one of
+    the two.
 
     Parameters
     ----------
@@ -505,14 +521,14 @@ def pareto_front(evaluations, cost):
     """
     latest = {}
     for evaluation in evaluations:
-        if evaluation.accuracy is not None:
+        if evaluation.score is not None:
             latest[evaluation.candidate] = evaluation
     points = list(latest.values())
 
     def dominates(a, b):
         ca, cb = getattr(a, cost), getattr(b, cost)
-        return (a.accuracy >= b.accuracy and ca <= cb
-                and (a.accuracy > b.accuracy or ca < cb))
+        return (a.score >= b.score and ca <= cb
+                and (a.score > b.score or ca < cb))
 
     front = [p for p in points if not any(dominates(q, p) for q in points)]
     return sorted(front, key=lambda e: getattr(e, cost))

@@ -35,6 +35,15 @@ from .students import REGRESSION_STUDENT_FAMILIES, STUDENT_FAMILIES
 # least MIN_STRATUM_ROWS rows per bin (so that a fifth of a bin is a row).
 N_STRATA = 5
 MIN_STRATUM_ROWS = 10
+# Where a fit chooses between students (the race of the configuration search,
+# the runner-up's MUNGE check), it scores them on the selection rows against
+# their labels and, with this weight, the fused teachers' outputs there, which
+# come from copies that never saw those rows (``selection_score``). Whether to
+# learn more from the teachers (the distil-or-not twin, alpha="auto", MUNGE
+# rows and their ratio) is decided on the labels alone: this score leans
+# towards the teachers. benchmarks/README, "Choosing between students against
+# the labels and the teachers".
+SELECTION_TEACHER_WEIGHT = 0.5
 
 
 class ClassificationTask:
@@ -100,6 +109,17 @@ class ClassificationTask:
     def agreement(self, y_pred, teacher_pred):
         """Fidelity: how often the student predicts what the teachers predict."""
         return fidelity(y_pred, teacher_pred)
+
+    def selection_score(self, y_true, y_pred, outputs):
+        """The accuracy expected when each row's label is its own with
+        probability ``1 - SELECTION_TEACHER_WEIGHT`` and otherwise drawn from
+        the teachers' probabilities ``outputs``: where two students disagree,
+        less noisy than the labels alone, and a student right where the
+        teachers are wrong still scores higher."""
+        hit = np.asarray(y_pred) == np.asarray(y_true)
+        believed = np.asarray(outputs)[np.arange(len(hit)), self.encode(y_pred)]
+        return float(np.mean((1.0 - SELECTION_TEACHER_WEIGHT) * hit
+                             + SELECTION_TEACHER_WEIGHT * believed))
 
     def loss(self, y, outputs, sample_weight=None):
         """Log loss of probabilities ``outputs`` on labels ``y`` (lower is better;
@@ -208,6 +228,22 @@ class RegressionTask:
     def agreement(self, y_pred, teacher_pred):
         """Fidelity: R² of the student's predictions against the teachers'."""
         return float(r2_score(teacher_pred, y_pred))
+
+    def selection_score(self, y_true, y_pred, outputs):
+        """R² with each squared error taken against the true target with weight
+        ``1 - SELECTION_TEACHER_WEIGHT`` and against the teachers' prediction
+        ``outputs[:, 0]`` with ``SELECTION_TEACHER_WEIGHT``: the classification
+        score's counterpart (the target's noise enters the comparison of two
+        students with half its weight)."""
+        y_true = np.asarray(y_true, dtype=np.float64)
+        y_pred = np.asarray(y_pred, dtype=np.float64)
+        total = np.sum((y_true - y_true.mean()) ** 2)
+        if total == 0:
+            return self.score(y_true, y_pred)
+        teachers = np.asarray(outputs)[:, 0]
+        errors = ((1.0 - SELECTION_TEACHER_WEIGHT) * (y_pred - y_true) ** 2
+                  + SELECTION_TEACHER_WEIGHT * (y_pred - teachers) ** 2)
+        return float(1.0 - errors.sum() / total)
 
     def loss(self, y, outputs, sample_weight=None):
         """Mean squared error of predictions ``outputs`` on ``y`` (lower is better)."""

@@ -70,6 +70,15 @@ class TransferSet:
         """Number of synthetic rows in the set."""
         return 0 if self.synthetic is None else int(self.synthetic.sum())
 
+    def scores(self, model, rows):
+        """``model``'s score on ``rows`` of the set (``task.score``) and its
+        selection score there (``task.selection_score``: against the targets
+        and the fused teachers' outputs)."""
+        predicted = model.predict(self.Z[rows])
+        return (self.task.score(self.y[rows], predicted),
+                self.task.selection_score(self.y[rows], predicted,
+                                          self.targets[rows]))
+
     def extended(self, Z, y, targets):
         """Append synthetic rows (weighted like an average real row)."""
         return self._appended(Z, y, targets, synthetic=True)

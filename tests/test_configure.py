@@ -163,7 +163,8 @@ def _misled_search_data(flip_labels=0.0, invert_targets=True):
     pointed = 1 - y if invert_targets else y
     targets = np.column_stack([1 - pointed * 0.8 - 0.1, pointed * 0.8 + 0.1])
     transfer = TransferSet(X, labels, targets, None, task=_BINARY)
-    return SearchData(transfer.subset(np.arange(350)), X[350:], y[350:], y[350:])
+    return SearchData(transfer.subset(np.arange(350)), X[350:], y[350:],
+                      targets[350:])
 
 
 def test_the_search_drops_distillation_when_the_soft_targets_mislead():
@@ -214,7 +215,8 @@ def test_the_distiller_trains_on_hard_labels_when_its_teacher_misleads(monkeypat
     assert details["configuration"]["config"]["alpha"] == 0.0
     check = details["configuration"]["distillation_check"]
     assert check["kept_distillation"] is False
-    assert check["hard_labels"]["accuracy"] > check["distilled"]["accuracy"]
+    assert (check["hard_labels"]["selection_score"]
+            > check["distilled"]["selection_score"])
     assert check["distilled"]["config"]["alpha"] > 0
     twin = details["candidates"][-1]
     assert twin["config"]["alpha"] == 0.0 and twin["rung"] == max(
@@ -383,7 +385,8 @@ def _search_data(n_rows=300, seed=0):
     X, y = _data(seed=seed, n_samples=n_rows)
     targets = np.column_stack([1 - y * 0.8 - 0.1, y * 0.8 + 0.1])
     transfer = TransferSet(X, y, targets, None, task=_BINARY)
-    return SearchData(transfer.subset(np.arange(200)), X[200:], y[200:], y[200:])
+    return SearchData(transfer.subset(np.arange(200)), X[200:], y[200:],
+                      targets[200:])
 
 
 def test_the_race_starts_with_one_candidate_of_each_structure_per_family():
@@ -438,8 +441,8 @@ def test_explicit_student_temperature_and_alpha_win(cheap_space):
     assert all(c["temperature"] == 3.0 and c["alpha"] == 0.4 for c in configs)
 
 
-def _evaluation(name, accuracy, n_bytes, latency_ms):
-    return Evaluation(Candidate("tree", (name,)), 0, 100, accuracy, accuracy,
+def _evaluation(name, score, n_bytes, latency_ms):
+    return Evaluation(Candidate("tree", (name,)), 0, 100, score, score, score,
                       n_bytes, None, latency_ms, 0.0, True)
 
 

@@ -11,9 +11,9 @@ from skdistill._configure import Configuration, Request, runner_up
 from skdistill._halving import Evaluation
 
 
-def _evaluation(candidate, n_rows, accuracy, twin=False, rung=0, within=True):
-    return Evaluation(candidate, rung, n_rows, accuracy, None, 1_000, 100, 0.1, 0.1,
-                      within, twin)
+def _evaluation(candidate, n_rows, score, twin=False, rung=0, within=True):
+    return Evaluation(candidate, rung, n_rows, score, score, None, 1_000, 100, 0.1,
+                      0.1, within, twin)
 
 
 def test_the_runner_up_is_the_best_of_another_family_on_the_most_rows():
@@ -60,8 +60,9 @@ def test_a_search_reports_its_runner_up_with_munge_rows():
     assert runner["config"]["family"] != (
         configuration.get("search_winner") or configuration["config"])["family"]
     replaced = runner["replaces_winner"]
-    assert replaced == (runner["accuracy_munge"] > max(check["accuracy_without"],
-                                                       check["accuracy_munge"]))
+    assert replaced == (runner["selection_score_munge"]
+                        > max(check["selection_score_without"],
+                              check["selection_score_munge"]))
     served = type(distiller.student_[-1]).__name__.lower()
     assert served.startswith((runner if replaced else configuration)["config"][
         "family"][:3])

@@ -45,7 +45,7 @@ def _search(n_rows):
     targets = np.column_stack([1 - y * 0.8 - 0.1, y * 0.8 + 0.1])
     transfer = TransferSet(X, y, targets, None, task=_BINARY)
     data = SearchData(transfer.subset(np.arange(n_rows)), X[n_rows:], y[n_rows:],
-                      y[n_rows:])
+                      targets[n_rows:])
     ranked = ([Candidate("tree", (depth,), 1.0, 0.5) for depth in range(2, 11)]
               + [Candidate("linear", (), 1.0, 0.5)])
     request = Request(student="auto", temperature=1.0, alpha=0.5,
@@ -89,7 +89,7 @@ def test_the_augmentation_check_reusing_the_search_decides_as_without(
     checks = []
     for reuse in (True, False):
         if not reuse:
-            monkeypatch.setattr(_base, "selection_score", lambda *args: None)
+            monkeypatch.setattr(_base, "searched_scores", lambda *args: None)
         distiller = HPMDistiller(teacher, augment="auto", augment_ratio=1.0,
                                  random_state=0).fit(X, y)
         checks.append(distiller.report_.details["configuration"][
@@ -99,6 +99,7 @@ def test_the_augmentation_check_reusing_the_search_decides_as_without(
     assert reused["reused_search_fit"] and not refitted["reused_search_fit"]
     assert reused["accuracy_without"] == refitted["accuracy_without"]
     assert reused["accuracy_munge"] == refitted["accuracy_munge"]
+    assert reused["selection_score_without"] == refitted["selection_score_without"]
     assert reused["chosen"] == refitted["chosen"]
 
 

@@ -55,6 +55,9 @@ class _QuantileRegressionTask:
     def agreement(self, y_pred, teacher_pred):
         return r2_score(teacher_pred, y_pred)
 
+    def selection_score(self, y_true, y_pred, outputs):
+        return r2_score((y_true + outputs[:, 0]) / 2, y_pred)
+
     def strata(self, y):
         return np.searchsorted(self.edges, y)
 
@@ -116,7 +119,10 @@ def test_search_scores_and_meta_features_are_the_tasks(regression_rows):
     task = _QuantileRegressionTask(y)
     model = LinearRegression().fit(X[:300], y[:300])
     teacher_pred = model.predict(X[300:]) + 1.0
-    measured, agreement = score(model, X[300:], y[300:], teacher_pred, task)
+    selection, measured, agreement = score(model, X[300:], y[300:],
+                                           teacher_pred[:, None], task)
+    assert selection == pytest.approx(r2_score((y[300:] + teacher_pred) / 2,
+                                               model.predict(X[300:])))
     assert measured == pytest.approx(r2_score(y[300:], model.predict(X[300:])))
     assert agreement == pytest.approx(r2_score(teacher_pred,
                                                model.predict(X[300:])))
