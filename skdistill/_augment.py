@@ -489,7 +489,7 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
         MUNGE rows, when the configuration search (or the distil-or-not
         check) already measured them: the same fit (same
         student, seed, rows and selection rows, see
-        :func:`~._configure.searched_score`). Only the fit with MUNGE rows is
+        :func:`~._configure.searched_scores`). Only the fit with MUNGE rows is
         made then.
 
     Returns

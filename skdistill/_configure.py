@@ -233,9 +233,10 @@ def runner_up(configuration, request, seed):
     winner) can lose the race and still be the better student with them, so
     the check tries the runner-up with them as well
     (:func:`~._augment.augmentation_check`). Among the candidates measured
-    within the serving limits, on the most rows each was fitted on, the most
-    accurate of another family; its ``details`` keep the search's, with its
-    own ``config``, so that :func:`searched_scores` finds its fit.
+    within the serving limits, on the most rows each was fitted on, the best
+    scored (``Evaluation.score``, the selection score) of another family; its
+    ``details`` keep the search's, with its own ``config``, so that
+    :func:`searched_scores` finds its fit.
     """
     winner = configuration.details.get("config", {}).get("family")
     best = {}
