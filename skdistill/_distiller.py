@@ -337,9 +337,12 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         ``"distillation_check"``: the race's winner against its twin on hard
         labels, or None), the
         ``"candidates"`` the search evaluated (config, rung, training rows,
-        selection accuracy and fidelity, bytes, latency per 1,000 rows) and
-        their ``"pareto_front"`` (accuracy against ``"bytes"`` and against
-        ``"latency_ms"``).
+        accuracy, selection score and fidelity on the selection rows, bytes,
+        latency per 1,000 rows) and their ``"pareto_front"`` (selection score
+        against ``"bytes"`` and against ``"latency_ms"``). The selection score,
+        which ranks the candidates, is the accuracy expected when each
+        selection row's label is its own or, half the time, drawn from the
+        fused teachers' probabilities there (less noisy on few rows).
 
     See Also
     --------
