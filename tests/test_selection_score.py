@@ -8,9 +8,13 @@ selection score must find it more often than the plain score does.
 """
 
 import numpy as np
+from sklearn.datasets import make_classification
 
 from skdistill import HPMDistiller
+from skdistill._candidates import Candidate
+from skdistill._halving import Limits, SearchData, plan_rungs, successive_halving
 from skdistill._task import ClassificationTask, RegressionTask
+from skdistill._transfer import TransferSet
 
 N_ROWS = 240  # the suite's selection rows on 2,000-row samples
 N_DRAWS = 300
@@ -85,3 +89,52 @@ def test_the_search_ranks_by_the_selection_score(binary_data):
     best = max(finalists, key=lambda c: c["selection_score"])
     assert configuration["distillation_check"]["kept_distillation"]
     assert configuration["config"] == best["config"]
+
+
+class _BlindTask(ClassificationTask):
+    """A selection score that sees no difference between students."""
+
+    def selection_score(self, y_true, y_pred, outputs):
+        return 0.5
+
+
+class _ContraryTask(ClassificationTask):
+    """A selection score that prefers the least accurate student."""
+
+    def selection_score(self, y_true, y_pred, outputs):
+        return 1.0 - self.score(y_true, y_pred)
+
+
+def _search_data(task, wrong_targets=False):
+    X, y = make_classification(n_samples=500, n_features=6, n_informative=4,
+                               random_state=1)
+    pointed = 1 - y if wrong_targets else y
+    targets = np.column_stack([0.9 - 0.8 * pointed, 0.1 + 0.8 * pointed])
+    transfer = TransferSet(X, y, targets, None, task=task)
+    return SearchData(transfer.subset(np.arange(350)), X[350:], y[350:],
+                      targets[350:])
+
+
+def test_the_race_follows_the_selection_score():
+    ranked = [Candidate("tree", (1,), 1.0, 0.9), Candidate("tree", (5,), 1.0, 0.9),
+              Candidate("linear", (), 1.0, 0.9)]
+    winner, evaluations = successive_halving(
+        ranked, plan_rungs(len(ranked), 3, 350), _search_data(
+            _ContraryTask(np.array([0, 1]))), Limits(), {}, 1, 0)
+    least_accurate = min(evaluations, key=lambda e: e.accuracy)
+    assert len({e.accuracy for e in evaluations}) > 1
+    assert winner == least_accurate.candidate
+
+
+def test_the_twin_without_distillation_is_judged_on_the_labels():
+    """Whether to keep the teachers is not decided by a score that leans on
+    them: with soft targets that point to the wrong class, the twin trained on
+    the labels wins on accuracy even where the selection score ties."""
+    data = _search_data(_BlindTask(np.array([0, 1])), wrong_targets=True)
+    ranked = [Candidate("tree", (3,), 1.0, 0.9), Candidate("linear", (), 1.0, 0.9)]
+    winner, evaluations = successive_halving(
+        ranked, plan_rungs(len(ranked), 2, 350), data, Limits(), {}, 1, 0,
+        check_distillation=True)
+    twin = evaluations[-1]
+    assert twin.twin and winner == twin.candidate and winner.alpha == 0.0
+    assert all(e.score == 0.5 for e in evaluations)
