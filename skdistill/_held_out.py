@@ -8,8 +8,9 @@ predictions carry that row's label, so the synthetic rows it labels teach the
 student the selection rows' answers, and the check favours them whatever they
 are worth on new rows. Such a teacher labels the check's synthetic rows through
 copies that never saw the selection rows: its cross-fitted copies, which leave
-them out (their mean), or, when the fit has none (its outputs came from a
-cache), a copy refitted on the rows the check trains on. Teachers that label
+them out (the mean of the first :data:`LABELLING_COPIES`), or, when the fit has
+none (its outputs came from a cache), a copy refitted on the rows the check
+trains on. Teachers that label
 the training rows as they are (prefit and never fitted on them) are used as
 they are.
 """
@@ -23,6 +24,15 @@ from sklearn.utils import _safe_indexing
 from ._parallel import estimated_cost, run_jobs
 from ._teacher_outputs import cached_output, teachers_outputs
 from ._teachers import fit_one
+
+# The check's synthetic rows are labelled by the mean of this many of a
+# teacher's cross-fitted copies (each never saw the selection rows), not all
+# ``cv`` of them: labelling was a quarter of the fit's own work on hpc_data (five
+# LightGBM copies predicting 3,840 rows). Medium suite, six seeds, against all
+# five: accuracy level (-0.00 +/- 0.06 points), own work 0.75-0.94x
+# (benchmarks/README, "Choosing between students against the labels and the
+# teachers").
+LABELLING_COPIES = 2
 
 
 @dataclass
@@ -43,8 +53,9 @@ class HeldOutTeachers:
     n_jobs : int or None
         Workers for the copies' fits.
     copies : list of (list of estimators or None) or None
-        Per teacher, fitted copies that never saw the selection rows: their
-        mean labels the rows instead of a refitted copy.
+        Per teacher, fitted copies that never saw the selection rows: the mean
+        of the first :data:`LABELLING_COPIES` labels the rows instead of a
+        refitted copy.
     """
 
     fused: object
@@ -66,8 +77,8 @@ class HeldOutTeachers:
 
     def outputs(self, X):
         """Every teacher's outputs on ``X``, shape (n_teachers, n_samples,
-        n_outputs): the mean of its copies' or its refitted copy's where there
-        is a template.
+        n_outputs): the mean of its first :data:`LABELLING_COPIES` copies' or
+        its refitted copy's where there is a template.
 
         A refitted copy's outputs are kept in the process's cache, keyed by
         the template's parameters and the rows it learns from: a refit with
@@ -84,8 +95,9 @@ class HeldOutTeachers:
                     None, "proba", [teacher], (X, task.cache_key()),
                     lambda t=teacher: teachers_outputs([t], X, task, self.n_jobs))[0])
             elif self.copies is not None and self.copies[index]:
-                outputs.append(teachers_outputs(self.copies[index], X, task,
-                                                self.n_jobs).mean(axis=0))
+                outputs.append(teachers_outputs(
+                    self.copies[index][:LABELLING_COPIES], X, task,
+                    self.n_jobs).mean(axis=0))
             else:
                 outputs.append(cached_output(
                     None, "held_out_proba", [template], data,

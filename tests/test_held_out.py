@@ -16,7 +16,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.tree import DecisionTreeClassifier
 
-from skdistill import HPMDistiller, LinearStudent, TreeStudent, _base
+from skdistill import HPMDistiller, LinearStudent, TreeStudent, _base, _held_out
 from skdistill._held_out import HeldOutTeachers, held_out_labeller
 from skdistill._targets import _without_held_out, fit_targets
 from skdistill._task import ClassificationTask, RegressionTask
@@ -117,6 +117,37 @@ def test_the_checks_synthetic_rows_are_labelled_by_copies_that_never_saw_them():
     np.testing.assert_array_equal(targets.argmax(axis=1), 1 - y[others])
     # teachers that never saw the rows label them as they are
     assert held_out_labeller(fused, [None], X, y, None, None)(rows) is fused
+
+
+def test_the_copies_label_with_the_mean_of_the_first_few(monkeypatch):
+    """Labelling by every copy cost a quarter of a fit's own work for nothing
+    measurable: the first ``LABELLING_COPIES`` label, the others are not
+    asked."""
+    X, y = _coin_flips(4, 300)
+    fused = HPMDistiller(FrozenEstimator(DecisionTreeClassifier(random_state=0)
+                                         .fit(X, y)),
+                         student=LinearStudent(), prefit_teachers="as_is",
+                         augment=None, random_state=0).fit(X, y)._fused
+    copies = [DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X, y)
+              for depth in (1, 2, 3, 4, 5)]
+    asked = []
+
+    def recorded(copy, predict_proba):
+        def predict(Z):
+            asked.append(copy)
+            return predict_proba(Z)
+        return predict
+
+    for copy in copies:
+        monkeypatch.setattr(copy, "predict_proba",
+                            recorded(copy, copy.predict_proba))
+    labeller = HeldOutTeachers(fused, [DecisionTreeClassifier()], X, y, None,
+                               copies=[copies])
+    outputs = labeller.outputs(X[:50])
+    first = copies[:_held_out.LABELLING_COPIES]
+    assert asked == first and len(first) < len(copies)
+    np.testing.assert_allclose(
+        outputs[0], np.mean([c.predict_proba(X[:50]) for c in first], axis=0))
 
 
 def test_which_teachers_saw_the_rows():
