@@ -10,9 +10,8 @@ are worth on new rows. Such a teacher labels the check's synthetic rows through
 copies that never saw the selection rows: its cross-fitted copies, which leave
 them out (the mean of the first :data:`LABELLING_COPIES`), or, when the fit has
 none (its outputs came from a cache), a copy refitted on the rows the check
-trains on. Teachers that label
-the training rows as they are (prefit and never fitted on them) are used as
-they are.
+trains on. Teachers that label the training rows as they are (prefit and never
+fitted on them) are used as they are.
 """
 
 from dataclasses import dataclass, field
