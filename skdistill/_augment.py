@@ -17,6 +17,7 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import _num_samples
 
 from ._chain import fit_branches
+from ._task import teachers_trusted
 from ._transfer import draw_seed, selection_split
 
 # Pairs drawn from one seed. Fixing it (not ``chunk_size``) makes every output row a
@@ -464,10 +465,12 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
     The student trains twice on the transfer set less the selection rows: on
     those rows alone, and with MUNGE rows made from them only (rows made near a
     selection row would carry its label: the teachers were fitted on it). The
-    synthetic rows are kept only when the student scores strictly higher
-    (``transfer.task.score``: accuracy for classification) with them on the
-    selection rows: whether to learn more from the teachers is decided on the
-    labels alone, not on the selection score, which leans towards them.
+    synthetic rows are kept only when the student scores strictly higher with
+    them on the selection rows: on the selection score where the fused
+    teachers are at least as accurate there as both fits
+    (:func:`~._task.teachers_trusted`), on the task's score (accuracy for
+    classification) otherwise, since the selection score leans towards the
+    teachers whose labels the synthetic rows carry.
 
     Parameters
     ----------
@@ -517,12 +520,16 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
     scores = [transfer.scores(chain[-1].model, select) for chain in chains]
     without = scores[0] if known_without is None else known_without
     munge = scores[-1]
-    return munge[0] > without[0], {
+    trusted = teachers_trusted(transfer.task, transfer.y[select],
+                               transfer.targets[select], [without[0], munge[0]])
+    decisive = int(trusted)
+    return munge[decisive] > without[decisive], {
         "accuracy_without": without[0], "accuracy_munge": munge[0],
         "selection_score_without": without[1], "selection_score_munge": munge[1],
+        "decided_on": "selection_score" if trusted else "accuracy",
         "n_synthetic_rows": augmented.n_synthetic,
         "reused_search_fit": known_without is not None,
-        "chosen": "munge" if munge[0] > without[0] else None}
+        "chosen": "munge" if munge[decisive] > without[decisive] else None}
 
 
 # augment_ratio="auto" tries these ratios, those whose synthetic rows stay under

@@ -45,6 +45,7 @@ from ._parallel import run_jobs
 from ._progress import logger
 from ._ranker import ranker_for
 from ._served_latency import served_latency_ms
+from ._task import teachers_trusted
 from ._temperature import AdaptiveTemperature, as_scheduler
 from ._transfer import TransferRows, selection_rows, selection_split
 from .exceptions import SkdistillWarning
@@ -169,7 +170,7 @@ def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
         "source": source, "config": winner.as_dict(),
         "search_budget": request.search_budget, "n_fits": len(evaluations),
         "rungs": len({e.rung for e in evaluations if e.rung != "probe"}),
-        "distillation_check": distillation_check(evaluations),
+        "distillation_check": distillation_check(evaluations, winner),
         "meta_features": meta,
         "ranking": [{"config": c.as_dict(), "predicted": p}
                     for c, p in zip(ranked[:5], predicted, strict=False)],
@@ -185,9 +186,10 @@ def distil_or_not(transfer, configuration, seed, n_jobs):
     The configured student is fitted twice on the transfer set less its
     selection rows (:func:`~._transfer.selection_split`, the rows of the
     augmentation check), with the configured alpha and with 0 (the true
-    target alone); 0 is kept only when it scores strictly higher
-    (``transfer.task.score``) on the selection rows, as the search's
-    distil-or-not twin is.
+    target alone); 0 is kept only when it scores strictly higher on the
+    selection rows, as the search's distil-or-not twin is: on the selection
+    score where the fused teachers are at least as accurate there as both fits
+    (:func:`~._task.teachers_trusted`), on the task's score otherwise.
 
     Returns
     -------
@@ -210,7 +212,10 @@ def distil_or_not(transfer, configuration, seed, n_jobs):
              alpha, n_inputs, n_outputs) for alpha in alphas]
     chains = run_jobs(fit_chain, jobs, [len(training.y)] * 2, n_jobs)
     scores = [transfer.scores(chain[-1].model, select) for chain in chains]
-    chosen = 1 if scores[1][0] > scores[0][0] else 0
+    decisive = int(teachers_trusted(transfer.task, transfer.y[select],
+                                    transfer.targets[select],
+                                    [score for score, _ in scores]))
+    chosen = 1 if scores[1][decisive] > scores[0][decisive] else 0
     name = transfer.task.score_name
     check = {"distilled": {"alpha": alphas[0], name: scores[0][0]},
              "hard_labels": {"alpha": 0.0, name: scores[1][0]},

@@ -22,6 +22,7 @@ from joblib import effective_n_jobs
 
 from ._chain import fit_chain
 from ._parallel import estimated_cost, run_jobs
+from ._task import teachers_trusted
 from ._time_budget import unlimited
 from ._transfer import TransferRows, TransferSet
 from .metrics import count_parameters, predict_latency
@@ -233,9 +234,11 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
     check_distillation : bool, default=False
         Spend one fit of the budget on the winner's twin without distillation
         (:meth:`~skdistill._candidates.Candidate.without_distillation`), fitted
-        on the last rung's rows: the twin wins when it is strictly more
-        accurate on the selection rows (the task's score, not the selection
-        score, which leans towards the teachers; and within the limits).
+        on the last rung's rows: the twin wins when it scores strictly higher
+        on the selection rows (and within the limits), on the selection
+        score where the fused teachers are at least as accurate there as both
+        students, on accuracy otherwise (the selection score leans towards
+        the teachers).
     budget : TimeBudget, default=None
         With a limit, the candidates of a rung are fitted a batch (one per
         worker) at a time, each batch (and the twin) only when its fits and the
@@ -287,8 +290,7 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         evaluations += measured
         if on_rung is not None:
             on_rung(measured)
-        if (measured[0].within_limits
-                and measured[0].accuracy > last[0].accuracy):
+        if measured[0].within_limits and _twin_wins(measured[0], last[0], data):
             return twin, evaluations
     return alive[0], evaluations
 
@@ -328,8 +330,26 @@ def _fit_seconds(known, n_rows, total_rows):
     return slowest * n_rows + best.fit_seconds / best.n_rows * total_rows
 
 
-def distillation_check(evaluations):
+def _twin_wins(twin, distilled, data):
+    """Whether the twin without distillation beats the distilled winner on the
+    selection rows: on the selection score where the teachers are at least as
+    accurate there as both (:func:`~._task.teachers_trusted`), on accuracy
+    otherwise."""
+    task = data.training.task
+    if teachers_trusted(task, data.y_select, data.outputs_select,
+                        [twin.accuracy, distilled.accuracy]):
+        return twin.score > distilled.score
+    return twin.accuracy > distilled.accuracy
+
+
+def distillation_check(evaluations, winner):
     """What the twin check of :func:`successive_halving` found, or None.
+
+    Parameters
+    ----------
+    evaluations : list of Evaluation
+    winner : Candidate
+        The race's result: the twin when it won.
 
     Returns
     -------
@@ -349,8 +369,7 @@ def distillation_check(evaluations):
                      and e.candidate.without_distillation() == twin.candidate),
                     key=lambda e: (-e.score, e.n_bytes))
     return {"distilled": distilled.as_dict(), "hard_labels": twin.as_dict(),
-            "kept_distillation": not (twin.within_limits
-                                      and twin.accuracy > distilled.accuracy)}
+            "kept_distillation": winner != twin.candidate}
 
 
 def probe_limits(ranked, wanted, data, limits, fit_settings, n_jobs, seed,

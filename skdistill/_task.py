@@ -40,10 +40,23 @@ MIN_STRATUM_ROWS = 10
 # their labels and, with this weight, the fused teachers' outputs there, which
 # come from copies that never saw those rows (``selection_score``). Whether to
 # learn more from the teachers (the distil-or-not twin, alpha="auto", MUNGE
-# rows and their ratio) is decided on the labels alone: this score leans
-# towards the teachers. benchmarks/README, "Choosing between students against
-# the labels and the teachers".
+# rows) uses this score only where the teachers are at least as accurate there
+# as the students compared (``teachers_trusted``), the labels alone otherwise:
+# the score leans towards the teachers. benchmarks/README, "Choosing between
+# students against the labels and the teachers".
 SELECTION_TEACHER_WEIGHT = 0.5
+
+
+def teachers_trusted(task, y, outputs, student_scores):
+    """Whether a choice about learning more from the teachers may be made on
+    the selection score: the fused teachers' ``outputs`` score at least as
+    high on these rows (``task.score`` against ``y``) as every one of the
+    students' ``student_scores`` there.
+
+    A useless or misleading teacher scores below the students, and the
+    choice is then made on the labels alone.
+    """
+    return task.score(y, task.predictions(outputs)) >= max(student_scores)
 
 
 class ClassificationTask:

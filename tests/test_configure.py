@@ -193,7 +193,7 @@ def test_the_search_keeps_distillation_when_it_beats_the_noisy_labels():
     assert winner.alpha == 0.9
     final = [e for e in evaluations if e.candidate == winner and e.rung == twin.rung]
     assert final[0].accuracy > twin.accuracy
-    check = _halving.distillation_check(evaluations)
+    check = _halving.distillation_check(evaluations, winner)
     assert check["kept_distillation"] is True and twin.twin
     assert check["distilled"] == final[0].as_dict()
 

@@ -13,7 +13,7 @@ from sklearn.datasets import make_classification
 from skdistill import HPMDistiller
 from skdistill._candidates import Candidate
 from skdistill._halving import Limits, SearchData, plan_rungs, successive_halving
-from skdistill._task import ClassificationTask, RegressionTask
+from skdistill._task import ClassificationTask, RegressionTask, teachers_trusted
 from skdistill._transfer import TransferSet
 
 N_ROWS = 240  # the suite's selection rows on 2,000-row samples
@@ -128,8 +128,9 @@ def test_the_race_follows_the_selection_score():
 
 def test_the_twin_without_distillation_is_judged_on_the_labels():
     """Whether to keep the teachers is not decided by a score that leans on
-    them: with soft targets that point to the wrong class, the twin trained on
-    the labels wins on accuracy even where the selection score ties."""
+    them where they are worse than the students: with soft targets that point
+    to the wrong class, the twin trained on the labels wins on accuracy even
+    where the selection score ties."""
     data = _search_data(_BlindTask(np.array([0, 1])), wrong_targets=True)
     ranked = [Candidate("tree", (3,), 1.0, 0.9), Candidate("linear", (), 1.0, 0.9)]
     winner, evaluations = successive_halving(
@@ -138,3 +139,32 @@ def test_the_twin_without_distillation_is_judged_on_the_labels():
     twin = evaluations[-1]
     assert twin.twin and winner == twin.candidate and winner.alpha == 0.0
     assert all(e.score == 0.5 for e in evaluations)
+
+
+def test_the_teachers_are_trusted_only_where_they_are_as_accurate():
+    task = ClassificationTask(np.array([0, 1]))
+    y = np.array([0, 1, 1, 0, 1])
+    outputs = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.7, 0.3], [0.6, 0.4]])
+    assert teachers_trusted(task, y, outputs, [0.8, 0.6])  # teachers: 0.8
+    assert not teachers_trusted(task, y, outputs, [0.6, 1.0])
+    useless = np.full((5, 2), 0.5)  # predicts class 0 everywhere: 0.4
+    assert not teachers_trusted(task, y, useless, [0.6, 0.6])
+
+
+def test_trusted_teachers_let_the_selection_score_judge_the_twin():
+    """Where the teachers are at least as accurate as both students, the twin
+    is judged on the selection score (here one that prefers the less accurate
+    student), not on accuracy."""
+    data = _search_data(_ContraryTask(np.array([0, 1])))
+    ranked = [Candidate("tree", (3,), 1.0, 0.9), Candidate("linear", (), 1.0, 0.9)]
+    winner, evaluations = successive_halving(
+        ranked, plan_rungs(len(ranked), 2, 350), data, Limits(), {}, 1, 0,
+        check_distillation=True)
+    twin = evaluations[-1]
+    distilled = next(e for e in evaluations if not e.twin
+                     and e.candidate.without_distillation() == twin.candidate)
+    task = data.training.task
+    assert teachers_trusted(task, data.y_select, data.outputs_select,
+                            [twin.accuracy, distilled.accuracy])
+    assert twin.accuracy != distilled.accuracy
+    assert (winner == twin.candidate) == (twin.accuracy < distilled.accuracy)
