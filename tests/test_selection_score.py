@@ -149,6 +149,10 @@ def test_the_teachers_are_trusted_only_where_they_are_as_accurate():
     assert not teachers_trusted(task, y, outputs, [0.6, 1.0])
     useless = np.full((5, 2), 0.5)  # predicts class 0 everywhere: 0.4
     assert not teachers_trusted(task, y, useless, [0.6, 0.6])
+    # Regression's checks keep the labels alone, however good the teachers.
+    target = np.array([1.0, 2.0, 3.0, 4.0])
+    assert not teachers_trusted(RegressionTask(), target, target[:, None],
+                                [0.5, 0.5])
 
 
 def test_trusted_teachers_let_the_selection_score_judge_the_twin():
