@@ -40,9 +40,10 @@ MIN_STRATUM_ROWS = 10
 # their labels and, with this weight, the fused teachers' outputs there, which
 # come from copies that never saw those rows (``selection_score``). Whether to
 # learn more from the teachers (the distil-or-not twin, alpha="auto", MUNGE
-# rows) uses this score only where the teachers are at least as accurate there
-# as the students compared (``teachers_trusted``), the labels alone otherwise:
-# the score leans towards the teachers. benchmarks/README, "Choosing between
+# rows) uses this score only where the task allows it (``trusts_teachers``:
+# classification) and the teachers are at least as accurate there as the
+# students compared (``teachers_trusted``), the labels alone otherwise: the
+# score leans towards the teachers. benchmarks/README, "Choosing between
 # students against the labels and the teachers".
 SELECTION_TEACHER_WEIGHT = 0.5
 
