@@ -492,7 +492,7 @@ def _python_latency_ms(model, data):
 def measure(candidate, model, seconds, rung, n_rows, data, limits):
     """Selection score, accuracy and fidelity on the selection rows, size and
     latency."""
-    selection, accuracy, agreement = score(
+    accuracy, selection, agreement = score(
         model, data.Z_select, data.y_select, data.outputs_select,
         data.training.task)
     latency_ms = (data.latency(model) if data.latency is not None
@@ -506,17 +506,18 @@ def measure(candidate, model, seconds, rung, n_rows, data, limits):
 
 
 def score(model, Z, y, outputs, task):
-    """The task's selection score, score and agreement of ``model`` on rows
+    """The task's score, selection score and agreement of ``model`` on rows
     ``Z`` against their targets ``y`` and the fused teachers' ``outputs``;
     None each without rows.
 
-    For classification: the expected accuracy against the labels and the
-    teachers (``task.selection_score``), accuracy and fidelity.
+    For classification: accuracy, the expected accuracy against the labels
+    and the teachers (``task.selection_score``), and fidelity; the first two
+    in the order of :meth:`~._transfer.TransferSet.scores`.
     """
     if len(y) == 0:
         return None, None, None
     predicted = model.predict(Z)
-    return (task.selection_score(y, predicted, outputs), task.score(y, predicted),
+    return (task.score(y, predicted), task.selection_score(y, predicted, outputs),
             task.agreement(predicted, task.predictions(outputs)))
 
 

@@ -58,7 +58,7 @@ def teachers_trusted(task, y, outputs, student_scores):
     A useless or misleading teacher scores below the students, and the
     choice is then made on the labels alone.
     """
-    return (getattr(task, "trusts_teachers", False)
+    return (task.trusts_teachers
             and task.score(y, task.predictions(outputs)) >= max(student_scores))
 
 

@@ -58,6 +58,8 @@ class _QuantileRegressionTask:
     def selection_score(self, y_true, y_pred, outputs):
         return r2_score((y_true + outputs[:, 0]) / 2, y_pred)
 
+    trusts_teachers = False
+
     def strata(self, y):
         return np.searchsorted(self.edges, y)
 
@@ -119,7 +121,7 @@ def test_search_scores_and_meta_features_are_the_tasks(regression_rows):
     task = _QuantileRegressionTask(y)
     model = LinearRegression().fit(X[:300], y[:300])
     teacher_pred = model.predict(X[300:]) + 1.0
-    selection, measured, agreement = score(model, X[300:], y[300:],
+    measured, selection, agreement = score(model, X[300:], y[300:],
                                            teacher_pred[:, None], task)
     assert selection == pytest.approx(r2_score((y[300:] + teacher_pred) / 2,
                                                model.predict(X[300:])))
