@@ -11,12 +11,22 @@ from contextlib import nullcontext
 import numpy as np
 import pytest
 from memorising_teacher import RightOnlyOnItsRows
+from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.tree import DecisionTreeClassifier
 
-from skdistill import HPMDistiller, LinearStudent, TreeStudent, _base, _held_out
+from skdistill import (
+    HPMDistiller,
+    LinearStudent,
+    TreeStudent,
+    _base,
+    _halving,
+    _held_out,
+    _transfer,
+)
+from skdistill._halving import score
 from skdistill._held_out import HeldOutTeachers, held_out_labeller
 from skdistill._targets import _without_held_out, fit_targets
 from skdistill._task import ClassificationTask, RegressionTask
@@ -28,7 +38,9 @@ from skdistill._teacher_outputs import (
     teacher_outputs,
 )
 from skdistill._transfer import (
+    TransferSet,
     choice_rows,
+    selection_rows,
     validation_selection_split,
     validation_splits,
 )
@@ -310,3 +322,33 @@ def test_whether_x_val_splits_is_known_before_the_draw(counts):
     strata = np.repeat(np.arange(len(counts)), counts)
     split = validation_selection_split(strata, np.random.RandomState(0))[0]
     assert validation_splits(strata) == (split is not None)
+
+
+def test_a_fit_chooses_on_a_stratified_sample_of_many_selection_rows(monkeypatch):
+    monkeypatch.setattr(_transfer, "MAX_SCORED_ROWS", 50)
+    y = np.repeat([0, 1, 2], [600, 300, 100])
+    transfer = TransferSet(np.random.RandomState(0).normal(size=(1000, 3)), y,
+                           np.eye(3)[y], None, task=ClassificationTask(np.unique(y)))
+    held_out = choice_rows(y, seed=0)
+    training, select = selection_rows(transfer, seed=0)
+    assert len(held_out) == 200
+    assert set(select) <= set(held_out)
+    assert np.bincount(y[select]).tolist() == [30, 15, 5]
+    # The selection rows not scored on are not trained on either.
+    assert not set(training) & set(held_out)
+    assert len(training) == 800
+
+
+def test_the_search_scores_on_the_sampled_selection_rows(monkeypatch):
+    monkeypatch.setattr(_transfer, "MAX_SCORED_ROWS", 40)
+    scored = []
+
+    def counting_score(model, Z, y, outputs, task):
+        scored.append(len(y))
+        return score(model, Z, y, outputs, task)
+
+    monkeypatch.setattr(_halving, "score", counting_score)
+    X, y = make_classification(n_samples=600, random_state=0)
+    HPMDistiller(teachers=[DecisionTreeClassifier(max_depth=4, random_state=0)],
+                 augment=None, random_state=0).fit(X, y)
+    assert scored and set(scored) == {40}
