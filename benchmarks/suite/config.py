@@ -125,6 +125,8 @@ LEVERS = {
     "direct (alpha=0, MLPStudent(100x))": {**DIRECT_PARAMS, "student": MLP_100X},
     "direct (alpha=0, MLPStudent(100x, numeric_embedding='periodic'))": {
         **DIRECT_PARAMS, "student": MLP_100X_PERIODIC},
+    # Issue 14's "within 1.5 points of the teachers while >= 50x smaller".
+    "HPMDistiller(min_compression=50)": {"min_compression": 50.0},
 }
 # --rows: groups of rows. The teachers' rows and HPMDistiller() always run (every
 # other row is measured against them and takes its student).
