@@ -233,7 +233,8 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         Called with the list of evaluations of each rung, as soon as it is done.
     check_distillation : bool, default=False
         Spend one fit of the budget on the winner's twin without distillation
-        (:meth:`~skdistill._candidates.Candidate.without_distillation`), fitted
+        (:meth:`~skdistill._candidates.Candidate.plain_twin`: alpha 0, and a
+        LightGBM student at LightGBM's default learning rate), fitted
         on the last rung's rows: the twin wins when it scores strictly higher
         on the selection rows (and within the limits), on the selection
         score where the fused teachers are at least as accurate there as both
@@ -279,11 +280,11 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
             return None, evaluations
         if len(measured) < n_candidates:
             return alive[0], evaluations
-    if check_distillation and last and last[0].candidate.alpha > 0:
+    if check_distillation and last and _has_twin(last[0].candidate):
         if not budget.allows(_fit_seconds(measured, plan[-1][1], total_rows)):
             budget.cut("distil-or-not check skipped")
             return alive[0], evaluations
-        twin = last[0].candidate.without_distillation()
+        twin = last[0].candidate.plain_twin()
         measured = [dataclasses.replace(evaluation, twin=True) for evaluation in
                     evaluate_all([twin], subset, data, limits, fit_settings,
                                  n_jobs, rung=len(plan) - 1)]
@@ -293,6 +294,13 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         if measured[0].within_limits and _twin_wins(measured[0], last[0], data):
             return twin, evaluations
     return alive[0], evaluations
+
+
+def _has_twin(candidate):
+    """Whether the distil-or-not check has a twin to race ``candidate``
+    against: it distils, or trains otherwise than its plain twin."""
+    return candidate.alpha > 0 or (candidate.plain_twin().training()
+                                   != candidate.training())
 
 
 def _evaluate_within(budget, candidates, previous, subset, data, limits,
@@ -354,10 +362,11 @@ def distillation_check(evaluations, winner):
     Returns
     -------
     dict or None
-        ``{"distilled": ..., "hard_labels": ..., "kept_distillation": bool}``:
-        the race's winner and its twin without distillation, as
-        :meth:`Evaluation.as_dict`, and whether the winner stayed; None when
-        no check was made.
+        ``{"distilled": ..., "hard_labels": ..., "kept_distillation": bool,
+        "twin_won": bool}``: the race's winner and its plain twin, as
+        :meth:`Evaluation.as_dict`, whether the served student distils (the
+        winner stayed and distils) and whether the twin won; None when no
+        check was made.
     """
     twins = [e for e in evaluations if e.twin]
     if not twins:
@@ -366,10 +375,11 @@ def distillation_check(evaluations, winner):
     # The winner: the best scored of its rung within the limits whose twin it is.
     distilled = min((e for e in evaluations
                      if e.rung == twin.rung and not e.twin and e.within_limits
-                     and e.candidate.without_distillation() == twin.candidate),
+                     and e.candidate.plain_twin() == twin.candidate),
                     key=lambda e: (-e.score, e.n_bytes))
     return {"distilled": distilled.as_dict(), "hard_labels": twin.as_dict(),
-            "kept_distillation": winner != twin.candidate}
+            "kept_distillation": winner != twin.candidate and winner.alpha > 0,
+            "twin_won": winner == twin.candidate}
 
 
 def probe_limits(ranked, wanted, data, limits, fit_settings, n_jobs, seed,

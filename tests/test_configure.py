@@ -195,7 +195,33 @@ def test_the_search_keeps_distillation_when_it_beats_the_noisy_labels():
     assert final[0].accuracy > twin.accuracy
     check = _halving.distillation_check(evaluations, winner)
     assert check["kept_distillation"] is True and twin.twin
+    assert check["twin_won"] is False
     assert check["distilled"] == final[0].as_dict()
+
+
+def test_a_lightgbm_twin_trains_at_lightgbms_default_learning_rate():
+    """The distil-or-not check races a LightGBM winner against the plain
+    LightGBM a user would fit: hard labels at 0.1, whatever rate the winner
+    took; so a winner already on the hard labels at another rate still gets
+    its check, and the better of the two on the selection rows serves."""
+    slow = Candidate("lgbm", (10, 7), 1.0, 0.0, learning_rate=0.02)
+    assert slow.plain_twin() == Candidate("lgbm", (10, 7), 1.0, 0.0,
+                                          learning_rate=0.1)
+    network = Candidate("mlp", (8,), 2.0, 0.7, learning_rate=1e-2, epochs=100)
+    assert network.plain_twin() == network.without_distillation()
+    ranked = [slow, Candidate("tree", (1,), 1.0, 0.0)]
+    data = _misled_search_data(invert_targets=False)
+    winner, evaluations = _race(ranked, 3, data, Limits(), {}, 1, 0,
+                                check_distillation=True)
+    twin = evaluations[-1]
+    assert twin.twin and twin.candidate.learning_rate == 0.1
+    raced = next(e for e in evaluations if e.candidate == slow)
+    assert twin.accuracy != raced.accuracy
+    assert (winner == twin.candidate) == (twin.accuracy > raced.accuracy)
+    check = _halving.distillation_check(evaluations, winner)
+    assert check["distilled"] == raced.as_dict()
+    assert check["twin_won"] == (winner == twin.candidate)
+    assert check["kept_distillation"] is False  # neither distils
 
 
 def test_the_distiller_trains_on_hard_labels_when_its_teacher_misleads(monkeypatch):
