@@ -156,10 +156,14 @@ class GlobalWeights:
 
 
 def check_features(features, n_samples):
-    """The features as a finite float array of ``n_samples`` rows (None: no column)."""
+    """The features as a finite float array of ``n_samples`` rows (None: no
+    column); float32 features stay float32 (no copy of a large transfer set's
+    inputs, :data:`~._targets.FLOAT32_ROWS`)."""
     if features is None:
         return np.empty((n_samples, 0))
-    features = np.asarray(features, dtype=np.float64)
+    features = np.asarray(features)
+    if features.dtype not in (np.float32, np.float64):
+        features = features.astype(np.float64)
     if features.ndim != 2 or features.shape[0] != n_samples:
         raise ValueError(
             f"features must have shape ({n_samples}, n_features) to match the "

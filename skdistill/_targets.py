@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples
 
 from ._preprocess import default_preprocessor
 from ._teacher_outputs import cached_output, teachers_outputs
@@ -50,13 +52,13 @@ class FusedTeachers:
 
     def gate_inputs(self, X):
         """The gate's features of rows ``X`` (every column)."""
-        return self.gate_preprocessor.transform(X)
+        return transformed(self.gate_preprocessor, X)
 
     def student_inputs(self, X, Z_gate=None):
         """The student's preprocessed inputs of rows ``X`` (every column)."""
         if Z_gate is not None and self.gate_preprocessor is self.preprocessor:
             return Z_gate
-        return self.preprocessor.transform(self.student_columns(X))
+        return transformed(self.preprocessor, self.student_columns(X))
 
     def outputs(self, X):
         """Every teacher's outputs, shape (n_teachers, n_samples, n_outputs)."""
@@ -130,7 +132,7 @@ def fit_targets(X, X_student, y, sample_weight, outputs, *, task, fusion,
             # A fusion that reads no features: no preprocessing of the other
             # columns (which the default one might not even read).
             gate_preprocessor = _StudentColumnsThen(preprocessor, student_columns)
-    Z = preprocessor.transform(X_student)
+    Z = transformed(preprocessor, X_student)
     Z_gate = (Z if gate_preprocessor is preprocessor
               or isinstance(gate_preprocessor, _StudentColumnsThen)
               else gate_preprocessor.transform(X))
@@ -142,6 +144,34 @@ def fit_targets(X, X_student, y, sample_weight, outputs, *, task, fusion,
                           gate_preprocessor, student_columns, n_jobs)
     return fused, TransferSet(Z, y, targets, sample_weight, task=task,
                               held_out=held_out)
+
+
+# Above this many rows the transfer set's inputs are made in float32, a chunk
+# of rows at a time, as the students that train on many rows compute (trees,
+# XGBoost, the networks): at a million rows the float64 inputs (378 MB for 59
+# columns) and their float32 copy for the student were alive together, the
+# fit's peak (benchmarks/README.md, session 9).
+FLOAT32_ROWS = 100_000
+_CHUNK_ROWS = 65_536
+
+
+def transformed(preprocessor, X):
+    """``preprocessor.transform(X)``; above :data:`FLOAT32_ROWS` rows, made in
+    float32 a chunk of :data:`_CHUNK_ROWS` rows at a time when the
+    preprocessing gives a dense array (a transform row by row, as the default
+    preprocessing's scaling and one-hot encoding are)."""
+    n_rows = _num_samples(X)
+    if n_rows <= FLOAT32_ROWS:
+        return preprocessor.transform(X)
+    first = preprocessor.transform(_safe_indexing(X, np.arange(_CHUNK_ROWS)))
+    if not isinstance(first, np.ndarray) or first.ndim != 2:
+        return preprocessor.transform(X)
+    Z = np.empty((n_rows, first.shape[1]), dtype=np.float32)
+    Z[:_CHUNK_ROWS] = first
+    for start in range(_CHUNK_ROWS, n_rows, _CHUNK_ROWS):
+        rows = np.arange(start, min(start + _CHUNK_ROWS, n_rows))
+        Z[rows] = preprocessor.transform(_safe_indexing(X, rows))
+    return Z
 
 
 def _without_held_out(sample_weight, held_out, n_rows):

@@ -223,3 +223,29 @@ def test_auto_temperature_is_adaptive_for_students_that_follow_a_schedule(
     assert auto == schedule(MLPStudent(**SMALL_MLP), "adaptive")
     assert auto[0] == 2.0 and len(auto) > 1
     assert schedule("tree", "auto") == [2.0]
+
+
+def test_many_rows_are_preprocessed_in_float32_chunks(monkeypatch):
+    import pandas as pd
+    from sklearn.preprocessing import OneHotEncoder
+
+    from skdistill import _targets
+    from skdistill._fusion_base import check_features
+    from skdistill._preprocess import default_preprocessor
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=300),
+                      "city": pd.Categorical(rng.choice(["a", "b", "c"], 300))})
+    preprocessor = default_preprocessor("mlp", X).fit(X)
+    whole = preprocessor.transform(X)
+    assert _targets.transformed(preprocessor, X).dtype == np.float64
+    monkeypatch.setattr(_targets, "FLOAT32_ROWS", 100)
+    monkeypatch.setattr(_targets, "_CHUNK_ROWS", 64)  # 300 rows: 5 chunks
+    chunked = _targets.transformed(preprocessor, X)
+    assert chunked.dtype == np.float32
+    np.testing.assert_array_equal(chunked, whole.astype(np.float32))
+    # A preprocessing that gives no dense array is applied as it is.
+    sparse = OneHotEncoder().fit(X[["city"]])
+    assert not isinstance(_targets.transformed(sparse, X[["city"]]), np.ndarray)
+    # The fusion reads float32 features without a float64 copy.
+    assert check_features(chunked, 300) is chunked
