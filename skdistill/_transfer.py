@@ -298,8 +298,10 @@ def selection_rows(transfer, seed):
         if transfer.synthetic is not None:
             real = np.flatnonzero(~transfer.synthetic)
         select = real[choice_rows(transfer.task.strata(transfer.y[real]), seed)]
-    return (np.setdiff1d(all_rows, select),
-            scored_rows(select, transfer.task.strata(transfer.y[select]), seed))
+    training = np.setdiff1d(all_rows, select)
+    if len(select) > MAX_SCORED_ROWS:
+        select = scored_rows(select, transfer.task.strata(transfer.y[select]), seed)
+    return training, select
 
 
 def choice_rows(strata, seed):

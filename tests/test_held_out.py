@@ -339,6 +339,13 @@ def test_a_fit_chooses_on_a_stratified_sample_of_many_selection_rows(monkeypatch
     assert len(training) == 800
 
 
+def test_too_few_rows_to_choose_on_give_no_selection_rows():
+    y = np.linspace(0.0, 1.0, 60)  # under MIN_SELECTION_ROWS
+    transfer = TransferSet(y[:, None], y, y[:, None], None, task=RegressionTask())
+    training, select = selection_rows(transfer, seed=0)
+    assert len(select) == 0 and len(training) == 60
+
+
 def test_the_search_scores_on_the_sampled_selection_rows(monkeypatch):
     monkeypatch.setattr(_transfer, "MAX_SCORED_ROWS", 40)
     scored = []
