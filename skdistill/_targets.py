@@ -135,7 +135,7 @@ def fit_targets(X, X_student, y, sample_weight, outputs, *, task, fusion,
     Z = transformed(preprocessor, X_student)
     Z_gate = (Z if gate_preprocessor is preprocessor
               or isinstance(gate_preprocessor, _StudentColumnsThen)
-              else gate_preprocessor.transform(X))
+              else transformed(gate_preprocessor, X))
     fitted = task.make_fusion(fusion, seed).fit(
         Z_gate, outputs.gate, task.encode(y),
         _without_held_out(sample_weight, held_out, len(y)))
