@@ -298,10 +298,7 @@ def selection_rows(transfer, seed):
         if transfer.synthetic is not None:
             real = np.flatnonzero(~transfer.synthetic)
         select = real[choice_rows(transfer.task.strata(transfer.y[real]), seed)]
-    training = np.setdiff1d(all_rows, select)
-    if len(select) > MAX_SCORED_ROWS:
-        select = scored_rows(select, transfer.task.strata(transfer.y[select]), seed)
-    return training, select
+    return np.setdiff1d(all_rows, select), scored_rows(select, transfer, seed)
 
 
 def choice_rows(strata, seed):
@@ -333,16 +330,15 @@ def choice_rows(strata, seed):
 MAX_SCORED_ROWS = 20_000
 
 
-def scored_rows(select, strata, seed):
-    """The selection rows a fit scores on: ``select``, or a stratified
-    sample of :data:`MAX_SCORED_ROWS` of them.
+def scored_rows(select, transfer, seed):
+    """The selection rows a fit scores on: ``select``, or a sample of
+    :data:`MAX_SCORED_ROWS` of them, stratified by ``transfer.task.strata``.
 
     Parameters
     ----------
     select : ndarray of int
-        The selection rows (:func:`selection_rows`).
-    strata : ndarray of shape (len(select),)
-        ``task.strata`` of their targets.
+        The selection rows of ``transfer`` (:func:`selection_rows`).
+    transfer : TransferSet
     seed : int
         Seeds the sample.
 
@@ -353,6 +349,7 @@ def scored_rows(select, strata, seed):
     """
     if len(select) <= MAX_SCORED_ROWS:
         return select
+    strata = transfer.task.strata(transfer.y[select])
     _, kept = stratified_split(strata, MAX_SCORED_ROWS / len(select),
                                check_random_state(seed))
     return select[kept]
