@@ -6,13 +6,17 @@ the difference is real, with a margin that was measured (stated beside it).
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import load_digits, make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import OneHotEncoder
 
-from skdistill import HPMDistiller, LGBMStudent, MLPStudent, XGBStudent
+from skdistill import HPMDistiller, LGBMStudent, MLPStudent, XGBStudent, _targets
+from skdistill._fusion_base import check_features
+from skdistill._preprocess import default_preprocessor
 from skdistill._task import ClassificationTask
 from skdistill._teacher_outputs import out_of_fold_outputs, teachers_outputs
 
@@ -226,13 +230,6 @@ def test_auto_temperature_is_adaptive_for_students_that_follow_a_schedule(
 
 
 def test_many_rows_are_preprocessed_in_float32_chunks(monkeypatch):
-    import pandas as pd
-    from sklearn.preprocessing import OneHotEncoder
-
-    from skdistill import _targets
-    from skdistill._fusion_base import check_features
-    from skdistill._preprocess import default_preprocessor
-
     rng = np.random.RandomState(0)
     X = pd.DataFrame({"x": rng.normal(size=300),
                       "city": pd.Categorical(rng.choice(["a", "b", "c"], 300))})
