@@ -67,14 +67,17 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         last fit is the winner's twin without distillation, which wins when it is
         more accurate on the selection rows. A number is always used as given.
     distill_loss : {"kl", "logit_mse"}, default="kl"
-        The soft-target term of the students that train on a loss and take a
-        ``distill_loss`` parameter (the MLP and linear students; it replaces
-        the student's own): the KL divergence at the temperature, or
-        ``"logit_mse"``, the squared error between the student's logits and the
-        teachers' log-probabilities, centred per row (Ba and Caruana, 2014;
-        no temperature). The other students fit the target distribution either
-        way. ``"kl"`` is the default: ``benchmarks/levers_mlp.py`` measured no
-        clear gain from ``"logit_mse"`` (``benchmarks/README.md``).
+        The soft-target term of the students that take a ``distill_loss``
+        parameter (the MLP, linear, LightGBM and XGBoost students; it replaces
+        the student's own): the KL divergence at the temperature (for the
+        boosters and the linear student, the cross-entropy with the target
+        distribution), or ``"logit_mse"``, the squared error between the
+        student's logits (a booster's raw scores: fitting the teachers'
+        margins) and the teachers' log-probabilities, centred per row (Ba and
+        Caruana, 2014; no temperature). The tree student fits the target
+        distribution either way. ``"kl"`` is the default:
+        ``benchmarks/levers_mlp.py`` and the suite measured no clear gain from
+        ``"logit_mse"`` (``benchmarks/README.md``).
     fusion : {"attention", "mean", "accuracy"}, default="attention"
         How several teachers' probabilities become one target: a gate giving
         per-sample weights, the plain mean, or global weights from each

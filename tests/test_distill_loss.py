@@ -31,6 +31,16 @@ def test_the_distiller_s_loss_replaces_the_student_s(data):
     assert not np.allclose(kl.predict_proba(X), logit.predict_proba(X), atol=1e-4)
 
 
+@pytest.mark.parametrize("student", ["lgbm", "xgb"])
+def test_the_distiller_s_loss_reaches_the_boosters(data, student):
+    kl = _distil(data, student)
+    logit = _distil(data, student, distill_loss="logit_mse")
+    assert logit.student_[-1].distill_loss == "logit_mse"
+    assert logit.student_[-1].temperature_ == 1.0
+    X, _ = data
+    assert not np.allclose(kl.predict_proba(X), logit.predict_proba(X), atol=1e-4)
+
+
 def test_a_student_without_the_parameter_keeps_its_own_loss(data):
     distiller = _distil(data, "tree", distill_loss="logit_mse")
     assert "distill_loss" not in distiller.student_[-1].get_params()

@@ -85,12 +85,14 @@ PREFIT_DEFAULT = "prefit: HPMDistiller()"
 PREFIT_AS_IS = "prefit: HPMDistiller(prefit_teachers='as_is')"
 PREFIT_CROSS_FIT = "prefit: HPMDistiller(prefit_teachers='cross_fit')"
 PREFIT_KD = "prefit: plain KD (XGBoost, in-sample)"
+PREFIT_LOGIT_MSE = "prefit: HPMDistiller(distill_loss='logit_mse')"
 PREFIT = {
     PREFIT_DEFAULT: ("all", {}),
     PREFIT_AS_IS: ("all", {"prefit_teachers": "as_is"}),
     PREFIT_CROSS_FIT: ("all", {"prefit_teachers": "cross_fit"}),
     PREFIT_KD: ("xgb", {"temperature": 4.0, "alpha": 0.7, "augment": None,
                         "chain": False, "student": "student"}),
+    PREFIT_LOGIT_MSE: ("all", {"distill_loss": "logit_mse"}),
 }
 # Direct LightGBM rows: the 50 trees x 15 leaves (n_estimators=50,
 # num_leaves=15), and as many boosting rounds of 15 leaves as come nearest the

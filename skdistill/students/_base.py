@@ -29,6 +29,9 @@ from sklearn.utils.validation import (
 # Floor of probabilities before a log, and of row sums before renormalising;
 # the ONNX export writes the same floor into its graphs.
 PROBA_FLOOR = 1e-12
+# distill_loss="logit_mse": the floor of the teachers' probabilities before the
+# log (MLPStudent's too).
+LOGIT_FLOOR = 1e-4
 
 
 def soften(proba, temperature):
@@ -87,6 +90,13 @@ def mixed_targets(soft_targets, hard_targets, temperature, alpha):
     """
     return (alpha * soften(soft_targets, temperature)
             + (1 - alpha) * hard_targets)
+
+
+def centred_log_proba(proba):
+    """``log(max(proba, LOGIT_FLOOR))`` minus its row mean: the logits that
+    ``distill_loss="logit_mse"`` students match."""
+    log_proba = np.log(np.clip(proba, LOGIT_FLOOR, 1.0))
+    return log_proba - log_proba.mean(axis=1, keepdims=True)
 
 
 def is_temperature_schedule(temperature):
@@ -203,7 +213,12 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
     temperature and alpha, and the final sharpening. A subclass that sets
     ``accepts_temperature_schedule`` also implements ``_fit_scheduled(X, soft,
     hard, alpha, schedule, initial, sample_weight)``, which builds its targets
-    from ``soft`` at the scheduler's temperatures and sets ``temperature_``.
+    from ``soft`` at the scheduler's temperatures and sets ``temperature_``. A
+    subclass with a ``distill_loss`` parameter implements ``_fit_logits(X,
+    hard, logit_targets, alpha, sample_weight)`` for ``distill_loss=
+    "logit_mse"``: it matches the teachers' centred log-probabilities
+    (:func:`centred_log_proba`) instead of a distribution, and ignores the
+    temperature (``temperature_`` is 1).
     """
 
     # Whether ``fit`` follows a temperature scheduler (see ``_fit_scheduled``).
@@ -230,7 +245,8 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
         temperature : float or scheduler, default=1.0
             Softening temperature for the soft targets; a scheduler (an object
             with ``initial()`` and ``step(epoch, gap)``) only for students whose
-            ``accepts_temperature_schedule`` is true.
+            ``accepts_temperature_schedule`` is true. Not used with
+            ``distill_loss="logit_mse"``.
         alpha : float, default=1.0
             Weight of the soft targets against the one-hot labels.
 
@@ -251,6 +267,11 @@ class BaseStudent(ClassifierMixin, BaseEstimator):
         targets = one_hot(y_encoded, len(classes))
         if soft_targets is None or alpha == 0:
             self.temperature_ = 1.0
+        elif getattr(self, "distill_loss", "kl") == "logit_mse":
+            self.temperature_ = 1.0
+            self._fit_logits(X, targets, centred_log_proba(soft_targets), alpha,
+                             sample_weight)
+            return self
         elif schedule is not None:
             self._fit_scheduled(X, soft_targets, targets, alpha, schedule,
                                 check_temperature(temperature), sample_weight)

@@ -17,9 +17,9 @@ import lightgbm as lgb
 import numpy as np
 import xgboost as xgb
 from joblib import effective_n_jobs
-from scipy.special import expit, log_softmax, logit
+from scipy.special import expit, log_softmax, logit, softmax
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from tqdm.auto import tqdm
 
 from ._base import (
@@ -88,6 +88,47 @@ def binary_cross_entropy_grad_hess(raw, targets, weight):
     grad = weight * (proba - targets)
     hess = weight * np.maximum(proba * (1.0 - proba), _MIN_HESSIAN)
     return grad, hess
+
+
+def logit_squared_error_grad_hess(raw, hard, logit_targets, alpha, weight):
+    """Gradient and diagonal hessian of ``distill_loss="logit_mse"``.
+
+    The loss of row ``i`` is ``w_i * (alpha * mean_k (rc_ik - t_ik)^2 + (1 -
+    alpha) * CE(hard_i, softmax(raw_i)))``, with ``rc`` the raw scores centred
+    per row and ``t`` the teachers' centred log-probabilities (Ba and Caruana,
+    2014; :class:`~skdistill.students.LinearStudent` minimises the same).
+
+    Parameters
+    ----------
+    raw : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Raw scores: the logit of the positive class for two classes.
+    hard : ndarray of shape (n_samples, n_classes)
+        One-hot labels.
+    logit_targets : ndarray of shape (n_samples, n_classes)
+        :func:`~skdistill.students._base.centred_log_proba` of the teachers'
+        probabilities.
+    alpha : float
+        Weight of the squared error, in (0, 1].
+    weight : ndarray of shape (n_samples,)
+        Row weights.
+
+    Returns
+    -------
+    grad, hess : ndarrays of the shape of ``raw``
+    """
+    n_classes = hard.shape[1]
+    curvature = 2.0 * alpha / n_classes * (1.0 - 1.0 / n_classes)
+    if n_classes == 2:  # one score, the logits (0, raw) centred: (-raw/2, raw/2)
+        proba = expit(raw)
+        residual = raw - (logit_targets[:, 1] - logit_targets[:, 0])
+        grad = alpha / 2.0 * residual + (1 - alpha) * (proba - hard[:, 1])
+        hess = curvature + (1 - alpha) * proba * (1.0 - proba)
+        return weight * grad, weight * np.maximum(hess, _MIN_HESSIAN)
+    proba = log_proba_to_proba(raw)
+    residual = raw - raw.mean(axis=1, keepdims=True) - logit_targets
+    grad = 2.0 * alpha / n_classes * residual + (1 - alpha) * (proba - hard)
+    hess = curvature + (1 - alpha) * proba * (1.0 - proba)
+    return weight[:, None] * grad, weight[:, None] * np.maximum(hess, _MIN_HESSIAN)
 
 
 def _soft_cross_entropy(raw, targets, weight):
@@ -189,6 +230,17 @@ class _BoosterStudent(BaseStudent):
         self.temperature_history_ = objective.history[:self.n_estimators_]
         self.temperature_ = self.temperature_history_[-1]
 
+    def _fit_logits(self, X, hard, logit_targets, alpha, sample_weight):
+        """``distill_loss="logit_mse"``: boosting on
+        :func:`logit_squared_error_grad_hess`, from the init score of the
+        distribution the two terms aim at."""
+        def objective(raw, data):
+            return logit_squared_error_grad_hess(raw, hard, logit_targets, alpha,
+                                                 sample_weight)
+
+        aimed = alpha * softmax(logit_targets, axis=1) + (1 - alpha) * hard
+        self._fit_distribution(X, aimed, sample_weight, objective)
+
     def _raw(self, X):
         return self._raw_score(X).reshape(X.shape[0], -1) + self.init_score_
 
@@ -224,6 +276,15 @@ class LGBMStudent(_BoosterStudent):
         Seeds the row and feature sampling.
     verbose : int, default=0
         0 is silent; 1 shows a progress bar over the boosting rounds.
+    distill_loss : {"kl", "logit_mse"}, default="kl"
+        How the soft targets are learned: the soft cross-entropy with the
+        target distribution (the KL divergence up to a constant; see Notes), or
+        ``"logit_mse"``, fitting the teachers' margins: ``alpha`` times the
+        mean squared difference between the raw scores and the teachers'
+        log-probabilities (floored at ``log(1e-4)``), both centred per row, plus
+        ``1 - alpha`` times the cross-entropy with the labels
+        (:func:`logit_squared_error_grad_hess`, a custom objective). It does not
+        use the temperature (``temperature_`` is 1).
 
     Attributes
     ----------
@@ -292,11 +353,13 @@ class LGBMStudent(_BoosterStudent):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "distill_loss": [StrOptions({"kl", "logit_mse"})],
     }
 
     def __init__(self, n_estimators=100, num_leaves=15, max_depth=-1, learning_rate=0.1,
                  min_child_samples=20, subsample=1.0, colsample_bytree=1.0,
-                 reg_lambda=0.0, n_jobs=1, random_state=None, verbose=0):
+                 reg_lambda=0.0, n_jobs=1, random_state=None, verbose=0,
+                 distill_loss="kl"):
         self.n_estimators = n_estimators
         self.num_leaves = num_leaves
         self.max_depth = max_depth
@@ -308,6 +371,7 @@ class LGBMStudent(_BoosterStudent):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.distill_loss = distill_loss
 
     def _params(self, seed):
         return {
@@ -375,6 +439,15 @@ class XGBStudent(_BoosterStudent):
         Seeds the row and feature sampling.
     verbose : int, default=0
         0 is silent; 1 shows a progress bar over the boosting rounds.
+    distill_loss : {"kl", "logit_mse"}, default="kl"
+        How the soft targets are learned: the soft cross-entropy with the
+        target distribution (the KL divergence up to a constant; see Notes), or
+        ``"logit_mse"``, fitting the teachers' margins: ``alpha`` times the
+        mean squared difference between the raw scores and the teachers'
+        log-probabilities (floored at ``log(1e-4)``), both centred per row, plus
+        ``1 - alpha`` times the cross-entropy with the labels
+        (:func:`logit_squared_error_grad_hess`, a custom objective). It does not
+        use the temperature (``temperature_`` is 1).
 
     Attributes
     ----------
@@ -424,11 +497,13 @@ class XGBStudent(_BoosterStudent):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "distill_loss": [StrOptions({"kl", "logit_mse"})],
     }
 
     def __init__(self, n_estimators=100, max_depth=4, learning_rate=0.1,
                  min_child_weight=1.0, subsample=1.0, colsample_bytree=1.0,
-                 reg_lambda=1.0, n_jobs=1, random_state=None, verbose=0):
+                 reg_lambda=1.0, n_jobs=1, random_state=None, verbose=0,
+                 distill_loss="kl"):
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -439,6 +514,7 @@ class XGBStudent(_BoosterStudent):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.distill_loss = distill_loss
 
     def _params(self, seed):
         return {

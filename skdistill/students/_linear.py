@@ -8,15 +8,11 @@ from scipy.optimize import minimize
 from scipy.special import log_softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._base import BaseStudent, log_proba_to_proba, one_hot, validate_fit_targets
+from ._base import BaseStudent, log_proba_to_proba
 from ._docstrings import with_shared_docstring
 
 _TINY = np.finfo(np.float64).tiny
-# distill_loss="logit_mse": the floor of the teachers' probabilities before the
-# log (MLPStudent's too).
-_LOGIT_FLOOR = 1e-4
 
 
 def soft_cross_entropy(params, X, targets, weight, l2, fit_intercept):
@@ -77,12 +73,6 @@ def logit_squared_error(params, X, hard, logit_targets, alpha, weight, l2,
     if fit_intercept:
         extra.append(d_logits.sum(axis=0))
     return loss, grad + np.concatenate(extra)
-
-
-def centred_log_proba(proba):
-    """``log(max(proba, 1e-4))`` minus its row mean."""
-    log_proba = np.log(np.clip(proba, _LOGIT_FLOOR, 1.0))
-    return log_proba - log_proba.mean(axis=1, keepdims=True)
 
 
 def _unpack(params, n_classes, n_features, fit_intercept):
@@ -170,47 +160,9 @@ class LinearStudent(BaseStudent):
         self.tol = tol
         self.distill_loss = distill_loss
 
-    def fit(self, X, y, sample_weight=None, *, soft_targets=None, temperature=1.0,
-            alpha=1.0):
-        """Fit on hard labels, or on the teachers' soft targets.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training rows.
-        y : array-like of shape (n_samples,)
-            Hard labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights.
-        soft_targets : array-like of shape (n_samples, n_classes), default=None
-            Teacher probabilities, columns aligned to ``np.unique(y)``. ``None``
-            trains on ``y`` alone.
-        temperature : float, default=1.0
-            Softening temperature for the soft targets (not used by
-            ``distill_loss="logit_mse"``).
-        alpha : float, default=1.0
-            Weight of the soft targets against the labels.
-
-        Returns
-        -------
-        self : object
-            The fitted student.
-        """
-        if self.distill_loss == "kl" or soft_targets is None or alpha == 0:
-            return super().fit(X, y, sample_weight, soft_targets=soft_targets,
-                               temperature=temperature, alpha=alpha)
-        self._validate_params()
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        classes, y_encoded, soft = validate_fit_targets(
-            y, soft_targets, temperature, alpha, X.shape[0])
-        sample_weight = _check_sample_weight(sample_weight, X)
-        self.classes_, self.temperature_ = classes, 1.0
-        self._fit_logits(X, one_hot(y_encoded, len(classes)),
-                         centred_log_proba(soft), alpha, sample_weight)
-        return self
-
     def _fit_logits(self, X, hard, logit_targets, alpha, sample_weight):
         """``distill_loss="logit_mse"``: L-BFGS-B on :func:`logit_squared_error`."""
+        self._validate_params()
         total = max(sample_weight.sum(), _TINY)
         self._minimize(logit_squared_error, X, hard, sample_weight, (
             X, hard, logit_targets, alpha, sample_weight / total,

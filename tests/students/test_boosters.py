@@ -6,11 +6,12 @@ from scipy.special import expit, log_softmax
 from sklearn.datasets import make_classification
 
 from skdistill._temperature import AdaptiveTemperature, AnnealingTemperature
-from skdistill.students._base import distillation_gap
+from skdistill.students._base import centred_log_proba, distillation_gap
 from skdistill.students._boosters import (
     LGBMStudent,
     XGBStudent,
     binary_cross_entropy_grad_hess,
+    logit_squared_error_grad_hess,
     softmax_cross_entropy_grad_hess,
 )
 
@@ -237,3 +238,70 @@ def test_bad_scheduler_output_is_rejected():
 
     with pytest.raises(ValueError, match="temperature must be a finite number"):
         LGBMStudent(n_estimators=3).fit(X, y, soft_targets=soft, temperature=Broken())
+
+
+def _logit_mse_loss(raw, hard, logit_targets, alpha, weight):
+    """The loss of ``distill_loss="logit_mse"`` written from its definition,
+    on the full logits (a binary raw score is the logits ``(0, raw)``)."""
+    logits = raw if raw.ndim == 2 else np.column_stack([np.zeros_like(raw), raw])
+    centred = logits - logits.mean(axis=1, keepdims=True)
+    squared = np.mean((centred - logit_targets) ** 2, axis=1)
+    cross_entropy = -np.sum(hard * log_softmax(logits, axis=1), axis=1)
+    return np.sum(weight * (alpha * squared + (1 - alpha) * cross_entropy))
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_logit_mse_objective_is_the_derivative_of_its_loss(n_classes):
+    rng = np.random.RandomState(0)
+    shape = (6, n_classes) if n_classes > 2 else (6,)
+    raw = rng.normal(size=shape)
+    hard = np.eye(n_classes)[rng.randint(0, n_classes, 6)]
+    logit_targets = centred_log_proba(rng.dirichlet(np.ones(n_classes), size=6))
+    weight = rng.uniform(0.5, 2.0, size=6)
+    args = (hard, logit_targets, 0.7, weight)
+    grad, hess = logit_squared_error_grad_hess(raw, *args)
+    step = 1e-6
+    for index in np.ndindex(raw.shape):
+        shift = np.zeros_like(raw)
+        shift[index] = step
+        numeric = (_logit_mse_loss(raw + shift, *args)
+                   - _logit_mse_loss(raw - shift, *args)) / (2 * step)
+        assert grad[index] == pytest.approx(numeric, abs=1e-6)
+        grad_up = logit_squared_error_grad_hess(raw + shift, *args)[0]
+        grad_down = logit_squared_error_grad_hess(raw - shift, *args)[0]
+        assert hess[index] == pytest.approx(
+            (grad_up[index] - grad_down[index]) / (2 * step), rel=1e-4)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_logit_mse_fits_the_teacher_s_margins_closer_than_kl(booster, n_classes):
+    # A teacher whose log-odds are linear in the features and run far beyond
+    # what its probabilities show: the cross-entropy learns the probabilities,
+    # which saturate, the squared error on the logits learns the margins.
+    X, y = make_classification(600, 6, n_informative=4, n_classes=n_classes,
+                               random_state=0)
+    coef = np.random.RandomState(1).normal(scale=2.0, size=(n_classes, 6))
+    teacher = np.exp(log_softmax(X @ coef.T, axis=1))
+    target = centred_log_proba(teacher)
+    error = {}
+    for loss in ("kl", "logit_mse"):
+        student = booster(n_estimators=200, random_state=0, distill_loss=loss).fit(
+            X, y, soft_targets=teacher, alpha=1.0)
+        margins = centred_log_proba(student.predict_proba(X))
+        error[loss] = np.mean((margins - target) ** 2)
+        assert student.temperature_ == 1.0
+    assert error["logit_mse"] < 0.5 * error["kl"]
+
+
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_logit_mse_ignores_the_temperature_and_mixes_in_the_labels(booster):
+    X, y, soft = _soft_problem(3)
+    fit = {}
+    for temperature, alpha in ((1.0, 0.7), (4.0, 0.7), (1.0, 0.2)):
+        student = booster(n_estimators=20, random_state=0, distill_loss="logit_mse")
+        fit[temperature, alpha] = student.fit(
+            X, y, soft_targets=soft, temperature=temperature, alpha=alpha
+        ).predict_proba(X)
+    np.testing.assert_allclose(fit[1.0, 0.7], fit[4.0, 0.7])
+    assert not np.allclose(fit[1.0, 0.7], fit[1.0, 0.2], atol=1e-3)
