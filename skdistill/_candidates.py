@@ -53,6 +53,12 @@ FAMILIES = ("mlp", "lgbm", "tree", "linear")
 # the same size at 0.1 by 1.0 point over six seeds, more than two standard
 # errors, and the twin at 0.05 never tried 0.1 (benchmarks/README.md, session 9).
 PLAIN_TWIN_FAMILIES = ("lgbm",)
+# The search's size check (``_halving``) grows a winner of these families, whose
+# fits are cheap, one size up their ladder at a time. At 20,000 diamonds rows the
+# race's 50 x 15 LightGBM trailed the teachers by 1.8 points while a 100 x 31 one,
+# still over 50x smaller, matched them; the race had not tried it
+# (benchmarks/README.md, session 10).
+SIZE_LADDERS = {"lgbm": LGBM_SIZES, "tree": tuple((depth,) for depth in TREE_DEPTHS)}
 SCHEDULE_FAMILIES = ("mlp", "lgbm")
 # Pickled fitted MLPStudent minus its float32 weights: torch state dict, sklearn
 # wrapper and training curves. Measured with ``len(pickle.dumps(student))`` on
@@ -145,6 +151,20 @@ class Candidate:
             twin = dataclasses.replace(
                 twin, learning_rate=_DEFAULT_TRAINING[self.family][0])
         return twin
+
+    def larger(self, space):
+        """This candidate one size up its family's ladder (:data:`SIZE_LADDERS`),
+        its targets and training kept, when the search's ``space`` (its
+        candidates, within the size budget) has that size; else None."""
+        ladder = SIZE_LADDERS.get(self.family, ())
+        size = tuple(self.size)
+        if size not in ladder or size == ladder[-1]:
+            return None
+        larger = ladder[ladder.index(size) + 1]
+        if not any(c.family == self.family and tuple(c.size) == larger
+                   for c in space):
+            return None
+        return dataclasses.replace(self, size=larger)
 
     def as_dict(self):
         """The configuration as JSON-friendly values (what the memory stores)."""

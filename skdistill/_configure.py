@@ -39,6 +39,7 @@ from ._halving import (
     plan_rungs,
     probe_limits,
     scaled_search,
+    size_check,
     successive_halving,
 )
 from ._parallel import run_jobs
@@ -171,6 +172,7 @@ def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
         "search_budget": request.search_budget, "n_fits": len(evaluations),
         "rungs": len({e.rung for e in evaluations if e.rung != "probe"}),
         "distillation_check": distillation_check(evaluations, winner),
+        "size_check": size_check(evaluations, winner),
         "meta_features": meta,
         "ranking": [{"config": c.as_dict(), "predicted": p}
                     for c, p in zip(ranked[:5], predicted, strict=False)],
@@ -418,7 +420,8 @@ class RungFeedback:
         seconds, self.start = now - self.start, now
         first = evaluations[0]
         scores = [e.score for e in evaluations if e.score is not None]
-        name = "twin check" if first.twin else f"rung {first.rung}"
+        name = ("twin check" if first.twin else "size check"
+                if first.grown_from is not None else f"rung {first.rung}")
         logger.info("search %s: %d candidate(s) on %d rows, best selection score %s: "
                     "%.2f s", name, len(evaluations), first.n_rows,
                     f"{max(scores):.4f}" if scores else "-", seconds,

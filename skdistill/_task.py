@@ -125,6 +125,12 @@ class ClassificationTask:
         """Accuracy: higher is better."""
         return float(np.mean(np.asarray(y_pred) == np.asarray(y_true)))
 
+    def row_scores(self, y_true, y_pred):
+        """Each row's share of :meth:`score` (their mean): 1 where right, 0
+        where wrong. Two students' differences row by row are what the
+        search's size check weighs against their noise."""
+        return (np.asarray(y_pred) == np.asarray(y_true)).astype(np.float64)
+
     def agreement(self, y_pred, teacher_pred):
         """Fidelity: how often the student predicts what the teachers predict."""
         return fidelity(y_pred, teacher_pred)
@@ -247,6 +253,17 @@ class RegressionTask:
     def score(self, y_true, y_pred):
         """R²: higher is better."""
         return float(r2_score(y_true, y_pred))
+
+    def row_scores(self, y_true, y_pred):
+        """Each row's share of :meth:`score` (their mean, R²): ``1 - n e_i^2
+        / SST``, whose differences between two students are paired row by
+        row as :meth:`ClassificationTask.row_scores`' are."""
+        y_true = np.asarray(y_true, dtype=np.float64)
+        squared = (np.asarray(y_pred, dtype=np.float64) - y_true) ** 2
+        total = np.sum((y_true - y_true.mean()) ** 2)
+        if total == 0:
+            return np.full(len(y_true), self.score(y_true, y_pred))
+        return 1.0 - len(y_true) * squared / total
 
     def agreement(self, y_pred, teacher_pred):
         """Fidelity: R² of the student's predictions against the teachers'."""
