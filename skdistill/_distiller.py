@@ -208,7 +208,11 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         training rows less the selection rows) it makes at most 4 fits in one
         rung, on at most 5,000 at most 8 fits in two rungs, above that up to
         ``search_budget`` fits in three rungs
-        (``report_.details["configuration"]``: ``n_fits``, ``rungs``).
+        (``report_.details["configuration"]``: ``n_fits``, ``rungs``). On at
+        least 1,000 selection rows a LightGBM or tree winner then grows one
+        size at a time (outside the budget) while the larger student is more
+        accurate there by more than twice the standard error of the paired
+        difference (``["size_check"]``).
     max_student_bytes : float or None, default=None
         Serving budget: the most pickled bytes of ``student_`` (preprocessing
         included). With ``student="auto"`` no candidate over it can win; a
