@@ -259,3 +259,39 @@ def test_fixed_augmentation_runs_no_check(forest_task):
     for augment in (None, "munge"):
         fitted = _distil(teacher, X[5000:5300], y[5000:5300], augment, 0)
         assert "augmentation_check" not in fitted.report_.details["configuration"]
+
+
+def test_no_munge_fit_for_a_student_beyond_its_teachers(monkeypatch):
+    from sklearn.dummy import DummyClassifier
+
+    from skdistill import HPMDistiller, TreeStudent, _augment
+
+    X, y = make_classification(n_samples=600, n_features=6, n_informative=4,
+                               random_state=0)
+    teacher = DummyClassifier(strategy="prior").fit(X, y)  # 50 % right
+    branches = []
+    fit_branches = _augment.fit_branches
+
+    def counting(student, capacity, pairs, *args):
+        branches.append([pair[1].n_synthetic for pair in pairs])
+        return fit_branches(student, capacity, pairs, *args)
+
+    monkeypatch.setattr(_augment, "fit_branches", counting)
+    checks, predictions = [], []
+    for n_jobs in (1, 2):
+        fitted = HPMDistiller(teacher, student=TreeStudent(max_depth=4),
+                              augment="auto", prefit_teachers="as_is",
+                              random_state=0, n_jobs=n_jobs).fit(X, y)
+        checks.append(fitted.report_.details["configuration"]["augmentation_check"])
+        predictions.append(fitted.predict_proba(X))
+    one_worker, two_workers = checks
+    assert one_worker["accuracy_without"] > one_worker["teachers_accuracy"] + 0.2
+    assert one_worker["chosen"] is None and "teachers" in one_worker["reason"]
+    assert "accuracy_munge" not in one_worker
+    # one worker: the fit without MUNGE rows alone; two: both at once (the
+    # one with MUNGE rows first), and the same decision
+    assert branches[0] == [0]
+    assert branches[1][0] > 0 and branches[1][1:] == [0]
+    assert two_workers == one_worker
+    np.testing.assert_array_equal(predictions[0], predictions[1])
+    assert fitted.report_.details["n_synthetic_rows"] == 0
