@@ -55,10 +55,12 @@ FAMILIES = ("mlp", "lgbm", "tree", "linear")
 PLAIN_TWIN_FAMILIES = ("lgbm",)
 # The search's size check (``_halving``) grows a winner of these families, whose
 # fits are cheap, one size up their ladder at a time. At 20,000 diamonds rows the
-# race's 50 x 15 LightGBM trailed the teachers by 1.8 points while a 100 x 31 one,
-# still over 50x smaller, matched them; the race had not tried it
-# (benchmarks/README.md, session 10).
-SIZE_LADDERS = {"lgbm": LGBM_SIZES, "tree": tuple((depth,) for depth in TREE_DEPTHS)}
+# race's 50 x 15 LightGBM trailed the teachers by 1.8 points while a 100 x 31 one
+# matched them; the race had not tried it (benchmarks/README.md, session 10). The
+# LightGBM ladder has one step more than the search space, 100 x 15, between 50 x
+# 15 and 100 x 31 in bytes.
+SIZE_LADDERS = {"lgbm": ((10, 7), (25, 7), (50, 15), (100, 15), (100, 31)),
+                "tree": tuple((depth,) for depth in TREE_DEPTHS)}
 SCHEDULE_FAMILIES = ("mlp", "lgbm")
 # Pickled fitted MLPStudent minus its float32 weights: torch state dict, sklearn
 # wrapper and training curves. Measured with ``len(pickle.dumps(student))`` on
@@ -155,16 +157,17 @@ class Candidate:
     def larger(self, space):
         """This candidate one size up its family's ladder (:data:`SIZE_LADDERS`),
         its targets and training kept, when the search's ``space`` (its
-        candidates, within the size budget) has that size; else None."""
+        candidates, within the size budget) has that size or a larger one of
+        the ladder (sizes grow in bytes along it); else None."""
         ladder = SIZE_LADDERS.get(self.family, ())
         size = tuple(self.size)
-        if size not in ladder or size == ladder[-1]:
+        if size not in ladder:
             return None
-        larger = ladder[ladder.index(size) + 1]
-        if not any(c.family == self.family and tuple(c.size) == larger
-                   for c in space):
+        above = ladder[ladder.index(size) + 1:]
+        in_space = {tuple(c.size) for c in space if c.family == self.family}
+        if not in_space.intersection(above):
             return None
-        return dataclasses.replace(self, size=larger)
+        return dataclasses.replace(self, size=above[0])
 
     def as_dict(self):
         """The configuration as JSON-friendly values (what the memory stores)."""

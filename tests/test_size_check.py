@@ -5,7 +5,7 @@ import pytest
 from sklearn.datasets import make_classification, make_regression
 
 from skdistill import _halving
-from skdistill._candidates import LGBM_SIZES, Candidate
+from skdistill._candidates import LGBM_SIZES, SIZE_LADDERS, Candidate
 from skdistill._halving import Limits, SearchData, plan_rungs, successive_halving
 from skdistill._task import ClassificationTask, RegressionTask
 from skdistill._transfer import TransferSet
@@ -42,7 +42,11 @@ def _race(data, rival=_STUMP):
 def test_larger_climbs_the_family_ladder_within_the_search_space():
     assert _SMALL.larger(_SPACE) == _MEDIUM
     assert Candidate("lgbm", LGBM_SIZES[-1], **_PLAIN).larger(_SPACE) is None
-    assert _SMALL.larger([_SMALL]) is None  # the larger size is over the budget
+    assert _SMALL.larger([_SMALL]) is None  # the larger sizes are over the budget
+    # 100 x 15 is not in the space; a larger size of the ladder is
+    middle = Candidate("lgbm", (50, 15), **_PLAIN)
+    assert middle.larger(_SPACE).size == (100, 15)
+    assert middle.larger(_SPACE[:3]) is None
     tree = Candidate("tree", (3,), 2.0, 0.7)
     assert tree.larger([Candidate("tree", (5,))]) == Candidate("tree", (5,), 2.0, 0.7)
     assert Candidate("mlp", (16,)).larger([Candidate("mlp", (32, 16))]) is None
@@ -53,7 +57,7 @@ def test_the_winner_grows_while_the_larger_student_beats_the_noise():
     winner, evaluations = _race(data)
     grown = [e for e in evaluations if e.grown_from is not None]
     assert grown[0].grown_from == _SMALL and grown[0].candidate == _MEDIUM
-    assert LGBM_SIZES.index(tuple(winner.size)) >= 1
+    assert SIZE_LADDERS["lgbm"].index(tuple(winner.size)) >= 1
     raced = next(e for e in evaluations if e.candidate == _SMALL)
     served = next(e for e in grown if e.candidate == winner)
     assert served.accuracy > raced.accuracy + 0.02

@@ -276,15 +276,7 @@ class LGBMStudent(_BoosterStudent):
         Seeds the row and feature sampling.
     verbose : int, default=0
         0 is silent; 1 shows a progress bar over the boosting rounds.
-    distill_loss : {"kl", "logit_mse"}, default="kl"
-        How the soft targets are learned: the soft cross-entropy with the
-        target distribution (the KL divergence up to a constant; see Notes), or
-        ``"logit_mse"``, fitting the teachers' margins: ``alpha`` times the
-        mean squared difference between the raw scores and the teachers'
-        log-probabilities (floored at ``log(1e-4)``), both centred per row, plus
-        ``1 - alpha`` times the cross-entropy with the labels
-        (:func:`logit_squared_error_grad_hess`, a custom objective). It does not
-        use the temperature (``temperature_`` is 1).
+    {booster_distill_loss}
 
     Attributes
     ----------
@@ -439,15 +431,7 @@ class XGBStudent(_BoosterStudent):
         Seeds the row and feature sampling.
     verbose : int, default=0
         0 is silent; 1 shows a progress bar over the boosting rounds.
-    distill_loss : {"kl", "logit_mse"}, default="kl"
-        How the soft targets are learned: the soft cross-entropy with the
-        target distribution (the KL divergence up to a constant; see Notes), or
-        ``"logit_mse"``, fitting the teachers' margins: ``alpha`` times the
-        mean squared difference between the raw scores and the teachers'
-        log-probabilities (floored at ``log(1e-4)``), both centred per row, plus
-        ``1 - alpha`` times the cross-entropy with the labels
-        (:func:`logit_squared_error_grad_hess`, a custom objective). It does not
-        use the temperature (``temperature_`` is 1).
+    {booster_distill_loss}
 
     Attributes
     ----------

@@ -36,6 +36,17 @@ target_mean_, target_scale_ : float
 temperature_ : float
     Temperature the targets were softened with; ``predict_proba`` sharpens
     back by it.""",
+    # The boosted students' loss on the soft targets.
+    "booster_distill_loss": """\
+distill_loss : {"kl", "logit_mse"}, default="kl"
+    How the soft targets are learned: the soft cross-entropy with the
+    target distribution (the KL divergence up to a constant; see Notes), or
+    ``"logit_mse"``, fitting the teachers' margins: ``alpha`` times the
+    mean squared difference between the raw scores and the teachers'
+    log-probabilities (floored at ``log(1e-4)``), both centred per row, plus
+    ``1 - alpha`` times the cross-entropy with the labels
+    (:func:`logit_squared_error_grad_hess`, a custom objective). It does not
+    use the temperature (``temperature_`` is 1).""",
     # The boosted students: a temperature per round, and a prior to start from.
     "booster_attributes": """\
 temperature_ : float
