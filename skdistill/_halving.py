@@ -255,11 +255,14 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         it); the race ends with the best candidate measured when time runs
         out. What is cut is recorded in it.
 
+    Then, on enough selection rows, the size check (:func:`_size_check`) may
+    grow the winner (or its twin) one size at a time.
+
     Returns
     -------
     winner : Candidate or None
-        The best scored within the limits at the last rung; None when every
-        candidate was over them.
+        The best scored within the limits at the last rung (grown by the size
+        check, or its twin); None when every candidate was over them.
     evaluations : list of Evaluation
     """
     budget = budget or unlimited()
