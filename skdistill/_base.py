@@ -537,9 +537,12 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         _, runner_check = augmentation_check(
             transfer, runner.student, runner.temperature, runner.alpha, make_rows,
             seed, self.n_jobs, known_without=known)
-        # Two students compared: on the selection score, as in the race.
+        # Two students compared: on the selection score, as in the race. A
+        # runner-up already beyond the teachers made no MUNGE fit: nothing to
+        # compare with them.
         best = max(check["selection_score_without"], check["selection_score_munge"])
-        replaces = runner_check["selection_score_munge"] > best
+        replaces = ("selection_score_munge" in runner_check
+                    and runner_check["selection_score_munge"] > best)
         check["runner_up"] = {"config": runner.details["config"],
                               **runner_check, "replaces_winner": replaces}
         if not replaces:
