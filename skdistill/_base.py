@@ -512,7 +512,10 @@ class BaseDistiller(TeacherParams, BaseEstimator):
 
         Not tried on fewer than :data:`RUNNER_UP_MIN_SELECTION_ROWS`
         selection rows, where a strict win is a row or two and the fit (an
-        MLP on the MUNGE rows) would cost as much again as the whole fit.
+        MLP on the MUNGE rows) would cost as much again as the whole fit; nor
+        when the winner's check made no MUNGE fit (it was already more
+        accurate than the teachers). A runner-up whose own check stops there
+        does not replace the winner.
 
         Returns
         -------

@@ -153,13 +153,18 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         (``report_.details["configuration"]["augmentation_check"]``); above
         20,000 real training rows it keeps none without trying. The fit without
         MUNGE rows is the configuration search's own when its last rung trained
-        the winner on those rows: the check then costs one extra fit. The
-        check's MUNGE rows are labelled by the teachers' cross-fitted copies,
-        which never saw the selection rows (a teacher that saw them would
-        label the rows near them with their answers). After a search, the
+        the winner on those rows: the check then costs one extra fit. When the
+        student without MUNGE rows is already more accurate than the fused
+        teachers on the selection rows (whose labels the MUNGE rows would
+        carry), none are kept and, with one worker or the search's fit, the fit
+        with them is not made. The check's MUNGE rows are labelled by the
+        teachers' cross-fitted copies, which never saw the selection rows (a
+        teacher that saw them would label the rows near them with their
+        answers). After a search, the
         search's best candidate of another family is tried with the same MUNGE
-        rows too (one more fit), and replaces the winner when it scores
-        strictly higher with them
+        rows too (one more fit; not when the winner's check stopped before its
+        MUNGE fit), and replaces the winner when it scores strictly higher with
+        them
         (``report_.details["configuration"]["augmentation_check"]["runner_up"]``).
     augment_ratio : float or "auto", default=4.0
         Synthetic rows per training row for ``augment="munge"`` or ``"auto"``.

@@ -307,7 +307,7 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         if measured[0].within_limits and _twin_wins(measured[0], best, data):
             best = measured[0]
     best, grown = _size_check(best, ranked, subset, data, limits, fit_settings,
-                              n_jobs, budget, len(plan) - 1, total_rows)
+                              budget, len(plan) - 1, total_rows)
     if grown:
         evaluations += grown
         if on_rung is not None:
@@ -315,8 +315,8 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
     return best.candidate, evaluations
 
 
-def _size_check(best, space, subset, data, limits, fit_settings, n_jobs, budget,
-                rung, total_rows):
+def _size_check(best, space, subset, data, limits, fit_settings, budget, rung,
+                total_rows):
     """The size check: the winner grown one size at a time.
 
     On at least :data:`SIZE_CHECK_MIN_SELECTION_ROWS` selection rows, the
@@ -337,8 +337,7 @@ def _size_check(best, space, subset, data, limits, fit_settings, n_jobs, budget,
         The larger candidates measured, each with ``grown_from``.
     """
     grown = []
-    if (len(data.y_select) < SIZE_CHECK_MIN_SELECTION_ROWS
-            or best.candidate.larger(space) is None):
+    if len(data.y_select) < SIZE_CHECK_MIN_SELECTION_ROWS:
         return best, grown
     best_model = None
     while (larger := best.candidate.larger(space)) is not None:
