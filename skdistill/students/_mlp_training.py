@@ -15,11 +15,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
+from ._base import LOGIT_FLOOR
+
 _PREDICT_BATCH = 8192
 _LOG_EPS = 1e-12
 # distill_loss="logit_mse": the teachers' log-probabilities are floored here
-# before centring, so that a probability of 0 does not ask for a logit of -28.
-_LOGIT_FLOOR = float(np.log(1e-4))
+# before centring, so that a probability of 0 does not ask for a logit of -28
+# (the floor the distribution students' ``centred_log_proba`` uses).
+_LOGIT_FLOOR = float(np.log(LOGIT_FLOOR))
 
 # Held while torch's process-wide generators are seeded and drawn from.
 _GLOBAL_RNG_LOCK = threading.RLock()
