@@ -369,7 +369,7 @@ def _race(ranked, plan, data, request, settings, seed, on_rung,
     """:func:`search` once its rows and rungs are planned; ``scale`` is the
     ``(budget, max_rungs)`` of :func:`~._halving.scaled_search`."""
     limits, (budget, max_rungs) = request.limits, scale
-    evaluations = []
+    evaluations, space = [], ranked
     if limits.any:
         ranked, evaluations = probe_limits(
             ranked, plan[0][0] if plan else 1, data, limits, settings,
@@ -384,7 +384,7 @@ def _race(ranked, plan, data, request, settings, seed, on_rung,
         return ranked[0], evaluations
     winner, searched = successive_halving(
         ranked, plan, data, limits, settings, request.n_jobs, seed, on_rung,
-        check_distillation=check_distillation, budget=time_budget)
+        check_distillation=check_distillation, budget=time_budget, space=space)
     evaluations += searched
     if winner is None:
         winner = closest_to_limits(searched, limits)
@@ -428,6 +428,8 @@ class RungFeedback:
                     extra={"phase": "search_rung", "rung": first.rung,
                            "seconds": seconds})
         self.bar.set_postfix_str(name)
+        if self.bar.total is not None:  # the size check's fits are not planned
+            self.bar.total = max(self.bar.total, self.bar.n + len(evaluations))
         self.bar.update(len(evaluations))
         if self.on_rung is not None:
             self.on_rung(evaluations)

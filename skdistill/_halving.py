@@ -214,7 +214,8 @@ def plan_rungs(n_candidates, budget, n_rows, max_rungs=MAX_RUNGS):
 
 
 def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
-                       on_rung=None, check_distillation=False, budget=None):
+                       on_rung=None, check_distillation=False, budget=None,
+                       space=None):
     """Halve the ranked candidates rung by rung on growing parts of the rows.
 
     Parameters
@@ -254,6 +255,10 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
         the time left (the very first batch when :meth:`TimeBudget.allows` lets
         it); the race ends with the best candidate measured when time runs
         out. What is cut is recorded in it.
+    space : list of Candidate, default=None
+        The sizes the size check may grow the winner into (the search's
+        candidates within the size budget, before any serving-limit probe
+        narrowed them to ``ranked``); ``ranked`` by default.
 
     Then, on enough selection rows, the size check (:func:`_size_check`) may
     grow the winner (or its twin) one size at a time.
@@ -306,8 +311,9 @@ def successive_halving(ranked, plan, data, limits, fit_settings, n_jobs, seed,
             on_rung(measured)
         if measured[0].within_limits and _twin_wins(measured[0], best, data):
             best = measured[0]
-    best, grown = _size_check(best, ranked, subset, data, limits, fit_settings,
-                              budget, len(plan) - 1, total_rows)
+    best, grown = _size_check(best, ranked if space is None else space, subset,
+                              data, limits, fit_settings, budget, len(plan) - 1,
+                              total_rows)
     if grown:
         evaluations += grown
         if on_rung is not None:
@@ -325,9 +331,9 @@ def _size_check(best, space, subset, data, limits, fit_settings, budget, rung,
     ``space``), fitted on the last rung's rows, replaces it when it is within
     the limits and beats it on the selection rows by more than the noise
     (:func:`_beats_beyond_noise`); then the next size up, while each wins and
-    the time left pays for it. The winner is refitted once for the paired
-    comparison (the race keeps scores, not models): the ladders' families fit
-    in a fraction of a second.
+    the time left pays for it (:func:`_growth_seconds`). The winner is
+    refitted once for the paired comparison (the race keeps scores, not
+    models): the ladders' families fit in a fraction of a second.
 
     Returns
     -------
@@ -341,7 +347,8 @@ def _size_check(best, space, subset, data, limits, fit_settings, budget, rung,
         return best, grown
     best_model = None
     while (larger := best.candidate.larger(space)) is not None:
-        if not budget.allows(_fit_seconds([best], len(subset.y), total_rows)):
+        if not budget.allows(_growth_seconds(best, larger, len(subset.y),
+                                             total_rows, best_model is None)):
             budget.cut("size check stopped")
             break
         if best_model is None:
@@ -355,6 +362,21 @@ def _size_check(best, space, subset, data, limits, fit_settings, budget, rung,
             break
         best, best_model = measured, model
     return best, grown
+
+
+def _growth_seconds(best, larger, n_rows, total_rows, refit):
+    """Expected seconds of one step of the size check: the ``larger``
+    candidate's fit on ``n_rows`` rows (and the winner's refit first, with
+    ``refit``), then the final student's on ``total_rows`` at the larger rate.
+
+    ``best``'s rate per row scaled by the product of the sizes (trees times
+    leaves, or depth), which grows at least as fast as the fit's cost does:
+    like :func:`_fit_seconds`, it errs on the side of stopping early.
+    """
+    rate = best.fit_seconds / best.n_rows
+    larger_rate = rate * math.prod(larger.size) / math.prod(best.candidate.size)
+    return (refit * rate * n_rows + larger_rate * n_rows
+            + larger_rate * total_rows)
 
 
 def _beats_beyond_noise(model, other, data):

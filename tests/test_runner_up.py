@@ -5,7 +5,7 @@ import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from skdistill import HPMDistiller, LinearStudent, MLPStudent
+from skdistill import HPMDistiller, LinearStudent, MLPStudent, _augment, _base
 from skdistill._candidates import Candidate
 from skdistill._configure import Configuration, Request, runner_up
 from skdistill._halving import Evaluation
@@ -76,3 +76,30 @@ def test_no_runner_up_on_few_selection_rows():
     check = distiller.report_.details["configuration"]["augmentation_check"]
     assert "accuracy_munge" in check
     assert "runner_up" not in check
+
+
+def test_a_runner_up_beyond_the_teachers_keeps_the_winner(monkeypatch):
+    # The runner-up's own check stops before its MUNGE fit when it is already
+    # more accurate than the teachers: it has no score with them to compare.
+    real_check = _base.augmentation_check
+    calls = []
+
+    def check(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:  # the runner-up's
+            monkeypatch.setattr(_augment, "_beyond_the_teachers",
+                                lambda transfer, select, without, reused: None
+                                if without is None else {
+                                    "accuracy_without": without[0],
+                                    "selection_score_without": without[1],
+                                    "chosen": None, "reason": "beyond"})
+        return real_check(*args, **kwargs)
+
+    monkeypatch.setattr(_base, "augmentation_check", check)
+    distiller, X, y = _searched(1_600, data_seed=2)
+    check = distiller.report_.details["configuration"]["augmentation_check"]
+    assert len(calls) == 2 and "accuracy_munge" in check
+    runner = check["runner_up"]
+    assert runner["reason"] == "beyond" and "selection_score_munge" not in runner
+    assert runner["replaces_winner"] is False
+    assert "search_winner" not in distiller.report_.details["configuration"]

@@ -4,10 +4,18 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_regression
 
-from skdistill import _halving
+from skdistill import HPMDistiller, _configure, _halving
 from skdistill._candidates import LGBM_SIZES, SIZE_LADDERS, Candidate
-from skdistill._halving import Limits, SearchData, plan_rungs, successive_halving
+from skdistill._configure import Request
+from skdistill._halving import (
+    Evaluation,
+    Limits,
+    SearchData,
+    plan_rungs,
+    successive_halving,
+)
 from skdistill._task import ClassificationTask, RegressionTask
+from skdistill._time_budget import unlimited
 from skdistill._transfer import TransferSet
 
 _BINARY = ClassificationTask(np.array([0, 1]))
@@ -94,3 +102,56 @@ def test_row_scores_average_to_the_score(task):
         y, predicted = rng.randint(0, 3, 200), rng.randint(0, 3, 200)
     assert task.row_scores(y, predicted).mean() == pytest.approx(
         task.score(y, predicted))
+
+
+def test_the_size_check_grows_beyond_the_candidates_probed_for_serving_limits():
+    # With max_student_bytes the probe keeps only the race's two candidates;
+    # the larger sizes it did not probe are still within the size budget.
+    data = _search_data()
+    ranked = [_SMALL, _STUMP, *_SPACE[1:]]
+    request = Request.from_params({**HPMDistiller().get_params(deep=False),
+                                   "max_student_bytes": 10**8, "alpha": 0.0})
+    plan = plan_rungs(2, 2, len(data.training.y), max_rungs=1)
+    winner, evaluations = _configure._race(
+        ranked, plan, data, request, {"random_state": 0}, 0, None, False,
+        unlimited(), (2, 1))
+    assert {e.candidate for e in evaluations if e.rung == "probe"} == {_SMALL,
+                                                                      _STUMP}
+    grown = [e for e in evaluations if e.grown_from is not None]
+    assert grown and grown[0].grown_from == _SMALL
+    assert all(e.within_limits for e in grown)
+    assert SIZE_LADDERS["lgbm"].index(tuple(winner.size)) >= 1
+
+
+def test_a_size_check_step_is_priced_with_the_refit_and_the_larger_size():
+    best = Evaluation(_SMALL, 0, 1_000, 0.8, 0.8, None, 1_000, 70, 0.1, 1.0, True)
+    # 10 x 7 -> 25 x 7: the larger fit at 2.5 times the rate, on the rung's
+    # 1,000 rows and then as the final student on 4,000
+    first = _halving._growth_seconds(best, _MEDIUM, 1_000, 4_000, refit=True)
+    later = _halving._growth_seconds(best, _MEDIUM, 1_000, 4_000, refit=False)
+    assert first == pytest.approx(1.0 + 2.5 + 10.0)
+    assert later == pytest.approx(first - 1.0)
+    # more than one fit at the winner's rate, as the race's own estimate says
+    assert first > _halving._fit_seconds([best], 1_000, 4_000) + 2.0
+
+
+def _measured(candidate, score, twin=False, grown_from=None):
+    return Evaluation(candidate, 0, 1_000, score, score, None, 1_000, 70, 0.1, 0.1,
+                      True, twin, grown_from)
+
+
+@pytest.mark.parametrize("twin_won", [True, False])
+def test_the_distil_or_not_check_reports_the_race_winner_the_size_check_grew(
+        twin_won):
+    distilled = Candidate("lgbm", LGBM_SIZES[0], 2.0, 0.5, learning_rate=0.3)
+    twin = distilled.plain_twin()
+    raced = twin if twin_won else distilled
+    grown = raced.larger(_SPACE)
+    evaluations = [_measured(distilled, 0.80), _measured(_STUMP, 0.70),
+                   _measured(twin, 0.85 if twin_won else 0.75, twin=True),
+                   _measured(grown, 0.90, grown_from=raced)]
+    check = _halving.distillation_check(evaluations, grown)
+    assert check["twin_won"] is twin_won
+    assert check["kept_distillation"] is not twin_won
+    assert check["distilled"]["config"] == distilled.as_dict()
+    assert _halving.size_check(evaluations, grown)["from"] == raced.as_dict()

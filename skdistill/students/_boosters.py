@@ -297,7 +297,9 @@ class LGBMStudent(_BoosterStudent):
     Binary targets use LightGBM's ``cross_entropy`` objective with the soft
     probability of the positive class as label. Multiclass targets use
     :func:`softmax_cross_entropy_grad_hess` as a custom objective, one tree per
-    class and round.
+    class and round. With ``distill_loss="logit_mse"`` every target uses
+    :func:`logit_squared_error_grad_hess` as a custom objective on the raw
+    scores, and ``temperature`` is not used.
 
     ``temperature`` may be a scheduler (see ``skdistill._temperature``):
     ``initial()`` is called once, ``step(round, gap)`` after every round, and
@@ -452,7 +454,9 @@ class XGBStudent(_BoosterStudent):
     positive class as label. Multiclass targets use
     :func:`softmax_cross_entropy_grad_hess` as a custom objective (``obj=``),
     one tree per class and round. The init score is passed as ``base_margin``
-    and added back at prediction, so ``base_score`` is neutral.
+    and added back at prediction, so ``base_score`` is neutral. With
+    ``distill_loss="logit_mse"`` the objective is
+    :func:`logit_squared_error_grad_hess`, as in :class:`LGBMStudent`.
 
     ``temperature`` may be a scheduler, stepped after every round and undone at
     prediction by the last round's temperature, exactly as in
