@@ -7,6 +7,7 @@ stay on the data's manifold instead of filling the whole attribute space.
 
 import functools
 import sys
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -506,47 +507,72 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
         Both fits' scores (``accuracy_*``, the task's score, which decides)
         and selection scores (``selection_score_*``, which the runner-up's
         comparison uses), and the choice, for ``report_.details``.
+    chosen_fit : CheckFit or None
+        The fit of the choice (with MUNGE rows or without), when it was made
+        here: trained on neither the selection rows nor the report's
+        validation rows, it can stand for the report's student.
     """
     if len(transfer.y) > AUTO_MAX_ROWS:
         return False, {"chosen": None, "reason": (
-            f"over {AUTO_MAX_ROWS:,} real training rows")}
+            f"over {AUTO_MAX_ROWS:,} real training rows")}, None
     training, select = selection_split(transfer, seed)
     if len(select) == 0:
-        return False, {"chosen": None, "reason": "too few rows to choose on"}
+        return False, {"chosen": None, "reason": "too few rows to choose on"}, None
     n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
+    fits = {}  # CheckFit by branch name, as they are made
 
-    def fitted_scores(branches):
-        chains = fit_branches(clone(student), None, branches, temperature, alpha,
-                              n_inputs, n_classes, n_jobs)
+    def fitted_scores(named_branches):
+        chains = fit_branches(clone(student), None,
+                              [(0, rows) for _, rows in named_branches],
+                              temperature, alpha, n_inputs, n_classes, n_jobs)
+        for (name, rows), chain in zip(named_branches, chains, strict=True):
+            fits[name] = CheckFit(chain, len(rows.y))
         return [transfer.scores(chain[-1].model, select) for chain in chains]
 
     without = known_without
     if without is None and effective_n_jobs(n_jobs) == 1:
         # One worker: the fit without synthetic rows first, whose score may
         # spare the fit with them (with more workers both run at once).
-        (without,) = fitted_scores([(0, training)])
+        (without,) = fitted_scores([("without", training)])
     reused = known_without is not None
     beyond = _beyond_the_teachers(transfer, select, without, reused)
     if beyond is not None:
-        return False, beyond
+        return False, beyond, fits.get("without")
     rows = np.setdiff1d(np.arange(len(transfer.y)), select)
     augmented = training.extended(*make_rows(rows))
-    branches = [(0, augmented)] + ([(0, training)] if without is None else [])
+    branches = [("munge", augmented)] + ([("without", training)]
+                                         if without is None else [])
     scores = fitted_scores(branches)
     munge, without = scores[0], without or scores[-1]
     beyond = _beyond_the_teachers(transfer, select, without, reused)
     if beyond is not None:
-        return False, beyond
+        return False, beyond, fits.get("without")
     trusted = teachers_trusted(transfer.task, transfer.y[select],
                                transfer.targets[select], [without[0], munge[0]])
     decisive = int(trusted)
-    return munge[decisive] > without[decisive], {
+    chosen = munge[decisive] > without[decisive]
+    return chosen, {
         "accuracy_without": without[0], "accuracy_munge": munge[0],
         "selection_score_without": without[1], "selection_score_munge": munge[1],
         "decided_on": "selection_score" if trusted else "accuracy",
         "n_synthetic_rows": augmented.n_synthetic,
         "reused_search_fit": known_without is not None,
-        "chosen": "munge" if munge[decisive] > without[decisive] else None}
+        "chosen": "munge" if chosen else None}, fits.get(
+            "munge" if chosen else "without")
+
+
+@dataclass(frozen=True)
+class CheckFit:
+    """A student the augmentation check fitted: its chain (see
+    :func:`~skdistill._chain.fit_chain`) and the rows it trained on."""
+
+    chain: list
+    n_rows: int
+
+    @property
+    def seconds_per_row(self):
+        """Its fit's seconds per training row."""
+        return sum(step.seconds for step in self.chain) / max(1, self.n_rows)
 
 
 def _beyond_the_teachers(transfer, select, without, reused):

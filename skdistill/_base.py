@@ -201,18 +201,21 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                          "held_out_of_teacher_copies": True}
         labeller = held_out_labeller(fused, outputs.templates, X_train, y_train,
                                      w_train, self.n_jobs, outputs.copies, held_out)
-        configuration, transfer, meta, seed = self._configure_and_augment(
+        configuration, transfer, meta, seed, check_fit = self._configure_and_augment(
             X_train, X_student, transfer, fused, outputs, memory, names, rng,
             seed, clock, (budget, teacher_rate), labeller)
         # Once the student is known, its inputs in the dtype its library
         # computes in (float32 for trees, XGBoost and the MLPs): converted once,
         # not by each fit, and the float64 ones freed (at 1M rows, 190 MB).
         transfer = transfer.astype(student_input_dtype(configuration.student))
+        report_fit = self._report_student_from_check(check_fit, given_valid)
         with clock("student"):
-            chain, chain_search = fit_student(
+            chain, chain_search = (report_fit.chain, {}) if report_fit else fit_student(
                 configuration, transfer, outputs.size.capacity,
                 self._chain_within(budget, configuration, len(transfer.y)),
                 self.chain_min_improvement, seed, self.n_jobs)
+        student_rate = (report_fit.seconds_per_row if report_fit
+                        else timings["student"] / max(1, len(transfer.y)))
         self._set_fitted(task, names, fused, chain[-1].model)
         X_valid, y_valid = (given_valid if given_valid is not None
                             else (_safe_indexing(X, valid), y[valid]))
@@ -222,7 +225,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 X_valid, y_valid, fused, names, outputs, timings, configuration,
                 chain, chain_search, transfer, memory, budget, selection)
         final_rows = self._final_rows_skipped(given_valid is not None, transfer,
-                                              len(valid), budget, timings)
+                                              len(valid), budget, student_rate)
         if final_rows is None:
             with clock("final_rows"):
                 all_rows = self._final_rows_set(X, y, sample_weight, valid, fused,
@@ -234,6 +237,10 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                     all_rows, fused, configuration, len(chain) - 1,
                     outputs.size.capacity, seed)
             final_rows["refit_seconds"] = timings["final_rows"]
+        if report_fit is not None:
+            final_rows["report_student"] = (
+                "the augmentation check's fit, on the training rows less the "
+                "validation rows and the selection rows")
         self.report_.details["final_rows"] = final_rows
         _checks.warn_if_in_sample(self.report_.teacher_accuracies,
                                   [_teachers.is_fitted(t) for t in teachers],
@@ -245,11 +252,28 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                              self.latency_measure)
         return self
 
+    def _report_student_from_check(self, check_fit, given_valid):
+        """The augmentation check's fit (``check_fit``), when it stands for
+        the report's student; else None (the report's student is fitted).
+
+        Only where the served student is refitted on every row
+        (``final_rows="all"``, no ``X_val``) and without a chain: the report
+        then measures a student fitted on the training rows less the
+        selection rows, as the check fitted it, instead of fitting the same
+        configuration once more on the training rows only to replace it.
+        The served student is the same either way.
+        """
+        if (check_fit is None or self.final_rows != "all"
+                or given_valid is not None or self.chain is not False):
+            return None
+        return check_fit
+
     def _final_rows_skipped(self, validation_given, transfer, n_valid, budget,
-                            timings):
+                            student_rate):
         """What ``report_.details["final_rows"]`` says when the served student
         is not refitted on every row (``final_rows="train"``, ``X_val`` given,
-        or the time left cannot pay the refit); None when it is."""
+        or the time left cannot pay the refit at ``student_rate`` seconds per
+        row); None when it is."""
         if self.final_rows == "train":
             return {"final_rows": "train", "refit": False}
         if validation_given:
@@ -258,8 +282,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 "only measure the report")}
         n_rows = len(transfer.y) + n_valid * (1 + transfer.n_synthetic
                                               / max(1, _real_rows(transfer)))
-        expected = timings.get("student", 0.0) * n_rows / max(1, len(transfer.y))
-        if not budget.allows(expected):
+        if not budget.allows(student_rate * n_rows):
             budget.cut("final_rows='all' skipped (the student of the report serves)")
             return {"final_rows": "all", "refit": False, "reason": "time_limit"}
         return None
@@ -441,6 +464,10 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             The task's meta-features (when configured or recorded).
         seed : int
             The student's seed.
+        check_fit : CheckFit or None
+            The augmentation check's fit of the configured student with its
+            choice (see :func:`~skdistill._augment.augmentation_check`), when
+            it made one.
         """
         budget, teacher_rate = time_budget
         make_rows = partial(self._synthetic_rows, X_train, labeller, rng)
@@ -473,9 +500,9 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 budget.cut("distil-or-not check skipped (the default alpha)")
         if self.augment_ratio == "auto" and self._augment_after_configuration():
             return (*self._choose_ratio(configuration, transfer, make_rows, seed,
-                                        clock, time_budget), meta, seed)
+                                        clock, time_budget), meta, seed, None)
         if self.augment != "auto":
-            return configuration, transfer, meta, seed
+            return configuration, transfer, meta, seed, None
         if known is None:
             # The search's own fit of the winner, when it trained on the
             # check's rows.
@@ -485,24 +512,24 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 configuration, len(transfer.y), self.augment_ratio, teacher_rate,
                 reused=known is not None)):
             budget.cut("augmentation check skipped (no synthetic rows)")
-        else:
-            with clock("augment"), _quiet_trial_fits():
-                make_check_rows = _made_once(make_rows)
-                augment, check = augmentation_check(
-                    transfer, configuration.student, configuration.temperature,
-                    configuration.alpha, make_check_rows, seed, self.n_jobs,
-                    known_without=known)
-                configuration.details["augmentation_check"] = check
-                if self.student == "auto":
-                    configuration, augment = self._runner_up_with_munge(
-                        configuration, augment, transfer, make_check_rows, seed,
-                        time_budget)
-                if augment:
-                    transfer = transfer.extended(*make_rows())
-        return configuration, transfer, meta, seed
+            return configuration, transfer, meta, seed, None
+        with clock("augment"), _quiet_trial_fits():
+            make_check_rows = _made_once(make_rows)
+            augment, check, check_fit = augmentation_check(
+                transfer, configuration.student, configuration.temperature,
+                configuration.alpha, make_check_rows, seed, self.n_jobs,
+                known_without=known)
+            configuration.details["augmentation_check"] = check
+            if self.student == "auto":
+                configuration, augment, check_fit = self._runner_up_with_munge(
+                    configuration, augment, check_fit, transfer, make_check_rows,
+                    seed, time_budget)
+            if augment:
+                transfer = transfer.extended(*make_rows())
+        return configuration, transfer, meta, seed, check_fit
 
-    def _runner_up_with_munge(self, configuration, augment, transfer, make_rows,
-                              seed, time_budget):
+    def _runner_up_with_munge(self, configuration, augment, check_fit, transfer,
+                              make_rows, seed, time_budget):
         """``augment="auto"`` after a search: the search's best candidate of
         another family (:func:`~._configure.runner_up`) also tried with the
         same MUNGE rows; it replaces the winner when its selection score
@@ -521,23 +548,25 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         -------
         configuration : Configuration
         augment : bool
+        check_fit : CheckFit or None
+            ``check_fit``, or the runner-up's fit when it replaces the winner.
         """
         budget, teacher_rate = time_budget
         check = configuration.details["augmentation_check"]
         training, select = selection_rows(transfer, seed)
         if len(select) < RUNNER_UP_MIN_SELECTION_ROWS:
-            return configuration, augment
+            return configuration, augment, check_fit
         runner = runner_up(configuration, Request.from_params(
             self.get_params(deep=False)), seed)
         if runner is None or "accuracy_munge" not in check:
-            return configuration, augment
+            return configuration, augment, check_fit
         known = searched_scores(runner, len(training))
         if not budget.allows(_augmentation_seconds(
                 runner, len(transfer.y), self.augment_ratio, teacher_rate,
                 reused=known is not None)):
             budget.cut("the runner-up's augmentation check skipped")
-            return configuration, augment
-        _, runner_check = augmentation_check(
+            return configuration, augment, check_fit
+        _, runner_check, runner_fit = augmentation_check(
             transfer, runner.student, runner.temperature, runner.alpha, make_rows,
             seed, self.n_jobs, known_without=known)
         # Two students compared: on the selection score, as in the race. A
@@ -549,10 +578,11 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         check["runner_up"] = {"config": runner.details["config"],
                               **runner_check, "replaces_winner": replaces}
         if not replaces:
-            return configuration, augment
+            return configuration, augment, check_fit
         return replace(runner, details={
             **runner.details, "augmentation_check": check,
-            "search_winner": configuration.details["config"]}), True
+            "search_winner": configuration.details["config"]}), True, (
+                runner_fit if runner_check["chosen"] == "munge" else None)
 
     def _choose_ratio(self, configuration, transfer, make_rows, seed, clock,
                       time_budget):

@@ -20,6 +20,7 @@ from skdistill import (
     TreeStudent,
     XGBStudent,
     _base,
+    _chain,
 )
 
 X, y = make_classification(n_samples=400, n_features=6, n_informative=4,
@@ -153,3 +154,36 @@ def test_float32_inputs_change_nothing_for_students_that_compute_in_float32(
     assert student._input_dtype == np.float32
     np.testing.assert_array_equal(getattr(fitted[0], predict)(X),
                                   getattr(fitted[1], predict)(X))
+
+
+def test_the_report_measures_the_augmentation_checks_fit(monkeypatch):
+    # With augment="auto" the check already fitted the configured student,
+    # without the validation rows (and the selection rows): the report measures
+    # that fit instead of fitting the student once more, and the served
+    # student, refitted on every row, is the same.
+    fits = []
+    real_fit_chain = _chain.fit_chain
+
+    def counted(*args, **kwargs):
+        fits.append(1)
+        return real_fit_chain(*args, **kwargs)
+
+    monkeypatch.setattr(_chain, "fit_chain", counted)
+
+    def distil():
+        fits.clear()
+        fitted = _distil("all", augment="auto", augment_ratio=2.0)
+        return fitted, len(fits)
+
+    reused, n_reused = distil()
+    monkeypatch.setattr(_base.BaseDistiller, "_report_student_from_check",
+                        lambda self, check_fit, given_valid: None)
+    fitted, n_fitted = distil()
+    assert n_reused == n_fitted - 1
+    details = reused.report_.details["final_rows"]
+    assert "augmentation check's fit" in details["report_student"]
+    assert "report_student" not in fitted.report_.details["final_rows"]
+    np.testing.assert_array_equal(reused.predict_proba(X), fitted.predict_proba(X))
+    # the same validation rows measure both reports
+    assert reused.report_.n_validation == fitted.report_.n_validation
+    assert reused.report_.teacher_accuracy == fitted.report_.teacher_accuracy
