@@ -461,7 +461,7 @@ def synthetic_rows(X, ratio, fused, rng):
 
 
 def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
-                       n_jobs, known_without=None):
+                       n_jobs, known_without=None, known_fit=None):
     """``augment="auto"``: whether MUNGE rows make the student more accurate.
 
     The student trains twice on the transfer set less the selection rows: on
@@ -499,6 +499,9 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
         student, seed, rows and selection rows, see
         :func:`~._configure.searched_scores`). Only the fit with MUNGE rows is
         made then.
+    known_fit : CheckFit, default=None
+        That fit itself, when it was kept: the ``chosen_fit`` when the choice
+        is no MUNGE rows.
 
     Returns
     -------
@@ -519,7 +522,8 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
     if len(select) == 0:
         return False, {"chosen": None, "reason": "too few rows to choose on"}, None
     n_inputs, n_classes = transfer.Z.shape[1], transfer.targets.shape[1]
-    fits = {}  # CheckFit by branch name, as they are made
+    # CheckFit by branch name, as they are made (or known)
+    fits = {} if known_fit is None else {"without": known_fit}
 
     def fitted_scores(named_branches):
         chains = fit_branches(clone(student), None,

@@ -35,13 +35,19 @@ from . import _checks, _teachers
 from ._augment import (
     AUTO_MAX_ROWS,
     STEP_BUDGET_RATIO,
+    CheckFit,
     augmentation_check,
     ratio_check,
     ratio_ladder,
     step_capped,
     synthetic_rows,
 )
-from ._chain import check_chain_fits_student, fit_student
+from ._chain import (
+    ChainStep,
+    check_chain_fits_student,
+    fit_student,
+    scalable_capacity,
+)
 from ._configure import (
     Request,
     configure,
@@ -49,6 +55,7 @@ from ._configure import (
     family_of,
     follows_schedules,
     runner_up,
+    searched_evaluation,
     searched_scores,
 )
 from ._fingerprint import fingerprints_kept
@@ -503,11 +510,15 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                                         clock, time_budget), meta, seed, None)
         if self.augment != "auto":
             return configuration, transfer, meta, seed, None
+        known_fit = None
         if known is None:
             # The search's own fit of the winner, when it trained on the
             # check's rows.
-            known = searched_scores(configuration,
-                                    len(selection_rows(transfer, seed)[0]))
+            searched = searched_evaluation(configuration,
+                                           len(selection_rows(transfer, seed)[0]))
+            if searched is not None:
+                known = searched.accuracy, searched.score
+                known_fit = _searched_fit(searched, transfer)
         if not budget.allows(_augmentation_seconds(
                 configuration, len(transfer.y), self.augment_ratio, teacher_rate,
                 reused=known is not None)):
@@ -518,7 +529,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             augment, check, check_fit = augmentation_check(
                 transfer, configuration.student, configuration.temperature,
                 configuration.alpha, make_check_rows, seed, self.n_jobs,
-                known_without=known)
+                known_without=known, known_fit=known_fit)
             configuration.details["augmentation_check"] = check
             if self.student == "auto":
                 configuration, augment, check_fit = self._runner_up_with_munge(
@@ -864,6 +875,17 @@ def _student_seconds(configuration, n_rows, factor=1.0):
     most_rows = max(e.n_rows for e in known)
     per_row = max(e.fit_seconds / e.n_rows for e in known if e.n_rows == most_rows)
     return factor * per_row * n_rows
+
+
+def _searched_fit(evaluation, transfer):
+    """The search's fit of an :class:`~._halving.Evaluation` as the
+    augmentation check's :class:`~._augment.CheckFit`; None without its model."""
+    if evaluation.model is None:
+        return None
+    capacity = scalable_capacity(evaluation.model, transfer.Z.shape[1],
+                                 transfer.targets.shape[1])
+    return CheckFit([ChainStep(evaluation.model, capacity, evaluation.fit_seconds)],
+                    evaluation.n_rows)
 
 
 def _real_rows(transfer):

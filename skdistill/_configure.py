@@ -269,7 +269,14 @@ def runner_up(configuration, request, seed):
 def searched_scores(configuration, n_rows):
     """The configured student's score (the task's: accuracy, R²) and selection
     score on the selection rows, if the search measured them after training on
-    ``n_rows`` rows; else None.
+    ``n_rows`` rows (:func:`searched_evaluation`); else None."""
+    evaluation = searched_evaluation(configuration, n_rows)
+    return None if evaluation is None else (evaluation.accuracy, evaluation.score)
+
+
+def searched_evaluation(configuration, n_rows):
+    """The search's :class:`~._halving.Evaluation` of the configured student
+    trained on ``n_rows`` rows, with its fitted ``model``; else None.
 
     The search fits each candidate with the fit's seed on nested parts of the
     training rows less the selection rows; when the winner's last fit trained
@@ -282,7 +289,7 @@ def searched_scores(configuration, n_rows):
         if (evaluation.rung != "probe" and evaluation.n_rows == n_rows
                 and evaluation.accuracy is not None
                 and evaluation.candidate.as_dict() == config):
-            return evaluation.accuracy, evaluation.score
+            return evaluation
     return None
 
 

@@ -114,6 +114,10 @@ class Evaluation:
     twin: bool = False
     # The size check's larger candidates: the candidate each was grown from.
     grown_from: object = None
+    # The fitted student, kept for the length of the fit: the augmentation
+    # check's fit without MUNGE rows when the search made it (see
+    # _configure.searched_evaluation).
+    model: object = dataclasses.field(default=None, repr=False, compare=False)
 
     def as_experiment(self, meta, group, teachers):
         """The evaluation as an experiment of the optimization memory.
@@ -634,7 +638,7 @@ def measure(candidate, model, seconds, rung, n_rows, data, limits):
     n_bytes = len(pickle.dumps(model, protocol=5)) + data.extra_bytes
     evaluation = Evaluation(candidate, rung, n_rows, selection, accuracy,
                             agreement, n_bytes, count_parameters(model),
-                            latency_ms, seconds, True)
+                            latency_ms, seconds, True, model=model)
     within = limits.excess(evaluation) <= 1.0
     return Evaluation(**{**evaluation.__dict__, "within_limits": within})
 

@@ -86,15 +86,24 @@ def test_the_augmentation_check_reusing_the_search_decides_as_without(
         return fit_branches(student, capacity, pairs, *args)
 
     monkeypatch.setattr(_augment, "fit_branches", counting)
-    checks = []
+    checks, fits = [], []
     for reuse in (True, False):
         if not reuse:
-            monkeypatch.setattr(_base, "searched_scores", lambda *args: None)
+            monkeypatch.setattr(_base, "searched_evaluation", lambda *args: None)
         distiller = HPMDistiller(teacher, augment="auto", augment_ratio=1.0,
                                  random_state=0).fit(X, y)
         checks.append(distiller.report_.details["configuration"][
             "augmentation_check"])
+        fits.append(distiller)
     reused, refitted = checks
+    # the search's fit (or the check's) is the report's student either way;
+    # the served one is refitted on every row, the same
+    for fitted in fits:
+        assert "check's fit" in fitted.report_.details["final_rows"][
+            "report_student"]
+    np.testing.assert_array_equal(fits[0].predict_proba(X),
+                                  fits[1].predict_proba(X))
+    assert fits[0].report_.student_accuracy == fits[1].report_.student_accuracy
     # reused: only the fit with MUNGE rows is new; refitted: the fit without
     # them first (one worker), then the one with them
     assert branches == [1, 1, 1]
