@@ -246,8 +246,9 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             final_rows["refit_seconds"] = timings["final_rows"]
         if report_fit is not None:
             final_rows["report_student"] = (
-                "the augmentation check's fit, on the training rows less the "
-                "validation rows and the selection rows")
+                "the augmentation check's fit of its choice (or the search's "
+                "same fit), on the training rows less the validation rows and "
+                "the selection rows")
         self.report_.details["final_rows"] = final_rows
         _checks.warn_if_in_sample(self.report_.teacher_accuracies,
                                   [_teachers.is_fitted(t) for t in teachers],

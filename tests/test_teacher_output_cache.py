@@ -15,7 +15,13 @@ from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier
 
 from skdistill import HPMDistiller, MLPStudent, OptimizationMemory
-from skdistill._teacher_outputs import PROCESS_CACHE, ProcessCache, _fits_at_random
+from skdistill._teacher_outputs import (
+    PROCESS_CACHE,
+    PROCESS_COPIES,
+    ProcessCache,
+    ProcessCopies,
+    _fits_at_random,
+)
 
 
 @pytest.fixture
@@ -76,6 +82,37 @@ def test_a_grid_over_frozen_teachers_costs_the_teachers_of_one_candidate(
     one = calls_of({"alpha": [0.5]})
     four = calls_of({"alpha": [0.3, 0.7], "temperature": [1.0, 3.0]})
     assert four == one > 0
+
+
+def test_a_grid_fits_the_copies_of_each_fold_once(problem, counting):
+    # GridSearchCV fits every candidate on each fold in turn: the prefit
+    # teacher's copies of fold 1 must still be there when the second
+    # candidate comes back to it (augment="auto"'s check labels with them).
+    X, y = problem
+    frozen = FrozenEstimator(CountingTeacher().fit(X, y))
+
+    def copies_fitted(grid):
+        PROCESS_CACHE.clear()
+        PROCESS_COPIES.clear()
+        counting["fit"] = 0
+        GridSearchCV(_distiller(frozen, augment="auto", augment_ratio=1.0, cv=3),
+                     grid, cv=5).fit(X, y)
+        return counting["fit"]
+
+    one = copies_fitted({"alpha": [0.5]})
+    assert one == 6 * 3  # five folds and the refit, three copies each
+    assert copies_fitted({"alpha": [0.3, 0.5, 0.7]}) == one
+
+
+def test_the_copies_kept_are_bounded_in_bytes():
+    copies = ProcessCopies(max_bytes=2_500)
+    for key in "abc":
+        copies.put(key, [np.zeros(100)])  # about 950 bytes pickled
+    assert copies.get("a") is None and copies.get("b") is not None
+    copies.put("huge", [np.zeros(1_000)])  # over the bound on its own
+    assert copies.get("huge") is None and copies.get("c") is not None
+    copies.put(None, [np.zeros(1)])
+    assert copies.get(None) is None
 
 
 def test_teachers_fitted_at_random_are_fitted_again(problem, counting):
