@@ -25,6 +25,7 @@ from ._candidates import (
     FAMILIES,
     SCHEDULE_FAMILIES,
     candidate_space,
+    reference_candidate,
     with_fixed,
     within_size_budget,
 )
@@ -38,6 +39,7 @@ from ._halving import (
     least_over_limits,
     plan_rungs,
     probe_limits,
+    reference_check,
     scaled_search,
     size_check,
     successive_halving,
@@ -172,6 +174,7 @@ def configure(request, transfer, teacher_size, preprocessor, X_student, meta,
         "search_budget": request.search_budget, "n_fits": len(evaluations),
         "rungs": len({e.rung for e in evaluations if e.rung != "probe"}),
         "distillation_check": distillation_check(evaluations, winner),
+        "reference_check": reference_check(evaluations, winner),
         "size_check": size_check(evaluations, winner),
         "meta_features": meta,
         "ranking": [{"config": c.as_dict(), "predicted": p}
@@ -389,9 +392,11 @@ def _race(ranked, plan, data, request, settings, seed, on_rung,
                           max_rungs) if plan else []
     if not plan or len(ranked) < 2:
         return ranked[0], evaluations
+    reference = reference_candidate(ranked)
     winner, searched = successive_halving(
         ranked, plan, data, limits, settings, request.n_jobs, seed, on_rung,
-        check_distillation=check_distillation, budget=time_budget, space=space)
+        check_distillation=check_distillation, budget=time_budget, space=space,
+        reference=reference)
     evaluations += searched
     if winner is None:
         winner = closest_to_limits(searched, limits)
@@ -428,7 +433,8 @@ class RungFeedback:
         first = evaluations[0]
         scores = [e.score for e in evaluations if e.score is not None]
         name = ("twin check" if first.twin else "size check"
-                if first.grown_from is not None else f"rung {first.rung}")
+                if first.grown_from is not None else "reference check"
+                if first.reference else f"rung {first.rung}")
         logger.info("search %s: %d candidate(s) on %d rows, best selection score %s: "
                     "%.2f s", name, len(evaluations), first.n_rows,
                     f"{max(scores):.4f}" if scores else "-", seconds,
