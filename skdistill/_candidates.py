@@ -61,14 +61,14 @@ PLAIN_TWIN_FAMILIES = ("lgbm",)
 # 15 and 100 x 31 in bytes.
 SIZE_LADDERS = {"lgbm": ((10, 7), (25, 7), (50, 15), (100, 15), (100, 31)),
                 "tree": tuple((depth,) for depth in TREE_DEPTHS)}
-# The race's reference (``_halving.successive_halving``): the plain LightGBM a
+# The race's reference (``_halving._reference_check``): the plain LightGBM a
 # user would train instead of distilling (hard labels, LightGBM's default
 # learning rate), at issue 14's baseline size or the largest below it within
-# the size budget. It races beside the ranker's candidates: on hpc_data at all
-# rows the ranker's LightGBM (10 x 7 at alpha 0.9) lost the first rung to a
-# (64, 32) network that then trailed the plain 50 x 15 LightGBM by 3.6 points
-# on the test rows; raced, that LightGBM led by 5 points of selection score
-# (benchmarks/README.md, session 11).
+# the size budget. It challenges the race's winner: on hpc_data at all rows the
+# ranker's LightGBM (10 x 7 at alpha 0.9) lost the first rung to a (64, 32)
+# network that then trailed the plain 50 x 15 LightGBM by 3.6 points on the
+# test rows; fitted on the same rows, that LightGBM led by 5 points of
+# selection score (benchmarks/README.md, session 11).
 REFERENCE_SIZES = ((50, 15), (25, 7), (10, 7))
 SCHEDULE_FAMILIES = ("mlp", "lgbm")
 # Pickled fitted MLPStudent minus its float32 weights: torch state dict, sklearn
