@@ -242,8 +242,10 @@ def runner_up(configuration, request, seed):
     synthetic rows more than from the real ones (a network, against a linear
     winner) can lose the race and still be the better student with them, so
     the check tries the runner-up with them as well
-    (:func:`~._augment.augmentation_check`). Among the candidates measured
-    within the serving limits, on the most rows each was fitted on, the best
+    (:func:`~._augment.augmentation_check`). Among the race's candidates
+    measured within the serving limits (not its twin's nor its reference's
+    fits, which the ranking did not choose), on the most rows each was fitted
+    on, the best
     scored (``Evaluation.score``, the selection score) of another family; its
     ``details`` keep the search's, with its own ``config``, so that
     :func:`searched_scores` finds its fit.
@@ -252,7 +254,7 @@ def runner_up(configuration, request, seed):
     best = {}
     for evaluation in configuration.evaluations:
         candidate = evaluation.candidate
-        if (evaluation.rung == "probe" or evaluation.twin
+        if (evaluation.rung == "probe" or evaluation.twin or evaluation.reference
                 or evaluation.score is None or not evaluation.within_limits
                 or candidate.family == winner):
             continue

@@ -11,9 +11,10 @@ from skdistill._configure import Configuration, Request, runner_up
 from skdistill._halving import Evaluation
 
 
-def _evaluation(candidate, n_rows, score, twin=False, rung=0, within=True):
+def _evaluation(candidate, n_rows, score, twin=False, rung=0, within=True,
+                reference=False):
     return Evaluation(candidate, rung, n_rows, score, score, None, 1_000, 100, 0.1,
-                      0.1, within, twin)
+                      0.1, within, twin, reference=reference)
 
 
 def test_the_runner_up_is_the_best_of_another_family_on_the_most_rows():
@@ -25,7 +26,10 @@ def test_the_runner_up_is_the_best_of_another_family_on_the_most_rows():
         _evaluation(large, 100, 0.78), _evaluation(tree, 100, 0.90),
         _evaluation(linear, 200, 0.82), _evaluation(large, 200, 0.81),
         _evaluation(linear.without_distillation(), 200, 0.95, twin=True),
-        _evaluation(tree, 200, 0.99, within=False)]  # over the serving limits
+        _evaluation(tree, 200, 0.99, within=False),  # over the serving limits
+        # the reference check's fit: not a candidate the ranking chose
+        _evaluation(Candidate("lgbm", (50, 15), 1.0, 0.0, learning_rate=0.1), 200,
+                    0.97, reference=True)]
     configuration = Configuration(LinearStudent(), None, 0.7,
                                   {"config": linear.as_dict()}, evaluations)
     request = Request.from_params(HPMDistiller().get_params(deep=False))
