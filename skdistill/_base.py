@@ -215,7 +215,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         # computes in (float32 for trees, XGBoost and the MLPs): converted once,
         # not by each fit, and the float64 ones freed (at 1M rows, 190 MB).
         transfer = transfer.astype(student_input_dtype(configuration.student))
-        report_fit = self._report_student_from_check(check_fit, given_valid)
+        report_fit = self._report_student_from_check(
+            check_fit, given_valid, transfer, len(valid), budget)
         with clock("student"):
             chain, chain_search = (report_fit.chain, {}) if report_fit else fit_student(
                 configuration, transfer, outputs.size.capacity,
@@ -260,28 +261,32 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                              self.latency_measure)
         return self
 
-    def _report_student_from_check(self, check_fit, given_valid):
+    def _report_student_from_check(self, check_fit, given_valid, transfer,
+                                   n_valid, budget):
         """The augmentation check's fit (``check_fit``), when it stands for
         the report's student; else None (the report's student is fitted).
 
-        Only where the served student is refitted on every row
-        (``final_rows="all"``, no ``X_val``) and without a chain: the report
-        then measures a student fitted on the training rows less the
-        selection rows, as the check fitted it, instead of fitting the same
-        configuration once more on the training rows only to replace it.
-        The served student is the same either way.
+        Only where the served student will be refitted on every row
+        (``final_rows="all"``, no ``X_val``, and the time left pays for the
+        refit at the check's rate) and without a chain: the report then
+        measures a student fitted on the training rows less the selection
+        rows, as the check fitted it, instead of fitting the same
+        configuration once more on the training rows only to replace it. The
+        served student is the same either way.
         """
         if (check_fit is None or self.final_rows != "all"
-                or given_valid is not None or self.chain is not False):
+                or given_valid is not None or self.chain is not False
+                or self._final_rows_skipped(False, transfer, n_valid, budget,
+                                            check_fit.seconds_per_row, quiet=True)):
             return None
         return check_fit
 
     def _final_rows_skipped(self, validation_given, transfer, n_valid, budget,
-                            student_rate):
+                            student_rate, quiet=False):
         """What ``report_.details["final_rows"]`` says when the served student
         is not refitted on every row (``final_rows="train"``, ``X_val`` given,
         or the time left cannot pay the refit at ``student_rate`` seconds per
-        row); None when it is."""
+        row); None when it is. ``quiet``: a forecast, recorded nowhere."""
         if self.final_rows == "train":
             return {"final_rows": "train", "refit": False}
         if validation_given:
@@ -291,7 +296,9 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         n_rows = len(transfer.y) + n_valid * (1 + transfer.n_synthetic
                                               / max(1, _real_rows(transfer)))
         if not budget.allows(student_rate * n_rows):
-            budget.cut("final_rows='all' skipped (the student of the report serves)")
+            if not quiet:
+                budget.cut("final_rows='all' skipped (the student of the report "
+                           "serves)")
             return {"final_rows": "all", "refit": False, "reason": "time_limit"}
         return None
 

@@ -394,7 +394,7 @@ def _race(ranked, plan, data, request, settings, seed, on_rung,
                           max_rungs) if plan else []
     if not plan or len(ranked) < 2:
         return ranked[0], evaluations
-    reference = reference_candidate(ranked)
+    reference = reference_candidate(space)
     winner, searched = successive_halving(
         ranked, plan, data, limits, settings, request.n_jobs, seed, on_rung,
         check_distillation=check_distillation, budget=time_budget, space=space,

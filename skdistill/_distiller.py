@@ -190,9 +190,12 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         every row, the validation rows labelled by the fused teachers, which
         were fitted without them (prefit teachers label them as they are), and
         MUNGE rows made from every row; the teachers are not refitted. The
-        report still describes the student fitted without the validation rows
+        report still describes a student fitted without the validation rows
         (``report_.details["final_rows"]`` says so and counts the rows of the
-        refit). With ``X_val`` given, every row of ``X`` trains already and
+        refit): with ``augment="auto"`` and no chain, the augmentation check's
+        fit of its choice, which left out the selection rows too
+        (``["report_student"]``), rather than one more fit the refit would
+        replace. With ``X_val`` given, every row of ``X`` trains already and
         ``X_val``'s rows never train: nothing is refitted. Under a
         ``time_limit`` the refit is skipped when it would not fit.
     min_compression : float or None, default=10.0
@@ -213,7 +216,13 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         training rows less the selection rows) it makes at most 4 fits in one
         rung, on at most 5,000 at most 8 fits in two rungs, above that up to
         ``search_budget`` fits in three rungs
-        (``report_.details["configuration"]``: ``n_fits``, ``rungs``). On at
+        (``report_.details["configuration"]``: ``n_fits``, ``rungs``). A
+        plain LightGBM (50 trees x 15 leaves on the hard labels, or the largest
+        of 25 x 7 and 10 x 7 within the size budget) then challenges the
+        winner (one fit outside the budget, unless it raced to the last rung)
+        and replaces it when more accurate on the selection rows by more than
+        twice the standard error of the paired difference
+        (``["reference_check"]``). On at
         least 1,000 selection rows a LightGBM or tree winner then grows one
         size at a time (outside the budget) while the larger student is more
         accurate there by more than twice the standard error of the paired

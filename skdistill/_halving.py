@@ -348,9 +348,9 @@ def _size_check(best, space, subset, data, limits, fit_settings, budget, rung,
     ``space``), fitted on the last rung's rows, replaces it when it is within
     the limits and beats it on the selection rows by more than the noise
     (:func:`_beats_beyond_noise`); then the next size up, while each wins and
-    the time left pays for it (:func:`_growth_seconds`). The winner is
-    refitted once for the paired comparison (the race keeps scores, not
-    models): the ladders' families fit in a fraction of a second.
+    the time left pays for it (:func:`_growth_seconds`). The paired
+    comparison predicts with the winner's model from the race
+    (:attr:`Evaluation.model`), refitted only where none was kept.
 
     Returns
     -------
@@ -362,7 +362,7 @@ def _size_check(best, space, subset, data, limits, fit_settings, budget, rung,
     grown = []
     if len(data.y_select) < SIZE_CHECK_MIN_SELECTION_ROWS:
         return best, grown
-    best_model = None
+    best_model = best.model
     while (larger := best.candidate.larger(space)) is not None:
         if not budget.allows(_growth_seconds(best, larger, len(subset.y),
                                              total_rows, best_model is None)):
@@ -385,10 +385,11 @@ def _reference_check(best, reference, last, subset, data, limits, fit_settings,
                      budget, rung, total_rows):
     """The reference challenges the race's winner (``best``).
 
-    Fitted on the last rung's rows (unless it was measured there already:
-    ``last``, the race's and the twin's fits of that rung), it
-    replaces the winner when it is within the limits and more accurate on the
-    selection rows beyond the noise (:func:`_beats_beyond_noise`). The ranking
+    Fitted on the last rung's rows, it replaces the winner when it is within
+    the limits and more accurate on the selection rows beyond the noise
+    (:func:`_beats_beyond_noise`). Not made when the reference was measured
+    there already (``last``: the race's and the twin's fits of that rung): it
+    then lost under the race's or the twin's own rule. The ranking
     chooses which candidates race; with few selection rows one more candidate
     in the race would win by chance as often as it deserves to (at 2,000
     rows: three of 60 suite fits, each 1.8-3.4 points worse on the test rows),
@@ -400,21 +401,18 @@ def _reference_check(best, reference, last, subset, data, limits, fit_settings,
     measured : list of Evaluation
         The reference's fit, when it was made here (with ``reference=True``).
     """
-    if best.candidate == reference or best.model is None:
+    if (best.model is None
+            or any(e.candidate == reference for e in [best, *last])):
         return best, []
-    raced = [e for e in last if e.candidate == reference and e.model is not None]
-    measured = []
-    if not raced:
-        if not budget.allows(_fit_seconds([best], len(subset.y), total_rows)):
-            budget.cut("reference check skipped")
-            return best, []
-        measured = [dataclasses.replace(evaluation, reference=True) for evaluation in
-                    evaluate_all([reference], subset, data, limits, fit_settings,
-                                 None, rung)]
-    challenger = (raced or measured)[0]
-    if challenger.within_limits and _beats_beyond_noise(challenger.model,
-                                                        best.model, data):
-        return challenger, measured
+    if not budget.allows(_fit_seconds([best], len(subset.y), total_rows)):
+        budget.cut("reference check skipped")
+        return best, []
+    measured = [dataclasses.replace(evaluation, reference=True) for evaluation in
+                evaluate_all([reference], subset, data, limits, fit_settings,
+                             None, rung)]
+    if measured[0].within_limits and _beats_beyond_noise(measured[0].model,
+                                                         best.model, data):
+        return measured[0], measured
     return best, measured
 
 

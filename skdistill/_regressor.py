@@ -140,9 +140,9 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     search_budget : int or None, default=12
         With ``student="auto"``: the most candidate fits of the successive
         halving on a selection split of the training rows (None or 0: the
-        first ranked candidate, unsearched); fewer on small data, and the
-        size check on at least 1,000 selection rows (on R² row by row), as in
-        :class:`HPMDistiller`.
+        first ranked candidate, unsearched); fewer on small data, the plain
+        LightGBM's challenge and the size check on at least 1,000 selection
+        rows (both on R² row by row), as in :class:`HPMDistiller`.
     max_student_bytes, max_latency_ms : float or None, default=None
         Serving budget: a student over it gives a warning (latency of
         ``predict``, or of its ONNX graph: ``latency_measure``).

@@ -454,7 +454,8 @@ class ProcessCopies:
     finds what labels its checks' synthetic rows too (``keep_copies``).
 
     At most ``max_bytes`` of copies (as pickled), least recently used out
-    first; copies larger than that, and a key of None, are never stored.
+    first; copies larger than that are kept alone (the last fit's, which it
+    holds anyway); a key of None is never stored.
     Bounded in bytes rather than entries: ``GridSearchCV`` fits each candidate
     on every fold in turn, and a cache of fewer entries than folds would
     lose each fold's copies just before the next candidate asks for them.
@@ -485,15 +486,18 @@ class ProcessCopies:
         if key is None:
             return
         n_bytes = serialized_bytes(copies)
-        if n_bytes > self.max_bytes:
-            return
         with self._lock:
             if key in self._entries:
                 self._n_bytes -= self._entries.pop(key)[1]
             self._entries[key] = (copies, n_bytes)
             self._n_bytes += n_bytes
-            while self._n_bytes > self.max_bytes:
+            while self._n_bytes > self.max_bytes and len(self._entries) > 1:
                 self._n_bytes -= self._entries.popitem(last=False)[1][1]
+
+    @property
+    def n_bytes(self):
+        """Bytes of the copies kept (as pickled)."""
+        return self._n_bytes
 
     def clear(self):
         """Forget every entry."""

@@ -87,7 +87,7 @@ def serialized_bytes(model):
     workers use it), which writes such functions by value.
     """
     try:
-        return len(pickle.dumps(model, protocol=5))
+        return _pickled_size(pickle.dump, model)
     except (pickle.PicklingError, AttributeError, TypeError) as error:
         try:
             import cloudpickle
@@ -96,7 +96,27 @@ def serialized_bytes(model):
                 f"{type(model).__name__} cannot be pickled ({error}), so its size "
                 "cannot be measured; define its functions at module level, or "
                 "install cloudpickle, which measures such models.") from error
-        return len(cloudpickle.dumps(model, protocol=5))
+        return _pickled_size(cloudpickle.dump, model)
+
+
+class _ByteCounter:
+    """A file that only counts what is written to it."""
+
+    def __init__(self):
+        self.n_bytes = 0
+
+    def write(self, data):
+        size = memoryview(data).nbytes
+        self.n_bytes += size
+        return size
+
+
+def _pickled_size(dump, model):
+    """Bytes ``dump`` (``pickle.dump`` or ``cloudpickle.dump``) writes for
+    ``model``, counted as they are written: no copy of a large model is held."""
+    counter = _ByteCounter()
+    dump(model, counter, protocol=5)
+    return counter.n_bytes
 
 
 def count_parameters(model):

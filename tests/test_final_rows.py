@@ -177,7 +177,7 @@ def test_the_report_measures_the_augmentation_checks_fit(monkeypatch):
 
     reused, n_reused = distil()
     monkeypatch.setattr(_base.BaseDistiller, "_report_student_from_check",
-                        lambda self, check_fit, given_valid: None)
+                        lambda self, *args: None)
     fitted, n_fitted = distil()
     assert n_reused == n_fitted - 1
     details = reused.report_.details["final_rows"]
@@ -187,3 +187,18 @@ def test_the_report_measures_the_augmentation_checks_fit(monkeypatch):
     # the same validation rows measure both reports
     assert reused.report_.n_validation == fitted.report_.n_validation
     assert reused.report_.teacher_accuracy == fitted.report_.teacher_accuracy
+
+
+def test_a_refit_the_time_left_cannot_pay_keeps_the_fitted_student(monkeypatch):
+    # When the refit on every row will not run, the report's (and served)
+    # student is fitted on every training row as before, not the check's fit
+    # on fewer rows.
+    skipped = {"final_rows": "all", "refit": False, "reason": "time_limit"}
+    monkeypatch.setattr(_base.BaseDistiller, "_final_rows_skipped",
+                        lambda self, *args, **kwargs: skipped)
+    every = _distil("all", augment="auto", augment_ratio=2.0)
+    details = every.report_.details
+    assert "accuracy_without" in details["configuration"]["augmentation_check"]
+    assert details["final_rows"] == skipped
+    # 160 real rows, and twice as many MUNGE rows if the check chose them
+    assert _rows_seen(every) in (160, 480)

@@ -68,10 +68,13 @@ def test_the_reference_replaces_a_winner_it_beats_beyond_the_noise():
     assert checked.accuracy > evaluations[0].accuracy + 0.02
     assert reference_check(evaluations, winner) == {
         "reference": checked.as_dict(), "replaced_winner": True}
-    # it raced already and won: nothing more to fit
-    winner, evaluations = _race(data, [_PLAIN_50, tiny], _PLAIN_50)
-    assert winner == _PLAIN_50 and len(evaluations) == 2
-    assert reference_check(evaluations, winner) is None
+    # it raced to the last rung already: won or lost under the race's rule,
+    # nothing more to fit
+    for raced in ([_PLAIN_50, tiny], [Candidate("linear", (), 1.0, 0.5),
+                                      _PLAIN_50]):
+        winner, evaluations = _race(data, raced, _PLAIN_50)
+        assert len(evaluations) == 2 and not any(e.reference for e in evaluations)
+        assert reference_check(evaluations, winner) is None
 
 
 def test_the_reference_does_not_replace_a_winner_by_chance():
