@@ -190,7 +190,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             seed = draw_seed(rng)
             held_out = choice_rows(task.strata(y_train), seed)
         outputs = self._teacher_outputs(teachers, names, X_train, y_train, w_train,
-                                        task, teacher_seed, memory, clock, held_out)
+                                        task, teacher_seed, memory, clock, held_out,
+                                        budget)
         teacher_rate = _teachers_seconds_per_row(timings, len(train))
         n_valid = len(valid if given_valid is None else given_valid[1])
         # The report runs the teachers on the validation rows (outputs, latency).
@@ -347,15 +348,16 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         return train, valid
 
     def _teacher_outputs(self, teachers, names, X_train, y_train, w_train, task,
-                         seed, memory, clock, held_out=None):
+                         seed, memory, clock, held_out=None, budget=None):
         """The fitted teachers and their outputs on the training rows, the
-        ``held_out`` rows left out of every cross-fitted copy."""
+        ``held_out`` rows left out of every cross-fitted copy (the prefit
+        teachers' copies only when ``budget`` leaves time for them)."""
         return teacher_outputs(
             teachers, X_train, y_train, w_train, task, cv=self.cv,
             soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
             names=names, gate_learns=len(teachers) > 1 and self.fusion != "mean",
             random_state=seed, n_jobs=self.n_jobs, memory=memory, timed=clock,
-            held_out=held_out,
+            held_out=held_out, budget=budget,
             keep_copies=held_out is not None and self._checks_munge_rows(len(y_train)))
 
     def _checks_munge_rows(self, n_rows):

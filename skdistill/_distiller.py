@@ -288,7 +288,10 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         evaluates is recorded too. ``None``: the prior alone, nothing recorded.
     time_limit : float or None, default=None
         Seconds the whole fit may take (AutoGluon's ``time_limit``). The
-        teachers and the final student always run; the configuration search
+        teachers and the final student always run; a prefit teacher's
+        cross-fitted copies (``prefit_teachers="auto"``) only when one of them,
+        timed, says they take at most half of the time left (else it labels
+        its rows as it is); the configuration search
         (rung by rung, the first while a quarter of the limit is left), its
         distil-or-not check, the augmentation check and the chain search run
         only when their cost, estimated from the fits measured so far, fits in

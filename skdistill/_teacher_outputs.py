@@ -17,6 +17,7 @@ grid search over the distiller's own parameters) does not run them again.
 
 import sys
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -83,7 +84,7 @@ MAX_FIT_LOSS_ROWS = 50_000
 def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
                     gate_learns, random_state, n_jobs, memory, timed,
                     prefit_teachers="as_is", names=None, held_out=None,
-                    keep_copies=False):
+                    keep_copies=False, budget=None):
     """Fit the teachers that need it and label the training rows with them.
 
     Parameters
@@ -124,6 +125,12 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
     keep_copies : bool, default=False
         Keep the fitted copies (``TeacherOutputs.copies``) when they are
         fitted (not when the outputs come from a cache).
+    budget : TimeBudget, default=None
+        With a limit and ``prefit_teachers="auto"``, the prefit teachers'
+        copies are fitted only when the time they are expected to take
+        (:func:`copies_within`) leaves time for the rest of the fit; else the
+        prefit teachers label the rows as they are, and the budget records
+        the cut.
 
     Returns
     -------
@@ -153,6 +160,16 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
             # Without them the copies are fitted again: what they label must
             # not depend on what this process fitted before.
             oof = None if kept is None else oof
+    if (judged and oof is None and budget is not None and budget.active
+            and not copies_within(budget, twins, judged, X, y, sample_weight,
+                                  task, cv, random_state)):
+        budget.cut("prefit teachers' copies skipped: they label their own rows "
+                   "as they are")
+        return teacher_outputs(
+            teachers, X, y, sample_weight, task, cv=cv, soft_targets=soft_targets,
+            gate_learns=gate_learns, random_state=random_state, n_jobs=n_jobs,
+            memory=memory, timed=timed, prefit_teachers="as_is", names=names,
+            held_out=held_out, keep_copies=keep_copies)
     try:
         with timed("teachers"):
             fresh = fit_and_cross_fit(
@@ -198,6 +215,34 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
         _warn_if_uncloneable_memorised(teachers, twins, targets, y, task, names)
     return TeacherOutputs(fitted, targets, gate, size, checks, _saw_the_rows(
         teachers, fresh.fitted_here, twins, mode, checks, names), copies)
+
+
+# Under a time_limit, the prefit teachers' copies may take this share of the
+# time left: the search, the checks and the student need the rest.
+COPIES_SHARE = 0.5
+
+
+def copies_within(budget, twins, judged, X, y, sample_weight, task, cv,
+                  random_state):
+    """Whether the ``judged`` prefit teachers' copies fit in the time left.
+
+    One copy of each twin is fitted on a fold's share of the rows and timed;
+    their copies (``cv`` of them, one for a forest labelling out of bag) are
+    expected to take that much each, and fit when that is at most
+    :data:`COPIES_SHARE` of the time left. The probes' time is spent either
+    way (one model fit per teacher, which the limit's tolerance allows).
+    """
+    n_rows = len(y)
+    rows = np.sort(np.random.default_rng(random_state).permutation(n_rows)[
+        :max(2, n_rows * (cv - 1) // cv)])
+    weights = None if sample_weight is None else sample_weight[rows]
+    expected = 0.0
+    for index in judged:
+        started = time.perf_counter()
+        fit_one(clone(twins[index]), _safe_indexing(X, rows), y[rows], weights, task)
+        seconds = time.perf_counter() - started
+        expected += seconds * (1 if out_of_bag_capable(twins[index], n_rows) else cv)
+    return expected <= COPIES_SHARE * (budget.left() - budget.reserved_s)
 
 
 def _saw_the_rows(teachers, fitted_here, twins, mode, checks, names):

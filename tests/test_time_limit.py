@@ -1,11 +1,15 @@
 """``time_limit``: the search and the checks are cut to stay within it, and
 ``report_`` says what was cut; the search's rows are capped at large n."""
 
+import time
+
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
 
 from skdistill import HPMDistiller
 from skdistill import _configure as configure_module
@@ -65,3 +69,44 @@ def test_the_search_rows_are_capped(rows, monkeypatch):
                            random_state=0).fit(X, y).report_.details
     searched = [c["rows"] for c in details["candidates"]]
     assert searched and max(searched) == 120
+
+
+class _SlowTeacher(ClassifierMixin, BaseEstimator):
+    """A logistic regression whose fit takes 0.2 s more, counting its fits."""
+
+    fits = 0
+
+    def __init__(self, C=1.0):
+        self.C = C
+
+    def fit(self, X, y):
+        type(self).fits += 1
+        time.sleep(0.2)
+        self.model_ = LogisticRegression(C=self.C).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+def test_prefit_teachers_copies_that_the_limit_cannot_pay_are_skipped(rows):
+    # Five copies at 0.2 s each would take most of a 1.2 s limit: one copy is
+    # timed, and the prefit teacher labels its rows as it is.
+    _, X, y = rows
+    teacher = FrozenEstimator(_SlowTeacher().fit(X, y))
+
+    def fit(limit):
+        _SlowTeacher.fits = 0
+        return HPMDistiller(teacher, student="tree", augment=None, cv=5,
+                            random_state=0, time_limit=limit).fit(X, y)
+
+    limited = fit(1.2)
+    assert _SlowTeacher.fits == 1
+    assert any(cut.startswith("prefit teachers' copies skipped")
+               for cut in limited.report_.details["time_limit"]["cut"])
+    assert "prefit_checks" not in limited.report_.details
+    roomy = fit(60.0)
+    assert _SlowTeacher.fits == 1 + 5  # the probe, then the five copies
+    assert roomy.report_.details["time_limit"]["cut"] == []
+    assert "prefit_checks" in roomy.report_.details
