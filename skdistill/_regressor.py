@@ -152,8 +152,10 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         ``max_latency_ms`` warning) instead of ``student_.predict``.
     time_limit : float or None, default=None
         Seconds the whole fit may take (AutoGluon's ``time_limit``). The
-        teachers and the final student always run; the configuration search
-        (rung by rung, the first while a quarter of the limit is left), its
+        teachers and the final student always run; a prefit teacher's
+        cross-fitted copies (``prefit_teachers="auto"``) only when one of them,
+        timed, says they take at most half of the time left; the configuration
+        search (rung by rung, the first while a quarter of the limit is left), its
         distil-or-not check, the augmentation check and the chain search run
         only when their cost, estimated from the fits measured so far, fits in
         what is left with the final student's fit. What was cut is in
