@@ -226,20 +226,25 @@ def copies_within(budget, twins, judged, X, y, sample_weight, task, cv,
                   random_state):
     """Whether the ``judged`` prefit teachers' copies fit in the time left.
 
-    One copy of each twin is fitted on a fold's share of the rows and timed;
+    One copy of each twin is fitted on the first fold's rows and timed;
     their copies (``cv`` of them, one for a forest labelling out of bag) are
     expected to take that much each, and fit when that is at most
     :data:`COPIES_SHARE` of the time left. The probes' time is spent either
-    way (one model fit per teacher, which the limit's tolerance allows).
+    way (one model fit per teacher, which the limit's tolerance allows). A
+    copy that cannot be fitted answers True: the copies' own fit then raises,
+    and falls back with its warning.
     """
     n_rows = len(y)
-    rows = np.sort(np.random.default_rng(random_state).permutation(n_rows)[
-        :max(2, n_rows * (cv - 1) // cv)])
+    rows, _ = next(iter(_folds(task.strata(y), cv, random_state)))
     weights = None if sample_weight is None else sample_weight[rows]
     expected = 0.0
     for index in judged:
         started = time.perf_counter()
-        fit_one(clone(twins[index]), _safe_indexing(X, rows), y[rows], weights, task)
+        try:
+            fit_one(clone(twins[index]), _safe_indexing(X, rows), y[rows], weights,
+                    task)
+        except Exception:
+            return True  # the copies' own fit raises it, and falls back
         seconds = time.perf_counter() - started
         expected += seconds * (1 if out_of_bag_capable(twins[index], n_rows) else cv)
     return expected <= COPIES_SHARE * (budget.left() - budget.reserved_s)

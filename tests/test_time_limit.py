@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from skdistill import HPMDistiller
 from skdistill import _configure as configure_module
 from skdistill._time_budget import FIRST_RUNG_SHARE, TimeBudget
+from skdistill.exceptions import SkdistillWarning
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +111,26 @@ def test_prefit_teachers_copies_that_the_limit_cannot_pay_are_skipped(rows):
     assert _SlowTeacher.fits == 1 + 5  # the probe, then the five copies
     assert roomy.report_.details["time_limit"]["cut"] == []
     assert "prefit_checks" in roomy.report_.details
+
+
+class _OnceTeacher(_SlowTeacher):
+    """Fits once; its copies raise, as an early-stopping booster's do without
+    the eval_set it was given."""
+
+    def fit(self, X, y):
+        if type(self).fits:
+            raise ValueError("needs its eval_set")
+        type(self).fits += 1
+        self.model_ = LogisticRegression(C=self.C).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+
+def test_a_prefit_teacher_whose_copies_fail_falls_back_under_a_limit(rows):
+    _, X, y = rows
+    _OnceTeacher.fits = 0
+    teacher = FrozenEstimator(_OnceTeacher().fit(X, y))
+    with pytest.warns(SkdistillWarning, match="could not fit copies"):
+        fitted = HPMDistiller(teacher, student="tree", augment=None,
+                              random_state=0, time_limit=30.0).fit(X, y)
+    assert fitted.predict(X).shape == (len(X),)
