@@ -116,9 +116,9 @@ class Evaluation:
     grown_from: object = None
     # True for the reference's fit of the reference check.
     reference: bool = False
-    # The fitted student, kept for the length of the fit: the augmentation
-    # check's fit without MUNGE rows when the search made it (see
-    # _configure.searched_evaluation).
+    # The fitted student, kept for the length of the fit: the reference and
+    # size checks predict with it, and the augmentation check reuses the
+    # winner's (see _configure.searched_evaluation).
     model: object = dataclasses.field(default=None, repr=False, compare=False)
 
     def as_experiment(self, meta, group, teachers):
@@ -390,10 +390,10 @@ def _reference_check(best, reference, last, subset, data, limits, fit_settings,
     (:func:`_beats_beyond_noise`). Not made when the reference was measured
     there already (``last``: the race's and the twin's fits of that rung): it
     then lost under the race's or the twin's own rule. The ranking
-    chooses which candidates race; with few selection rows one more candidate
-    in the race would win by chance as often as it deserves to (at 2,000
-    rows: three of 60 suite fits, each 1.8-3.4 points worse on the test rows),
-    so the reference must show a margin instead.
+    chooses which candidates race; raced as one more candidate on few
+    selection rows, the reference won by chance (at 2,000 rows: three of 60
+    suite fits, each 1.8-3.4 points worse on the test rows), so it must show
+    a margin instead.
 
     Returns
     -------
