@@ -535,7 +535,7 @@ class ProcessCopies:
         """Keep ``copies`` under ``key``."""
         if key is None:
             return
-        n_bytes = serialized_bytes(copies)
+        n_bytes = _copies_bytes(copies)
         with self._lock:
             if key in self._entries:
                 self._n_bytes -= self._entries.pop(key)[1]
@@ -554,6 +554,16 @@ class ProcessCopies:
         with self._lock:
             self._entries.clear()
             self._n_bytes = 0
+
+
+def _copies_bytes(copies):
+    """Pickled bytes of the teachers' copies (per teacher, a list of fitted
+    copies or None), estimated from one copy of each teacher: the copies of
+    one teacher are alike, and pickling a large forest's five copies would
+    cost seconds."""
+    return sum(len(fold_copies) * serialized_bytes(fold_copies[0])
+               for fold_copies in copies
+               if fold_copies is not None and len(fold_copies))
 
 
 # The copies of the process's last fits: 256 MiB, e.g. five folds of three

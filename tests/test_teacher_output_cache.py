@@ -105,14 +105,18 @@ def test_a_grid_fits_the_copies_of_each_fold_once(problem, counting):
 
 
 def test_the_copies_kept_are_bounded_in_bytes():
+    # per teacher, its fold copies (or None); each copy here about 950 bytes
     copies = ProcessCopies(max_bytes=2_500)
     for key in "abc":
-        copies.put(key, [np.zeros(100)])  # about 950 bytes pickled
+        copies.put(key, [[np.zeros(100)], None])
     assert copies.get("a") is None and copies.get("b") is not None
-    copies.put("huge", [np.zeros(1_000)])  # over the bound: kept alone
-    assert copies.get("huge") is not None and copies.get("c") is None
+    copies.put("two", [[np.zeros(100), np.zeros(100)]])  # counted twice
+    assert copies.get("c") is None and copies.get("two") is not None
+    assert 1_800 < copies.n_bytes < 2_500
+    copies.put("huge", [[np.zeros(1_000)]])  # over the bound: kept alone
+    assert copies.get("huge") is not None and copies.get("two") is None
     assert copies.n_bytes > 2_500
-    copies.put(None, [np.zeros(1)])
+    copies.put(None, [[np.zeros(1)]])
     assert copies.get(None) is None
 
 
