@@ -432,7 +432,59 @@ class OutputCache:
         return output
 
 
-class ProcessCache:
+class _BytesLRU:
+    """Values kept for the length of the process: at most ``max_bytes`` of
+    them (as each owner counts them), least recently used out first; a value
+    over the bound on its own stays alone. Safe under threads.
+
+    Parameters
+    ----------
+    max_bytes : int
+        The most bytes kept.
+    """
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self._entries = OrderedDict()
+        self._n_bytes = 0
+        self._lock = threading.Lock()
+
+    def _fetch(self, key):
+        """The value stored under ``key`` (now the most recently used), or None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def _store(self, key, value, n_bytes):
+        """Keep ``value`` under ``key``, counted as ``n_bytes``."""
+        with self._lock:
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self._n_bytes -= previous[1]
+            self._entries[key] = (value, n_bytes)
+            self._n_bytes += n_bytes
+            while self._n_bytes > self.max_bytes and len(self._entries) > 1:
+                self._n_bytes -= self._entries.popitem(last=False)[1][1]
+
+    def clear(self):
+        """Forget every value."""
+        with self._lock:
+            self._entries.clear()
+            self._n_bytes = 0
+
+    def __len__(self):
+        return len(self._entries)
+
+    @property
+    def n_bytes(self):
+        """Bytes of the values kept."""
+        return self._n_bytes
+
+
+class ProcessCache(_BytesLRU):
     """Teacher outputs kept in memory for the length of the process.
 
     At most ``max_bytes`` of arrays, least recently used out first (an array
@@ -446,20 +498,10 @@ class ProcessCache:
         The most bytes of arrays kept.
     """
 
-    def __init__(self, max_bytes):
-        self.max_bytes = max_bytes
-        self._arrays = OrderedDict()
-        self._n_bytes = 0
-        self._lock = threading.Lock()
-
     def get(self, key):
         """A copy of the array stored under ``key``, or None."""
-        with self._lock:
-            array = self._arrays.get(key)
-            if array is None:
-                return None
-            self._arrays.move_to_end(key)
-        return array.copy()
+        array = self._fetch(key)
+        return None if array is None else array.copy()
 
     def put(self, key, array):
         """Keep a copy of ``array`` under ``key`` (numeric arrays only)."""
@@ -468,29 +510,7 @@ class ProcessCache:
             return
         stored = array.copy()
         stored.flags.writeable = False
-        with self._lock:
-            previous = self._arrays.pop(key, None)
-            if previous is not None:
-                self._n_bytes -= previous.nbytes
-            self._arrays[key] = stored
-            self._n_bytes += stored.nbytes
-            while self._n_bytes > self.max_bytes:
-                _, dropped = self._arrays.popitem(last=False)
-                self._n_bytes -= dropped.nbytes
-
-    def clear(self):
-        """Forget every array."""
-        with self._lock:
-            self._arrays.clear()
-            self._n_bytes = 0
-
-    def __len__(self):
-        return len(self._arrays)
-
-    @property
-    def n_bytes(self):
-        """Bytes of the arrays kept."""
-        return self._n_bytes
+        self._store(key, stored, stored.nbytes)
 
 
 # The process's cache of teacher outputs: 256 MiB, about 30 million probabilities
@@ -498,14 +518,14 @@ class ProcessCache:
 PROCESS_CACHE = ProcessCache(256 * 2**20)
 
 
-class ProcessCopies:
+class ProcessCopies(_BytesLRU):
     """The teachers' cross-fitted copies of the last fits, by the key of their
     out-of-fold outputs, so that a refit that finds those outputs cached
     finds what labels its checks' synthetic rows too (``keep_copies``).
 
-    At most ``max_bytes`` of copies (as pickled), least recently used out
-    first; copies larger than that are kept alone (the last fit's, which it
-    holds anyway); a key of None is never stored.
+    At most ``max_bytes`` of copies (as pickled, :func:`_copies_bytes`),
+    least recently used out first; copies larger than that are kept alone
+    (the last fit's, which it holds anyway); a key of None is never stored.
     Bounded in bytes rather than entries: ``GridSearchCV`` fits each candidate
     on every fold in turn, and a cache of fewer entries than folds would
     lose each fold's copies just before the next candidate asks for them.
@@ -517,43 +537,14 @@ class ProcessCopies:
         The most bytes of copies kept.
     """
 
-    def __init__(self, max_bytes):
-        self.max_bytes = max_bytes
-        self._entries = OrderedDict()
-        self._n_bytes = 0
-        self._lock = threading.Lock()
-
     def get(self, key):
         """The copies stored under ``key``, or None."""
-        with self._lock:
-            if key is None or key not in self._entries:
-                return None
-            self._entries.move_to_end(key)
-            return self._entries[key][0]
+        return None if key is None else self._fetch(key)
 
     def put(self, key, copies):
         """Keep ``copies`` under ``key``."""
-        if key is None:
-            return
-        n_bytes = _copies_bytes(copies)
-        with self._lock:
-            if key in self._entries:
-                self._n_bytes -= self._entries.pop(key)[1]
-            self._entries[key] = (copies, n_bytes)
-            self._n_bytes += n_bytes
-            while self._n_bytes > self.max_bytes and len(self._entries) > 1:
-                self._n_bytes -= self._entries.popitem(last=False)[1][1]
-
-    @property
-    def n_bytes(self):
-        """Bytes of the copies kept (as pickled)."""
-        return self._n_bytes
-
-    def clear(self):
-        """Forget every entry."""
-        with self._lock:
-            self._entries.clear()
-            self._n_bytes = 0
+        if key is not None:
+            self._store(key, copies, _copies_bytes(copies))
 
 
 def _copies_bytes(copies):
