@@ -547,10 +547,12 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
     branches = [("munge", augmented)] + ([("without", training)]
                                          if without is None else [])
     scores = fitted_scores(branches)
-    munge, without = scores[0], without or scores[-1]
-    beyond = _beyond_the_teachers(transfer, select, without, reused)
-    if beyond is not None:
-        return False, beyond, fits.get("without")
+    if without is None:  # fitted beside the one with MUNGE rows: checked now
+        without = scores[-1]
+        beyond = _beyond_the_teachers(transfer, select, without, reused)
+        if beyond is not None:
+            return False, beyond, fits.get("without")
+    munge = scores[0]
     trusted = teachers_trusted(transfer.task, transfer.y[select],
                                transfer.targets[select], [without[0], munge[0]])
     decisive = int(trusted)
@@ -560,7 +562,7 @@ def augmentation_check(transfer, student, temperature, alpha, make_rows, seed,
         "selection_score_without": without[1], "selection_score_munge": munge[1],
         "decided_on": "selection_score" if trusted else "accuracy",
         "n_synthetic_rows": augmented.n_synthetic,
-        "reused_search_fit": known_without is not None,
+        "reused_search_fit": reused,
         "chosen": "munge" if chosen else None}, fits.get(
             "munge" if chosen else "without")
 
