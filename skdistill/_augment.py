@@ -21,6 +21,7 @@ from sklearn.utils.validation import _num_samples
 from ._chain import fit_branches
 from ._task import teachers_trusted
 from ._transfer import draw_seed, selection_split
+from .students._mlp_training import resolved_max_epochs
 
 # Pairs drawn from one seed. Fixing it (not ``chunk_size``) makes every output row a
 # function of ``random_state`` and its position alone, whatever the chunking.
@@ -635,8 +636,9 @@ def step_capped(student, n_real, n_rows):
     :data:`STEP_BUDGET_RATIO` times as many synthetic ones.
 
     Students trained in epochs (a ``max_epochs`` and a ``batch_size``) have
-    their ``max_epochs`` scaled down, never under :data:`MIN_EPOCHS`; others
-    are returned as they are.
+    their ``max_epochs`` scaled down, never under :data:`MIN_EPOCHS`
+    (``"auto"`` first resolved for the budget's rows); others are returned as
+    they are.
     """
     params = student.get_params(deep=False)
     if "max_epochs" not in params or "batch_size" not in params:
@@ -644,8 +646,11 @@ def step_capped(student, n_real, n_rows):
     budget_rows = n_real * (1 + STEP_BUDGET_RATIO)
     if n_rows <= budget_rows:
         return student
-    epochs = max(MIN_EPOCHS, int(params["max_epochs"] * budget_rows / n_rows))
-    if epochs >= params["max_epochs"]:
+    budget_epochs = resolved_max_epochs(params["max_epochs"], budget_rows,
+                                        params["batch_size"])
+    epochs = max(MIN_EPOCHS, int(budget_epochs * budget_rows / n_rows))
+    if epochs >= resolved_max_epochs(params["max_epochs"], n_rows,
+                                     params["batch_size"]):
         return student
     return clone(student).set_params(max_epochs=epochs)
 

@@ -23,6 +23,7 @@ from .students import (
     LGBMStudent,
     MLPStudent,
 )
+from .students._mlp_training import AUTO_EPOCHS
 
 # MLP hidden layers, widest first.
 MLP_SIZE_LADDER = ((128, 64), (64, 32), (32, 16), (16,), (8,), (4,))
@@ -44,7 +45,9 @@ LEARNING_RATES = {"mlp": (1e-3, 3e-3, 1e-2), "lgbm": (0.05, 0.1, 0.3)}
 MLP_EPOCHS = (100, 300)
 _MLP_PATIENCE_SHARE = 10
 _MLP_DEFAULTS = MLPStudent()
-_DEFAULT_TRAINING = {"mlp": (_MLP_DEFAULTS.learning_rate, _MLP_DEFAULTS.max_epochs),
+# The ranking's features count a default network's epochs (max_epochs="auto") as
+# the 200 it trains for on all but small sets.
+_DEFAULT_TRAINING = {"mlp": (_MLP_DEFAULTS.learning_rate, AUTO_EPOCHS),
                      "lgbm": (LGBMStudent().learning_rate, None)}
 FAMILIES = ("mlp", "lgbm", "tree", "linear")
 # The distil-or-not twin of a LightGBM student trains at LightGBM's default
@@ -106,7 +109,7 @@ class Candidate:
         The MLP's or LightGBM's learning rate; None keeps the student's default.
     epochs : int or None, default=None
         The MLP's most epochs, with early stopping after ``epochs // 10``
-        epochs without progress; None keeps the student's defaults (200 and 10).
+        epochs without progress; None keeps the student's defaults (``"auto"`` and 10).
     kind : {"classification", "regression"}, default="classification"
         The task's kind: which students (:data:`STUDENT_CLASSES`) it builds.
         Regression candidates have no temperature (None).

@@ -42,6 +42,7 @@ from ._mlp_training import (
     _run_epoch,
     _standardization,
     _TensorData,
+    resolved_max_epochs,
     small_network_threads,
 )
 from ._torch_network import (
@@ -76,8 +77,12 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         Adam's L2 penalty.
     batch_size : int, default=256
         Rows per minibatch (the last one of an epoch may be smaller).
-    max_epochs : int, default=200
-        Upper bound on the passes over the training rows.
+    max_epochs : int or "auto", default="auto"
+        Upper bound on the passes over the training rows. ``"auto"``: 200, or
+        more on a small training set, enough for 16,000 minibatch steps (at
+        most 2,000 epochs): a small network on a few hundred rows takes a few
+        steps an epoch and is still learning after 200 of them. Early stopping
+        ends the training sooner once the validation loss stops improving.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the rows (stratified), stop when the
         validation loss has not improved for ``n_iter_no_change`` epochs and keep
@@ -97,7 +102,7 @@ class MLPStudent(TorchNetworkState, BaseStudent):
     lr_schedule : {"constant", "cosine"}, default="constant"
         Adam's step size over the training: constant, or decayed at every
         minibatch step along a half cosine from ``learning_rate`` to zero over
-        ``max_epochs`` epochs.
+        ``max_epochs`` epochs (as resolved for ``"auto"``).
     dropout : float, default=0.0
         Dropout probability after every hidden layer, in [0, 1).
     numeric_embedding : {None, "periodic", "piecewise_linear"}, default=None
@@ -205,7 +210,8 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"),
+                       StrOptions({"auto"})],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -226,7 +232,7 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         learning_rate=1e-3,
         weight_decay=0.0,
         batch_size=256,
-        max_epochs=200,
+        max_epochs="auto",
         early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -373,10 +379,11 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         schedule, temperature = schedule
         optimizer = _adam(net, self.learning_rate, self.weight_decay)
         steps_per_epoch = -(-train.X.shape[0] // self.batch_size)
+        max_epochs = resolved_max_epochs(self.max_epochs, train.X.shape[0],
+                                         self.batch_size)
         lr_schedule = None
         if self.lr_schedule == "cosine":
-            lr_schedule = _cosine_schedule(optimizer,
-                                           self.max_epochs * steps_per_epoch)
+            lr_schedule = _cosine_schedule(optimizer, max_epochs * steps_per_epoch)
         patience = self._patience_epochs(steps_per_epoch)
         track_gap = not isinstance(schedule, _ConstantTemperature)
         monitor = val if val is not None else train
@@ -384,7 +391,7 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         self.loss_curve_, self.temperature_history_ = [], []
         self.validation_scores_ = None if val is None else []
         best = _Best()
-        epochs = tqdm(range(self.max_epochs), desc="training", disable=not self.verbose,
+        epochs = tqdm(range(max_epochs), desc="training", disable=not self.verbose,
                       unit="epoch")
         for epoch in epochs:
             targets = train.targets(temperature, self.distill_loss)
@@ -408,11 +415,12 @@ class MLPStudent(TorchNetworkState, BaseStudent):
             if val is not None and epoch - best.epoch >= patience:
                 break
         else:
-            if val is not None and self.max_epochs > patience:
+            if val is not None and max_epochs > patience:
                 warnings.warn(
-                    f"MLPStudent stopped at max_epochs={self.max_epochs} while its "
-                    "validation loss was still improving (early stopping did not "
-                    "stop it); increase max_epochs.", ConvergenceWarning,
+                    f"MLPStudent stopped at {max_epochs} epochs (max_epochs="
+                    f"{self.max_epochs!r}) while its validation loss was still "
+                    "improving (early stopping did not stop it); increase "
+                    "max_epochs.", ConvergenceWarning,
                     stacklevel=4)
         epochs.close()
         self.n_epochs_ = epoch + 1

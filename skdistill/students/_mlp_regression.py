@@ -27,6 +27,7 @@ from ._mlp_training import (
     _normalized_weight,
     _predict_logits,
     _standardization,
+    resolved_max_epochs,
     small_network_threads,
 )
 from ._regression import BaseRegressionStudent, regression_targets
@@ -67,8 +68,10 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         Adam's L2 penalty.
     batch_size : int, default=256
         Rows per minibatch.
-    max_epochs : int, default=200
-        Most passes over the rows.
+    max_epochs : int or "auto", default="auto"
+        Most passes over the rows; ``"auto"`` as in :class:`MLPStudent`: 200,
+        or more on a small training set, enough for 16,000 minibatch steps (at
+        most 2,000 epochs).
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the real rows and keep the weights
         of the epoch with the lowest loss there.
@@ -143,7 +146,7 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         learning_rate=1e-3,
         weight_decay=0.0,
         batch_size=256,
-        max_epochs=200,
+        max_epochs="auto",
         early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -267,9 +270,10 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         self.loss_curve_ = []
         self.validation_scores_ = None if val is None else []
         best = _Best()
-        epochs = tqdm(range(self.max_epochs), desc="training",
-                      disable=not self.verbose, unit="epoch")
         n_rows = train.X.shape[0]
+        max_epochs = resolved_max_epochs(self.max_epochs, n_rows, self.batch_size)
+        epochs = tqdm(range(max_epochs), desc="training",
+                      disable=not self.verbose, unit="epoch")
         for epoch in epochs:
             net.train()
             order = torch.randperm(n_rows, generator=generator).to(train.X.device)

@@ -32,6 +32,39 @@ _GLOBAL_RNG_LOCK = threading.RLock()
 # (issue 15, two other CPU-bound processes on 2 cores).
 SMALL_NETWORK_PARAMETERS = 1_000_000
 
+# max_epochs="auto": AUTO_EPOCHS passes, more on a small training set so that the
+# network may take AUTO_MIN_STEPS minibatch steps (early stopping still ends it
+# sooner), at most AUTO_MAX_EPOCHS. At 100x compression a 2-unit network on
+# digits (1,347 rows and 4x as many MUNGE rows, 26 steps an epoch) was still
+# improving at epoch 200: 53-65 % test accuracy, 72-74 % after 800 epochs
+# (benchmarks/README.md, session 12).
+AUTO_EPOCHS = 200
+AUTO_MIN_STEPS = 16_000
+AUTO_MAX_EPOCHS = 2_000
+
+
+def resolved_max_epochs(max_epochs, n_rows, batch_size):
+    """The most epochs a network trains for on ``n_rows`` training rows.
+
+    Parameters
+    ----------
+    max_epochs : int or "auto"
+        The student's ``max_epochs``; an int is returned as it is.
+    n_rows : int
+        Rows trained on (early stopping's validation rows excluded).
+    batch_size : int
+        Rows per minibatch.
+
+    Returns
+    -------
+    int
+    """
+    if max_epochs != "auto":
+        return max_epochs
+    steps_per_epoch = max(1, -(-n_rows // batch_size))
+    return int(min(AUTO_MAX_EPOCHS,
+                   max(AUTO_EPOCHS, -(-AUTO_MIN_STEPS // steps_per_epoch))))
+
 
 @dataclass
 class _TensorData:
