@@ -62,6 +62,14 @@ def test_many_synthetic_rows_cap_the_epochs_not_the_steps():
     assert step_capped(tree, 1000, 65_000) is tree
 
 
+def test_auto_epochs_are_capped_at_the_steps_of_the_budget_rows():
+    # max_epochs="auto" on 5,000 rows of 100: 320 epochs (16,000 steps); at
+    # ratio 16 the same steps over 17,000 rows
+    student = MLPStudent(batch_size=100)
+    assert step_capped(student, 1000, 5000) is student
+    assert step_capped(student, 1000, 17_000).max_epochs == int(320 * 5000 / 17_000)
+
+
 def test_chunked_rows_are_the_one_shot_rows_and_a_prefix_of_more():
     # ratio_check makes the largest ratio's rows once and slices the others.
     one_shot = munge(X[:300], 4000, random_state=3)

@@ -369,3 +369,9 @@ def test_the_cap_takes_other_processes_cpu_time_not_the_load_average(
     monkeypatch.setattr(_parallel.OTHER_WORK, "busy_seconds", lambda cpus: None)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert _parallel.available_cores() == 2
+
+
+def test_a_network_with_auto_epochs_costs_its_default_epochs():
+    auto = _parallel.estimated_cost(MLPStudent(), 100, 3)
+    assert auto == _parallel.estimated_cost(MLPStudent(max_epochs=200), 100, 3)
+    assert auto > _parallel.estimated_cost(MLPStudent(max_epochs=20), 100, 3)

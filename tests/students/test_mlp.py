@@ -13,6 +13,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdistill.students._base import one_hot, soften
 from skdistill.students._mlp import MLPStudent
+from skdistill.students._mlp_training import (
+    AUTO_EPOCHS,
+    AUTO_MAX_EPOCHS,
+    AUTO_MIN_STEPS,
+    resolved_max_epochs,
+)
 
 FAST = dict(hidden_layer_sizes=(16,), learning_rate=1e-2, max_epochs=30, random_state=0)
 
@@ -445,3 +451,31 @@ def test_a_small_network_trains_on_one_torch_thread(monkeypatch):
         assert set(seen) == {2}
     finally:
         torch.set_num_threads(previous)
+
+
+def test_auto_epochs_grow_on_small_sets_only():
+    assert resolved_max_epochs(50, 100, 256) == 50  # an int stays
+    assert resolved_max_epochs("auto", 100_000, 256) == AUTO_EPOCHS
+    # 270 rows: 2 steps an epoch, 8,000 epochs for the steps, capped
+    assert resolved_max_epochs("auto", 270, 256) == AUTO_MAX_EPOCHS
+    # 6,400 rows: 25 steps an epoch
+    assert resolved_max_epochs("auto", 6_400, 256) == AUTO_MIN_STEPS // 25
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_auto_epochs_let_a_small_network_still_learning_at_200_finish():
+    # 270 training rows, 2 steps an epoch: a 4-unit network still improves at
+    # epoch 200 on each of these three problems.
+    gains = []
+    for seed in range(3):
+        X, y = make_classification(600, 10, n_informative=6, n_classes=3,
+                                   n_clusters_per_class=2, random_state=seed)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5,
+                                                            random_state=0)
+        capped = MLPStudent((4,), max_epochs=200, random_state=0).fit(X_train,
+                                                                      y_train)
+        auto = MLPStudent((4,), random_state=0).fit(X_train, y_train)
+        assert capped.n_epochs_ == 200
+        assert 200 < auto.n_epochs_ < AUTO_MAX_EPOCHS  # early stopping ended it
+        gains.append(auto.score(X_test, y_test) - capped.score(X_test, y_test))
+    assert np.mean(gains) > 0.03
