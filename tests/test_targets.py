@@ -82,8 +82,11 @@ def test_one_teacher_is_its_own_target(binary_data, fast_teacher, fusion):
 def digits_starved():
     """A boosting teacher on half of digits; a student gets 200 other rows.
 
-    An 8-unit MLP cannot match a softened 10-class distribution: here the
-    constant T = 2 costs it fidelity, which the adaptive schedule gives back.
+    An 8-unit MLP cannot match a softened 10-class distribution in 200 epochs
+    (one step each): here the constant T = 2 costs it fidelity, which the
+    adaptive schedule gives back. With ``max_epochs="auto"`` (16,000 steps) both
+    reach about 0.88 (seed 0: 0.874 and 0.881): the schedule's gain is one of a
+    bounded training budget, the case this fixture keeps.
     """
     X, y = load_digits(return_X_y=True)
     X_teacher, X_rest, y_teacher, y_rest = train_test_split(
@@ -98,7 +101,8 @@ def digits_starved():
 def _digits_fidelity(digits_starved, temperature, seed):
     teacher, (X, y), X_test = digits_starved
     distiller = HPMDistiller(FrozenEstimator(teacher),
-                             student=MLPStudent(hidden_layer_sizes=(8,)),
+                             student=MLPStudent(hidden_layer_sizes=(8,),
+                                                max_epochs=200),
                              temperature=temperature, augment=None,
                              prefit_teachers="as_is", random_state=seed).fit(X, y)
     fid = np.mean(distiller.predict(X_test) == teacher.predict(X_test))
