@@ -26,7 +26,7 @@ import numpy as np
 from joblib import Parallel, cpu_count, delayed, effective_n_jobs
 from threadpoolctl import threadpool_limits
 
-from .students._mlp_training import AUTO_EPOCHS
+from .students._mlp_training import resolved_max_epochs
 
 # Estimator parameters that set a library's own thread count.
 _THREAD_PARAMS = ("n_jobs", "nthread", "num_threads", "thread_count")
@@ -73,19 +73,22 @@ def estimated_cost(estimator, n_rows, n_features):
     """
     params = estimator.get_params(deep=True) if hasattr(estimator, "get_params") \
         else {}
-    counts = sorted((key.count("__"), _as_count(value))
-                    for key, value in params.items()
+    counts = sorted((key.count("__"), count) for key, value in params.items()
                     if key.rsplit("__", 1)[-1] in _ITERATION_PARAMS
-                    and _as_count(value) is not None)
+                    and (count := _as_count(key, value, params, n_rows)) is not None)
     iterations = counts[0][1] if counts else 1
     return float(n_rows) * max(n_features, 1) * max(iterations, 1)
 
 
-def _as_count(value):
-    """An iteration count, the networks' ``max_epochs="auto"`` as the epochs
-    it gives on all but small sets; None for anything else."""
+def _as_count(key, value, params, n_rows):
+    """An iteration count; a network's ``max_epochs="auto"`` as the epochs it
+    resolves to on ``n_rows`` rows (its ``batch_size`` beside it); None for
+    anything else."""
     if value == "auto":
-        return AUTO_EPOCHS
+        prefix = key[:-len("max_epochs")]
+        return resolved_max_epochs(value, n_rows,
+                                   params.get(prefix + "batch_size", 256),
+                                   params.get(prefix + "early_stopping", True))
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return None

@@ -371,7 +371,12 @@ def test_the_cap_takes_other_processes_cpu_time_not_the_load_average(
     assert _parallel.available_cores() == 2
 
 
-def test_a_network_with_auto_epochs_costs_its_default_epochs():
-    auto = _parallel.estimated_cost(MLPStudent(), 100, 3)
-    assert auto == _parallel.estimated_cost(MLPStudent(max_epochs=200), 100, 3)
-    assert auto > _parallel.estimated_cost(MLPStudent(max_epochs=20), 100, 3)
+def test_a_network_with_auto_epochs_costs_the_epochs_it_resolves_to():
+    def cost(student, n_rows):
+        return _parallel.estimated_cost(student, n_rows, 3)
+
+    # 100,000 rows: 200 epochs; 100 rows: one step an epoch, 2,000 of them
+    assert cost(MLPStudent(), 100_000) == cost(MLPStudent(max_epochs=200), 100_000)
+    assert cost(MLPStudent(), 100) == cost(MLPStudent(max_epochs=2000), 100)
+    assert cost(MLPStudent(early_stopping=False), 100) == cost(
+        MLPStudent(max_epochs=200), 100)

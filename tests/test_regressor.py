@@ -340,3 +340,17 @@ def test_without_a_regression_prior_the_order_is_fixed(monkeypatch):
         assert source == "fixed order" and isinstance(ranker, _ranker.FixedOrder)
     finally:
         _ranker._prior_ranker.cache_clear()
+
+
+def test_the_regression_network_takes_auto_epochs_past_200_on_small_sets():
+    # 270 training rows, 2 steps an epoch: a 4-unit network still improves at
+    # epoch 200 on each of these three problems
+    gains = []
+    for seed in range(3):
+        X, y = make_friedman1(600, random_state=seed)
+        capped = MLPRegressionStudent((4,), max_epochs=200, random_state=0).fit(
+            X[:300], y[:300])
+        auto = MLPRegressionStudent((4,), random_state=0).fit(X[:300], y[:300])
+        assert capped.n_epochs_ == 200 < auto.n_epochs_
+        gains.append(auto.score(X[300:], y[300:]) - capped.score(X[300:], y[300:]))
+    assert min(gains) > 0.005

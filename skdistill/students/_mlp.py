@@ -80,9 +80,11 @@ class MLPStudent(TorchNetworkState, BaseStudent):
     max_epochs : int or "auto", default="auto"
         Upper bound on the passes over the training rows. ``"auto"``: 200, or
         more on a small training set, enough for 16,000 minibatch steps (at
-        most 2,000 epochs): a small network on a few hundred rows takes a few
-        steps an epoch and is still learning after 200 of them. Early stopping
-        ends the training sooner once the validation loss stops improving.
+        most 2,000 epochs): a small network on a few thousand rows takes a few
+        dozen steps an epoch and can still be learning after 200 of them. Early
+        stopping ends the training sooner once the validation loss stops
+        improving; without it (``early_stopping=False``, or too few rows to
+        hold out) ``"auto"`` is 200.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the rows (stratified), stop when the
         validation loss has not improved for ``n_iter_no_change`` epochs and keep
@@ -380,7 +382,7 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         optimizer = _adam(net, self.learning_rate, self.weight_decay)
         steps_per_epoch = -(-train.X.shape[0] // self.batch_size)
         max_epochs = resolved_max_epochs(self.max_epochs, train.X.shape[0],
-                                         self.batch_size)
+                                         self.batch_size, val is not None)
         lr_schedule = None
         if self.lr_schedule == "cosine":
             lr_schedule = _cosine_schedule(optimizer, max_epochs * steps_per_epoch)

@@ -71,7 +71,7 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
     max_epochs : int or "auto", default="auto"
         Most passes over the rows; ``"auto"`` as in :class:`MLPStudent`: 200,
         or more on a small training set, enough for 16,000 minibatch steps (at
-        most 2,000 epochs).
+        most 2,000 epochs), when early stopping can end the training sooner.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the real rows and keep the weights
         of the epoch with the lowest loss there.
@@ -271,7 +271,8 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         self.validation_scores_ = None if val is None else []
         best = _Best()
         n_rows = train.X.shape[0]
-        max_epochs = resolved_max_epochs(self.max_epochs, n_rows, self.batch_size)
+        max_epochs = resolved_max_epochs(self.max_epochs, n_rows, self.batch_size,
+                                         val is not None)
         epochs = tqdm(range(max_epochs), desc="training",
                       disable=not self.verbose, unit="epoch")
         for epoch in epochs:

@@ -43,7 +43,7 @@ AUTO_MIN_STEPS = 16_000
 AUTO_MAX_EPOCHS = 2_000
 
 
-def resolved_max_epochs(max_epochs, n_rows, batch_size):
+def resolved_max_epochs(max_epochs, n_rows, batch_size, early_stopping=True):
     """The most epochs a network trains for on ``n_rows`` training rows.
 
     Parameters
@@ -54,6 +54,10 @@ def resolved_max_epochs(max_epochs, n_rows, batch_size):
         Rows trained on (early stopping's validation rows excluded).
     batch_size : int
         Rows per minibatch.
+    early_stopping : bool, default=True
+        Whether a validation loss can end the training sooner. Without it
+        ``"auto"`` is :data:`AUTO_EPOCHS`: the step floor counts on early
+        stopping to end a network that has stopped learning.
 
     Returns
     -------
@@ -61,6 +65,8 @@ def resolved_max_epochs(max_epochs, n_rows, batch_size):
     """
     if max_epochs != "auto":
         return max_epochs
+    if not early_stopping:
+        return AUTO_EPOCHS
     steps_per_epoch = max(1, -(-n_rows // batch_size))
     return int(min(AUTO_MAX_EPOCHS,
                    max(AUTO_EPOCHS, -(-AUTO_MIN_STEPS // steps_per_epoch))))

@@ -11,6 +11,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import cross_val_predict, train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skdistill.students import _mlp
 from skdistill.students._base import one_hot, soften
 from skdistill.students._mlp import MLPStudent
 from skdistill.students._mlp_training import (
@@ -460,6 +461,29 @@ def test_auto_epochs_grow_on_small_sets_only():
     assert resolved_max_epochs("auto", 270, 256) == AUTO_MAX_EPOCHS
     # 6,400 rows: 25 steps an epoch
     assert resolved_max_epochs("auto", 6_400, 256) == AUTO_MIN_STEPS // 25
+    # without early stopping nothing would end a long training sooner
+    assert resolved_max_epochs("auto", 270, 256, early_stopping=False) == AUTO_EPOCHS
+
+
+def test_auto_epochs_without_early_stopping_are_the_default_200():
+    X, y = make_classification(120, 5, random_state=0)
+    student = MLPStudent((4,), early_stopping=False, random_state=0).fit(X, y)
+    assert student.n_epochs_ == AUTO_EPOCHS
+
+
+def test_the_cosine_schedule_runs_over_the_auto_epochs(monkeypatch):
+    steps = []
+
+    def recording(optimizer, total_steps):
+        steps.append(total_steps)
+        return real(optimizer, total_steps)
+
+    real = _mlp._cosine_schedule
+    monkeypatch.setattr(_mlp, "_cosine_schedule", recording)
+    X, y = make_classification(120, 5, random_state=0)
+    MLPStudent((4,), lr_schedule="cosine", random_state=0).fit(X, y)
+    # 108 training rows, one step an epoch: the half cosine spans 2,000 epochs
+    assert steps == [AUTO_MAX_EPOCHS]
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
