@@ -152,7 +152,8 @@ def recipe(teacher, X, y, width, seed):
     transfer = _concat([X.reset_index(drop=True), synthetic])
     targets = np.vstack([out_of_fold, teacher.predict_proba(synthetic)])
     columns = preprocessor().fit(X)
-    net = train_mlp(columns.transform(transfer), targets, width, seed)
+    net = train_mlp(columns.transform(transfer), targets, width, seed,
+                    epochs=RECIPE_EPOCHS)
     classes = teacher.classes_
 
     def predict(rows):
