@@ -646,11 +646,12 @@ def step_capped(student, n_real, n_rows):
     budget_rows = n_real * (1 + STEP_BUDGET_RATIO)
     if n_rows <= budget_rows:
         return student
+    stops_early = params.get("early_stopping", True)
     budget_epochs = resolved_max_epochs(params["max_epochs"], budget_rows,
-                                        params["batch_size"])
+                                        params["batch_size"], stops_early)
     epochs = max(MIN_EPOCHS, int(budget_epochs * budget_rows / n_rows))
     if epochs >= resolved_max_epochs(params["max_epochs"], n_rows,
-                                     params["batch_size"]):
+                                     params["batch_size"], stops_early):
         return student
     return clone(student).set_params(max_epochs=epochs)
 

@@ -84,7 +84,7 @@ def _as_count(key, value, params, n_rows):
     """An iteration count; a network's ``max_epochs="auto"`` as the epochs it
     resolves to on ``n_rows`` rows (its ``batch_size`` beside it); None for
     anything else."""
-    if value == "auto":
+    if value == "auto" and key.endswith("max_epochs"):
         prefix = key[:-len("max_epochs")]
         return resolved_max_epochs(value, n_rows,
                                    params.get(prefix + "batch_size", 256),
