@@ -44,6 +44,7 @@ Results: ``results/plain_recipe.json`` (every fit) and ``results/plain_recipe.md
 import time
 
 import numpy as np
+import pandas as pd
 import torch
 from lightgbm import LGBMClassifier
 from sklearn.base import clone
@@ -88,7 +89,8 @@ def munge(X, n_rows, rng, swap=0.5, spread=1.0):
 
     For each row and column, with probability ``swap``, a number is drawn
     around the neighbour's value (standard deviation |a - b| / ``spread``) and a
-    category takes the neighbour's; ``n_rows`` rows, passes over the data.
+    category takes the neighbour's; ``n_rows`` rows, in as many passes over
+    the data as they need.
     """
     Z = preprocessor().fit_transform(X)
     neighbour = NearestNeighbors(n_neighbors=2).fit(Z).kneighbors(
@@ -110,13 +112,7 @@ def munge(X, n_rows, rng, swap=0.5, spread=1.0):
             else:
                 made[column] = made[column].where(~chosen[:, j], b)
         passes.append(made)
-    return _concat(passes).iloc[:n_rows]
-
-
-def _concat(frames):
-    import pandas as pd
-
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(passes, ignore_index=True).iloc[:n_rows]
 
 
 def train_mlp(Z, targets, width, seed, epochs=RECIPE_EPOCHS, batch_size=256):
@@ -149,7 +145,7 @@ def recipe(teacher, X, y, width, seed):
     out_of_fold = cross_val_predict(clone(teacher), X, y, cv=folds,
                                     method="predict_proba")
     synthetic = munge(X, RECIPE_RATIO * len(X), np.random.default_rng(seed))
-    transfer = _concat([X.reset_index(drop=True), synthetic])
+    transfer = pd.concat([X.reset_index(drop=True), synthetic], ignore_index=True)
     targets = np.vstack([out_of_fold, teacher.predict_proba(synthetic)])
     columns = preprocessor().fit(X)
     net = train_mlp(columns.transform(transfer), targets, width, seed,
