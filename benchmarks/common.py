@@ -69,6 +69,39 @@ def mean_std(values):
     return {"mean": float(values.mean()), "std": float(values.std())}
 
 
+def rows_by_dataset(rows):
+    """Each dataset's rows (one per seed), datasets in the order they first come.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Each with a ``"dataset"`` key.
+
+    Returns
+    -------
+    dict of str to list of dict
+    """
+    grouped = {}
+    for row in rows:
+        grouped.setdefault(row["dataset"], []).append(row)
+    return grouped
+
+
+def accuracies(rows, method):
+    """The test accuracy of ``method`` in each row: ``row[method]["accuracy"]``.
+
+    Parameters
+    ----------
+    rows : list of dict
+    method : str
+
+    Returns
+    -------
+    ndarray of shape (len(rows),)
+    """
+    return np.array([row[method]["accuracy"] for row in rows])
+
+
 def pct(stats, signed=False):
     """``mean ± std`` of a fraction, in percent, one decimal.
 

@@ -60,7 +60,15 @@ from xgboost import XGBClassifier
 from skdistill import HPMDistiller, MLPStudent
 from skdistill.metrics import model_size
 
-from .common import RESULTS, log, mean_std, pct, run_seeded
+from .common import (
+    RESULTS,
+    accuracies,
+    log,
+    mean_std,
+    pct,
+    rows_by_dataset,
+    run_seeded,
+)
 from .datasets import load
 from .suite.fit import Split, hidden_units, mlp_inputs, warm_up
 
@@ -216,11 +224,9 @@ def run_seed(name, seed, max_rows):
 def summarise(rows):
     """Per dataset: accuracies, differences paired by seed, gap closed, times."""
     summary = {}
-    for name in dict.fromkeys(r["dataset"] for r in rows):
-        mine = [r for r in rows if r["dataset"] == name]
-
+    for name, mine in rows_by_dataset(rows).items():
         def acc(method, mine=mine):
-            return np.array([r[method]["accuracy"] for r in mine])
+            return accuracies(mine, method)
 
         gap = acc("teacher").mean() - acc("mlp direct").mean()
         summary[name] = {

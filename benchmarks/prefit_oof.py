@@ -43,9 +43,11 @@ from skdistill import HPMDistiller, LGBMStudent, MLPStudent
 
 from .common import (
     RESULTS,
+    accuracies,
     log,
     mean_std,
     pct,
+    rows_by_dataset,
     run_seeded,
 )
 from .datasets import load
@@ -131,11 +133,9 @@ def run_seed(name, seed, max_rows):
 def summarise(rows):
     """Per dataset: accuracies, paired differences, choices and fit-time ratios."""
     summary = {}
-    for name in dict.fromkeys(r["dataset"] for r in rows):
-        mine = [r for r in rows if r["dataset"] == name]
-
+    for name, mine in rows_by_dataset(rows).items():
         def acc(method, mine=mine):
-            return np.array([r[method]["accuracy"] for r in mine])
+            return accuracies(mine, method)
 
         summary[name] = {"accuracy": {m: mean_std(acc(m)) for m in METHODS}}
         for student in STUDENTS:
