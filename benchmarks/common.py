@@ -69,6 +69,44 @@ def mean_std(values):
     return {"mean": float(values.mean()), "std": float(values.std())}
 
 
+def timed(fit):
+    """``fit()``'s result and the seconds it took.
+
+    Parameters
+    ----------
+    fit : callable
+        Called once, with no arguments.
+
+    Returns
+    -------
+    result : object
+    seconds : float
+    """
+    started = time.perf_counter()
+    result = fit()
+    return result, time.perf_counter() - started
+
+
+def prefit_xgboost(seed, X, y):
+    """The teacher most people distil: a 400-tree ``XGBClassifier`` fitted on
+    ``X, y`` (one thread, categorical columns as such).
+
+    Parameters
+    ----------
+    seed : int
+    X : DataFrame
+    y : array-like
+
+    Returns
+    -------
+    XGBClassifier
+    """
+    from xgboost import XGBClassifier
+
+    return XGBClassifier(n_estimators=400, n_jobs=1, random_state=seed,
+                         enable_categorical=True, tree_method="hist").fit(X, y)
+
+
 def rows_by_dataset(rows):
     """Each dataset's rows (one per seed), datasets in the order they first come.
 

@@ -41,12 +41,10 @@ Run::
 Results: ``results/plain_recipe.json`` (every fit) and ``results/plain_recipe.md``.
 """
 
-import time
 
 import numpy as np
 import pandas as pd
 import torch
-from lightgbm import LGBMClassifier
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.frozen import FrozenEstimator
@@ -55,7 +53,6 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
-from xgboost import XGBClassifier
 
 from skdistill import HPMDistiller, MLPStudent
 from skdistill.metrics import model_size
@@ -66,11 +63,13 @@ from .common import (
     log,
     mean_std,
     pct,
+    prefit_xgboost,
     rows_by_dataset,
     run_seeded,
+    timed,
 )
 from .datasets import load
-from .suite.fit import Split, hidden_units, mlp_inputs, warm_up
+from .suite.fit import Split, hidden_units, lgbm_direct, mlp_inputs, warm_up
 
 COMMAND = "nice -n 5 python -m benchmarks.plain_recipe"
 DATASETS = ("mlc_churn", "hpc_data", "diamonds", "digits")
@@ -168,26 +167,19 @@ def recipe(teacher, X, y, width, seed):
     return predict
 
 
-def _timed(fit):
-    started = time.perf_counter()
-    model = fit()
-    return model, time.perf_counter() - started
-
-
 def run_seed(name, seed, max_rows):
     """Every method on one dataset and seed: test accuracy and fit seconds."""
     X, y, _ = load(name, max_rows, random_state=seed)
     y = LabelEncoder().fit_transform(y)
     split = Split(X, y, seed, latency_rows=1)
-    teacher, teacher_s = _timed(lambda: XGBClassifier(
-        n_estimators=400, n_jobs=1, random_state=seed, enable_categorical=True,
-        tree_method="hist").fit(split.X_train, split.y_train))
+    teacher, teacher_s = timed(
+        lambda: prefit_xgboost(seed, split.X_train, split.y_train))
     width = hidden_units(model_size(teacher).n_parameters / RATIO, mlp_inputs(split),
                          len(np.unique(y)))
     frozen = FrozenEstimator(teacher)
 
     def distil(student=None, **params):
-        return _timed(lambda: HPMDistiller(
+        return timed(lambda: HPMDistiller(
             frozen, n_jobs=1, random_state=seed,
             **({} if student is None else {"student": student}), **params).fit(
                 split.X_train, split.y_train))
@@ -197,11 +189,9 @@ def run_seed(name, seed, max_rows):
 
     fits = {
         "teacher": ((teacher, teacher.predict), teacher_s),
-        "lgbm_50x15": _timed(lambda: LGBMClassifier(
-            n_estimators=50, num_leaves=15, n_jobs=1, random_state=seed,
-            verbose=-1).fit(split.X_train, split.y_train)),
+        "lgbm_50x15": lgbm_direct(split, 50, seed),
         "mlp direct": distil(mlp(), alpha=0.0, augment=None, prefit_teachers="as_is"),
-        "recipe": _timed(lambda: recipe(teacher, split.X_train, split.y_train,
+        "recipe": timed(lambda: recipe(teacher, split.X_train, split.y_train,
                                         width, seed)),
         "mlp default": distil(mlp()),
         "mlp ratio auto": distil(mlp(), augment_ratio="auto"),

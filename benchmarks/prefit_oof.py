@@ -31,13 +31,10 @@ Run::
 Results: ``results/prefit_oof.json`` (every fit) and ``results/prefit_oof.md``.
 """
 
-import time
 
 import numpy as np
-from lightgbm import LGBMClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
-from xgboost import XGBClassifier
 
 from skdistill import HPMDistiller, LGBMStudent, MLPStudent
 
@@ -47,11 +44,13 @@ from .common import (
     log,
     mean_std,
     pct,
+    prefit_xgboost,
     rows_by_dataset,
     run_seeded,
+    timed,
 )
 from .datasets import load
-from .suite.fit import Split, warm_up
+from .suite.fit import Split, lgbm_direct, warm_up
 
 COMMAND = "nice -n 10 python -m benchmarks.prefit_oof"
 DATASETS = ("diamonds", "hpc_data", "email")
@@ -69,17 +68,6 @@ METHODS = ("teacher (same rows)", "teacher (other rows)", "lgbm_50x15",
              for scenario in SCENARIOS for mode in MODES))
 
 
-def _xgb(seed, X, y):
-    return XGBClassifier(n_estimators=400, n_jobs=1, random_state=seed,
-                         enable_categorical=True, tree_method="hist").fit(X, y)
-
-
-def _timed(fit):
-    started = time.perf_counter()
-    model = fit()
-    return model, time.perf_counter() - started
-
-
 def _halves(name, seed, max_rows):
     """The rows given to ``fit`` (a Split) and the other teacher's rows."""
     X, y, _ = load(name, 2 * max_rows, random_state=seed)
@@ -94,17 +82,16 @@ def run_seed(name, seed, max_rows):
     """Every method on one dataset and seed: test accuracy, fit seconds and, for
     ``"auto"``, whether the teacher was cross-fitted."""
     split, X_other, y_other = _halves(name, seed, max_rows)
-    fits = {"teacher (same rows)": _timed(
-                lambda: _xgb(seed, split.X_train, split.y_train)),
-            "teacher (other rows)": _timed(lambda: _xgb(seed, X_other, y_other)),
-            "lgbm_50x15": _timed(lambda: LGBMClassifier(
-                n_estimators=50, num_leaves=15, n_jobs=1, random_state=seed,
-                verbose=-1).fit(split.X_train, split.y_train))}
+    fits = {"teacher (same rows)": timed(
+                lambda: prefit_xgboost(seed, split.X_train, split.y_train)),
+            "teacher (other rows)": timed(
+                lambda: prefit_xgboost(seed, X_other, y_other)),
+            "lgbm_50x15": lgbm_direct(split, 50, seed)}
     teachers = {scenario: FrozenEstimator(fits[f"teacher ({scenario})"][0])
                 for scenario in SCENARIOS}
 
     def distil(teacher, student, params):
-        return _timed(lambda: HPMDistiller(
+        return timed(lambda: HPMDistiller(
             teacher, student=STUDENTS[student](seed), n_jobs=1, random_state=seed,
             **FIXED, **params).fit(split.X_train, split.y_train))
 
