@@ -160,9 +160,13 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
             # Without them the copies are fitted again: what they label must
             # not depend on what this process fitted before.
             oof = None if kept is None else oof
-    if (judged and oof is None and budget is not None and budget.active
-            and not copies_within(budget, twins, judged, X, y, sample_weight,
-                                  task, cv, random_state)):
+    probes = {}
+    if judged and oof is None and budget is not None and budget.active:
+        within, probes = copies_within(budget, twins, judged, X, y, sample_weight,
+                                       task, cv, random_state, held_out)
+    else:
+        within = True
+    if not within:
         budget.cut("prefit teachers' copies skipped: they label their own rows "
                    "as they are")
         return teacher_outputs(
@@ -176,7 +180,7 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
                 teachers, X, y, sample_weight, task, cv, random_state, n_jobs,
                 cross_fit=oof_cache is not None and oof is None,
                 prefit_twins=twins, fit_loss_of=judged, held_out=held_out,
-                keep_copies=keep_copies)
+                keep_copies=keep_copies, probes=probes)
     except Exception as error:
         if not judged:
             raise
@@ -223,31 +227,48 @@ COPIES_SHARE = 0.5
 
 
 def copies_within(budget, twins, judged, X, y, sample_weight, task, cv,
-                  random_state):
+                  random_state, held_out=None):
     """Whether the ``judged`` prefit teachers' copies fit in the time left.
 
-    One copy of each twin is fitted on the first fold's rows and timed;
-    their copies (``cv`` of them, one for a forest labelling out of bag) are
-    expected to take that much each, and fit when that is at most
-    :data:`COPIES_SHARE` of the time left. The probes' time is spent either
-    way (one model fit per teacher, which the limit's tolerance allows). A
-    copy that cannot be fitted answers True: the copies' own fit then raises,
-    and falls back with its warning.
+    One copy of each twin is fitted on the rows of its first cross-fitted
+    copy (:func:`_fold_jobs`) and timed; their copies (``cv`` of them, one for
+    a forest labelling out of bag) are expected to take that much each, and
+    fit when that is at most :data:`COPIES_SHARE` of the time left. A probe
+    is that first copy itself: the cross-fit reuses it
+    (:func:`fit_and_cross_fit`'s ``probes``) instead of fitting it again. The
+    probe of a forest labelling out of bag, fitted on fewer rows than its one
+    copy, only times. A copy that cannot be fitted answers True: the copies'
+    own fit then raises, and falls back with its warning.
+
+    Returns
+    -------
+    within : bool
+    probes : dict of int to estimator
+        By teacher index, the fitted first copy of those whose copies are
+        fitted fold by fold.
     """
-    n_rows = len(y)
-    rows, _ = next(iter(_folds(task.strata(y), cv, random_state)))
-    weights = None if sample_weight is None else sample_weight[rows]
-    expected = 0.0
+    templates = [twin if t in judged else None for t, twin in enumerate(twins)]
+    jobs = _fold_jobs(templates, task.strata(y), cv, random_state, held_out)
+    expected, probes = 0.0, {}
     for index in judged:
+        own = [job for job in jobs if job[0] == index]
+        _, (fit_rows, _), out_of_bag = own[0]
+        rows = fit_rows if out_of_bag is None else out_of_bag[0][0]
+        weights = None if sample_weight is None else sample_weight[rows]
         started = time.perf_counter()
         try:
-            fit_one(clone(twins[index]), _safe_indexing(X, rows), y[rows], weights,
-                    task)
+            probe = fit_one(clone(twins[index]), _safe_indexing(X, rows), y[rows],
+                            weights, task)
         except Exception:
-            return True  # the copies' own fit raises it, and falls back
+            return True, {}  # the copies' own fit raises it, and falls back
         seconds = time.perf_counter() - started
-        expected += seconds * (1 if out_of_bag_capable(twins[index], n_rows) else cv)
-    return expected <= COPIES_SHARE * (budget.left() - budget.reserved_s)
+        if out_of_bag is None:
+            probes[index] = probe
+            expected += seconds * (len(own) - 1)
+        else:
+            expected += seconds
+    within = expected <= COPIES_SHARE * (budget.left() - budget.reserved_s)
+    return within, probes if within else {}
 
 
 def _saw_the_rows(teachers, fitted_here, twins, mode, checks, names):
@@ -624,7 +645,7 @@ class CrossFit(NamedTuple):
 
 def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
                       n_jobs, cross_fit=True, prefit_twins=None, fit_loss_of=(),
-                      held_out=None, keep_copies=False):
+                      held_out=None, keep_copies=False, probes=None):
     """Fit the unfitted teachers and their cross-fitted copies in one dispatch.
 
     One queue, longest first, for the teachers and their fold copies (and
@@ -638,6 +659,8 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
     (at most :data:`MAX_FIT_LOSS_ROWS` of) the rows they were fitted on.
     ``held_out`` rows are left out of every copy's fit (see
     :func:`_fold_jobs`); ``keep_copies`` returns the fitted copies.
+    ``probes`` (by teacher index) are first copies already fitted, by
+    :func:`copies_within`: they only label their rows.
 
     Returns
     -------
@@ -655,7 +678,8 @@ def fit_and_cross_fit(teachers, X, y, sample_weight, task, cv, random_state,
     if cross_fit:
         folds = _fold_jobs(templates, task.strata(y), cv, random_state, held_out)
         fold_jobs, fold_costs, fold_kinds = _fold_dispatch(
-            templates, folds, X, y, sample_weight, task, fit_loss_of, keep_copies)
+            templates, folds, X, y, sample_weight, task, fit_loss_of, keep_copies,
+            probes)
         jobs, costs, kinds = jobs + fold_jobs, costs + fold_costs, kinds + fold_kinds
     results = run_jobs(_apply, jobs, costs, n_jobs, kinds=kinds)
     fitted_clones = iter(results[:len(to_fit)])
@@ -738,11 +762,13 @@ def _folds(strata, cv, random_state):
 
 
 def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=(),
-                   keep=False):
+                   keep=False, probes=None):
     """Jobs (for :func:`_apply`), costs and kinds of the cross-fitted copies
     (and out-of-bag forests) of :func:`_fold_jobs`; with ``keep``, each job
-    returns its fitted copies too."""
+    returns its fitted copies too. A teacher's first copy is its probe where
+    ``probes`` has one (see :func:`copies_within`)."""
     n_features = _shape(X)[1]
+    probes = dict(probes or {})
     jobs = []
     for t, (fit_rows, predict_rows), fallback in folds:
         if fallback is not None:  # one forest, out of bag
@@ -750,7 +776,8 @@ def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=(),
                          task, t in fit_loss_of, fallback, fit_rows, keep))
         else:
             jobs.append((_fold_outputs, templates[t], X, y, sample_weight, fit_rows,
-                         predict_rows, task, t in fit_loss_of, keep))
+                         predict_rows, task, t in fit_loss_of, keep,
+                         probes.pop(t, None)))
     costs = [estimated_cost(templates[t], len(fit_rows), n_features)
              for t, (fit_rows, _), _ in folds]
     kinds = [_job_kind("fit", templates[t]) for t, _, _ in folds]
@@ -813,13 +840,15 @@ def _mean_per_row(parts, n_samples, n_outputs):
 
 
 def _fold_outputs(teacher, X, y, sample_weight, fit_rows, predict_rows, task,
-                  fit_loss=False, keep=False):
+                  fit_loss=False, keep=False, fitted=None):
     """A copy's outputs on the rows it never saw; with ``fit_loss``, also its
     loss on (an even sample of) the rows it was fitted on; with ``keep``, the
-    copy."""
-    weight = None if sample_weight is None else sample_weight[fit_rows]
-    copy = fit_one(clone(teacher), _safe_indexing(X, fit_rows), y[fit_rows], weight,
-                   task)
+    copy. ``fitted``: the copy, already fitted on ``fit_rows``."""
+    copy = fitted
+    if copy is None:
+        weight = None if sample_weight is None else sample_weight[fit_rows]
+        copy = fit_one(clone(teacher), _safe_indexing(X, fit_rows), y[fit_rows],
+                       weight, task)
     return _Copies(
         task.teacher_outputs(copy, _safe_indexing(X, predict_rows)),
         _fit_rows_loss(copy, X, y, sample_weight, fit_rows, task) if fit_loss

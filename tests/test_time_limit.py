@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 
 from skdistill import HPMDistiller
 from skdistill import _configure as configure_module
+from skdistill._teacher_outputs import PROCESS_CACHE
 from skdistill._time_budget import FIRST_RUNG_SHARE, TimeBudget
 from skdistill.exceptions import SkdistillWarning
 
@@ -108,9 +109,15 @@ def test_prefit_teachers_copies_that_the_limit_cannot_pay_are_skipped(rows):
                for cut in limited.report_.details["time_limit"]["cut"])
     assert "prefit_checks" not in limited.report_.details
     roomy = fit(60.0)
-    assert _SlowTeacher.fits == 1 + 5  # the probe, then the five copies
+    assert _SlowTeacher.fits == 5  # the probe is the first of the five copies
     assert roomy.report_.details["time_limit"]["cut"] == []
     assert "prefit_checks" in roomy.report_.details
+    PROCESS_CACHE.clear()  # the same copies fitted again, without the limit
+    free = fit(None)
+    assert _SlowTeacher.fits == 5
+    assert roomy.report_.details["prefit_checks"] == free.report_.details[
+        "prefit_checks"]
+    np.testing.assert_array_equal(roomy.predict_proba(X), free.predict_proba(X))
 
 
 class _OnceTeacher(_SlowTeacher):
