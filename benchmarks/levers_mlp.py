@@ -37,9 +37,11 @@ from skdistill._preprocess import default_preprocessor
 
 from .common import (
     RESULTS,
+    accuracies,
     log,
     mean_std,
     pct,
+    rows_by_dataset,
     run_seeded,
 )
 from .datasets import load
@@ -132,11 +134,10 @@ def render(document):
         f"- machine load before / after (`uptime`): `{document['uptime_before']}` "
         f"/ `{document['uptime_after']}`", "",
     ]
-    for name in dict.fromkeys(r["dataset"] for r in document["rows"]):
-        mine = [r for r in document["rows"] if r["dataset"] == name]
+    for name, mine in rows_by_dataset(document["rows"]).items():
 
         def acc(setting, mine=mine):
-            return np.array([r[setting]["accuracy"] for r in mine])
+            return accuracies(mine, setting)
 
         lines += [
             f"## {name}: teachers {pct(mean_std([r['teachers'] for r in mine]))}, "

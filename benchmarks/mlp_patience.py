@@ -30,9 +30,11 @@ from skdistill._preprocess import default_preprocessor
 
 from .common import (
     RESULTS,
+    accuracies,
     log,
     mean_std,
     pct,
+    rows_by_dataset,
     run_seeded,
 )
 from .datasets import load
@@ -84,11 +86,10 @@ def render(document):
         + " | fit time both / default (median) |",
         "|---|---|" + "---|" * (2 * len(SETTINGS)),
     ]
-    for name in dict.fromkeys(r["dataset"] for r in document["rows"]):
-        mine = [r for r in document["rows"] if r["dataset"] == name]
+    for name, mine in rows_by_dataset(document["rows"]).items():
 
         def acc(setting, mine=mine):
-            return np.array([r[setting]["accuracy"] for r in mine])
+            return accuracies(mine, setting)
 
         cells = [pct(mean_std([r["majority"] for r in mine]))]
         for s in SETTINGS:

@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 
 from skdistill import HPMRegressor, LGBMRegressionStudent
 
-from .common import RESULTS, log, mean_std, write_json
+from .common import RESULTS, log, mean_std, rows_by_dataset, write_json
 from .make_regression_prior import load_regression
 from .regression_auto import DATASETS, held_out_rows
 
@@ -49,10 +49,9 @@ def main(argv=None):
     rows, before, after = held_out_rows(run, argv, __doc__.splitlines()[0])
     columns = [f"{label}_{kind}" for label in STUDENTS
                for kind in ("distilled", "direct")]
-    table = {name: {column: mean_std([r[column] for r in rows
-                                      if r["dataset"] == name])
+    table = {name: {column: mean_std([r[column] for r in mine])
                     for column in columns}
-             for name in dict.fromkeys(r["dataset"] for r in rows)}
+             for name, mine in rows_by_dataset(rows).items()}
     write_json(RESULTS / "regression_small_student.json", {
         "command": COMMAND, "load_average": {"before": before, "after": after},
         "rows": rows, "summary": table})

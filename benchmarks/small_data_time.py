@@ -217,8 +217,10 @@ def paired(rows, libraries):
     paired by seed."""
     summary = []
     base = libraries[0]
-    for name in dict.fromkeys(r["dataset"] for r in rows):
-        of = {(r["library"], r["seed"]): r for r in rows if r["dataset"] == name}
+    from .common import rows_by_dataset  # not in the workers: it imports skdistill
+
+    for name, mine in rows_by_dataset(rows).items():
+        of = {(r["library"], r["seed"]): r for r in mine}
         seeds = sorted({seed for _, seed in of})
         for library in libraries:
             fit = [of[library, s]["fit_s"] for s in seeds]
