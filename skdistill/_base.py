@@ -59,7 +59,7 @@ from ._configure import (
     searched_scores,
 )
 from ._fingerprint import fingerprints_kept
-from ._held_out import held_out_labeller
+from ._held_out import held_out_labeller, validation_labeller
 from ._measure import check_serving_budget, experiment, measure, timed
 from ._memory import as_memory
 from ._parallel import available_cores, recording_to, worker_thread_limits
@@ -191,7 +191,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             held_out = choice_rows(task.strata(y_train), seed)
         outputs = self._teacher_outputs(teachers, names, X_train, y_train, w_train,
                                         task, teacher_seed, memory, clock, held_out,
-                                        budget)
+                                        budget, given_valid is None)
         teacher_rate = _teachers_seconds_per_row(timings, len(train))
         n_valid = len(valid if given_valid is None else given_valid[1])
         # The report runs the teachers on the validation rows (outputs, latency).
@@ -237,14 +237,18 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                                               len(valid), budget, student_rate)
         if final_rows is None:
             with clock("final_rows"):
+                valid_labeller, valid_label = validation_labeller(
+                    fused, outputs.templates,
+                    [_teachers.is_fitted(t) for t in teachers], self.n_jobs,
+                    outputs.copies)
                 all_rows = self._final_rows_set(X, y, sample_weight, valid, fused,
-                                                transfer, rng)
+                                                transfer, rng, valid_labeller)
                 # The refit's rows hold the training rows: the transfer set's
                 # own inputs (at 1M rows, 360 MB) need not stay beside them.
                 del transfer
                 final_rows = self._refit_on_every_row(
                     all_rows, fused, configuration, len(chain) - 1,
-                    outputs.size.capacity, seed)
+                    outputs.size.capacity, seed, valid_label)
             final_rows["refit_seconds"] = timings["final_rows"]
         if report_fit is not None:
             final_rows["report_student"] = (
@@ -303,13 +307,16 @@ class BaseDistiller(TeacherParams, BaseEstimator):
             return {"final_rows": "all", "refit": False, "reason": "time_limit"}
         return None
 
-    def _final_rows_set(self, X, y, sample_weight, valid, fused, transfer, rng):
+    def _final_rows_set(self, X, y, sample_weight, valid, fused, transfer, rng,
+                        valid_labeller):
         """``final_rows="all"``'s transfer set: the real training rows, the
-        validation rows labelled by the fused teachers and MUNGE rows of every
-        row at the transfer set's ratio, in the transfer set's dtype (the
-        student's input dtype since the configuration)."""
+        validation rows labelled by ``valid_labeller``
+        (:func:`~._held_out.validation_labeller`) and MUNGE rows of every row,
+        labelled by the fused teachers, at the transfer set's ratio, in the
+        transfer set's dtype (the student's input dtype since the
+        configuration)."""
         all_rows = rows_with_validation(
-            transfer, fused, _safe_indexing(X, valid), y[valid],
+            transfer, valid_labeller, _safe_indexing(X, valid), y[valid],
             None if sample_weight is None else sample_weight[valid])
         ratio = transfer.n_synthetic / max(1, _real_rows(transfer))
         if ratio > 0:
@@ -317,10 +324,11 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         return all_rows
 
     def _refit_on_every_row(self, all_rows, fused, configuration, n_assistants,
-                            teacher_capacity, seed):
+                            teacher_capacity, seed, valid_label):
         """``final_rows="all"``: the served student refitted on ``all_rows``
         with the same configuration, number of assistants and seed; what
-        ``report_.details["final_rows"]`` shows (less the seconds)."""
+        ``report_.details["final_rows"]`` shows (less the seconds), with
+        ``valid_label`` saying how the validation rows were labelled."""
         steps, _ = fit_student(configuration, all_rows, teacher_capacity,
                                n_assistants, self.chain_min_improvement, seed,
                                self.n_jobs)
@@ -331,8 +339,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 "n_synthetic_rows": all_rows.n_synthetic,
                 "report": ("measured on a student fitted without the validation "
                            "rows; the served student_ was refitted on every row "
-                           "(validation rows labelled by teachers not fitted on "
-                           "them), same configuration, chain and seed")}
+                           f"({valid_label}), same configuration, chain and seed")}
 
     def _report_split(self, task, y, rng, validation_given):
         """The training and validation rows of the report.
@@ -348,17 +355,28 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         return train, valid
 
     def _teacher_outputs(self, teachers, names, X_train, y_train, w_train, task,
-                         seed, memory, clock, held_out=None, budget=None):
+                         seed, memory, clock, held_out=None, budget=None,
+                         validation_held_out=False):
         """The fitted teachers and their outputs on the training rows, the
         ``held_out`` rows left out of every cross-fitted copy (the prefit
-        teachers' copies only when ``budget`` leaves time for them)."""
+        teachers' copies only when ``budget`` leaves time for them).
+
+        The copies are kept for the checks' synthetic rows, and, on at most
+        :data:`~._augment.AUTO_MAX_ROWS` rows with prefit teachers, for the
+        validation rows (held out of ``X``: ``validation_held_out``) that a
+        student refitted on every row learns from
+        (:func:`~._held_out.validation_labeller`)."""
         return teacher_outputs(
             teachers, X_train, y_train, w_train, task, cv=self.cv,
             soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
             names=names, gate_learns=len(teachers) > 1 and self.fusion != "mean",
             random_state=seed, n_jobs=self.n_jobs, memory=memory, timed=clock,
             held_out=held_out, budget=budget,
-            keep_copies=held_out is not None and self._checks_munge_rows(len(y_train)))
+            keep_copies=(held_out is not None
+                         and self._checks_munge_rows(len(y_train))) or (
+                validation_held_out and self.final_rows == "all"
+                and len(y_train) <= AUTO_MAX_ROWS
+                and any(_teachers.is_fitted(t) for t in teachers)))
 
     def _checks_munge_rows(self, n_rows):
         """Whether ``augment="auto"`` or ``augment_ratio="auto"`` will try

@@ -82,7 +82,9 @@ class HeldOutTeachers:
         A refitted copy's outputs are kept in the process's cache, keyed by
         the template's parameters and the rows it learns from: a refit with
         the same rows (a grid over the distiller's own parameters) fits no
-        copy again. The copies' own outputs are not cached: they are at hand.
+        copy again. The copies' outputs are kept there too, keyed by their
+        fitted state: a grid's candidates share a fold's copies
+        (``PROCESS_COPIES``) and label the same rows with them.
         """
         task = self.fused.task
         data = (self.X, self.y, self.sample_weight, task.cache_key(), X)
@@ -94,9 +96,11 @@ class HeldOutTeachers:
                     None, "proba", [teacher], (X, task.cache_key()),
                     lambda t=teacher: teachers_outputs([t], X, task, self.n_jobs))[0])
             elif self.copies is not None and self.copies[index]:
-                outputs.append(teachers_outputs(
-                    self.copies[index][:LABELLING_COPIES], X, task,
-                    self.n_jobs).mean(axis=0))
+                labelling = self.copies[index][:LABELLING_COPIES]
+                outputs.append(cached_output(
+                    None, "proba", labelling, (X, task.cache_key()),
+                    lambda c=labelling: teachers_outputs(c, X, task, self.n_jobs)
+                ).mean(axis=0))
             else:
                 outputs.append(cached_output(
                     None, "held_out_proba", [template], data,
@@ -167,6 +171,54 @@ def held_out_labeller(fused, templates, X, y, sample_weight, n_jobs, copies=None
         return made[key]
 
     return labeller
+
+
+def validation_labeller(fused, templates, prefit, n_jobs, copies=None):
+    """What labels the report's validation rows for the student refitted on
+    every row (``final_rows="all"``), and what that label says.
+
+    A teacher fitted here learned from the training rows alone: it labels the
+    validation rows as it is, out of sample. A prefit teacher cross-fitted
+    because it memorised the training rows was most likely fitted on the
+    validation rows too (they come from the same ``X``): it would label them
+    with their own answers, so its copies, fitted on parts of the training
+    rows only, label them instead (the mean of the first
+    :data:`LABELLING_COPIES`, as for the checks' synthetic rows). Without its
+    copies at hand (not kept: beyond :data:`~._augment.AUTO_MAX_ROWS` rows)
+    it labels them as it is, and the label says so.
+
+    Parameters
+    ----------
+    fused : FusedTeachers
+    templates : list of estimators or None
+        ``TeacherOutputs.templates``.
+    prefit : list of bool
+        Per teacher, whether it was given fitted.
+    n_jobs : int or None
+    copies : list of (list of estimators or None) or None
+        ``TeacherOutputs.copies``.
+
+    Returns
+    -------
+    labeller : FusedTeachers or HeldOutTeachers
+    label : str
+        How the validation rows were labelled, for ``report_``.
+    """
+    memorised = [template is not None and given_fitted
+                 for template, given_fitted in zip(templates, prefit, strict=True)]
+    if not any(memorised):
+        return fused, "validation rows labelled by teachers not fitted on them"
+    if copies is None or not all(copies[t] for t, m in enumerate(memorised) if m):
+        return fused, ("validation rows labelled by the teachers as they are: the "
+                       "prefit teachers that memorised their training rows "
+                       "likely saw them too (their cross-fitted copies were "
+                       "not kept)")
+    kept = [template if m else None
+            for template, m in zip(templates, memorised, strict=True)]
+    return (HeldOutTeachers(fused, kept, None, None, None, n_jobs, copies),
+            "validation rows labelled by teachers not fitted on them (the "
+            "cross-fitted copies of the prefit teachers that memorised their "
+            "training rows)")
 
 
 def _n_features(X):

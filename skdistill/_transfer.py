@@ -164,16 +164,17 @@ class TransferRows:
 def rows_with_validation(transfer, fused, X_valid, y_valid, w_valid):
     """The real rows of ``transfer`` and the validation rows, for the student.
 
-    The validation rows' targets are the fused teachers' outputs
-    (``fused.label``); teachers fitted on the training rows alone never saw
-    them, so these targets are out-of-sample, as the training rows'
-    out-of-fold ones are.
+    The validation rows' targets are ``fused.label``'s: teachers fitted on the
+    training rows alone never saw them, and a prefit teacher that memorised
+    its rows labels them through copies that never saw them where they were
+    kept (:func:`~._held_out.validation_labeller`), so that these targets are
+    out of sample, as the training rows' out-of-fold ones are.
 
     Parameters
     ----------
     transfer : TransferSet
         The training rows (synthetic ones are dropped).
-    fused : FusedTeachers
+    fused : FusedTeachers or HeldOutTeachers
         Labels and encodes the validation rows.
     X_valid : array-like or DataFrame
         The validation rows, every column.

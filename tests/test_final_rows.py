@@ -10,7 +10,9 @@ import pytest
 from sklearn.base import clone, is_regressor
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skdistill import (
@@ -202,3 +204,39 @@ def test_a_refit_the_time_left_cannot_pay_keeps_the_fitted_student(monkeypatch):
     assert details["final_rows"] == skipped
     # 160 real rows, and twice as many MUNGE rows if the check chose them
     assert _rows_seen(every) in (160, 480)
+
+
+@pytest.mark.parametrize("estimator", [HPMDistiller, HPMRegressor])
+def test_validation_rows_of_a_memorising_prefit_teacher_come_from_its_copies(
+        monkeypatch, estimator):
+    # A deep tree prefit on every row answers each validation row with its own
+    # (noisy) label; the served student's refit must learn those rows from
+    # copies that never saw them, as it learns the training rows out of fold.
+    regression = estimator is HPMRegressor
+    make = make_regression if regression else make_classification
+    noise = {"noise": 30.0} if regression else {"flip_y": 0.2}
+    X_all, y_all = make(n_samples=600, n_features=6, random_state=0, **noise)
+    tree = (DecisionTreeRegressor if regression else DecisionTreeClassifier)(
+        random_state=0).fit(X_all, y_all)
+    built, build = [], _base.rows_with_validation
+
+    def spy(*args):
+        built.append(build(*args))
+        return built[-1]
+
+    monkeypatch.setattr(_base, "rows_with_validation", spy)
+    student = (TreeRegressionStudent if regression else TreeStudent)(
+        max_depth=4, random_state=0)
+    fitted = estimator(FrozenEstimator(tree), student=student, augment=None,
+                       random_state=0, n_jobs=1).fit(X_all, y_all)
+    (checks,) = fitted.report_.details["prefit_checks"].values()
+    assert checks["cross_fitted"]
+    n_valid = fitted.report_.n_validation
+    targets = built[0].targets[-n_valid:]
+    own = built[0].y[-n_valid:]  # the validation rows' labels
+    if regression:
+        assert np.abs(targets.ravel() - own).mean() > 10.0
+    else:
+        agreement = np.mean(targets.argmax(axis=1) == own)
+        assert 0.5 < agreement < 0.95
+    assert "cross-fitted copies" in fitted.report_.details["final_rows"]["report"]

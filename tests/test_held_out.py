@@ -247,6 +247,23 @@ def test_copies_are_kept_only_for_a_check_that_uses_them(monkeypatch):
     assert kept(augment="munge", augment_ratio="auto") == 1
 
 
+def test_a_prefit_teachers_copies_are_kept_for_the_final_refit():
+    # They label the validation rows that the student refitted on every row
+    # learns from (the teacher memorised them); not kept without that refit.
+    X, y = _coin_flips(4, 400)
+    teacher = DecisionTreeClassifier(random_state=0).fit(X, y)
+    PROCESS_CACHE.clear()
+    PROCESS_COPIES.clear()
+    HPMDistiller(FrozenEstimator(teacher), student="linear", augment=None,
+                 random_state=0).fit(X, y)
+    assert len(PROCESS_COPIES._entries) == 1
+    PROCESS_CACHE.clear()
+    PROCESS_COPIES.clear()
+    HPMDistiller(FrozenEstimator(teacher), student="linear", augment=None,
+                 final_rows="train", random_state=0).fit(X, y)
+    assert len(PROCESS_COPIES._entries) == 0
+
+
 def test_the_fusion_learns_on_the_rows_not_held_out():
     X, y = _coin_flips(5, 500)
     task = ClassificationTask(np.array([0, 1]))
