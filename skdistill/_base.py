@@ -228,19 +228,20 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         self._set_fitted(task, names, fused, chain[-1].model)
         X_valid, y_valid = (given_valid if given_valid is not None
                             else (_safe_indexing(X, valid), y[valid]))
+        prefit = [_teachers.is_fitted(t) for t in teachers]
+        valid_labeller, valid_label = validation_labeller(
+            fused, outputs.templates, prefit, self.n_jobs, outputs.copies)
         # The report's own time is logged, not reported: it is measured in it.
         with timed({}, "report", progress=bar):
             self.report_ = self._report(
                 X_valid, y_valid, fused, names, outputs, timings, configuration,
-                chain, chain_search, transfer, memory, budget, selection)
+                chain, chain_search, transfer, memory, budget, selection,
+                None if given_valid is not None or valid_labeller is fused
+                else valid_labeller)
         final_rows = self._final_rows_skipped(given_valid is not None, transfer,
                                               len(valid), budget, student_rate)
         if final_rows is None:
             with clock("final_rows"):
-                valid_labeller, valid_label = validation_labeller(
-                    fused, outputs.templates,
-                    [_teachers.is_fitted(t) for t in teachers], self.n_jobs,
-                    outputs.copies)
                 all_rows = self._final_rows_set(X, y, sample_weight, valid, fused,
                                                 transfer, rng, valid_labeller)
                 # The refit's rows hold the training rows: the transfer set's
@@ -256,9 +257,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 "same fit), on the training rows less the validation rows and "
                 "the selection rows")
         self.report_.details["final_rows"] = final_rows
-        _checks.warn_if_in_sample(self.report_.teacher_accuracies,
-                                  [_teachers.is_fitted(t) for t in teachers],
-                                  given_valid is not None)
+        _checks.warn_if_in_sample(self.report_, prefit, given_valid is not None)
         self._record(memory, meta, X_train, task)
         check_serving_budget(self.student_, self.report_,
                              self._student_columns(X_valid), task,
@@ -408,9 +407,11 @@ class BaseDistiller(TeacherParams, BaseEstimator):
 
     def _report(self, X_valid, y_valid, fused, names, outputs, timings,
                 configuration, chain, chain_search, transfer, memory, budget,
-                selection=None):
+                selection=None, out_of_sample=None):
         """The report on the validation rows (see :func:`_measure.measure`);
-        ``selection`` (a dict, with ``X_val``) says where the choice was made."""
+        ``selection`` (a dict, with ``X_val``) says where the choice was made;
+        ``out_of_sample`` (a :class:`~._held_out.HeldOutTeachers`) labels the
+        validation rows without the prefit teachers that memorised them."""
         extra = {} if selection is None else {"selection": selection}
         return measure(
             X_valid, y_valid, fused, self.student_, teacher_names=names,
@@ -424,7 +425,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                      "student_features": self.student_features_.tolist(),
                      "time_limit": budget.summary(),
                      "latency_measure": self.latency_measure, **extra},
-            memory=memory)
+            memory=memory, out_of_sample=out_of_sample)
 
     def _chain_within(self, budget, configuration, n_rows):
         """``chain``, less the chain search when the time left cannot pay it."""

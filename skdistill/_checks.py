@@ -140,23 +140,33 @@ def warn_if_cv_capped(y, cv):
             f"{max(2, smallest)} folds instead.", SkdistillWarning, stacklevel=5)
 
 
-def warn_if_in_sample(teacher_accuracies, prefit, given_valid):
+def warn_if_in_sample(report, prefit, given_valid):
     """Warn when a prefit teacher is perfect on the report's validation rows.
 
     A teacher scoring 1.0 there most likely was fitted on them: the report's
-    teacher accuracy (and the retention) then say little.
+    teacher accuracy (and the retention) then say little. Where its
+    cross-fitted copies measured the teachers on those rows
+    (``report.details["teachers_out_of_sample"]``), the warning gives that
+    score.
     """
     perfect = [name for (name, accuracy), is_prefit
-               in zip(teacher_accuracies.items(), prefit, strict=True)
+               in zip(report.teacher_accuracies.items(), prefit, strict=True)
                if is_prefit and accuracy >= 1.0]
-    if perfect:
-        where = ("X_val, y_val" if given_valid
-                 else "the validation rows held out of X")
-        warnings.warn(
-            f"The prefit teacher(s) {perfect} score 1.0 on {where}, as a teacher "
-            "does on rows it was fitted on: the report's teacher accuracy and "
-            "retention may be in-sample. Pass fit(..., X_val=..., y_val=...) "
-            "with rows the teachers never saw.", SkdistillWarning, stacklevel=5)
+    if not perfect:
+        return
+    where = ("X_val, y_val" if given_valid
+             else "the validation rows held out of X")
+    honest = report.details.get("teachers_out_of_sample")
+    copies = "" if honest is None else (
+        f" Their cross-fitted copies, which never saw these rows, score "
+        f"{honest[report.score_key]:.4f} there "
+        "(report_.details['teachers_out_of_sample']).")
+    warnings.warn(
+        f"The prefit teacher(s) {perfect} score 1.0 on {where}, as a teacher "
+        "does on rows it was fitted on: the report's teacher accuracy and "
+        f"retention may be in-sample.{copies} Pass fit(..., X_val=..., "
+        "y_val=...) with rows the teachers never saw.", SkdistillWarning,
+        stacklevel=5)
 
 
 def warn_if_clone_unfits(teachers):

@@ -52,7 +52,7 @@ def timed(timings, phase, progress=None):
 
 def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
             timings, configuration, chain, chain_search, n_synthetic, details,
-            memory):
+            memory, out_of_sample=None):
     """The report of a fitted distillation, measured on the validation rows.
 
     Parameters
@@ -81,6 +81,12 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
         Settings reported as they are (fusion, soft targets, student features).
     memory : OptimizationMemory or None
         Caches the teachers' outputs and latency.
+    out_of_sample : HeldOutTeachers, default=None
+        The fused teachers with each prefit teacher that memorised its
+        training rows (and most likely the validation rows, drawn from the
+        same ``X``) replaced by its cross-fitted copies, which never saw them
+        (:func:`~._held_out.validation_labeller`): their score on the
+        validation rows is reported in ``details["teachers_out_of_sample"]``.
 
     Returns
     -------
@@ -129,6 +135,7 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
                if "prefit_checks" in details else {}),
             "n_synthetic_rows": n_synthetic,
             "student_features": details["student_features"],
+            **_out_of_sample_score(out_of_sample, X_valid, y_valid, task),
             "time_limit": details.get("time_limit"),
             "latency_measure": details.get("latency_measure", "python"),
             **({"selection": details["selection"]} if "selection" in details
@@ -148,6 +155,19 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
                 for name, cost in (("bytes", "n_bytes"), ("latency_ms", "latency_ms"))},
         },
     )
+
+
+def _out_of_sample_score(labeller, X_valid, y_valid, task):
+    """``{"teachers_out_of_sample": ...}``: the score on the validation rows
+    of the teachers as ``labeller`` labels them; empty without one."""
+    if labeller is None:
+        return {}
+    _, outputs = labeller.label(X_valid)
+    return {"teachers_out_of_sample": {
+        task.score_name: task.score(y_valid, task.predictions(outputs)),
+        "measured_by": ("the fused teachers, each prefit teacher that memorised "
+                        "its training rows replaced by its cross-fitted copies, "
+                        "which never saw these rows")}}
 
 
 def _teacher_latency(fused, X_valid, memory):

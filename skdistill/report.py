@@ -20,7 +20,12 @@ class DistillationReport:
     n_validation : int
         Rows the measures below were taken on.
     teacher_accuracy : float
-        Accuracy of the (fused) teachers' predictions.
+        Accuracy of the (fused) teachers' predictions. A prefit teacher fitted
+        on every row of ``X`` has seen the validation rows: where it was
+        cross-fitted because it memorised its rows, ``details`` then holds
+        ``"teachers_out_of_sample"``, the accuracy of the fused teachers with
+        its cross-fitted copies (which never saw these rows) in its place, and
+        the text and HTML show it beside this one.
     teacher_accuracies : dict of str to float
         Accuracy of each teacher on its own.
     student_accuracy : float
@@ -84,9 +89,12 @@ class DistillationReport:
 
     def _headline_rows(self):
         """(name, formatted value) pairs of the headline numbers and timings."""
+        out_of_sample = self.details.get("teachers_out_of_sample")
         rows = [
             ("validation rows", f"{self.n_validation}"),
             (f"teacher {self.score_label}", f"{self.teacher_accuracy:.4f}"),
+            *([(f"teacher {self.score_label}, copies (out of sample)",
+                f"{out_of_sample[self.score_key]:.4f}")] if out_of_sample else []),
             (f"student {self.score_label}", f"{self.student_accuracy:.4f}"),
             (self.fidelity_label, f"{self.fidelity:.4f}"),
             ("retention", f"{self.retention:.2%}"),

@@ -24,6 +24,7 @@ from skdistill import (
     _base,
     _chain,
 )
+from skdistill.exceptions import SkdistillWarning
 
 X, y = make_classification(n_samples=400, n_features=6, n_informative=4,
                            random_state=0)
@@ -227,8 +228,10 @@ def test_validation_rows_of_a_memorising_prefit_teacher_come_from_its_copies(
     monkeypatch.setattr(_base, "rows_with_validation", spy)
     student = (TreeRegressionStudent if regression else TreeStudent)(
         max_depth=4, random_state=0)
-    fitted = estimator(FrozenEstimator(tree), student=student, augment=None,
-                       random_state=0, n_jobs=1).fit(X_all, y_all)
+    with pytest.warns(SkdistillWarning, match="Their cross-fitted copies, which "
+                      "never saw these rows, score"):
+        fitted = estimator(FrozenEstimator(tree), student=student, augment=None,
+                           random_state=0, n_jobs=1).fit(X_all, y_all)
     (checks,) = fitted.report_.details["prefit_checks"].values()
     assert checks["cross_fitted"]
     n_valid = fitted.report_.n_validation
@@ -240,3 +243,15 @@ def test_validation_rows_of_a_memorising_prefit_teacher_come_from_its_copies(
         agreement = np.mean(targets.argmax(axis=1) == own)
         assert 0.5 < agreement < 0.95
     assert "cross-fitted copies" in fitted.report_.details["final_rows"]["report"]
+    # The report: the tree is perfect on rows it saw; its copies are not.
+    report = fitted.report_
+    honest = report.details["teachers_out_of_sample"][report.score_key]
+    assert report.teacher_accuracy == 1.0 and honest < 0.95
+    assert f"copies (out of sample)  {honest:.4f}" in repr(report)
+
+
+def test_no_out_of_sample_score_without_a_memorising_prefit_teacher(
+        train_and_all):
+    for fitted in train_and_all:  # prefit_teachers="as_is": no copies
+        assert "teachers_out_of_sample" not in fitted.report_.details
+        assert "copies" not in repr(fitted.report_)
