@@ -361,10 +361,12 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         teachers' copies only when ``budget`` leaves time for them).
 
         The copies are kept for the checks' synthetic rows, and, on at most
-        :data:`~._augment.AUTO_MAX_ROWS` rows with prefit teachers, for the
-        validation rows (held out of ``X``: ``validation_held_out``) that a
-        student refitted on every row learns from
-        (:func:`~._held_out.validation_labeller`)."""
+        :data:`~._augment.AUTO_MAX_ROWS` rows with prefit teachers that may be
+        cross-fitted, for the validation rows (held out of ``X``:
+        ``validation_held_out``) that a student refitted on every row learns
+        from (:func:`~._held_out.validation_labeller`). Copies wanted but not
+        in the process (outputs from a cache) are fitted again, so that what
+        they label does not depend on what the process fitted before."""
         return teacher_outputs(
             teachers, X_train, y_train, w_train, task, cv=self.cv,
             soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
@@ -375,7 +377,16 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                          and self._checks_munge_rows(len(y_train))) or (
                 validation_held_out and self.final_rows == "all"
                 and len(y_train) <= AUTO_MAX_ROWS
-                and any(_teachers.is_fitted(t) for t in teachers)))
+                and self._cross_fits_prefit(teachers)))
+
+    def _cross_fits_prefit(self, teachers):
+        """Whether some of ``teachers`` is prefit and may be cross-fitted
+        (``prefit_teachers`` not ``"as_is"``, and out-of-fold outputs wanted:
+        as targets or for a gate that learns)."""
+        wants_oof = self.soft_targets == "oof" or (len(teachers) > 1
+                                                   and self.fusion != "mean")
+        return (wants_oof and self.prefit_teachers != "as_is"
+                and any(_teachers.is_fitted(t) for t in teachers))
 
     def _checks_munge_rows(self, n_rows):
         """Whether ``augment="auto"`` or ``augment_ratio="auto"`` will try

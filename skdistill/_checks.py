@@ -158,8 +158,9 @@ def warn_if_in_sample(report, prefit, given_valid):
              else "the validation rows held out of X")
     honest = report.details.get("teachers_out_of_sample")
     copies = "" if honest is None else (
-        f" Their cross-fitted copies, which never saw these rows, score "
-        f"{honest[report.score_key]:.4f} there "
+        " The fused teachers with the cross-fitted copies (which never saw "
+        "these rows) in place of the prefit teachers fitted on the training "
+        f"rows score {honest[report.score_key]:.4f} there "
         "(report_.details['teachers_out_of_sample']).")
     warnings.warn(
         f"The prefit teacher(s) {perfect} score 1.0 on {where}, as a teacher "

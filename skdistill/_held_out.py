@@ -12,6 +12,10 @@ them out (the mean of the first :data:`LABELLING_COPIES`), or, when the fit has
 none (its outputs came from a cache), a copy refitted on the rows the check
 trains on. Teachers that label the training rows as they are (prefit and never
 fitted on them) are used as they are.
+
+The same copies label the report's validation rows for the student refitted on
+every row (:func:`validation_labeller`): a prefit teacher fitted on every row of
+``X`` has seen those too.
 """
 
 from dataclasses import dataclass, field
@@ -48,7 +52,8 @@ class HeldOutTeachers:
     templates : list of estimators or None
         Per teacher, the unfitted estimator to refit (None: used as it is).
     X, y, sample_weight
-        The rows the refitted copies learn from.
+        The rows the refitted copies learn from (None where every teacher
+        with a template has copies: nothing is refitted).
     n_jobs : int or None
         Workers for the copies' fits.
     copies : list of (list of estimators or None) or None
@@ -178,14 +183,16 @@ def validation_labeller(fused, templates, prefit, n_jobs, copies=None):
     every row (``final_rows="all"``), and what that label says.
 
     A teacher fitted here learned from the training rows alone: it labels the
-    validation rows as it is, out of sample. A prefit teacher cross-fitted
-    because it memorised the training rows was most likely fitted on the
-    validation rows too (they come from the same ``X``): it would label them
-    with their own answers, so its copies, fitted on parts of the training
-    rows only, label them instead (the mean of the first
-    :data:`LABELLING_COPIES`, as for the checks' synthetic rows). Without its
-    copies at hand (not kept: beyond :data:`~._augment.AUTO_MAX_ROWS` rows)
-    it labels them as it is, and the label says so.
+    validation rows as it is, out of sample. A prefit teacher cross-fitted as
+    fitted on the training rows (``prefit_teachers="auto"`` judged that it
+    memorised them, or ``"cross_fit"``) was most likely fitted on the
+    validation rows too (they come from the same ``X``): its copies, fitted on
+    parts of the training rows only, label them instead (the mean of the
+    first :data:`LABELLING_COPIES`, as for the checks' synthetic rows). A
+    prefit teacher labelling its rows as it is (``"as_is"``, judged not to
+    have memorised them, or its copies skipped or impossible) labels these as
+    it is too; so do all of them when the copies were not kept (beyond
+    :data:`~._augment.AUTO_MAX_ROWS` rows). The label says which.
 
     Parameters
     ----------
@@ -204,21 +211,31 @@ def validation_labeller(fused, templates, prefit, n_jobs, copies=None):
     label : str
         How the validation rows were labelled, for ``report_``.
     """
-    memorised = [template is not None and given_fitted
-                 for template, given_fitted in zip(templates, prefit, strict=True)]
-    if not any(memorised):
-        return fused, "validation rows labelled by teachers not fitted on them"
-    if copies is None or not all(copies[t] for t, m in enumerate(memorised) if m):
-        return fused, ("validation rows labelled by the teachers as they are: the "
-                       "prefit teachers that memorised their training rows "
-                       "likely saw them too (their cross-fitted copies were "
-                       "not kept)")
-    kept = [template if m else None
-            for template, m in zip(templates, memorised, strict=True)]
-    return (HeldOutTeachers(fused, kept, None, None, None, n_jobs, copies),
-            "validation rows labelled by teachers not fitted on them (the "
-            "cross-fitted copies of the prefit teachers that memorised their "
-            "training rows)")
+    cross_fitted = [template is not None and given_fitted
+                    for template, given_fitted in zip(templates, prefit, strict=True)]
+    as_they_are = [given_fitted and template is None
+                   for template, given_fitted in zip(templates, prefit, strict=True)]
+    usable = copies is not None and all(
+        copies[t] for t, c in enumerate(cross_fitted) if c)
+    labeller, parts = fused, []
+    if any(cross_fitted) and usable:
+        labeller = HeldOutTeachers(
+            fused, [t if c else None for t, c in zip(templates, cross_fitted,
+                                                     strict=True)],
+            None, None, None, n_jobs, copies)
+        parts.append("the prefit teachers cross-fitted as fitted on the training "
+                     "rows through their copies, which never saw them")
+    elif any(cross_fitted):
+        parts.append("the prefit teachers cross-fitted as fitted on the training "
+                     "rows as they are, their copies not kept: they likely saw "
+                     "them")
+    if any(as_they_are):
+        parts.append(("the other" if any(cross_fitted) else "the")
+                     + " prefit teachers as they are: they may have been fitted "
+                     "on them")
+    if not all(prefit):
+        parts.append("the teachers fitted here, which never saw them")
+    return labeller, "validation rows labelled by " + "; ".join(parts)
 
 
 def _n_features(X):

@@ -165,9 +165,9 @@ def _out_of_sample_score(labeller, X_valid, y_valid, task):
     _, outputs = labeller.label(X_valid)
     return {"teachers_out_of_sample": {
         task.score_name: task.score(y_valid, task.predictions(outputs)),
-        "measured_by": ("the fused teachers, each prefit teacher that memorised "
-                        "its training rows replaced by its cross-fitted copies, "
-                        "which never saw these rows")}}
+        "measured_by": ("the fused teachers, each prefit teacher cross-fitted "
+                        "as fitted on the training rows replaced by its "
+                        "cross-fitted copies, which never saw these rows")}}
 
 
 def _teacher_latency(fused, X_valid, memory):

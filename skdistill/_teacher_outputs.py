@@ -123,8 +123,9 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
         :func:`~skdistill._transfer.choice_rows`): the copies are cross-fitted
         on the other rows, and label these with their mean.
     keep_copies : bool, default=False
-        Keep the fitted copies (``TeacherOutputs.copies``) when they are
-        fitted (not when the outputs come from a cache).
+        Keep the fitted copies (``TeacherOutputs.copies``); when the outputs
+        come from a cache, the copies this process kept with them
+        (``PROCESS_COPIES``), else the copies are fitted again.
     budget : TimeBudget, default=None
         With a limit and ``prefit_teachers="auto"``, the prefit teachers'
         copies are fitted only when the time they are expected to take
@@ -780,7 +781,11 @@ def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=(),
                          probes.pop(t, None)))
     costs = [estimated_cost(templates[t], len(fit_rows), n_features)
              for t, (fit_rows, _), _ in folds]
-    kinds = [_job_kind("fit", templates[t]) for t, _, _ in folds]
+    # A probe's job only predicts: not timed as a fit (the memory's model of
+    # fit seconds per cost would learn a near-zero fit).
+    kinds = [_job_kind("predict" if job[-1] is not None and job[0] is _fold_outputs
+                       else "fit", templates[t])
+             for job, (t, _, _) in zip(jobs, folds, strict=True)]
     return jobs, costs, kinds
 
 

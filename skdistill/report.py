@@ -22,10 +22,12 @@ class DistillationReport:
     teacher_accuracy : float
         Accuracy of the (fused) teachers' predictions. A prefit teacher fitted
         on every row of ``X`` has seen the validation rows: where it was
-        cross-fitted because it memorised its rows, ``details`` then holds
-        ``"teachers_out_of_sample"``, the accuracy of the fused teachers with
-        its cross-fitted copies (which never saw these rows) in its place, and
-        the text and HTML show it beside this one.
+        cross-fitted as fitted on its training rows and its copies were kept
+        (on at most 20,000 training rows, without ``X_val``, with
+        ``final_rows="all"`` or a check that labels with them), ``details``
+        holds ``"teachers_out_of_sample"``, the accuracy of the fused teachers
+        with its cross-fitted copies (which never saw these rows) in its
+        place, and the text and HTML show it beside this one.
     teacher_accuracies : dict of str to float
         Accuracy of each teacher on its own.
     student_accuracy : float

@@ -24,6 +24,7 @@ from skdistill import (
     _base,
     _chain,
 )
+from skdistill._teacher_outputs import PROCESS_COPIES
 from skdistill.exceptions import SkdistillWarning
 
 X, y = make_classification(n_samples=400, n_features=6, n_informative=4,
@@ -228,8 +229,8 @@ def test_validation_rows_of_a_memorising_prefit_teacher_come_from_its_copies(
     monkeypatch.setattr(_base, "rows_with_validation", spy)
     student = (TreeRegressionStudent if regression else TreeStudent)(
         max_depth=4, random_state=0)
-    with pytest.warns(SkdistillWarning, match="Their cross-fitted copies, which "
-                      "never saw these rows, score"):
+    with pytest.warns(SkdistillWarning, match="with the cross-fitted copies "
+                      r"\(which never saw these rows\)"):
         fitted = estimator(FrozenEstimator(tree), student=student, augment=None,
                            random_state=0, n_jobs=1).fit(X_all, y_all)
     (checks,) = fitted.report_.details["prefit_checks"].values()
@@ -242,7 +243,8 @@ def test_validation_rows_of_a_memorising_prefit_teacher_come_from_its_copies(
     else:
         agreement = np.mean(targets.argmax(axis=1) == own)
         assert 0.5 < agreement < 0.95
-    assert "cross-fitted copies" in fitted.report_.details["final_rows"]["report"]
+    assert "through their copies, which never saw them" in fitted.report_.details[
+        "final_rows"]["report"]
     # The report: the tree is perfect on rows it saw; its copies are not.
     report = fitted.report_
     honest = report.details["teachers_out_of_sample"][report.score_key]
@@ -255,3 +257,14 @@ def test_no_out_of_sample_score_without_a_memorising_prefit_teacher(
     for fitted in train_and_all:  # prefit_teachers="as_is": no copies
         assert "teachers_out_of_sample" not in fitted.report_.details
         assert "copies" not in repr(fitted.report_)
+
+
+def test_a_prefit_teacher_used_as_it_is_labels_the_validation_rows_itself():
+    # prefit_teachers="as_is": nothing is cross-fitted, no copy is kept, and the
+    # report says the prefit teacher labelled those rows as it is.
+    PROCESS_COPIES.clear()
+    fitted = _distil("all")  # TEACHER prefit, prefit_teachers="as_is"
+    assert len(PROCESS_COPIES._entries) == 0
+    label = fitted.report_.details["final_rows"]["report"]
+    assert "by the prefit teachers as they are" in label
+    assert "copies" not in label and "never saw" not in label

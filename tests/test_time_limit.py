@@ -13,7 +13,8 @@ from sklearn.linear_model import LogisticRegression
 
 from skdistill import HPMDistiller
 from skdistill import _configure as configure_module
-from skdistill._teacher_outputs import PROCESS_CACHE
+from skdistill._task import ClassificationTask
+from skdistill._teacher_outputs import PROCESS_CACHE, _fold_jobs, copies_within
 from skdistill._time_budget import FIRST_RUNG_SHARE, TimeBudget
 from skdistill.exceptions import SkdistillWarning
 
@@ -141,3 +142,31 @@ def test_a_prefit_teacher_whose_copies_fail_falls_back_under_a_limit(rows):
         fitted = HPMDistiller(teacher, student="tree", augment=None,
                               random_state=0, time_limit=30.0).fit(X, y)
     assert fitted.predict(X).shape == (len(X),)
+
+
+class _RowsTeacher(_SlowTeacher):
+    """Remembers the rows it was fitted on (no sleep)."""
+
+    def fit(self, X, y):
+        self.rows_ = X.copy()
+        self.model_ = LogisticRegression(C=self.C).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+
+def test_the_probe_is_fitted_on_the_rows_of_the_first_copy(rows):
+    # With held-out rows and a class too small for cv folds, the probe must be
+    # the very copy the cross-fit would fit first, or its outputs would be
+    # another copy's.
+    _, X, y = rows
+    y = y.copy()
+    y[:3] = 2  # three rows of a third class: the folds are capped at 3
+    task = ClassificationTask(np.unique(y))
+    held_out = np.arange(10, 60)
+    within, probes = copies_within(TimeBudget(1e6), [_RowsTeacher()], [0], X, y,
+                                   None, task, 5, 0, held_out)
+    (teacher, (fit_rows, _), _), *rest = _fold_jobs(
+        [_RowsTeacher()], task.strata(y), 5, 0, held_out)
+    assert within and len(rest) == 2  # three folds, not five
+    assert not np.isin(fit_rows, held_out).any()
+    np.testing.assert_array_equal(probes[0].rows_, X[fit_rows])
