@@ -135,7 +135,8 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
                if "prefit_checks" in details else {}),
             "n_synthetic_rows": n_synthetic,
             "student_features": details["student_features"],
-            **_out_of_sample_score(out_of_sample, X_valid, y_valid, task),
+            **_out_of_sample_score(out_of_sample, X_valid, y_valid, task,
+                                   student_acc),
             "time_limit": details.get("time_limit"),
             "latency_measure": details.get("latency_measure", "python"),
             **({"selection": details["selection"]} if "selection" in details
@@ -157,14 +158,16 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
     )
 
 
-def _out_of_sample_score(labeller, X_valid, y_valid, task):
+def _out_of_sample_score(labeller, X_valid, y_valid, task, student_score):
     """``{"teachers_out_of_sample": ...}``: the score on the validation rows
-    of the teachers as ``labeller`` labels them; empty without one."""
+    of the teachers as ``labeller`` labels them, and the student's retention
+    of it; empty without one."""
     if labeller is None:
         return {}
     _, outputs = labeller.label(X_valid)
+    score = task.score(y_valid, task.predictions(outputs))
     return {"teachers_out_of_sample": {
-        task.score_name: task.score(y_valid, task.predictions(outputs)),
+        task.score_name: score, "retention": retention(student_score, score),
         "measured_by": ("the fused teachers, each prefit teacher cross-fitted "
                         "as fitted on the training rows replaced by its "
                         "cross-fitted copies, which never saw these rows")}}

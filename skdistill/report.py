@@ -96,7 +96,8 @@ class DistillationReport:
             ("validation rows", f"{self.n_validation}"),
             (f"teacher {self.score_label}", f"{self.teacher_accuracy:.4f}"),
             *([(f"teacher {self.score_label}, copies (out of sample)",
-                f"{out_of_sample[self.score_key]:.4f}")] if out_of_sample else []),
+                f"{out_of_sample[self.score_key]:.4f} (retention "
+                f"{out_of_sample['retention']:.2%})")] if out_of_sample else []),
             (f"student {self.score_label}", f"{self.student_accuracy:.4f}"),
             (self.fidelity_label, f"{self.fidelity:.4f}"),
             ("retention", f"{self.retention:.2%}"),

@@ -249,7 +249,11 @@ def test_validation_rows_of_a_memorising_prefit_teacher_come_from_its_copies(
     report = fitted.report_
     honest = report.details["teachers_out_of_sample"][report.score_key]
     assert report.teacher_accuracy == 1.0 and honest < 0.95
-    assert f"copies (out of sample)  {honest:.4f}" in repr(report)
+    retention = report.details["teachers_out_of_sample"]["retention"]
+    assert retention == pytest.approx(report.student_accuracy / honest)
+    assert retention > report.retention
+    assert f"copies (out of sample)  {honest:.4f} (retention {retention:.2%})" \
+        in repr(report)
 
 
 def test_no_out_of_sample_score_without_a_memorising_prefit_teacher(
