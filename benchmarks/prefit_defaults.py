@@ -6,7 +6,7 @@ Per seed a stratified sample of ``--max-rows`` rows and the suite's 75/25 split
 
 - ``default``: ``HPMDistiller(FrozenEstimator(xgb))``;
 - ``mlp default``: the same with ``student=MLPStudent((w,))``, one hidden layer
-  100 times smaller than the teacher in parameters (as in ``plain_recipe``).
+  100 times smaller than the teacher in parameters (``plain_recipe.prefit_case``).
 
 Test accuracy and fit seconds per fit; one thread. Two runs of it (one from a
 work tree of the commit before a change, one from the change) compared with
@@ -26,10 +26,8 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.frozen import FrozenEstimator
-from sklearn.preprocessing import LabelEncoder
 
 from skdistill import HPMDistiller, MLPStudent
-from skdistill.metrics import model_size
 
 from .common import (
     RESULTS,
@@ -37,29 +35,22 @@ from .common import (
     log,
     mean_std,
     pct,
-    prefit_xgboost,
     rows_by_dataset,
     run_seeded,
     timed,
 )
-from .datasets import load
-from .suite.fit import Split, hidden_units, mlp_inputs, warm_up
+from .plain_recipe import prefit_case
+from .suite.fit import warm_up
 
 COMMAND = "nice -n 5 python -m benchmarks.prefit_defaults"
 DATASETS = ("mlc_churn", "hpc_data", "diamonds", "digits")
 METHODS = ("default", "mlp default")
-RATIO = 100
 
 
 def run_seed(name, seed, max_rows):
     """Both methods on one dataset and seed: test accuracy and fit seconds."""
-    X, y, _ = load(name, max_rows, random_state=seed)
-    y = LabelEncoder().fit_transform(y)
-    split = Split(X, y, seed, latency_rows=1)
-    teacher = prefit_xgboost(seed, split.X_train, split.y_train)
+    split, teacher, _, width = prefit_case(name, seed, max_rows)
     frozen = FrozenEstimator(teacher)
-    width = hidden_units(model_size(teacher).n_parameters / RATIO, mlp_inputs(split),
-                         len(np.unique(y)))
     students = {"default": {},
                 "mlp default": {"student": MLPStudent((width,), random_state=seed)}}
     row = {"dataset": name, "seed": seed, "width": width}

@@ -189,9 +189,10 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         if self._chooses_on_training_rows(chooses_on_x_val):
             seed = draw_seed(rng)
             held_out = choice_rows(task.strata(y_train), seed)
+        prefit = [_teachers.is_fitted(t) for t in teachers]
         outputs = self._teacher_outputs(teachers, names, X_train, y_train, w_train,
                                         task, teacher_seed, memory, clock, held_out,
-                                        budget, given_valid is None)
+                                        budget, given_valid is None and any(prefit))
         teacher_rate = _teachers_seconds_per_row(timings, len(train))
         n_valid = len(valid if given_valid is None else given_valid[1])
         # The report runs the teachers on the validation rows (outputs, latency).
@@ -228,7 +229,6 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         self._set_fitted(task, names, fused, chain[-1].model)
         X_valid, y_valid = (given_valid if given_valid is not None
                             else (_safe_indexing(X, valid), y[valid]))
-        prefit = [_teachers.is_fitted(t) for t in teachers]
         valid_labeller, valid_label = validation_labeller(
             fused, outputs.templates, prefit, self.n_jobs, outputs.copies)
         # The report's own time is logged, not reported: it is measured in it.
@@ -355,38 +355,35 @@ class BaseDistiller(TeacherParams, BaseEstimator):
 
     def _teacher_outputs(self, teachers, names, X_train, y_train, w_train, task,
                          seed, memory, clock, held_out=None, budget=None,
-                         validation_held_out=False):
+                         prefit_saw_validation=False):
         """The fitted teachers and their outputs on the training rows, the
         ``held_out`` rows left out of every cross-fitted copy (the prefit
         teachers' copies only when ``budget`` leaves time for them).
 
         The copies are kept for the checks' synthetic rows, and, on at most
-        :data:`~._augment.AUTO_MAX_ROWS` rows with prefit teachers that may be
-        cross-fitted, for the validation rows (held out of ``X``:
-        ``validation_held_out``) that a student refitted on every row learns
-        from (:func:`~._held_out.validation_labeller`). Copies wanted but not
+        :data:`~._augment.AUTO_MAX_ROWS` rows where prefit teachers may be
+        cross-fitted, for the validation rows (held out of ``X``, which prefit
+        teachers may have seen: ``prefit_saw_validation``) that a student
+        refitted on every row learns from
+        (:func:`~._held_out.validation_labeller`). Copies wanted but not
         in the process (outputs from a cache) are fitted again, so that what
         they label does not depend on what the process fitted before."""
+        gate_learns = len(teachers) > 1 and self.fusion != "mean"
+        # Prefit teachers are cross-fitted only where out-of-fold outputs are
+        # wanted (as targets, or for a gate that learns) and not "as_is".
+        prefit_cross_fitted = prefit_saw_validation and (
+            self.soft_targets == "oof" or gate_learns) and (
+            self.prefit_teachers != "as_is")
         return teacher_outputs(
             teachers, X_train, y_train, w_train, task, cv=self.cv,
             soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,
-            names=names, gate_learns=len(teachers) > 1 and self.fusion != "mean",
+            names=names, gate_learns=gate_learns,
             random_state=seed, n_jobs=self.n_jobs, memory=memory, timed=clock,
             held_out=held_out, budget=budget,
             keep_copies=(held_out is not None
                          and self._checks_munge_rows(len(y_train))) or (
-                validation_held_out and self.final_rows == "all"
-                and len(y_train) <= AUTO_MAX_ROWS
-                and self._cross_fits_prefit(teachers)))
-
-    def _cross_fits_prefit(self, teachers):
-        """Whether some of ``teachers`` is prefit and may be cross-fitted
-        (``prefit_teachers`` not ``"as_is"``, and out-of-fold outputs wanted:
-        as targets or for a gate that learns)."""
-        wants_oof = self.soft_targets == "oof" or (len(teachers) > 1
-                                                   and self.fusion != "mean")
-        return (wants_oof and self.prefit_teachers != "as_is"
-                and any(_teachers.is_fitted(t) for t in teachers))
+                prefit_cross_fitted and self.final_rows == "all"
+                and len(y_train) <= AUTO_MAX_ROWS))
 
     def _checks_munge_rows(self, n_rows):
         """Whether ``augment="auto"`` or ``augment_ratio="auto"`` will try
