@@ -7,6 +7,8 @@ inference.
 """
 
 import contextvars
+import hashlib
+import pickle
 from contextlib import contextmanager
 
 import joblib
@@ -68,10 +70,29 @@ def _fingerprint_estimator(estimator):
     else:
         state = estimator
     kind = type(estimator)
+    content = (kind.__module__, kind.__qualname__, state)
     try:
-        return joblib.hash((kind.__module__, kind.__qualname__, state))
+        return _pickled_hash(content)
+    except Exception:  # joblib's pickler also takes classes defined in a notebook
+        pass
+    try:
+        return joblib.hash(content)
     except Exception:
         return None
+
+
+def _pickled_hash(content):
+    """A hash of ``content`` pickled by pickle's C implementation.
+
+    :func:`joblib.hash` pickles through Python's pure-Python pickler so that
+    it can hash arrays in place; on a fitted 100-tree forest that took 13 ms
+    against 1.5 ms here, and a grid over the distiller's parameters looks up
+    every teacher and cross-fitted copy at each fit (about 1 s of the
+    README's grid). Equal bytes mean equal states, so the cache never
+    confuses two teachers; the same state pickled differently (a set's order
+    in another process) only misses the cache.
+    """
+    return hashlib.sha256(pickle.dumps(content, protocol=5)).hexdigest()
 
 
 def fingerprint_data(X):

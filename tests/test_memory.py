@@ -13,7 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import FunctionTransformer
 
 import skdistill
 from skdistill import _memory, _memory_file
@@ -309,6 +312,17 @@ def test_a_teacher_fingerprint_ignores_thread_counts_only(teacher):
     X = np.arange(6.0).reshape(3, 2)
     assert fingerprint_data(X) == fingerprint_data(X.copy())
     assert fingerprint_data(X) != fingerprint_data(X[::-1])
+
+
+def test_a_fitted_forest_is_fingerprinted_by_its_trees_and_a_lambda_by_nothing():
+    X, y = make_classification(n_samples=120, random_state=0)
+    forests = [RandomForestClassifier(n_estimators=5, random_state=seed).fit(X, y)
+               for seed in (0, 0, 1)]
+    first, same, other = map(fingerprint_estimator, forests)
+    assert first == same and first != other
+    # neither pickle nor joblib can hash a lambda: no fingerprint, so nothing
+    # is cached for it (two lambdas must never share outputs)
+    assert fingerprint_estimator(FunctionTransformer(lambda Z: Z + 1).fit(X)) is None
 
 
 def test_the_duration_model_is_the_median_seconds_per_cost(path):

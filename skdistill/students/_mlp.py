@@ -94,6 +94,13 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         Share of the rows held out for early stopping, in (0, 1).
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Early stopping counts an epoch as no improvement unless the validation
+        loss beats the best so far by more than ``tol`` (scikit-learn's
+        ``MLPClassifier`` counts the same way); the weights kept are those of
+        the lowest loss all the same. ``0`` counts any decrease. On a few
+        hundred rows an epoch is one minibatch step and the loss falls
+        smoothly by tiny amounts for a thousand epochs, which ``tol`` ends.
     patience_steps : int or None, default=None
         Patience of early stopping in optimizer steps as well: training stops
         only once the validation loss has not improved for ``n_iter_no_change``
@@ -217,6 +224,7 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
         "patience_steps": [None, Interval(Integral, 1, None, closed="left")],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -238,6 +246,7 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        tol=1e-4,
         patience_steps=None,
         lr_schedule="constant",
         dropout=0.0,
@@ -256,6 +265,7 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.patience_steps = patience_steps
         self.lr_schedule = lr_schedule
         self.dropout = dropout
@@ -392,7 +402,7 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         temperature = check_temperature(temperature)
         self.loss_curve_, self.temperature_history_ = [], []
         self.validation_scores_ = None if val is None else []
-        best = _Best()
+        best = _Best(self.tol)
         epochs = tqdm(range(max_epochs), desc="training", disable=not self.verbose,
                       unit="epoch")
         for epoch in epochs:
@@ -414,7 +424,7 @@ class MLPStudent(TorchNetworkState, BaseStudent):
                 postfix["val_loss"] = f"{val_loss:.4f}"
                 best.update(epoch, val_loss, net)
             epochs.set_postfix(postfix)
-            if val is not None and epoch - best.epoch >= patience:
+            if val is not None and best.stalled >= patience:
                 break
         else:
             if val is not None and max_epochs > patience:

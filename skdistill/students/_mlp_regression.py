@@ -79,6 +79,9 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         Share of the real rows held out for early stopping.
     n_iter_no_change : int, default=10
         Epochs without a better validation loss before stopping.
+    tol : float, default=1e-4
+        An epoch counts as no improvement unless the validation loss beats the
+        best so far by more than ``tol``, as in :class:`MLPStudent`.
     dropout : float, default=0.0
         Dropout after each hidden layer.
     numeric_embedding : {None, "periodic", "piecewise_linear"}, default=None
@@ -150,6 +153,7 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        tol=1e-4,
         dropout=0.0,
         numeric_embedding=None,
         device="cpu",
@@ -167,6 +171,7 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.dropout = dropout
         self.numeric_embedding = numeric_embedding
         self.device = device
@@ -269,7 +274,7 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
         optimizer = _adam(net, self.learning_rate, self.weight_decay)
         self.loss_curve_ = []
         self.validation_scores_ = None if val is None else []
-        best = _Best()
+        best = _Best(self.tol)
         n_rows = train.X.shape[0]
         max_epochs = resolved_max_epochs(self.max_epochs, n_rows, self.batch_size,
                                          val is not None)
@@ -297,7 +302,7 @@ class MLPRegressionStudent(TorchNetworkState, BaseRegressionStudent):
                                           term_weights).item()
                 self.validation_scores_.append(val_loss)
                 best.update(epoch, val_loss, net)
-                if epoch - best.epoch >= self.n_iter_no_change:
+                if best.stalled >= self.n_iter_no_change:
                     break
         epochs.close()
         self.n_epochs_ = epoch + 1

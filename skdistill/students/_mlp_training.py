@@ -142,12 +142,17 @@ def _normalized_weight(weight, device):
 
 
 class _Best:
-    """The best validation loss seen, its epoch and a copy of its weights."""
+    """The best validation loss seen, its epoch and a copy of its weights, and
+    for how many epochs in a row the loss has not beaten it by more than ``tol``
+    (scikit-learn's MLP counts ``n_iter_no_change`` the same way)."""
 
-    def __init__(self):
+    def __init__(self, tol=0.0):
+        self.tol = tol
         self.loss, self.epoch, self.state = np.inf, -1, None
+        self.stalled = 0
 
     def update(self, epoch, loss, net):
+        self.stalled = 0 if loss < self.loss - self.tol else self.stalled + 1
         if loss < self.loss:
             self.loss, self.epoch = loss, epoch
             self.state = {k: v.detach().clone() for k, v in net.state_dict().items()}

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdistill.students import _mlp
@@ -503,3 +506,26 @@ def test_auto_epochs_let_a_small_network_still_learning_at_200_finish():
         assert 200 < auto.n_epochs_ < AUTO_MAX_EPOCHS  # early stopping ended it
         gains.append(auto.score(X_test, y_test) - capped.score(X_test, y_test))
     assert np.mean(gains) > 0.03
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_tol_ends_a_smooth_descent_and_keeps_the_lowest_loss():
+    # 220 rows of soft targets, one minibatch step an epoch: the validation loss
+    # falls by tiny amounts up to the 2,000 epochs of max_epochs="auto" (measured:
+    # 2,000 epochs with tol=0, 193 with 1e-4)
+    X, y = load_breast_cancer(return_X_y=True)
+    X, y = X[:220], y[:220]
+    soft = cross_val_predict(make_pipeline(StandardScaler(), LogisticRegression()),
+                             X, y, method="predict_proba")
+    fits = {tol: MLPStudent((16,), tol=tol, random_state=1).fit(
+        X, y, soft_targets=soft, temperature=2.0, alpha=0.7) for tol in (0.0, 1e-4)}
+    assert fits[1e-4].n_epochs_ < fits[0.0].n_epochs_ / 2
+    losses = np.array(fits[1e-4].validation_scores_)
+    assert fits[1e-4].best_epoch_ == np.argmin(losses)
+    # it stopped after n_iter_no_change epochs in a row that did not beat the
+    # best loss before them by more than tol, the epoch before them did
+    best_before = np.minimum.accumulate(np.r_[np.inf, losses[:-1]])
+    progress = losses < best_before - 1e-4
+    assert not progress[-10:].any() and progress[-11]
+    with pytest.raises(ValueError, match="tol"):
+        MLPStudent(tol=-1.0).fit(X, y)
