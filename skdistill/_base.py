@@ -257,7 +257,11 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 "same fit), on the training rows less the validation rows and "
                 "the selection rows")
         self.report_.details["final_rows"] = final_rows
+        if final_rows.get("refit"):
+            self.report_.details["prediction_spread"]["served_student"] = \
+                task.spread(self.student_.predict(self._student_columns(X_valid)))
         _checks.warn_if_in_sample(self.report_, prefit, given_valid is not None)
+        _checks.warn_if_collapsed(self.report_, task)
         self._record(memory, meta, X_train, task)
         check_serving_budget(self.student_, self.report_,
                              self._student_columns(X_valid), task,

@@ -170,6 +170,34 @@ def warn_if_in_sample(report, prefit, given_valid):
         stacklevel=5)
 
 
+def warn_if_collapsed(report, task):
+    """Warn when the student predicts one class (or, for regression, nearly
+    one value) on the validation rows where the fused teachers do not.
+
+    A student that learned the labels' prior scores the majority class's
+    share and tells nothing of what the teachers know; on a few hundred rows
+    early stopping on a tenth of them can end a network there. Both the
+    report's student and, when it was refitted on every row, the served one
+    are checked (``report.details["prediction_spread"]``).
+    """
+    spread = report.details["prediction_spread"]
+    which = [name for name in ("student", "served_student")
+             if name in spread and task.collapsed(spread[name], spread["teachers"])]
+    if not which:
+        return
+    name = which[-1]
+    served = "The served student_" if name == "served_student" else "The student"
+    words = task.collapse_words(spread[name], spread["teachers"])
+    warnings.warn(
+        f"{served} {words} on the validation rows (the report's "
+        f"{report.score_label}: student {report.student_accuracy:.4f}, teachers "
+        f"{report.teacher_accuracy:.4f}): it learned the labels' "
+        "prior, not the teachers. Another student family (student='lgbm' "
+        "or 'tree'), MUNGE rows (augment='munge') or more rows may help; "
+        "report_.details['prediction_spread'] has the numbers.",
+        SkdistillWarning, stacklevel=5)
+
+
 def warn_if_clone_unfits(teachers):
     """Warn that cloning the distiller unfits its fitted, unfrozen teachers.
 

@@ -134,6 +134,8 @@ def measure(X_valid, y_valid, fused, student, *, teacher_names, teacher_size,
             **({"prefit_checks": details["prefit_checks"]}
                if "prefit_checks" in details else {}),
             "n_synthetic_rows": n_synthetic,
+            "prediction_spread": {"teachers": task.spread(teacher_pred),
+                                  "student": task.spread(student_pred)},
             "student_features": details["student_features"],
             **_out_of_sample_score(out_of_sample, X_valid, y_valid, task,
                                    student_acc),

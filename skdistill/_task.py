@@ -46,6 +46,10 @@ MIN_STRATUM_ROWS = 10
 # score leans towards the teachers. benchmarks/README, "Choosing between
 # students against the labels and the teachers".
 SELECTION_TEACHER_WEIGHT = 0.5
+# A regression student whose predictions spread (standard deviation) at most
+# this share of the fused teachers' predicts nearly one value: it learned the
+# target's mean, not the teachers (RegressionTask.collapsed).
+COLLAPSED_SPREAD = 0.05
 
 
 def teachers_trusted(task, y, outputs, student_scores):
@@ -168,6 +172,21 @@ class ClassificationTask:
     def report_scores(self, y_true, teacher_pred, student_pred):
         """The report's fields beyond the shared ones: none for classification."""
         return {}
+
+    def spread(self, y_pred):
+        """How varied predictions are: the number of classes predicted."""
+        return int(len(np.unique(y_pred)))
+
+    def collapsed(self, student_spread, teacher_spread):
+        """Whether a student predicting ``student_spread`` classes where the
+        teachers predict ``teacher_spread`` learned the labels' prior rather
+        than the teachers: one class where they predict several."""
+        return student_spread == 1 and teacher_spread > 1
+
+    def collapse_words(self, student_spread, teacher_spread):
+        """What :meth:`collapsed` found, in words."""
+        return (f"predicts a single class where the fused teachers predict "
+                f"{teacher_spread} classes")
 
     def target_meta(self, y, outputs):
         """The task's meta-features for the configuration's ranker.
@@ -310,6 +329,23 @@ class RegressionTask:
     def make_fusion(self, name, seed):
         """The fusion of predictions called ``name``, unfitted."""
         return make_regression_fusion(name, seed)
+
+    def spread(self, y_pred):
+        """How varied predictions are: their standard deviation."""
+        return float(np.std(y_pred))
+
+    def collapsed(self, student_spread, teacher_spread):
+        """Whether a student whose predictions spread ``student_spread``
+        (standard deviation) where the teachers' spread ``teacher_spread``
+        predicts nearly one value: at most :data:`COLLAPSED_SPREAD` of
+        theirs."""
+        return (teacher_spread > 0
+                and student_spread <= COLLAPSED_SPREAD * teacher_spread)
+
+    def collapse_words(self, student_spread, teacher_spread):
+        """What :meth:`collapsed` found, in words."""
+        return (f"predicts nearly a single value (standard deviation "
+                f"{student_spread:.3g}, the fused teachers' {teacher_spread:.3g})")
 
     def report_scores(self, y_true, teacher_pred, student_pred):
         """RMSE and MAE of the fused teachers and of the student."""

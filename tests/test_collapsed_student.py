@@ -1,0 +1,59 @@
+"""A student that learned the labels' prior, not the teachers, is named."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_friedman1
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestRegressor
+
+from skdistill import HPMDistiller, HPMRegressor, LinearStudent
+from skdistill.exceptions import SkdistillWarning
+from skdistill.students import LinearRegressionStudent
+
+
+@pytest.fixture(scope="module")
+def imbalanced():
+    return make_classification(n_samples=400, n_features=8, n_informative=5,
+                               weights=[0.8], random_state=0)
+
+
+def _fit_quietly_but_for_collapse(estimator, X, y):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimator.fit(X, y)
+    return [w for w in caught if issubclass(w.category, SkdistillWarning)
+            and "learned the labels' prior" in str(w.message)]
+
+
+def test_a_student_predicting_one_class_is_warned_about(imbalanced):
+    X, y = imbalanced
+    teacher = HistGradientBoostingClassifier(max_iter=30, random_state=0)
+    # a penalty this strong leaves the class prior: always the majority class
+    flat = HPMDistiller([teacher], student=LinearStudent(C=1e-8), random_state=0)
+    caught = _fit_quietly_but_for_collapse(flat, X, y)
+    assert len(caught) == 1
+    assert "served student_ predicts a single class" in str(caught[0].message)
+    assert "2 classes" in str(caught[0].message)
+    assert flat.report_.details["prediction_spread"] == {
+        "teachers": 2, "student": 1, "served_student": 1}
+    assert len(np.unique(flat.predict(X))) == 1
+    # the same student with its default penalty follows the teachers: no warning
+    fine = HPMDistiller([teacher], student=LinearStudent(), random_state=0)
+    assert _fit_quietly_but_for_collapse(fine, X, y) == []
+    assert fine.report_.details["prediction_spread"]["served_student"] == 2
+
+
+def test_a_regression_student_predicting_one_value_is_warned_about():
+    X, y = make_friedman1(n_samples=400, random_state=0)
+    teacher = RandomForestRegressor(n_estimators=30, random_state=0)
+    flat = HPMRegressor([teacher], student=LinearRegressionStudent(C=1e-8),
+                        random_state=0)
+    caught = _fit_quietly_but_for_collapse(flat, X, y)
+    assert len(caught) == 1
+    assert "predicts nearly a single value" in str(caught[0].message)
+    spread = flat.report_.details["prediction_spread"]
+    assert spread["student"] <= 0.05 * spread["teachers"]
+    fine = HPMRegressor([teacher], student=LinearRegressionStudent(),
+                        random_state=0)
+    assert _fit_quietly_but_for_collapse(fine, X, y) == []
