@@ -171,21 +171,23 @@ def warn_if_in_sample(report, prefit, given_valid):
 
 
 def warn_if_collapsed(report, task):
-    """Warn when the student predicts one class (or, for regression, nearly
-    one value) on the validation rows where the fused teachers do not.
+    """Warn when the served student predicts one class (or, for regression,
+    nearly one value) on the validation rows where the fused teachers do not,
+    and scores below them there.
 
     A student that learned the labels' prior scores the majority class's
     share and tells nothing of what the teachers know; on a few hundred rows
-    early stopping on a tenth of them can end a network there. Both the
-    report's student and, when it was refitted on every row, the served one
-    are checked (``report.details["prediction_spread"]``).
+    early stopping on a tenth of them can end a network there. The served
+    student is the one refitted on every row when there was a refit (its
+    predictions on the validation rows, which it trained on, are in-sample:
+    a student that predicts one class there predicts one class anywhere),
+    else the report's (``report.details["prediction_spread"]``).
     """
     spread = report.details["prediction_spread"]
-    which = [name for name in ("student", "served_student")
-             if name in spread and task.collapsed(spread[name], spread["teachers"])]
-    if not which:
+    name = "served_student" if "served_student" in spread else "student"
+    if (not task.collapsed(spread[name], spread["teachers"])
+            or not report.student_accuracy < report.teacher_accuracy):
         return
-    name = which[-1]
     served = "The served student_" if name == "served_student" else "The student"
     words = task.collapse_words(spread[name], spread["teachers"])
     warnings.warn(

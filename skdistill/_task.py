@@ -46,9 +46,10 @@ MIN_STRATUM_ROWS = 10
 # score leans towards the teachers. benchmarks/README, "Choosing between
 # students against the labels and the teachers".
 SELECTION_TEACHER_WEIGHT = 0.5
-# A regression student whose predictions spread (standard deviation) at most
-# this share of the fused teachers' predicts nearly one value: it learned the
-# target's mean, not the teachers (RegressionTask.collapsed).
+# A student predicting a single class where the fused teachers predict another
+# on at least this share of the rows, or a regression student whose predictions
+# spread (standard deviation) at most this share of the teachers', learned the
+# labels' prior, not the teachers (the tasks' ``collapsed``).
 COLLAPSED_SPREAD = 0.05
 
 
@@ -174,19 +175,23 @@ class ClassificationTask:
         return {}
 
     def spread(self, y_pred):
-        """How varied predictions are: the number of classes predicted."""
-        return int(len(np.unique(y_pred)))
+        """How varied predictions are: the share of rows not predicted as
+        their most common class (0: a single class)."""
+        _, counts = np.unique(y_pred, return_counts=True)
+        return float(1.0 - counts.max() / counts.sum())
 
     def collapsed(self, student_spread, teacher_spread):
-        """Whether a student predicting ``student_spread`` classes where the
-        teachers predict ``teacher_spread`` learned the labels' prior rather
-        than the teachers: one class where they predict several."""
-        return student_spread == 1 and teacher_spread > 1
+        """Whether a student whose predictions spread ``student_spread`` (see
+        :meth:`spread`) where the teachers' spread ``teacher_spread`` learned
+        the labels' prior rather than the teachers: a single class, where the
+        teachers predict others on at least :data:`COLLAPSED_SPREAD` of the
+        rows (a stray row or two of another class is not a pattern)."""
+        return student_spread == 0 and teacher_spread >= COLLAPSED_SPREAD
 
     def collapse_words(self, student_spread, teacher_spread):
         """What :meth:`collapsed` found, in words."""
-        return (f"predicts a single class where the fused teachers predict "
-                f"{teacher_spread} classes")
+        return ("predicts a single class where the fused teachers predict "
+                f"another on {teacher_spread:.0%} of the rows")
 
     def target_meta(self, y, outputs):
         """The task's meta-features for the configuration's ranker.

@@ -320,9 +320,22 @@ def test_a_fitted_forest_is_fingerprinted_by_its_trees_and_a_lambda_by_nothing()
                for seed in (0, 0, 1)]
     first, same, other = map(fingerprint_estimator, forests)
     assert first == same and first != other
+    assert len(first) == 64  # SHA-256 of the pickle, not joblib's fallback (32)
     # neither pickle nor joblib can hash a lambda: no fingerprint, so nothing
     # is cached for it (two lambdas must never share outputs)
     assert fingerprint_estimator(FunctionTransformer(lambda Z: Z + 1).fit(X)) is None
+
+
+def test_a_teacher_loaded_from_a_pickle_keeps_its_fingerprint():
+    # the pickle's memo would write the objects a teacher shares as
+    # back-references, which unpickling can change: hashed without it
+    from lightgbm import LGBMClassifier
+
+    X, y = make_classification(n_samples=200, random_state=0)
+    for teacher in (LGBMClassifier(n_estimators=5, verbose=-1).fit(X, y),
+                    LogisticRegression().fit(X, y)):
+        loaded = pickle.loads(pickle.dumps(teacher))
+        assert fingerprint_estimator(loaded) == fingerprint_estimator(teacher)
 
 
 def test_the_duration_model_is_the_median_seconds_per_cost(path):

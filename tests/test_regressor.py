@@ -354,3 +354,16 @@ def test_the_regression_network_takes_auto_epochs_past_200_on_small_sets():
         assert capped.n_epochs_ == 200 < auto.n_epochs_
         gains.append(auto.score(X[300:], y[300:]) - capped.score(X[300:], y[300:]))
     assert min(gains) > 0.005
+
+
+def test_the_regression_network_stops_on_tol_as_the_classifier_does():
+    # 198 training rows, one step an epoch: the loss still falls at epoch 500
+    X, y = make_friedman1(n_samples=220, random_state=0)
+    exact, tolerant = (MLPRegressionStudent((16,), tol=tol, random_state=0).fit(X, y)
+                       for tol in (0.0, 1e-4))
+    assert tolerant.n_epochs_ < exact.n_epochs_  # measured: 507 and 574
+    losses = np.array(tolerant.validation_scores_)
+    assert tolerant.best_epoch_ == np.argmin(losses)
+    best_before = np.minimum.accumulate(np.r_[np.inf, losses[:-1]])
+    progress = losses < best_before - 1e-4
+    assert not progress[-10:].any() and progress[-11]

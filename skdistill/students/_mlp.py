@@ -103,11 +103,12 @@ class MLPStudent(TorchNetworkState, BaseStudent):
         smoothly by tiny amounts for a thousand epochs, which ``tol`` ends.
     patience_steps : int or None, default=None
         Patience of early stopping in optimizer steps as well: training stops
-        only once the validation loss has not improved for ``n_iter_no_change``
-        epochs and for this many minibatch steps. On small data an epoch is one
-        or two steps, and ten of them can end the training on the plateau of the
-        class prior (the net predicting the majority class); ``1000`` waits
-        there as long as on a large set. ``None``: epochs alone.
+        only once the validation loss has not improved (by more than ``tol``)
+        for ``n_iter_no_change`` epochs and for this many minibatch steps. On
+        small data an epoch is one or two steps, and ten of them can end the
+        training on the plateau of the class prior (the net predicting the
+        majority class); ``1000`` waits there as long as on a large set.
+        ``None``: epochs alone.
     lr_schedule : {"constant", "cosine"}, default="constant"
         Adam's step size over the training: constant, or decayed at every
         minibatch step along a half cosine from ``learning_rate`` to zero over

@@ -216,8 +216,9 @@ def test_float_temperature_is_recorded_constant(three_classes):
 def test_early_stopping_stops_and_restores_best_weights():
     X, y = make_classification(n_samples=400, n_features=10, flip_y=0.3,
                                random_state=0)
+    # tol=0: any decrease resets the count, so the stop is 5 epochs after the best
     params = dict(hidden_layer_sizes=(64, 64), learning_rate=1e-2, max_epochs=200,
-                  n_iter_no_change=5, random_state=0)
+                  n_iter_no_change=5, tol=0.0, random_state=0)
     student = MLPStudent(**params).fit(X, y)
     assert student.n_epochs_ < 200
     assert student.best_epoch_ == np.argmin(student.validation_scores_)
