@@ -171,29 +171,42 @@ def warn_if_in_sample(report, prefit, given_valid):
 
 
 def warn_if_collapsed(report, task):
-    """Warn when the served student predicts one class (or, for regression,
-    nearly one value) on the validation rows where the fused teachers do not,
-    and scores below them there.
+    """Warn when the student predicts one class (or, for regression, nearly
+    one value) on the validation rows where the fused teachers do not, and
+    scores below them there.
 
     A student that learned the labels' prior scores the majority class's
     share and tells nothing of what the teachers know; on a few hundred rows
-    early stopping on a tenth of them can end a network there. The served
-    student is the one refitted on every row when there was a refit (its
-    predictions on the validation rows, which it trained on, are in-sample:
-    a student that predicts one class there predicts one class anywhere),
-    else the report's (``report.details["prediction_spread"]``).
+    early stopping on a tenth of them can end a network there. Judged on
+    ``report.details["prediction_spread"]``: the served student refitted on
+    every row (when there was a refit) predicts the validation rows after
+    training on them, so one class there is one class anywhere; the report's
+    student never saw them, so one class there is the out-of-sample
+    evidence, which counts while the served student still departs from it
+    on fewer than half as many rows as the teachers do (a refit that
+    memorised a few of its rows is no better on new ones).
     """
     spread = report.details["prediction_spread"]
-    name = "served_student" if "served_student" in spread else "student"
-    if (not task.collapsed(spread[name], spread["teachers"])
-            or not report.student_accuracy < report.teacher_accuracy):
+    teachers, served = spread["teachers"], spread.get("served_student")
+    if not report.student_accuracy < report.teacher_accuracy:
         return
-    served = "The served student_" if name == "served_student" else "The student"
-    words = task.collapse_words(spread[name], spread["teachers"])
+    if served is not None and task.collapsed(served, teachers):
+        subject, found, tail = "The served student_", served, ""
+    elif (task.collapsed(spread["student"], teachers)
+          and (served is None or served < teachers / 2)):
+        subject, found = "The student", spread["student"]
+        tail = "" if served is None else (
+            "; the served student_ (the same configuration refitted on every "
+            f"row, these included) {task.spread_words(served)}")
+        if served is not None:
+            subject = "The report's student (fitted without the validation rows)"
+    else:
+        return
+    words = task.collapse_words(found, teachers)
     warnings.warn(
-        f"{served} {words} on the validation rows (the report's "
+        f"{subject} {words} (the report's "
         f"{report.score_label}: student {report.student_accuracy:.4f}, teachers "
-        f"{report.teacher_accuracy:.4f}): it learned the labels' "
+        f"{report.teacher_accuracy:.4f}){tail}: it learned the labels' "
         "prior, not the teachers. Another student family (student='lgbm' "
         "or 'tree'), MUNGE rows (augment='munge') or more rows may help; "
         "report_.details['prediction_spread'] has the numbers.",

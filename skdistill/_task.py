@@ -190,8 +190,12 @@ class ClassificationTask:
 
     def collapse_words(self, student_spread, teacher_spread):
         """What :meth:`collapsed` found, in words."""
-        return ("predicts a single class where the fused teachers predict "
-                f"another on {teacher_spread:.0%} of the rows")
+        return ("predicts a single class on the validation rows, where the fused "
+                f"teachers predict another on {teacher_spread:.0%} of them")
+
+    def spread_words(self, spread):
+        """A spread (:meth:`spread`) in words."""
+        return f"predicts another class than its most common on {spread:.0%} of them"
 
     def target_meta(self, y, outputs):
         """The task's meta-features for the configuration's ranker.
@@ -349,8 +353,13 @@ class RegressionTask:
 
     def collapse_words(self, student_spread, teacher_spread):
         """What :meth:`collapsed` found, in words."""
-        return (f"predicts nearly a single value (standard deviation "
-                f"{student_spread:.3g}, the fused teachers' {teacher_spread:.3g})")
+        return (f"predicts nearly a single value on the validation rows (standard "
+                f"deviation {student_spread:.3g}, the fused teachers' "
+                f"{teacher_spread:.3g})")
+
+    def spread_words(self, spread):
+        """A spread (:meth:`spread`) in words."""
+        return f"predicts them with a standard deviation of {spread:.3g}"
 
     def report_scores(self, y_true, teacher_pred, student_pred):
         """RMSE and MAE of the fused teachers and of the student."""

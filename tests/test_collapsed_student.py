@@ -1,6 +1,7 @@
 """A student that learned the labels' prior, not the teachers, is named."""
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ from sklearn.ensemble import (
 )
 
 from skdistill import HPMDistiller, HPMRegressor, LinearStudent
+from skdistill._checks import warn_if_collapsed
+from skdistill._task import ClassificationTask
 from skdistill.exceptions import SkdistillWarning
 from skdistill.students import LinearRegressionStudent
 
@@ -75,3 +78,38 @@ def test_a_regression_student_predicting_one_value_is_warned_about():
     fine = HPMRegressor([teacher], student=LinearRegressionStudent(),
                         random_state=0)
     assert _fit_quietly_but_for_collapse(fine, X, y) == []
+
+
+def _report(spread, student=0.85, teachers=0.9):
+    return SimpleNamespace(details={"prediction_spread": spread},
+                           score_label="accuracy", student_accuracy=student,
+                           teacher_accuracy=teachers)
+
+
+@pytest.mark.parametrize("spread, student, expected", [
+    # the served student predicts one class: named, whatever the report's did
+    ({"teachers": 0.15, "student": 0.05, "served_student": 0.0}, 0.85,
+     "The served student_ predicts a single class"),
+    # the report's student, out of sample, predicts one class; the refit departs
+    # from it on its own training rows only on a few: named, with the refit's share
+    ({"teachers": 0.15, "student": 0.0, "served_student": 0.07}, 0.85,
+     "The report's student (fitted without the validation rows) predicts a single"),
+    # without a refit the report's student is the served one
+    ({"teachers": 0.15, "student": 0.0}, 0.85, "The student predicts a single"),
+    # the refit follows the teachers on half their share or more: no warning
+    ({"teachers": 0.15, "student": 0.0, "served_student": 0.08}, 0.85, None),
+    # a student as accurate as the teachers lost nothing by it: no warning
+    ({"teachers": 0.15, "student": 0.0, "served_student": 0.0}, 0.9, None),
+])
+def test_which_student_the_collapse_warning_names(spread, student, expected):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_if_collapsed(_report(spread, student),
+                          ClassificationTask(np.array([0, 1])))
+    messages = [str(w.message) for w in caught]
+    if expected is None:
+        assert messages == []
+    else:
+        assert len(messages) == 1 and messages[0].startswith(expected)
+        assert ("the served student_ (the same configuration refitted"
+                in messages[0]) == (expected.startswith("The report's"))
