@@ -613,6 +613,11 @@ def _beyond_the_teachers(transfer, select, without, reused):
 # MAX_SYNTHETIC_ROWS (Bucila et al., 2006, used transfer sets of hundreds of
 # thousands of rows; the cap keeps the student's fit and its inputs bounded).
 AUTO_RATIOS = (4.0, 16.0, 64.0)
+# What a tree, booster or linear student takes under augment_ratio="auto": more
+# synthetic rows of the same teachers did not make them more accurate
+# (HPMRegressor's LightGBM lost on 4 of 5 datasets with the ladder,
+# benchmarks/README "Session 13"); the ladder is for networks.
+FIXED_RATIO = 4.0
 MAX_SYNTHETIC_ROWS = 200_000
 # A network trained on many synthetic rows keeps the optimizer steps it would
 # take at ratio STEP_BUDGET_RATIO, but at least MIN_EPOCHS passes.

@@ -34,6 +34,7 @@ from sklearn.utils.validation import (
 from . import _checks, _teachers
 from ._augment import (
     AUTO_MAX_ROWS,
+    FIXED_RATIO,
     STEP_BUDGET_RATIO,
     CheckFit,
     augmentation_check,
@@ -83,6 +84,7 @@ from ._transfer import (
     validation_selection_split,
     validation_splits,
 )
+from .students._torch_network import TorchNetworkState
 
 # augment="auto" tries the search's runner-up with MUNGE rows on at least this
 # many selection rows (measured at 398-750 training rows, 64-120 selection rows:
@@ -546,9 +548,22 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                                                          seed, self.n_jobs)
             else:
                 budget.cut("distil-or-not check skipped (the default alpha)")
-        if self.augment_ratio == "auto" and self._augment_after_configuration():
-            return (*self._choose_ratio(configuration, transfer, make_rows, seed,
-                                        clock, time_budget), meta, seed, None)
+        ratio = self.augment_ratio
+        if ratio == "auto" and self._augment_after_configuration():
+            if isinstance(configuration.student, TorchNetworkState):
+                return (*self._choose_ratio(configuration, transfer, make_rows,
+                                            seed, clock, time_budget),
+                        meta, seed, None)
+            # A tree, booster or linear student takes the fixed ratio.
+            ratio = FIXED_RATIO
+
+            def make_rows(rows=None, ratio=FIXED_RATIO):
+                return self._synthetic_rows(X_train, labeller, rng, rows,
+                                            FIXED_RATIO if ratio is None else ratio)
+            if self.augment == "munge":
+                with clock("augment"):
+                    return (configuration, transfer.extended(*make_rows()), meta,
+                            seed, None)
         if self.augment != "auto":
             return configuration, transfer, meta, seed, None
         known_fit = None
@@ -561,7 +576,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 known = searched.accuracy, searched.score
                 known_fit = _searched_fit(searched, transfer)
         if not budget.allows(_augmentation_seconds(
-                configuration, len(transfer.y), self.augment_ratio, teacher_rate,
+                configuration, len(transfer.y), ratio, teacher_rate,
                 reused=known is not None)):
             budget.cut("augmentation check skipped (no synthetic rows)")
             return configuration, transfer, meta, seed, None
@@ -613,8 +628,9 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         if runner is None or "accuracy_munge" not in check:
             return configuration, augment, check_fit
         known = searched_scores(runner, len(training))
+        ratio = FIXED_RATIO if self.augment_ratio == "auto" else self.augment_ratio
         if not budget.allows(_augmentation_seconds(
-                runner, len(transfer.y), self.augment_ratio, teacher_rate,
+                runner, len(transfer.y), ratio, teacher_rate,
                 reused=known is not None)):
             budget.cut("the runner-up's augmentation check skipped")
             return configuration, augment, check_fit

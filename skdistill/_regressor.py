@@ -99,14 +99,18 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         student's R² on a selection split of the training rows.
     augment_ratio : float or "auto", default=4.0
         Synthetic rows per training row for ``augment="munge"`` or ``"auto"``.
-        ``"auto"`` chooses it after the configuration, on the selection split
-        (as ``augment="auto"`` decides): the configured student trains once per
-        ratio of 4, 16 and 64 (those giving at most 200,000 synthetic rows; with
+        ``"auto"``, for a network student (the configured student is an MLP),
+        chooses it after the configuration, on the selection split (as
+        ``augment="auto"`` decides): the network trains once per ratio of 4,
+        16 and 64 (those giving at most 200,000 synthetic rows; with
         ``augment="auto"`` also without synthetic rows) and the most accurate
-        wins, the smaller ratio on a tie. A student trained in epochs (the MLP)
-        then gets fewer epochs, so that it takes about the optimizer steps of
-        ratio 4 (at least 20 epochs). The ratios' selection scores and the
-        choice are in ``report_.details["configuration"]["augment_ratio_check"]``.
+        wins, the smaller ratio on a tie; it then gets fewer epochs, so that it
+        takes about the optimizer steps of ratio 4 (at least 20 epochs). The
+        ratios' selection scores and the choice are in
+        ``report_.details["configuration"]["augment_ratio_check"]``. A tree,
+        booster or linear student takes 4 under ``"auto"`` (more of the
+        teachers' rows did not make them more accurate), with ``augment``'s
+        own check.
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified by quantile of
         ``y``) to measure the report.
