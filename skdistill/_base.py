@@ -548,18 +548,13 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                                                          seed, self.n_jobs)
             else:
                 budget.cut("distil-or-not check skipped (the default alpha)")
-        ratio = self.augment_ratio
-        if ratio == "auto" and self._augment_after_configuration():
+        if self.augment_ratio == "auto" and self._augment_after_configuration():
             if isinstance(configuration.student, TorchNetworkState):
                 return (*self._choose_ratio(configuration, transfer, make_rows,
                                             seed, clock, time_budget),
                         meta, seed, None)
-            # A tree, booster or linear student takes the fixed ratio.
-            ratio = FIXED_RATIO
-
-            def make_rows(rows=None, ratio=FIXED_RATIO):
-                return self._synthetic_rows(X_train, labeller, rng, rows,
-                                            FIXED_RATIO if ratio is None else ratio)
+            # A tree, booster or linear student takes the fixed ratio
+            # (make_rows' default under "auto": _munge_ratio).
             if self.augment == "munge":
                 with clock("augment"):
                     return (configuration, transfer.extended(*make_rows()), meta,
@@ -576,7 +571,7 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 known = searched.accuracy, searched.score
                 known_fit = _searched_fit(searched, transfer)
         if not budget.allows(_augmentation_seconds(
-                configuration, len(transfer.y), ratio, teacher_rate,
+                configuration, len(transfer.y), self._munge_ratio(), teacher_rate,
                 reused=known is not None)):
             budget.cut("augmentation check skipped (no synthetic rows)")
             return configuration, transfer, meta, seed, None
@@ -628,9 +623,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         if runner is None or "accuracy_munge" not in check:
             return configuration, augment, check_fit
         known = searched_scores(runner, len(training))
-        ratio = FIXED_RATIO if self.augment_ratio == "auto" else self.augment_ratio
         if not budget.allows(_augmentation_seconds(
-                runner, len(transfer.y), ratio, teacher_rate,
+                runner, len(transfer.y), self._munge_ratio(), teacher_rate,
                 reused=known is not None)):
             budget.cut("the runner-up's augmentation check skipped")
             return configuration, augment, check_fit
@@ -688,9 +682,14 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         at ``ratio`` (default: the parameters'), labelled by ``labeller(rows)``."""
         source = X_train if rows is None else _safe_indexing(X_train, rows)
         if ratio is None:
-            ratio = (self.augment_ratio if self.augment in ("munge", "auto")
+            ratio = (self._munge_ratio() if self.augment in ("munge", "auto")
                      else self.augment)
         return synthetic_rows(source, ratio, labeller(rows), rng)
+
+    def _munge_ratio(self):
+        """``augment_ratio``, or under ``"auto"`` the ratio a student without
+        the ladder takes (:data:`~._augment.FIXED_RATIO`)."""
+        return FIXED_RATIO if self.augment_ratio == "auto" else self.augment_ratio
 
     def _set_fitted(self, task, names, fused, model):
         self._set_task_attributes(task)
