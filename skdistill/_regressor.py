@@ -98,19 +98,11 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
         :class:`HPMDistiller`; ``"auto"`` keeps them only if they raise the
         student's R² on a selection split of the training rows.
     augment_ratio : float or "auto", default=4.0
-        Synthetic rows per training row for ``augment="munge"`` or ``"auto"``.
-        ``"auto"``, for a network student (the configured student is an MLP),
-        chooses it after the configuration, on the selection split (as
-        ``augment="auto"`` decides): the network trains once per ratio of 4,
-        16 and 64 (those giving at most 200,000 synthetic rows; with
-        ``augment="auto"`` also without synthetic rows) and the most accurate
-        wins, the smaller ratio on a tie; it then gets fewer epochs, so that it
-        takes about the optimizer steps of ratio 4 (at least 20 epochs). The
-        ratios' selection scores and the choice are in
-        ``report_.details["configuration"]["augment_ratio_check"]``. A tree,
-        booster or linear student takes 4 under ``"auto"`` (more of the
-        teachers' rows did not make them more accurate), with ``augment``'s
-        own check.
+        Synthetic rows per training row for ``augment="munge"`` or ``"auto"``,
+        as in :class:`HPMDistiller`: ``"auto"`` chooses it among 4, 16 and 64
+        on the selection split (by R²) for a network student
+        (:class:`~skdistill.students.MLPRegressionStudent`), and is 4 for the
+        others (``report_.details["configuration"]["augment_ratio_check"]``).
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified by quantile of
         ``y``) to measure the report.
