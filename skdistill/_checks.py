@@ -182,9 +182,10 @@ def warn_if_collapsed(report, task):
     every row (when there was a refit) predicts the validation rows after
     training on them, so one class there is one class anywhere; the report's
     student never saw them, so one class there is the out-of-sample
-    evidence, which counts while the served student still departs from it
-    on fewer than half as many rows as the teachers do (a refit that
-    memorised a few of its rows is no better on new ones).
+    evidence, which counts while the served student's spread there is under
+    half the teachers' (for classification: it departs from its most common
+    class on fewer than half as many rows as they do; a refit that memorised
+    a few of its rows is no better on new ones).
     """
     spread = report.details["prediction_spread"]
     teachers, served = spread["teachers"], spread.get("served_student")
@@ -204,11 +205,11 @@ def warn_if_collapsed(report, task):
         return
     words = task.collapse_words(found, teachers)
     warnings.warn(
-        f"{subject} {words} (the report's "
-        f"{report.score_label}: student {report.student_accuracy:.4f}, teachers "
-        f"{report.teacher_accuracy:.4f}){tail}: it learned the labels' "
-        "prior, not the teachers. Another student family (student='lgbm' "
-        "or 'tree'), MUNGE rows (augment='munge') or more rows may help; "
+        f"{subject} {words}{tail}. The report's {report.score_label} there: "
+        f"student {report.student_accuracy:.4f}, teachers "
+        f"{report.teacher_accuracy:.4f}. It learned the labels' prior, not the "
+        "teachers; another student family (student='lgbm' or 'tree'), MUNGE "
+        "rows (augment='munge') or more rows may help; "
         "report_.details['prediction_spread'] has the numbers.",
         SkdistillWarning, stacklevel=5)
 

@@ -168,18 +168,20 @@ class HPMDistiller(ClassifierMixin, BaseDistiller):
         (``report_.details["configuration"]["augmentation_check"]["runner_up"]``).
     augment_ratio : float or "auto", default=4.0
         Synthetic rows per training row for ``augment="munge"`` or ``"auto"``.
-        ``"auto"``, for a network student (the configured student is an MLP),
-        chooses it after the configuration, on the selection split (as
-        ``augment="auto"`` decides): the network trains once per ratio of 4,
-        16 and 64 (those giving at most 200,000 synthetic rows; with
-        ``augment="auto"`` also without synthetic rows) and the most accurate
-        wins, the smaller ratio on a tie; it then gets fewer epochs, so that it
-        takes about the optimizer steps of ratio 4 (at least 20 epochs). The
+        ``"auto"``, for a network student (the configured student is an
+        :class:`MLPStudent`), chooses it after the configuration, on the
+        selection split (as ``augment="auto"`` decides): the network trains
+        once per ratio of 4, 16 and 64 (those giving at most 200,000 synthetic
+        rows; with ``augment="auto"`` also without synthetic rows) and the most
+        accurate wins, the smaller ratio on a tie; it then gets fewer epochs,
+        so that it takes about the optimizer steps of ratio 4 (at least 20
+        epochs). The
         ratios' selection scores and the choice are in
-        ``report_.details["configuration"]["augment_ratio_check"]``. A tree,
-        booster or linear student takes 4 under ``"auto"`` (more of the
-        teachers' rows did not make them more accurate), with ``augment``'s
-        own check.
+        ``report_.details["configuration"]["augment_ratio_check"]``. Any
+        other student takes 4 under ``"auto"`` (more of the teachers' rows did
+        not make trees, boosters or linear students more accurate), with
+        ``augment="auto"``'s check, and so does a network that the runner-up's
+        check puts in place of a search winner of another family.
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified) to measure the
         report; teachers fitted here and the student never train on them.

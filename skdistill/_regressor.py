@@ -100,9 +100,10 @@ class HPMRegressor(RegressorMixin, BaseDistiller):
     augment_ratio : float or "auto", default=4.0
         Synthetic rows per training row for ``augment="munge"`` or ``"auto"``,
         as in :class:`HPMDistiller`: ``"auto"`` chooses it among 4, 16 and 64
-        on the selection split (by R²) for a network student
-        (:class:`~skdistill.students.MLPRegressionStudent`), and is 4 for the
-        others (``report_.details["configuration"]["augment_ratio_check"]``).
+        on the selection split (by R²) for a configured
+        :class:`~skdistill.students.MLPRegressionStudent` (the choice in
+        ``report_.details["configuration"]["augment_ratio_check"]``), and is
+        4 for any other student.
     validation_fraction : float, default=0.2
         Fraction of the training rows held out (stratified by quantile of
         ``y``) to measure the report.

@@ -195,7 +195,7 @@ class ClassificationTask:
 
     def spread_words(self, spread):
         """A spread (:meth:`spread`) in words."""
-        return f"predicts another class than its most common on {spread:.0%} of them"
+        return f"predicts a class other than its most common on {spread:.0%} of them"
 
     def target_meta(self, y, outputs):
         """The task's meta-features for the configuration's ranker.
