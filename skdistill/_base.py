@@ -70,7 +70,7 @@ from ._served_latency import check_latency_measure
 from ._shared_params import SHARED_CONSTRAINTS
 from ._student_features import resolve_student_features, student_columns
 from ._targets import fit_targets
-from ._teacher_outputs import teacher_outputs
+from ._teacher_outputs import prefit_mode, teacher_outputs
 from ._teacher_params import TeacherParams
 from ._time_budget import TimeBudget
 from ._transfer import (
@@ -259,14 +259,14 @@ class BaseDistiller(TeacherParams, BaseEstimator):
                 "same fit), on the training rows less the validation rows and "
                 "the selection rows")
         self.report_.details["final_rows"] = final_rows
+        X_valid_student = self._student_columns(X_valid)
         if final_rows.get("refit"):
             self.report_.details["prediction_spread"]["served_student"] = \
-                task.spread(self.student_.predict(self._student_columns(X_valid)))
+                task.spread(self.student_.predict(X_valid_student))
         _checks.warn_if_in_sample(self.report_, prefit, given_valid is not None)
         _checks.warn_if_collapsed(self.report_, task)
         self._record(memory, meta, X_train, task)
-        check_serving_budget(self.student_, self.report_,
-                             self._student_columns(X_valid), task,
+        check_serving_budget(self.student_, self.report_, X_valid_student, task,
                              self.max_student_bytes, self.max_latency_ms,
                              self.latency_measure)
         return self
@@ -375,11 +375,8 @@ class BaseDistiller(TeacherParams, BaseEstimator):
         in the process (outputs from a cache) are fitted again, so that what
         they label does not depend on what the process fitted before."""
         gate_learns = len(teachers) > 1 and self.fusion != "mean"
-        # Prefit teachers are cross-fitted only where out-of-fold outputs are
-        # wanted (as targets, or for a gate that learns) and not "as_is".
-        prefit_cross_fitted = prefit_saw_validation and (
-            self.soft_targets == "oof" or gate_learns) and (
-            self.prefit_teachers != "as_is")
+        prefit_cross_fitted = prefit_saw_validation and prefit_mode(
+            self.soft_targets, gate_learns, self.prefit_teachers) != "as_is"
         return teacher_outputs(
             teachers, X_train, y_train, w_train, task, cv=self.cv,
             soft_targets=self.soft_targets, prefit_teachers=self.prefit_teachers,

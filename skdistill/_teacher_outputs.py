@@ -81,6 +81,13 @@ IN_SAMPLE_POSITION = 0.5
 MAX_FIT_LOSS_ROWS = 50_000
 
 
+def prefit_mode(soft_targets, gate_learns, prefit_teachers):
+    """How prefit teachers label the training rows: ``prefit_teachers`` where
+    out-of-fold outputs are wanted (as the targets, or for a gate that
+    learns), else ``"as_is"``."""
+    return prefit_teachers if gate_learns or soft_targets == "oof" else "as_is"
+
+
 def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
                     gate_learns, random_state, n_jobs, memory, timed,
                     prefit_teachers="as_is", names=None, held_out=None,
@@ -139,7 +146,7 @@ def teacher_outputs(teachers, X, y, sample_weight, task, *, cv, soft_targets,
     """
     oof, oof_cache, fit_loss, loss_cache, kept = None, None, None, None, None
     wants_oof = gate_learns or soft_targets == "oof"
-    mode = prefit_teachers if wants_oof else "as_is"
+    mode = prefit_mode(soft_targets, gate_learns, prefit_teachers)
     twins = prefit_twins(teachers, mode, names)
     judged = [t for t, twin in enumerate(twins) if twin is not None] \
         if mode == "auto" else []
@@ -770,22 +777,21 @@ def _fold_dispatch(templates, folds, X, y, sample_weight, task, fit_loss_of=(),
     ``probes`` has one (see :func:`copies_within`)."""
     n_features = _shape(X)[1]
     probes = dict(probes or {})
-    jobs = []
+    jobs, kinds = [], []
     for t, (fit_rows, predict_rows), fallback in folds:
+        probe = None
         if fallback is not None:  # one forest, out of bag
             jobs.append((_out_of_bag_outputs, templates[t], X, y, sample_weight,
                          task, t in fit_loss_of, fallback, fit_rows, keep))
         else:
+            probe = probes.pop(t, None)
             jobs.append((_fold_outputs, templates[t], X, y, sample_weight, fit_rows,
-                         predict_rows, task, t in fit_loss_of, keep,
-                         probes.pop(t, None)))
+                         predict_rows, task, t in fit_loss_of, keep, probe))
+        # A probe's job only predicts: not timed as a fit (the memory's model
+        # of fit seconds per cost would learn a near-zero fit).
+        kinds.append(_job_kind("fit" if probe is None else "predict", templates[t]))
     costs = [estimated_cost(templates[t], len(fit_rows), n_features)
              for t, (fit_rows, _), _ in folds]
-    # A probe's job only predicts: not timed as a fit (the memory's model of
-    # fit seconds per cost would learn a near-zero fit).
-    kinds = [_job_kind("predict" if job[-1] is not None and job[0] is _fold_outputs
-                       else "fit", templates[t])
-             for job, (t, _, _) in zip(jobs, folds, strict=True)]
     return jobs, costs, kinds
 
 
